@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { STRATEGY_NAMES } from '../strategies/names.js';
+
+/**
+ * Every setting the lab reads, parsed and validated once at start-up.
+ * Nothing else in the codebase reads `process.env`: entry points pass the environment
+ * (and command-line overrides) here and hand the frozen result down.
+ */
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1');
+
+export const configSchema = z.object({
+  /** HTTP port of the API server; 0 picks a free one. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** MySQL/MariaDB connection; the database in the path is created if missing. */
+  MYSQL_URL: z.url({ protocol: /^mysql$/ }).default('mysql://root@127.0.0.1:3306/coupon_lab'),
+  /** Redis connection. */
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  /** Strategy used by `POST /v1/coupons/:id/issues` when the request names none. */
+  ISSUE_STRATEGY: z.enum(STRATEGY_NAMES).default('lua'),
+  /** Prepended to every Redis key, so two labs can share one Redis. */
+  REDIS_KEY_PREFIX: z.string().max(64).default('coupon-lab:'),
+  /** How long a request may wait for a lock (mutex, redis-lock) before LOCK_TIMEOUT. */
+  LOCK_WAIT_MS: positiveInt(10_000),
+  /** Lease of the Redis lock: it expires on its own after this long if its holder dies. */
+  LOCK_LEASE_MS: positiveInt(5_000),
+  /** Pause between two attempts to take the Redis lock (plus up to the same again as jitter). */
+  LOCK_RETRY_DELAY_MS: positiveInt(10),
+  /** MySQL connections per process. */
+  MYSQL_POOL_SIZE: positiveInt(20),
+  /** Work done inside the critical section, standing for business logic; widens race windows. */
+  THINK_MS: nonNegativeInt(0),
+  /** Run migrations when a server or consumer starts. */
+  MIGRATE_ON_START: flag(true),
+  /** Run the stream consumer inside the API server process. */
+  CONSUMER_IN_PROCESS: flag(true),
+  /** Most stream entries the consumer writes to MySQL in one transaction. */
+  CONSUMER_BATCH_SIZE: positiveInt(1_000),
+  /** Entries another consumer left unacknowledged this long are taken over. */
+  CONSUMER_CLAIM_IDLE_MS: positiveInt(5_000),
+});
+
+export type Env = Partial<Record<keyof z.input<typeof configSchema>, string | undefined>>;
+export type Config = Readonly<z.output<typeof configSchema>>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined>, overrides: Env = {}): Config {
+  const merged = { ...pickKnown(env), ...pickKnown(overrides) };
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** Empty strings count as unset, so `PORT= npm start` falls back to the default. */
+function pickKnown(source: Record<string, string | undefined>): Env {
+  const known: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const value = source[key];
+    if (value !== undefined && value !== '') known[key] = value;
+  }
+  return known;
+}

@@ -1,0 +1,102 @@
+import type { Knex } from 'knex';
+import type { Coupon, NewCoupon } from './coupon.js';
+
+/** Plain queries over `coupons` and `coupon_issues`; callers pass the pool or a transaction. */
+type Runner = Knex | Knex.Transaction;
+
+interface CouponRow {
+  id: number;
+  title: string;
+  total_quantity: number;
+  issued_quantity: number;
+  discount_amount: number;
+  min_available_amount: number;
+  issue_start_at: Date | null;
+  issue_end_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toCoupon(row: CouponRow): Coupon {
+  return {
+    id: Number(row.id),
+    title: row.title,
+    totalQuantity: row.total_quantity,
+    issuedQuantity: row.issued_quantity,
+    discountAmount: row.discount_amount,
+    minAvailableAmount: row.min_available_amount,
+    issueStartAt: row.issue_start_at,
+    issueEndAt: row.issue_end_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export async function insertCoupon(db: Runner, coupon: NewCoupon): Promise<number> {
+  const [id] = await db('coupons').insert({
+    title: coupon.title,
+    total_quantity: coupon.totalQuantity,
+    discount_amount: coupon.discountAmount,
+    min_available_amount: coupon.minAvailableAmount,
+    issue_start_at: coupon.issueStartAt,
+    issue_end_at: coupon.issueEndAt,
+  });
+  return Number(id);
+}
+
+export async function findCoupon(
+  db: Runner,
+  id: number,
+  options: { forUpdate?: boolean } = {},
+): Promise<Coupon | undefined> {
+  const query = db<CouponRow>('coupons').where({ id }).first();
+  const row = await (options.forUpdate ? query.forUpdate() : query);
+  return row ? toCoupon(row) : undefined;
+}
+
+export async function holdsIssue(db: Runner, couponId: number, userId: number): Promise<boolean> {
+  const row = await db('coupon_issues').where({ coupon_id: couponId, user_id: userId }).first('id');
+  return row !== undefined;
+}
+
+export async function insertIssue(db: Runner, couponId: number, userId: number, issuedAt: Date): Promise<void> {
+  await db('coupon_issues').insert({ coupon_id: couponId, user_id: userId, issued_at: issuedAt });
+}
+
+export interface IssueRow {
+  couponId: number;
+  userId: number;
+  issuedAt: Date;
+}
+
+/**
+ * Inserts the rows the unique key does not already hold and returns how many it inserted,
+ * so replaying a batch changes nothing.
+ */
+export async function insertIssuesIgnoringDuplicates(db: Runner, rows: readonly IssueRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const { sql, bindings } = db('coupon_issues')
+    .insert(rows.map((row) => ({ coupon_id: row.couponId, user_id: row.userId, issued_at: row.issuedAt })))
+    .onConflict(['coupon_id', 'user_id'])
+    .ignore()
+    .toSQL();
+  const [header] = (await db.raw(sql, bindings)) as [{ affectedRows: number }];
+  return header.affectedRows;
+}
+
+export async function addIssued(db: Runner, couponId: number, count: number): Promise<void> {
+  await db('coupons')
+    .where({ id: couponId })
+    .update({ issued_quantity: db.raw('issued_quantity + ?', [count]), updated_at: db.raw('CURRENT_TIMESTAMP(3)') });
+}
+
+export async function existingCouponIds(db: Runner, ids: readonly number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db('coupons').whereIn('id', ids).select('id');
+  return new Set(rows.map((row: { id: number }) => Number(row.id)));
+}
+
+export async function issuedUserIds(db: Runner, couponId: number): Promise<number[]> {
+  const rows = await db('coupon_issues').where({ coupon_id: couponId }).select('user_id');
+  return rows.map((row: { user_id: number }) => Number(row.user_id));
+}

@@ -1,0 +1,56 @@
+/** A coupon as the domain sees it; `coupon-repository.ts` maps it to and from rows. */
+export interface Coupon {
+  id: number;
+  title: string;
+  totalQuantity: number;
+  issuedQuantity: number;
+  discountAmount: number;
+  minAvailableAmount: number;
+  issueStartAt: Date | null;
+  issueEndAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewCoupon {
+  title: string;
+  totalQuantity: number;
+  discountAmount: number;
+  minAvailableAmount: number;
+  issueStartAt: Date | null;
+  issueEndAt: Date | null;
+}
+
+export interface IssueRequest {
+  couponId: number;
+  userId: number;
+}
+
+/** Why a coupon was not issued: normal answers, not failures. */
+export type Refusal = 'COUPON_NOT_FOUND' | 'COUPON_NOT_IN_ISSUE_WINDOW' | 'ALREADY_ISSUED' | 'COUPON_SOLD_OUT';
+
+/** What a coupon needs to be judged; the lua path keeps exactly this in Redis. */
+export type IssueTerms = Pick<Coupon, 'totalQuantity' | 'issueStartAt' | 'issueEndAt'>;
+
+/**
+ * The issue rules, written once. Every synchronous strategy calls this; the Lua script
+ * (`src/strategies/lua/issue.lua`) applies the same rules, in the same order, inside Redis.
+ */
+export function checkIssue(
+  terms: IssueTerms | undefined,
+  state: { issuedQuantity: number; alreadyHeld: boolean },
+  now: Date,
+): Refusal | undefined {
+  if (!terms) return 'COUPON_NOT_FOUND';
+  if (!isInIssueWindow(terms, now)) return 'COUPON_NOT_IN_ISSUE_WINDOW';
+  if (state.alreadyHeld) return 'ALREADY_ISSUED';
+  if (state.issuedQuantity >= terms.totalQuantity) return 'COUPON_SOLD_OUT';
+  return undefined;
+}
+
+/** The window is half-open: [issueStartAt, issueEndAt). */
+export function isInIssueWindow(terms: Pick<IssueTerms, 'issueStartAt' | 'issueEndAt'>, now: Date): boolean {
+  if (terms.issueStartAt && now < terms.issueStartAt) return false;
+  if (terms.issueEndAt && now >= terms.issueEndAt) return false;
+  return true;
+}

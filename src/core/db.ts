@@ -1,0 +1,58 @@
+import knex, { type Knex } from 'knex';
+import { migrationSource } from './migrations.js';
+
+export type Db = Knex;
+
+interface MysqlTarget {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+export function parseMysqlUrl(url: string): MysqlTarget {
+  const parsed = new URL(url);
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_]+$/.test(database)) {
+    throw new Error(`MYSQL_URL must name a database of letters, digits and _ (got "${database}")`);
+  }
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 3306),
+    user: decodeURIComponent(parsed.username || 'root'),
+    password: decodeURIComponent(parsed.password),
+    database,
+  };
+}
+
+export function createDb(mysqlUrl: string, poolSize: number): Db {
+  return knex({
+    client: 'mysql2',
+    connection: {
+      ...parseMysqlUrl(mysqlUrl),
+      // DATETIME columns hold UTC; without this mysql2 would read and write local time.
+      timezone: 'Z',
+      supportBigNumbers: true,
+    },
+    pool: { min: 0, max: poolSize },
+    acquireConnectionTimeout: 10_000,
+  });
+}
+
+/** Creates the database named in the URL if it does not exist, then brings its schema up to date. */
+export async function prepareDatabase(mysqlUrl: string): Promise<void> {
+  const { database, ...server } = parseMysqlUrl(mysqlUrl);
+  const admin = knex({ client: 'mysql2', connection: server, pool: { min: 0, max: 1 } });
+  try {
+    await admin.raw(`CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4`);
+  } finally {
+    await admin.destroy();
+  }
+  const db = createDb(mysqlUrl, 1);
+  try {
+    await db.migrate.latest({ migrationSource });
+  } finally {
+    await db.destroy();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Every code a client can see, with its HTTP status. Expected outcomes of an issue
+ * (sold out, already issued, ...) are values, not exceptions; the classes below are
+ * for failures, and the server maps both through this one table.
+ */
+export const HTTP_STATUS = {
+  INVALID_REQUEST: 400,
+  COUPON_NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  COUPON_NOT_IN_ISSUE_WINDOW: 409,
+  COUPON_SOLD_OUT: 409,
+  ALREADY_ISSUED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INTERNAL_ERROR: 500,
+  LOCK_TIMEOUT: 503,
+  SERVICE_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof HTTP_STATUS;
+
+export class LabError extends Error {
+  override readonly name: string = 'LabError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export class InvalidRequestError extends LabError {
+  override readonly name = 'InvalidRequestError';
+  constructor(message: string) {
+    super('INVALID_REQUEST', message);
+  }
+}
+
+export class LockTimeoutError extends LabError {
+  override readonly name = 'LockTimeoutError';
+  constructor(
+    readonly strategy: string,
+    readonly waitedMs: number,
+  ) {
+    super('LOCK_TIMEOUT', `${strategy}: no lock within ${waitedMs} ms; try again`);
+  }
+}
+
+export type Service = 'redis' | 'mysql';
+
+export class ServiceUnavailableError extends LabError {
+  override readonly name = 'ServiceUnavailableError';
+  constructor(
+    readonly service: Service,
+    cause: unknown,
+  ) {
+    super('SERVICE_UNAVAILABLE', `${service} is unreachable`, { cause });
+  }
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+]);
+
+/** True for errors that mean "MySQL could not be reached", as opposed to a bad statement. */
+export function isMysqlUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'KnexTimeoutError') return true; // no pooled connection could be made in time
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && CONNECTION_CODES.has(code);
+}
+
+/** True for the errors ioredis raises when it has no working connection. */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error.name === 'MaxRetriesPerRequestError' || /^Connection is closed|Stream isn't writeable/.test(error.message);
+}
+
+export function mysqlErrno(error: unknown): number | undefined {
+  const errno = (error as { errno?: unknown } | undefined)?.errno;
+  return typeof errno === 'number' ? errno : undefined;
+}
+
+export const MYSQL_ERRNO = {
+  DUPLICATE_ENTRY: 1062,
+  LOCK_WAIT_TIMEOUT: 1205,
+  DEADLOCK: 1213,
+} as const;
+
+/** Errors worth trying again later, as opposed to a statement MySQL will always refuse. */
+export function isTransientMysqlError(error: unknown): boolean {
+  const errno = mysqlErrno(error);
+  return isMysqlUnavailable(error) || errno === MYSQL_ERRNO.DEADLOCK || errno === MYSQL_ERRNO.LOCK_WAIT_TIMEOUT;
+}

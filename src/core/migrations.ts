@@ -1,0 +1,47 @@
+import type { Knex } from 'knex';
+
+interface Migration {
+  name: string;
+  up(db: Knex): Promise<void>;
+  down(db: Knex): Promise<void>;
+}
+
+/** Migrations live in code (not loose files) so they run the same under tsx, tests and a bundle. */
+const migrations: Migration[] = [
+  {
+    name: '001_coupons_and_issues',
+    async up(db) {
+      await db.schema.createTable('coupons', (table) => {
+        table.bigIncrements('id');
+        table.string('title', 255).notNullable();
+        table.integer('total_quantity').unsigned().notNullable();
+        table.integer('issued_quantity').unsigned().notNullable().defaultTo(0);
+        table.integer('discount_amount').unsigned().notNullable().defaultTo(0);
+        table.integer('min_available_amount').unsigned().notNullable().defaultTo(0);
+        table.datetime('issue_start_at', { precision: 3 }).nullable();
+        table.datetime('issue_end_at', { precision: 3 }).nullable();
+        table.datetime('created_at', { precision: 3 }).notNullable().defaultTo(db.raw('CURRENT_TIMESTAMP(3)'));
+        table.datetime('updated_at', { precision: 3 }).notNullable().defaultTo(db.raw('CURRENT_TIMESTAMP(3)'));
+      });
+      await db.schema.createTable('coupon_issues', (table) => {
+        table.bigIncrements('id');
+        table.bigInteger('coupon_id').unsigned().notNullable().references('id').inTable('coupons');
+        table.bigInteger('user_id').unsigned().notNullable();
+        table.datetime('issued_at', { precision: 3 }).notNullable();
+        table.datetime('used_at', { precision: 3 }).nullable();
+        // The database, not a lookup, is what makes "one coupon per user" true.
+        table.unique(['coupon_id', 'user_id'], { indexName: 'uq_coupon_issues_coupon_user' });
+      });
+    },
+    async down(db) {
+      await db.schema.dropTable('coupon_issues');
+      await db.schema.dropTable('coupons');
+    },
+  },
+];
+
+export const migrationSource: Knex.MigrationSource<Migration> = {
+  getMigrations: async () => migrations,
+  getMigrationName: (migration) => migration.name,
+  getMigration: async (migration) => migration,
+};

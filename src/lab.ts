@@ -1,0 +1,32 @@
+import type { Config } from './core/config.js';
+import { createDb, type Db } from './core/db.js';
+import { createRedis, redisKeys, type Redis, type RedisKeys } from './core/redis.js';
+import { createStrategies, type Strategies } from './strategies/index.js';
+
+/** Everything a server, consumer or bench process shares: pools, clients, strategies. */
+export interface Lab {
+  config: Config;
+  db: Db;
+  redis: Redis;
+  keys: RedisKeys;
+  strategies: Strategies;
+  close(): Promise<void>;
+}
+
+export function createLab(config: Config): Lab {
+  const db = createDb(config.MYSQL_URL, config.MYSQL_POOL_SIZE);
+  const redis = createRedis(config.REDIS_URL, { autoPipelining: true });
+  const lockRedis = createRedis(config.REDIS_URL, { autoPipelining: false });
+  const keys = redisKeys(config.REDIS_KEY_PREFIX);
+  const strategies = createStrategies({ config, db, redis, lockRedis, keys });
+  return {
+    config,
+    db,
+    redis,
+    keys,
+    strategies,
+    async close() {
+      await Promise.allSettled([db.destroy(), redis.quit(), lockRedis.quit()]);
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../core/config.js';
+import { prepareDatabase } from '../core/db.js';
+import type { IssueStreamConsumer } from '../consumer/stream-consumer.js';
+import { startConsumer } from '../consumer/start-consumer.js';
+import { createLab, type Lab } from '../lab.js';
+import { createApp } from './app.js';
+
+export interface RunningServer {
+  url: string;
+  address: AddressInfo;
+  lab: Lab;
+  consumer: IssueStreamConsumer | undefined;
+  /** Stops accepting, lets in-flight requests and the consumer's batch finish, closes pools. */
+  stop(): Promise<void>;
+}
+
+const GRACE_MS = 10_000;
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL);
+  const lab = createLab(config);
+  const consumer = config.CONSUMER_IN_PROCESS ? startConsumer(lab) : undefined;
+  const server = createApp(lab).listen(config.PORT, '0.0.0.0');
+  await once(server, 'listening');
+  const address = server.address() as AddressInfo;
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), GRACE_MS).unref();
+      await closed;
+      clearTimeout(force);
+      await consumer?.stop();
+      await lab.close();
+    })());
+
+  return { url: `http://127.0.0.1:${address.port}`, address, lab, consumer, stop };
+}

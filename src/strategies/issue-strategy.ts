@@ -1,0 +1,46 @@
+import type { Config } from '../core/config.js';
+import type { IssueRequest, Refusal } from '../core/coupon.js';
+import type { Db } from '../core/db.js';
+import type { Redis, RedisKeys } from '../core/redis.js';
+import type { StrategyName } from './names.js';
+
+/**
+ * The answer to one issue request. `issued`: the row is committed. `accepted`: the request
+ * holds a place and will be written by the consumer. `refused`: a normal "no".
+ * Failures (lock timeout, a service down) are thrown as errors from `core/errors.ts`.
+ */
+export type IssueResult = { outcome: 'issued' } | { outcome: 'accepted' } | { outcome: 'refused'; code: Refusal };
+
+/**
+ * How far a strategy's protection reaches: `none` over-issues under concurrency, `process`
+ * holds within one server process only, `global` holds across any number of processes.
+ */
+export type Protection = 'none' | 'process' | 'global';
+
+export interface IssueStrategy {
+  readonly name: StrategyName;
+  readonly protection: Protection;
+  issue(request: IssueRequest): Promise<IssueResult>;
+}
+
+export interface StrategyDeps {
+  config: Config;
+  db: Db;
+  /** Shared, auto-pipelined connection; never used for blocking commands. */
+  redis: Redis;
+  /**
+   * A plain connection for Redlock. Redlock defines its scripts on first use, and a command
+   * defined while an auto-pipeline is being filled breaks that pipeline (ioredis #1931).
+   */
+  lockRedis: Redis;
+  keys: RedisKeys;
+}
+
+export type StrategyFactory = (deps: StrategyDeps) => IssueStrategy;
+
+export const ISSUED: IssueResult = Object.freeze({ outcome: 'issued' });
+export const ACCEPTED: IssueResult = Object.freeze({ outcome: 'accepted' });
+
+export function refused(code: Refusal): IssueResult {
+  return { outcome: 'refused', code };
+}

@@ -1,0 +1,60 @@
+import type { IssueRequest } from '../core/coupon.js';
+import { ACCEPTED, refused, type IssueResult, type StrategyFactory } from './issue-strategy.js';
+import { Admission, defineAdmissionScript } from './lua/admission-script.js';
+import { loadTerms } from './lua/terms.js';
+
+/**
+ * One Redis Lua script decides each request atomically and appends accepted ones to a
+ * stream; the request is answered 202 and the consumer writes MySQL later. No lock, no
+ * MySQL on the request path: the script reads the coupon's terms from Redis.
+ */
+export const createLua: StrategyFactory = (deps) => {
+  defineAdmissionScript(deps.redis);
+  // The first requests for a coupon all find its terms missing; load them once, not once each.
+  const loading = new Map<number, Promise<boolean>>();
+
+  function loadOnce(couponId: number): Promise<boolean> {
+    let pending = loading.get(couponId);
+    if (!pending) {
+      pending = loadTerms(deps, couponId).finally(() => loading.delete(couponId));
+      loading.set(couponId, pending);
+    }
+    return pending;
+  }
+
+  function admit({ couponId, userId }: IssueRequest): Promise<Admission> {
+    const { keys } = deps;
+    return deps.redis.admitIssue(
+      keys.couponTerms(couponId),
+      keys.couponRequests(couponId),
+      keys.couponStream(couponId),
+      userId,
+      Date.now(),
+      couponId,
+    );
+  }
+
+  return {
+    name: 'lua',
+    protection: 'global',
+    async issue(request): Promise<IssueResult> {
+      let admission = await admit(request);
+      if (admission === Admission.TERMS_MISSING) {
+        if (!(await loadOnce(request.couponId))) return refused('COUPON_NOT_FOUND');
+        admission = await admit(request);
+      }
+      switch (admission) {
+        case Admission.ACCEPTED:
+          return ACCEPTED;
+        case Admission.ALREADY_ISSUED:
+          return refused('ALREADY_ISSUED');
+        case Admission.SOLD_OUT:
+          return refused('COUPON_SOLD_OUT');
+        case Admission.NOT_IN_WINDOW:
+          return refused('COUPON_NOT_IN_ISSUE_WINDOW');
+        case Admission.TERMS_MISSING:
+          throw new Error(`lua: terms of coupon ${request.couponId} vanished right after loading`);
+      }
+    },
+  };
+};

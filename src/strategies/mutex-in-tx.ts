@@ -1,0 +1,22 @@
+import { KeyedMutex } from '../core/keyed-mutex.js';
+import type { StrategyFactory } from './issue-strategy.js';
+import { issueInTransaction } from './transactional-issue.js';
+
+/**
+ * The classic pitfall ("synchronized inside @Transactional"): the mutex is taken inside the
+ * transaction around reading and deciding, and released before the writes and the commit
+ * (JPA flushes at commit). The next request gets the mutex while the previous one has not
+ * yet written, reads the old count, and issues one too many.
+ */
+export const createMutexInTx: StrategyFactory = (deps) => {
+  const mutexes = new KeyedMutex('mutex-in-tx', deps.config.LOCK_WAIT_MS);
+  return {
+    name: 'mutex-in-tx',
+    protection: 'none',
+    issue: (request) =>
+      issueInTransaction(deps, request, {
+        strategy: 'mutex-in-tx',
+        aroundDecision: (decide) => mutexes.runExclusive(request.couponId, decide),
+      }),
+  };
+};

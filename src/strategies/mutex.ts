@@ -1,0 +1,18 @@
+import { KeyedMutex } from '../core/keyed-mutex.js';
+import type { StrategyFactory } from './issue-strategy.js';
+import { issueInTransaction } from './transactional-issue.js';
+
+/**
+ * An in-process mutex per coupon around the whole transaction, commit included, so the next
+ * request reads the committed count. Exact in one process; a second server process has its
+ * own mutexes and the two over-issue together.
+ */
+export const createMutex: StrategyFactory = (deps) => {
+  const mutexes = new KeyedMutex('mutex', deps.config.LOCK_WAIT_MS);
+  return {
+    name: 'mutex',
+    protection: 'process',
+    issue: (request) =>
+      mutexes.runExclusive(request.couponId, () => issueInTransaction(deps, request, { strategy: 'mutex' })),
+  };
+};

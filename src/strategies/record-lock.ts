@@ -1,0 +1,13 @@
+import type { StrategyFactory } from './issue-strategy.js';
+import { issueInTransaction } from './transactional-issue.js';
+
+/**
+ * MySQL's own lock: the coupon row is read with SELECT … FOR UPDATE and stays locked until
+ * commit, so requests for one coupon queue inside the database, across any number of
+ * processes. Simple and exact; the one hot row bounds throughput.
+ */
+export const createRecordLock: StrategyFactory = (deps) => ({
+  name: 'record-lock',
+  protection: 'global',
+  issue: (request) => issueInTransaction(deps, request, { strategy: 'record-lock', lockCouponRow: true }),
+});

@@ -1,0 +1,71 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { checkIssue, type IssueRequest } from '../core/coupon.js';
+import { findCoupon, holdsIssue, insertIssue, addIssued } from '../core/coupon-repository.js';
+import { LockTimeoutError, MYSQL_ERRNO, mysqlErrno } from '../core/errors.js';
+import type { StrategyName } from './names.js';
+import { ISSUED, refused, type IssueResult, type StrategyDeps } from './issue-strategy.js';
+
+export interface TransactionalIssueOptions {
+  /** Named in a LockTimeoutError if MySQL gives up waiting for a row lock. */
+  strategy: StrategyName;
+  /** Read the coupon with SELECT … FOR UPDATE, holding its row lock until commit. */
+  lockCouponRow?: boolean;
+  /**
+   * Wraps the read-and-decide step *inside* the transaction, so whatever it holds is released
+   * before the writes and the commit — as with JPA, which flushes at commit, after a
+   * `synchronized` block inside `@Transactional` has ended. Only `mutex-in-tx` uses it, to
+   * show why that is wrong.
+   */
+  aroundDecision?: <T>(decide: () => Promise<T>) => Promise<T>;
+}
+
+const DEADLOCK_RETRIES = 3;
+
+/**
+ * The synchronous issue, shared by every strategy that writes MySQL before answering:
+ * read the coupon, apply the rules, count and insert the row — in one transaction.
+ * What makes it safe (or not) is what the caller holds around it.
+ */
+export async function issueInTransaction(
+  deps: StrategyDeps,
+  request: IssueRequest,
+  options: TransactionalIssueOptions,
+): Promise<IssueResult> {
+  const startedAt = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.db.transaction((trx) => readDecideWrite(trx, deps.config.THINK_MS, request, options));
+    } catch (error) {
+      // The unique key is the last word on "one per user": two racing requests of the same
+      // user can both pass the lookup, and the second insert fails here.
+      if (mysqlErrno(error) === MYSQL_ERRNO.DUPLICATE_ENTRY) return refused('ALREADY_ISSUED');
+      if (mysqlErrno(error) === MYSQL_ERRNO.DEADLOCK && attempt < DEADLOCK_RETRIES) continue;
+      if (mysqlErrno(error) === MYSQL_ERRNO.LOCK_WAIT_TIMEOUT) {
+        throw new LockTimeoutError(options.strategy, Date.now() - startedAt);
+      }
+      throw error;
+    }
+  }
+}
+
+async function readDecideWrite(
+  trx: StrategyDeps['db'],
+  thinkMs: number,
+  { couponId, userId }: IssueRequest,
+  options: TransactionalIssueOptions,
+): Promise<IssueResult> {
+  const decide = async () => {
+    const coupon = await findCoupon(trx, couponId, { forUpdate: options.lockCouponRow ?? false });
+    const alreadyHeld = coupon ? await holdsIssue(trx, couponId, userId) : false;
+    const refusal = checkIssue(coupon, { issuedQuantity: coupon?.issuedQuantity ?? 0, alreadyHeld }, new Date());
+    if (!refusal && thinkMs > 0) await sleep(thinkMs);
+    return refusal;
+  };
+  const refusal = await (options.aroundDecision ? options.aroundDecision(decide) : decide());
+  if (refusal) return refused(refusal);
+  // Count first, then insert: the insert's foreign-key check takes a shared lock on the coupon
+  // row, and upgrading that to the UPDATE's exclusive lock deadlocks under concurrency.
+  await addIssued(trx, couponId, 1);
+  await insertIssue(trx, couponId, userId, new Date());
+  return ISSUED;
+}

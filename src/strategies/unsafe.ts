@@ -1,0 +1,13 @@
+import type { StrategyFactory } from './issue-strategy.js';
+import { issueInTransaction } from './transactional-issue.js';
+
+/**
+ * No lock at all: read the count, check it, insert, add one — in a transaction, which is not
+ * enough. Concurrent requests read the same count and all pass the check. The lab's negative
+ * control: the over-issuance test must fail on it.
+ */
+export const createUnsafe: StrategyFactory = (deps) => ({
+  name: 'unsafe',
+  protection: 'none',
+  issue: (request) => issueInTransaction(deps, request, { strategy: 'unsafe' }),
+});

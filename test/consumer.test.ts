@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedis } from '../src/core/redis.js';
+import { IssueStreamConsumer } from '../src/consumer/stream-consumer.js';
+import { startConsumer } from '../src/consumer/start-consumer.js';
+import { startTestServer, type TestServer } from './support/lab.js';
+
+/**
+ * The consumer, driven step by step: no consumer runs inside this server, so each test
+ * decides exactly when entries are read, written, acknowledged — or abandoned.
+ */
+let server: TestServer;
+beforeAll(async () => {
+  // Entries idle for 1 ms count as abandoned, so a fresh consumer takes them over at once.
+  server = await startTestServer({ CONSUMER_IN_PROCESS: 'false', CONSUMER_CLAIM_IDLE_MS: '1' });
+});
+afterAll(() => server.close());
+
+async function acceptRequests(couponId: number, users: number): Promise<void> {
+  const answers = await Promise.all(
+    Array.from({ length: users }, (_, i) => server.lab.strategies.lua.issue({ couponId, userId: i + 1 })),
+  );
+  expect(answers.every((answer) => answer.outcome === 'accepted')).toBe(true);
+}
+
+function consumer(name: string): IssueStreamConsumer {
+  const blockingRedis = createRedis(server.config.REDIS_URL, { autoPipelining: false });
+  return new IssueStreamConsumer({ ...server.lab, blockingRedis }, name);
+}
+
+async function pendingCount(couponId: number): Promise<number> {
+  const [count] = (await server.lab.redis.xpending(server.lab.keys.couponStream(couponId), 'coupon-writers')) as [number];
+  return count;
+}
+
+describe('a consumer that dies', () => {
+  it('after reading, before writing: a fresh consumer writes each request once', async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 300 });
+    await acceptRequests(couponId, 300);
+    const dying = consumer('dies-after-read');
+    expect(await dying.readNew(10)).toHaveLength(300);
+    expect(await pendingCount(couponId)).toBe(300);
+    await dying.stop(); // it never writes nor acknowledges
+
+    const fresh = startConsumer(server.lab, 'fresh-1');
+    await server.drained(couponId);
+    await fresh.stop();
+    expect(await server.rows(couponId)).toEqual({ rows: 300, users: 300, issuedQuantity: 300 });
+    expect(await pendingCount(couponId)).toBe(0);
+  });
+
+  it('after the MySQL commit, before acknowledging: the replay adds no row and no count', async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 200 });
+    await acceptRequests(couponId, 200);
+    const dying = consumer('dies-before-ack');
+    const entries = await dying.readNew(10);
+    expect(await dying.write(entries)).toEqual({ written: 200, parked: 0 });
+    await dying.stop(); // committed, never acknowledged
+
+    const fresh = consumer('fresh-2');
+    const replayed = await fresh.claimStale();
+    expect(replayed).toHaveLength(200);
+    expect(await fresh.persist(replayed)).toEqual({ written: 0, parked: 0 });
+    await fresh.stop();
+    expect(await server.rows(couponId)).toEqual({ rows: 200, users: 200, issuedQuantity: 200 });
+    expect(await server.lab.redis.xlen(server.lab.keys.couponStream(couponId))).toBe(0);
+  });
+});
+
+describe('bad entries', () => {
+  it('are parked where an operator can see them, and the good ones around them are written', async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 100 });
+    await acceptRequests(couponId, 50);
+    const { redis, keys } = server.lab;
+    const stream = keys.couponStream(couponId);
+    await redis.xadd(stream, '*', 'coupon', String(couponId), 'user', 'not-a-number', 'at', String(Date.now()));
+    await redis.xadd(stream, '*', 'coupon', '999999999999', 'user', '7', 'at', String(Date.now()));
+    await redis.xadd(stream, '*', 'garbage', 'x');
+
+    const running = startConsumer(server.lab, 'with-bad-entries');
+    await server.drained(couponId);
+    await running.stop();
+
+    expect(await server.rows(couponId)).toEqual({ rows: 50, users: 50, issuedQuantity: 50 });
+    const parked = await redis.xrange(keys.parked, '-', '+');
+    const reasons = parked.map(([, fields]) => fields[fields.indexOf('reason') + 1]);
+    expect(reasons.sort()).toEqual(['malformed entry', 'malformed entry', 'no such coupon']);
+  });
+});
+
+describe('the running loop', () => {
+  it('drains what arrives while it runs, across several coupons', async () => {
+    const running = startConsumer(server.lab, 'loop');
+    const coupons = await Promise.all([1, 2, 3].map(() => server.createCoupon({ totalQuantity: 120 })));
+    await Promise.all(coupons.map((couponId) => acceptRequests(couponId, 120)));
+    await Promise.all(coupons.map((couponId) => server.drained(couponId)));
+    await running.stop();
+    for (const couponId of coupons) {
+      expect(await server.rows(couponId)).toEqual({ rows: 120, users: 120, issuedQuantity: 120 });
+    }
+  });
+});

@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STRATEGY_NAMES } from '../src/strategies/index.js';
+import { startTestServer, type HttpAnswer, type TestServer } from './support/lab.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.close());
+
+const hour = 3_600_000;
+const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+
+/** A client error must name its code and never leak a stack trace. */
+function expectClientError(answer: HttpAnswer, status: number, code: string): void {
+  expect({ status: answer.status, code: answer.body?.code }).toEqual({ status, code });
+  expect(typeof answer.body.message).toBe('string');
+  expect(JSON.stringify(answer.body)).not.toMatch(/\n\s+at |stack/);
+}
+
+describe('coupons', () => {
+  it('are created with every field and read back with issued and pending counts', async () => {
+    const created = await server.post('/v1/coupons', {
+      title: 'Launch week',
+      totalQuantity: 10,
+      discountAmount: 5000,
+      minAvailableAmount: 20000,
+      issueStartAt: iso(-hour),
+      issueEndAt: iso(hour),
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ title: 'Launch week', totalQuantity: 10, issuedQuantity: 0, discountAmount: 5000 });
+
+    const read = await server.get(`/v1/coupons/${created.body.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ id: created.body.id, issuedQuantity: 0, pendingQuantity: 0 });
+    expect(new Date(read.body.issueEndAt).getTime()).toBe(new Date(created.body.issueEndAt).getTime());
+  });
+
+  it.each([
+    ['no title', { totalQuantity: 1 }],
+    ['a blank title', { title: '  ', totalQuantity: 1 }],
+    ['no quantity', { title: 't' }],
+    ['a zero quantity', { title: 't', totalQuantity: 0 }],
+    ['a fractional quantity', { title: 't', totalQuantity: 1.5 }],
+    ['a quantity as text', { title: 't', totalQuantity: '10' }],
+    ['a negative discount', { title: 't', totalQuantity: 1, discountAmount: -1 }],
+    ['a date that is not one', { title: 't', totalQuantity: 1, issueStartAt: 'tomorrow' }],
+    ['a window that ends before it starts', { title: 't', totalQuantity: 1, issueStartAt: iso(hour), issueEndAt: iso(0) }],
+    ['a window that ends as it starts', { title: 't', totalQuantity: 1, issueStartAt: iso(hour), issueEndAt: iso(hour) }],
+  ])('are refused with %s, and nothing is written', async (_case, body) => {
+    const before = await server.lab.db('coupons').count({ n: '*' });
+    expectClientError(await server.post('/v1/coupons', body), 400, 'INVALID_REQUEST');
+    expect(await server.lab.db('coupons').count({ n: '*' })).toEqual(before);
+  });
+
+  it('that do not exist answer 404', async () => {
+    expectClientError(await server.get('/v1/coupons/999999999999'), 404, 'COUPON_NOT_FOUND');
+  });
+});
+
+describe.each(STRATEGY_NAMES)('issuing through %s', (strategy) => {
+  const issue = (couponId: number | string, body: unknown) =>
+    server.post(`/v1/strategies/${strategy}/coupons/${couponId}/issues`, body);
+
+  it('answers 404 for a coupon that does not exist', async () => {
+    expectClientError(await issue(999999999999, { userId: 1 }), 404, 'COUPON_NOT_FOUND');
+  });
+
+  it.each([
+    ['before the window opens', { issueStartAt: iso(hour) }],
+    ['after the window closed', { issueStartAt: iso(-2 * hour), issueEndAt: iso(-hour) }],
+  ])('answers 409 %s, and writes nothing', async (_case, window) => {
+    const couponId = await server.createCoupon({ totalQuantity: 5, ...window });
+    expectClientError(await issue(couponId, { userId: 1 }), 409, 'COUPON_NOT_IN_ISSUE_WINDOW');
+    expect(await server.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
+  });
+
+  it('issues inside the window', async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 5, issueStartAt: iso(-hour), issueEndAt: iso(hour) });
+    const answer = await issue(couponId, { userId: 7 });
+    expect(answer.status).toBe(strategy === 'lua' ? 202 : 201);
+    expect(answer.body).toEqual({ couponId, userId: 7, strategy, status: strategy === 'lua' ? 'accepted' : 'issued' });
+    await server.drained(couponId);
+    expect(await server.rows(couponId)).toEqual({ rows: 1, users: 1, issuedQuantity: 1 });
+  });
+});
+
+describe('bad issue requests get a 4xx with a code and write nothing', () => {
+  let couponId: number;
+  beforeAll(async () => {
+    couponId = await server.createCoupon({ totalQuantity: 5 });
+  });
+  afterAll(async () => {
+    expect(await server.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
+  });
+
+  it.each([
+    ['a non-numeric id', 'abc'],
+    ['a negative id', '-1'],
+    ['a fractional id', '1.5'],
+    ['a zero id', '0'],
+    ['a huge id', '99999999999999999999'],
+    ['an id past 2^53', '9007199254740993'],
+  ])('%s', async (_case, id) => {
+    expectClientError(await server.post(`/v1/coupons/${id}/issues`, { userId: 1 }), 400, 'INVALID_REQUEST');
+    expectClientError(await server.get(`/v1/coupons/${id}`), 400, 'INVALID_REQUEST');
+  });
+
+  it.each([
+    ['no body', undefined],
+    ['no userId', {}],
+    ['a userId as text', { userId: '1' }],
+    ['a fractional userId', { userId: 1.5 }],
+    ['a negative userId', { userId: -3 }],
+    ['a zero userId', { userId: 0 }],
+    ['a huge userId', { userId: 1e20 }],
+    ['a null userId', { userId: null }],
+    ['a JSON array', [1]],
+    ['malformed JSON', '{"userId": 1'],
+  ])('%s', async (_case, body) => {
+    expectClientError(await server.post(`/v1/coupons/${couponId}/issues`, body), 400, 'INVALID_REQUEST');
+  });
+
+  it('a body over the size limit', async () => {
+    const answer = await server.post(`/v1/coupons/${couponId}/issues`, { userId: 1, padding: 'x'.repeat(20_000) });
+    expectClientError(answer, 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('an unknown strategy, in the query or in the path', async () => {
+    const query = await server.post(`/v1/coupons/${couponId}/issues?strategy=optimistic`, { userId: 1 });
+    expectClientError(query, 400, 'INVALID_REQUEST');
+    expect(query.body.message).toContain('record-lock');
+    const path = await server.post(`/v1/strategies/optimistic/coupons/${couponId}/issues`, { userId: 1 });
+    expectClientError(path, 400, 'INVALID_REQUEST');
+  });
+
+  it('an unknown route', async () => {
+    expectClientError(await server.post('/v1/issue', { userId: 1 }), 404, 'ROUTE_NOT_FOUND');
+  });
+});
+
+describe('the default route', () => {
+  it('uses the server default (lua), or the strategy named by ?strategy=', async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 5 });
+    expect((await server.post(`/v1/coupons/${couponId}/issues`, { userId: 1 })).body.strategy).toBe('lua');
+    const named = await server.post(`/v1/coupons/${couponId}/issues?strategy=record-lock`, { userId: 2 });
+    expect({ status: named.status, strategy: named.body.strategy }).toEqual({ status: 201, strategy: 'record-lock' });
+  });
+});
+
+describe('service endpoints', () => {
+  it('GET /hello answers the cheapest thing the server can', async () => {
+    expect(await server.get('/hello')).toEqual({ status: 200, body: 'hello' });
+  });
+
+  it('GET /health answers 200 while Redis and MySQL answer', async () => {
+    expect(await server.get('/health')).toEqual({ status: 200, body: { status: 'ok' } });
+  });
+});
+
+describe('with Redis unreachable', () => {
+  let down: TestServer;
+  beforeAll(async () => {
+    down = await startTestServer({ REDIS_URL: 'redis://127.0.0.1:1', CONSUMER_IN_PROCESS: 'false' });
+  });
+  afterAll(() => down.stop());
+
+  it('health and the lua path answer 503 SERVICE_UNAVAILABLE, not 500', async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 5 });
+    const health = await down.get('/health');
+    expect(health.status).toBe(503);
+    expect(health.body.code).toBe('SERVICE_UNAVAILABLE');
+    const issue = await down.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: 1 });
+    expectClientError(issue, 503, 'SERVICE_UNAVAILABLE');
+  });
+});

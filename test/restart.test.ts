@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createDb } from '../src/core/db.js';
+import { createRedis, redisKeys } from '../src/core/redis.js';
+import { testConfig } from './support/config.js';
+import { waitFor } from './support/lab.js';
+import { kill, spawnServer } from './support/process.js';
+
+/**
+ * The promise behind 202: killed with SIGKILL while accepted requests are still queued, the
+ * server loses none of them once it is started again.
+ */
+const config = testConfig({ PORT: '0', CONSUMER_CLAIM_IDLE_MS: '500', ISSUE_STRATEGY: 'lua' });
+const db = createDb(config.MYSQL_URL, 2);
+const redis = createRedis(config.REDIS_URL, { autoPipelining: false });
+const keys = redisKeys(config.REDIS_KEY_PREFIX);
+
+afterAll(async () => {
+  await db.destroy();
+  redis.disconnect();
+});
+
+let couponId: number;
+beforeAll(async () => {
+  [couponId] = (await db('coupons').insert({ title: 'restart', total_quantity: 5_000 })) as [number];
+});
+
+it('SIGKILL with requests queued, then a restart: one row per 202, none lost, none doubled', async () => {
+  const first = await spawnServer(config);
+  const accepted = new Set<number>();
+  const crowd = Array.from({ length: 3_000 }, (_, i) =>
+    fetch(`${first.url}/v1/coupons/${couponId}/issues`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: i + 1 }),
+    })
+      .then((response) => {
+        if (response.status === 202) accepted.add(i + 1);
+      })
+      .catch(() => undefined), // cut off by the kill: never answered, so never promised
+  );
+  await waitFor(async () => accepted.size >= 1_000, '1,000 requests accepted', 30_000);
+  expect(await kill(first, 'SIGKILL')).toBe(null);
+  await Promise.all(crowd);
+  const queuedAtKill = await redis.xlen(keys.couponStream(couponId));
+  expect(queuedAtKill).toBeGreaterThan(0);
+
+  const second = await spawnServer(config);
+  try {
+    await waitFor(async () => (await redis.xlen(keys.couponStream(couponId))) === 0, 'queue drained after restart');
+  } finally {
+    await kill(second, 'SIGTERM');
+  }
+
+  const rows = await db('coupon_issues').where({ coupon_id: couponId }).select('user_id');
+  const holders = new Set(rows.map((row: { user_id: number }) => Number(row.user_id)));
+  expect(holders.size).toBe(rows.length); // nobody holds two
+  expect([...accepted].filter((user) => !holders.has(user))).toEqual([]); // every 202 has its row
+  // Admitted requests whose 202 the kill cut off are written too: Redis and MySQL agree.
+  expect(rows.length).toBe(await redis.scard(keys.couponRequests(couponId)));
+  const coupon = await db('coupons').where({ id: couponId }).first('issued_quantity');
+  expect(coupon.issued_quantity).toBe(rows.length);
+  console.log(`restart: ${accepted.size} answered 202, ${queuedAtKill} still queued at SIGKILL, ${rows.length} rows after restart`);
+});

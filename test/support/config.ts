@@ -1,0 +1,22 @@
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Config, type Env } from '../../src/core/config.js';
+
+/** Tests use their own database on the same server as the lab's, so `npm test` never touches demo data. */
+function testDatabaseUrl(): string {
+  const url = new URL(loadConfig(process.env).MYSQL_URL);
+  url.pathname = '/coupon_lab_test';
+  return url.toString();
+}
+
+export const TEST_MYSQL_URL = testDatabaseUrl();
+
+/** A configuration with a Redis key prefix of its own, so tests never see each other's keys. */
+export function testConfig(overrides: Env = {}): Config {
+  return loadConfig(process.env, {
+    MYSQL_URL: TEST_MYSQL_URL,
+    REDIS_KEY_PREFIX: `test-${randomBytes(4).toString('hex')}:`,
+    PORT: '0',
+    MIGRATE_ON_START: 'false',
+    ...overrides,
+  });
+}

@@ -1,0 +1,93 @@
+import type { Config, Env } from '../../src/core/config.js';
+import { startServer, type RunningServer } from '../../src/server/server.js';
+import { testConfig } from './config.js';
+
+export interface TestServer extends RunningServer {
+  config: Config;
+  /** Creates a coupon over HTTP and returns its id. */
+  createCoupon(body?: Record<string, unknown>): Promise<number>;
+  post(path: string, body: unknown): Promise<HttpAnswer>;
+  get(path: string): Promise<HttpAnswer>;
+  /** Rows in coupon_issues for the coupon, and how many distinct users hold them. */
+  rows(couponId: number): Promise<{ rows: number; users: number; issuedQuantity: number }>;
+  /** Resolves once the consumer has written everything the lua path accepted for the coupon. */
+  drained(couponId: number): Promise<void>;
+  /** Stops the server and deletes the Redis keys it made. */
+  close(): Promise<void>;
+}
+
+export interface HttpAnswer {
+  status: number;
+  body: any;
+}
+
+export async function startTestServer(overrides: Env = {}): Promise<TestServer> {
+  const config = testConfig(overrides);
+  const server = await startServer(config);
+  const { db, redis, keys } = server.lab;
+
+  const request = async (method: string, path: string, body?: unknown): Promise<HttpAnswer> => {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+  };
+
+  return {
+    ...server,
+    config,
+    post: (path, body) => request('POST', path, body),
+    get: (path) => request('GET', path),
+    async createCoupon(body = {}) {
+      const answer = await request('POST', '/v1/coupons', { title: 'test coupon', totalQuantity: 100, ...body });
+      if (answer.status !== 201) throw new Error(`coupon not created: ${answer.status} ${JSON.stringify(answer.body)}`);
+      return answer.body.id as number;
+    },
+    async rows(couponId) {
+      const [counts] = await db('coupon_issues')
+        .where({ coupon_id: couponId })
+        .select(db.raw('COUNT(*) AS `rows`'), db.raw('COUNT(DISTINCT user_id) AS users'));
+      const coupon = await db('coupons').where({ id: couponId }).first('issued_quantity');
+      return { rows: Number(counts.rows), users: Number(counts.users), issuedQuantity: coupon.issued_quantity };
+    },
+    drained: (couponId) => waitFor(async () => (await redis.xlen(keys.couponStream(couponId))) === 0, `coupon ${couponId} drained`),
+    async close() {
+      await server.stop();
+      await deleteKeys(config);
+    },
+  };
+}
+
+/** Polls a condition until it holds (or fails after a deadline): awaiting a state, not sleeping. */
+export async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function deleteKeys(config: Config): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(config.REDIS_URL);
+  try {
+    const stream = redis.scanStream({ match: `${config.REDIS_KEY_PREFIX}*`, count: 500 });
+    for await (const keys of stream) if (keys.length) await redis.unlink(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Sends all requests at once and tallies the answers by status code or error code. */
+export async function crowd(requests: (() => Promise<HttpAnswer>)[]): Promise<Record<string, number>> {
+  const answers = await Promise.all(requests.map((send) => send()));
+  const tally: Record<string, number> = {};
+  for (const { status, body } of answers) {
+    const key = status < 300 ? String(status) : String(body?.code ?? status);
+    tally[key] = (tally[key] ?? 0) + 1;
+  }
+  return tally;
+}

@@ -3,7 +3,7 @@ import { createDb } from '../src/core/db.js';
 import { createRedis, redisKeys } from '../src/core/redis.js';
 import { testConfig } from './support/config.js';
 import { waitFor } from './support/lab.js';
-import { kill, spawnServer } from './support/process.js';
+import { kill, spawnServer } from '../bench/server-process.js';
 
 /**
  * The promise behind 202: killed with SIGKILL while accepted requests are still queued, the

@@ -62,5 +62,11 @@ export function redisKeys(prefix: string) {
 
 export type RedisKeys = ReturnType<typeof redisKeys>;
 
+/** Deletes every key under a prefix (tests and the bench clean up after themselves with it). */
+export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<void> {
+  const stream = redis.scanStream({ match: `${prefix}*`, count: 500 });
+  for await (const keys of stream as AsyncIterable<string[]>) if (keys.length) await redis.unlink(...keys);
+}
+
 /** The consumer group every consumer process joins. */
 export const CONSUMER_GROUP = 'coupon-writers';

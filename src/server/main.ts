@@ -1,7 +1,9 @@
+import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Env } from '../core/config.js';
 import { log } from '../core/log.js';
 import { STRATEGY_NAMES } from '../strategies/index.js';
+import { startCluster } from './cluster.js';
 import { startServer } from './server.js';
 
 const program = new Command('coupon-lab-server')
@@ -10,9 +12,12 @@ const program = new Command('coupon-lab-server')
   .addOption(new Option('-s, --strategy <name>', 'default issue strategy (env ISSUE_STRATEGY)').choices(STRATEGY_NAMES))
   .option('--think-ms <ms>', 'work inside the critical section (env THINK_MS)')
   .option('--no-consumer', 'do not run the stream consumer in this process')
+  .option('-i, --instances <count>', 'server processes behind one port (node:cluster)', '1')
   .parse();
 
-const flags = program.opts<{ port?: string; strategy?: string; thinkMs?: string; consumer: boolean }>();
+const flags = program.opts<{ port?: string; strategy?: string; thinkMs?: string; consumer: boolean; instances: string }>();
+const instances = Number(flags.instances);
+if (!Number.isInteger(instances) || instances < 1 || instances > 64) program.error('--instances: a whole number from 1 to 64');
 const overrides: Env = {
   PORT: flags.port,
   ISSUE_STRATEGY: flags.strategy,
@@ -22,13 +27,16 @@ const overrides: Env = {
 
 try {
   const config = loadConfig(process.env, overrides);
-  const server = await startServer(config);
-  log.info('server listening', { url: server.url, strategy: config.ISSUE_STRATEGY, consumer: !!server.consumer });
+  const server = cluster.isPrimary && instances > 1 ? await startCluster(config, instances) : await startServer(config);
+  if (cluster.isPrimary) {
+    log.info('server listening', { url: server.url, instances, strategy: config.ISSUE_STRATEGY, consumer: config.CONSUMER_IN_PROCESS });
+  }
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, async () => {
-      log.info('server stopping', { signal });
+      log.info('server stopping', { signal, pid: process.pid });
       await server.stop();
-      log.info('server stopped');
+      log.info('server stopped', { pid: process.pid });
+      cluster.worker?.disconnect(); // the channel to the primary is the last thing keeping a worker alive
     });
   }
 } catch (error) {

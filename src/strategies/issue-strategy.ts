@@ -20,6 +20,8 @@ export type Protection = 'none' | 'process' | 'global';
 export interface IssueStrategy {
   readonly name: StrategyName;
   readonly protection: Protection;
+  /** True if a success is only accepted (202) and written to MySQL later by the consumer. */
+  readonly asynchronous: boolean;
   issue(request: IssueRequest): Promise<IssueResult>;
 }
 

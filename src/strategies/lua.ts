@@ -37,6 +37,7 @@ export const createLua: StrategyFactory = (deps) => {
   return {
     name: 'lua',
     protection: 'global',
+    asynchronous: true,
     async issue(request): Promise<IssueResult> {
       let admission = await admit(request);
       if (admission === Admission.TERMS_MISSING) {

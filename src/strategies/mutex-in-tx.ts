@@ -13,6 +13,7 @@ export const createMutexInTx: StrategyFactory = (deps) => {
   return {
     name: 'mutex-in-tx',
     protection: 'none',
+    asynchronous: false,
     issue: (request) =>
       issueInTransaction(deps, request, {
         strategy: 'mutex-in-tx',

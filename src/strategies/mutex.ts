@@ -12,6 +12,7 @@ export const createMutex: StrategyFactory = (deps) => {
   return {
     name: 'mutex',
     protection: 'process',
+    asynchronous: false,
     issue: (request) =>
       mutexes.runExclusive(request.couponId, () => issueInTransaction(deps, request, { strategy: 'mutex' })),
   };

@@ -9,5 +9,6 @@ import { issueInTransaction } from './transactional-issue.js';
 export const createRecordLock: StrategyFactory = (deps) => ({
   name: 'record-lock',
   protection: 'global',
+  asynchronous: false,
   issue: (request) => issueInTransaction(deps, request, { strategy: 'record-lock', lockCouponRow: true }),
 });

@@ -34,6 +34,7 @@ export const createRedisLock: StrategyFactory = (deps) => {
   return {
     name: 'redis-lock',
     protection: 'global',
+    asynchronous: false,
     issue(request) {
       const startedAt = Date.now();
       return queue.runExclusive(request.couponId, async () => {

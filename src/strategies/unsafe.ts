@@ -9,5 +9,6 @@ import { issueInTransaction } from './transactional-issue.js';
 export const createUnsafe: StrategyFactory = (deps) => ({
   name: 'unsafe',
   protection: 'none',
+  asynchronous: false,
   issue: (request) => issueInTransaction(deps, request, { strategy: 'unsafe' }),
 });

@@ -1,4 +1,5 @@
 import type { Config, Env } from '../../src/core/config.js';
+import { createRedis, deleteKeysWithPrefix } from '../../src/core/redis.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { testConfig } from './config.js';
 
@@ -56,7 +57,8 @@ export async function startTestServer(overrides: Env = {}): Promise<TestServer> 
     drained: (couponId) => waitFor(async () => (await redis.xlen(keys.couponStream(couponId))) === 0, `coupon ${couponId} drained`),
     async close() {
       await server.stop();
-      await deleteKeys(config);
+      const redis = createRedis(config.REDIS_URL, { autoPipelining: false });
+      await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX).finally(() => redis.disconnect());
     },
   };
 }
@@ -67,17 +69,6 @@ export async function waitFor(condition: () => Promise<boolean>, what: string, t
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function deleteKeys(config: Config): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(config.REDIS_URL);
-  try {
-    const stream = redis.scanStream({ match: `${config.REDIS_KEY_PREFIX}*`, count: 500 });
-    for await (const keys of stream) if (keys.length) await redis.unlink(...keys);
-  } finally {
-    redis.disconnect();
   }
 }
 

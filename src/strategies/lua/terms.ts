@@ -10,7 +10,10 @@ const SADD_CHUNK = 5_000;
  * never read MySQL. Safe to run twice or from two processes at once: every step is idempotent.
  * Returns false if the coupon does not exist.
  */
-export async function loadTerms({ db, redis, keys }: StrategyDeps, couponId: number): Promise<boolean> {
+export async function loadTerms(
+  { db, redis, keys }: Pick<StrategyDeps, 'db' | 'redis' | 'keys'>,
+  couponId: number,
+): Promise<boolean> {
   const coupon = await findCoupon(db, couponId);
   if (!coupon) return false;
   const stream = keys.couponStream(couponId);

@@ -1,0 +1,112 @@
+import { writeFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig } from '../src/core/config.js';
+import { STRATEGY_NAMES, isStrategyName, type StrategyName } from '../src/strategies/index.js';
+import { renderHtml } from './render-html.js';
+import { renderTable } from './render-table.js';
+import type { BenchMode, BenchSettings } from './report.js';
+import { runBench } from './run-bench.js';
+
+function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (text: string) => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) throw new InvalidArgumentError(`a whole number from ${min} to ${max}`);
+    return value;
+  };
+}
+
+function strategyList(text: string): StrategyName[] {
+  if (text === 'all') return [...STRATEGY_NAMES];
+  const names = text.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !isStrategyName(name));
+  if (unknown.length) throw new InvalidArgumentError(`unknown ${unknown.join(', ')}; choose from ${STRATEGY_NAMES.join(', ')} or all`);
+  return names as StrategyName[];
+}
+
+function instanceList(text: string): number[] {
+  return text.split(',').map((part) => wholeNumber(1, 16)(part.trim()));
+}
+
+interface Flags {
+  strategy: StrategyName[];
+  users: number;
+  requestsPerUser: number;
+  quantity: number;
+  concurrency: number;
+  mode: BenchMode;
+  instances: number[];
+  duration?: number;
+  thinkMs: number;
+  repeat: number;
+  lockWaitMs?: number;
+  lockLeaseMs?: number;
+  lockRetryDelayMs?: number;
+  poolSize?: number;
+  redisUrl?: string;
+  mysqlUrl?: string;
+  floors: boolean;
+  json: boolean;
+  out?: string;
+  report?: string;
+  progress: boolean;
+}
+
+/** `bench`: a thin shell over `runBench`, which returns data; this only parses, prints and writes. */
+export function createBenchCommand(): Command {
+  return new Command('bench')
+    .description('Race a crowd for a fresh coupon through each strategy, then verify in MySQL and report.')
+    .option('-s, --strategy <names>', `a strategy, a comma list, or all (${STRATEGY_NAMES.join(', ')})`, strategyList, [...STRATEGY_NAMES])
+    .option('-u, --users <n>', 'distinct users in the crowd', wholeNumber(1), 1000)
+    .option('-r, --requests-per-user <n>', 'requests each user sends', wholeNumber(1, 1000), 1)
+    .option('-q, --quantity <n>', 'coupons to hand out', wholeNumber(1, 1_000_000_000), 100)
+    .option('-c, --concurrency <n>', 'requests in flight at once (connections in http mode)', wholeNumber(1, 10_000), 100)
+    .addOption(new Option('-m, --mode <mode>', 'http: real servers over HTTP; direct: the strategy in this process').choices(['http', 'direct']).default('http'))
+    .option('-i, --instances <k[,k…]>', 'server processes behind one port; a list runs each (http mode)', instanceList, [1])
+    .option('-d, --duration <seconds>', 'sustained load with fresh users instead of one crowd', wholeNumber(1, 3600))
+    .option('--think-ms <ms>', 'work inside the critical section', wholeNumber(0, 10_000), 0)
+    .option('--repeat <n>', 'runs per strategy; medians are reported', wholeNumber(1, 100), 1)
+    .option('--lock-wait-ms <ms>', 'LOCK_WAIT_MS for this run', wholeNumber(1))
+    .option('--lock-lease-ms <ms>', 'LOCK_LEASE_MS for this run', wholeNumber(1))
+    .option('--lock-retry-delay-ms <ms>', 'LOCK_RETRY_DELAY_MS for this run', wholeNumber(1))
+    .option('--pool-size <n>', 'MYSQL_POOL_SIZE for this run', wholeNumber(1, 1000))
+    .option('--redis-url <url>', 'REDIS_URL (default: the environment, as for the server)')
+    .option('--mysql-url <url>', 'MYSQL_URL (default: the environment, as for the server)')
+    .option('--floors', 'also measure the raw floor of each layer (EVALSHA, FOR UPDATE loop, bulk insert, drain)', false)
+    .option('--json', 'print the report as JSON instead of the table', false)
+    .option('--out <file.json>', 'write the report as JSON')
+    .option('--report <file.html>', 'write the report as a self-contained HTML page with charts')
+    .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal or with --json)')
+    .action(async (flags: Flags) => {
+      const config = loadConfig(process.env, {
+        THINK_MS: String(flags.thinkMs),
+        LOCK_WAIT_MS: flags.lockWaitMs?.toString(),
+        LOCK_LEASE_MS: flags.lockLeaseMs?.toString(),
+        LOCK_RETRY_DELAY_MS: flags.lockRetryDelayMs?.toString(),
+        MYSQL_POOL_SIZE: flags.poolSize?.toString(),
+        REDIS_URL: flags.redisUrl,
+        MYSQL_URL: flags.mysqlUrl,
+      });
+      const settings: BenchSettings = {
+        mode: flags.mode,
+        strategies: flags.strategy,
+        instances: flags.mode === 'direct' ? [1] : flags.instances,
+        users: flags.users,
+        requestsPerUser: flags.requestsPerUser,
+        quantity: flags.quantity,
+        concurrency: flags.concurrency,
+        ...(flags.duration ? { durationS: flags.duration } : {}),
+        thinkMs: config.THINK_MS,
+        repeat: flags.repeat,
+        lockWaitMs: config.LOCK_WAIT_MS,
+        lockLeaseMs: config.LOCK_LEASE_MS,
+        lockRetryDelayMs: config.LOCK_RETRY_DELAY_MS,
+        mysqlPoolSize: config.MYSQL_POOL_SIZE,
+      };
+      const progress = flags.progress && !flags.json && process.stderr.isTTY === true;
+      const report = await runBench({ settings, config, floors: flags.floors, progress });
+      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTable(report)}\n`);
+      if (flags.out) await writeFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
+      if (flags.report) await writeFile(flags.report, renderHtml(report));
+      process.exitCode = report.ok ? 0 : 1;
+    });
+}

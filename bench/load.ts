@@ -1,0 +1,170 @@
+import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import * as hdr from 'hdr-histogram-js';
+import { LabError } from '../src/core/errors.js';
+import type { IssueStrategy } from '../src/strategies/index.js';
+import type { Answers, Latency } from './report.js';
+
+/** Who sends what: a flash crowd of `users` × `requestsPerUser`, or `durationS` of fresh users. */
+export interface Crowd {
+  users: number;
+  requestsPerUser: number;
+  concurrency: number;
+  durationS?: number;
+}
+
+export interface LoadResult {
+  sent: number;
+  answers: Answers;
+  /** Users answered 201/202: each must end up holding exactly one row. */
+  successfulUsers: number[];
+  latency: Latency;
+  elapsedMs: number;
+  throughput: number;
+}
+
+/** User ids in sending order: every user once, then every user again, …; or a fresh user each time. */
+function userIds(crowd: Crowd): () => number | undefined {
+  let sent = 0;
+  const total = crowd.durationS ? Infinity : crowd.users * crowd.requestsPerUser;
+  return () => (sent < total ? (crowd.durationS ? ++sent : (sent++ % crowd.users) + 1) : undefined);
+}
+
+class Tally {
+  readonly answers: Answers = { success: 0, soldOut: 0, alreadyIssued: 0, errors: {} };
+  readonly successfulUsers: number[] = [];
+
+  record(userId: number, outcome: 'success' | string): void {
+    if (outcome === 'success') {
+      this.answers.success++;
+      this.successfulUsers.push(userId);
+    } else if (outcome === 'COUPON_SOLD_OUT') this.answers.soldOut++;
+    else if (outcome === 'ALREADY_ISSUED') this.answers.alreadyIssued++;
+    else this.answers.errors[outcome] = (this.answers.errors[outcome] ?? 0) + 1;
+  }
+}
+
+interface Timed {
+  result: autocannon.Result;
+  answered: number;
+  /** From the start until the last answer: autocannon itself only stops on a 1 s tick. */
+  elapsedMs: number;
+}
+
+/**
+ * One autocannon run. `request` may set up each request and sees each answer; the run is
+ * stopped as soon as the last answer of a fixed amount arrives.
+ */
+function timedAutocannon(
+  url: string,
+  crowd: Crowd,
+  request: autocannon.Request,
+  onAnswer: (status: number, body: string, context: Record<string, unknown>) => void,
+  progress: boolean,
+): Promise<Timed> {
+  const total = crowd.durationS ? Infinity : crowd.users * crowd.requestsPerUser;
+  const started = performance.now();
+  let answered = 0;
+  let lastAnswerAt = started;
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        connections: Math.min(crowd.concurrency, total),
+        ...(crowd.durationS ? { duration: crowd.durationS } : { amount: total }),
+        requests: [
+          {
+            ...request,
+            onResponse: (status, body, context) => {
+              onAnswer(status, body, context as Record<string, unknown>);
+              lastAnswerAt = performance.now();
+              if (++answered === total) instance.stop();
+            },
+          },
+        ],
+      },
+      (error, result) => (error ? reject(error) : resolve({ result, answered, elapsedMs: lastAnswerAt - started })),
+    );
+    if (progress) {
+      autocannon.track(instance, { outputStream: process.stderr, renderResultsTable: false, renderLatencyTable: false });
+    }
+  });
+}
+
+/** Drives `POST {path}` on a real server with autocannon, a distinct user per request as configured. */
+export async function httpCrowd(url: string, path: string, crowd: Crowd, progress: boolean): Promise<LoadResult> {
+  const nextUser = userIds(crowd);
+  const tally = new Tally();
+  const { result, answered, elapsedMs } = await timedAutocannon(
+    url,
+    crowd,
+    {
+      method: 'POST',
+      path,
+      headers: { 'content-type': 'application/json' },
+      // autocannon keeps one context per connection, and a connection has one request in flight.
+      setupRequest: (request, context: { userId?: number }) => {
+        const userId = nextUser() ?? 0;
+        context.userId = userId;
+        return { ...request, body: JSON.stringify({ userId }) };
+      },
+    },
+    (status, body, context) => tally.record((context.userId as number) ?? 0, status < 300 ? 'success' : errorCode(status, body)),
+    progress,
+  );
+  if (result.errors > 0) tally.answers.errors.SOCKET_ERROR = result.errors;
+  // Requests still in flight when a timed run ends were sent (and may be written) but never answered.
+  const sent = Math.max(result.requests.sent ?? 0, answered + result.errors);
+  return { sent, ...tally, latency: pick(result.latency), elapsedMs, throughput: answered / (elapsedMs / 1000) };
+}
+
+/** `GET /hello` with the same connections and the same number of requests (or seconds). */
+export async function httpHello(url: string, crowd: Crowd): Promise<{ throughput: number; latency: Latency }> {
+  const { result, answered, elapsedMs } = await timedAutocannon(url, crowd, { method: 'GET', path: '/hello' }, () => {}, false);
+  return { throughput: answered / (elapsedMs / 1000), latency: pick(result.latency) };
+}
+
+function errorCode(status: number, body: string): string {
+  try {
+    return (JSON.parse(body) as { code?: string }).code ?? `HTTP_${status}`;
+  } catch {
+    return `HTTP_${status}`;
+  }
+}
+
+function pick(latency: autocannon.Histogram): Latency {
+  return { p50: latency.p50, p90: latency.p90, p99: latency.p99, max: latency.max };
+}
+
+/** Calls the strategy in this process with `concurrency` callers at once: its own cost, no HTTP. */
+export async function directCrowd(strategy: IssueStrategy, couponId: number, crowd: Crowd): Promise<LoadResult> {
+  const nextUser = userIds(crowd);
+  const tally = new Tally();
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+  const deadline = crowd.durationS ? performance.now() + crowd.durationS * 1000 : Infinity;
+  let sent = 0;
+  const started = performance.now();
+  const caller = async () => {
+    for (let userId = nextUser(); userId !== undefined && performance.now() < deadline; userId = nextUser()) {
+      sent++;
+      const begun = performance.now();
+      tally.record(userId, await outcomeOf(strategy, couponId, userId));
+      histogram.recordValue(Math.max(1, Math.round((performance.now() - begun) * 1000)));
+    }
+  };
+  await Promise.all(Array.from({ length: crowd.concurrency }, caller));
+  const elapsedMs = performance.now() - started;
+  const ms = (percentile: number) => histogram.getValueAtPercentile(percentile) / 1000;
+  const latency = { p50: ms(50), p90: ms(90), p99: ms(99), max: histogram.maxValue / 1000 };
+  histogram.destroy();
+  return { sent, ...tally, latency, elapsedMs, throughput: (sent / elapsedMs) * 1000 };
+}
+
+async function outcomeOf(strategy: IssueStrategy, couponId: number, userId: number): Promise<string> {
+  try {
+    const result = await strategy.issue({ couponId, userId });
+    return result.outcome === 'refused' ? result.code : 'success';
+  } catch (error) {
+    return error instanceof LabError ? error.code : 'INTERNAL_ERROR';
+  }
+}

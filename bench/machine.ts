@@ -1,0 +1,18 @@
+import os from 'node:os';
+import type { Lab } from '../src/lab.js';
+import type { Machine } from './report.js';
+
+/** The machine and services a run measured, so numbers are never read without their context. */
+export async function describeMachine(lab: Lab): Promise<Machine> {
+  const info = await lab.redis.info('server');
+  const [[row]] = (await lab.db.raw('SELECT VERSION() AS version')) as [[{ version: string }]];
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
+    mysql: row?.version ?? 'unknown',
+  };
+}

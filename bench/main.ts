@@ -1,0 +1,3 @@
+import { createBenchCommand } from './command.js';
+
+await createBenchCommand().name('npm run bench --').parseAsync();

@@ -1,0 +1,118 @@
+import type { BenchReport, StrategyResult } from './report.js';
+
+/**
+ * The report as one HTML file that opens offline: charts are inline SVG drawn here, no script,
+ * no CDN. Every bar and point carries its number in `data-value`, and the report's JSON is
+ * embedded, so a reader (or a test) can check one against the other.
+ */
+export function renderHtml(report: BenchReport): string {
+  const { settings: s, machine: m } = report;
+  const label = (r: StrategyResult) => (s.instances.length > 1 ? `${r.strategy} ×${r.instances}` : r.strategy);
+  const bars = (value: (r: StrategyResult) => number) =>
+    report.results.map((r) => ({ label: label(r), value: value(r), r }));
+  const charts = [
+    barChart('throughput', 'Throughput', 'req/s', bars((r) => r.throughput)),
+    barChart('p99', 'Latency p99', 'ms', bars((r) => r.latency.p99)),
+    barChart('over-issued', 'Over-issued rows (worst run)', 'rows', bars((r) => Math.max(...r.runs.map((run) => run.overIssued)))),
+  ];
+  if (s.instances.length > 1) charts.push(scaleChart(report));
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Coupon Lab bench ${escape(report.startedAt)}</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#1d232b;padding:0 1rem}
+h1{font-size:1.4rem}h2{font-size:1.05rem;margin:1.6rem 0 .4rem}
+table{border-collapse:collapse;font-variant-numeric:tabular-nums}td,th{padding:.25rem .6rem;border-bottom:1px solid #dde}
+th{text-align:left;background:#f3f4f8}td.n{text-align:right}.bad{color:#b00020;font-weight:600}.warn{color:#b45309;font-weight:600}.good{color:#176b2c;font-weight:600}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(32rem,1fr));gap:1rem}figure{margin:0}
+figcaption{font-weight:600;margin-bottom:.3rem}svg text{font:12px system-ui,sans-serif;fill:#1d232b}.muted{color:#667}
+</style></head><body>
+<h1>Coupon Lab bench</h1>
+<p class="muted">${escape(describeRun(report))}<br>${m.cpus} × ${escape(m.cpuModel)}, ${m.memoryGiB} GiB, ${escape(m.os)}, Node ${escape(m.node)},
+Redis ${escape(m.redis)}, MySQL ${escape(m.mysql)} — ${escape(report.startedAt)}, wall clock ${(report.wallMs / 1000).toFixed(1)} s</p>
+<p class="${report.ok ? 'good' : 'bad'}" id="outcome">${report.ok ? 'Every strategy meant to be exact was EXACT.' : 'A strategy meant to be exact was not.'}</p>
+<h2>Verdicts</h2>
+${verdictTable(report)}
+<div class="charts">${charts.join('\n')}</div>
+<script type="application/json" id="bench-report">${JSON.stringify(report).replace(/</g, '\\u003c')}</script>
+</body></html>
+`;
+}
+
+function describeRun(report: BenchReport): string {
+  const s = report.settings;
+  const crowd = s.durationS ? `${s.durationS} s of fresh users` : `${s.users} users × ${s.requestsPerUser} for ${s.quantity} coupons`;
+  return `${s.mode} mode, ${crowd}, concurrency ${s.concurrency}, think ${s.thinkMs} ms, processes ${s.instances.join(', ')}, ${s.repeat} run(s) each (medians)`;
+}
+
+function verdictTable(report: BenchReport): string {
+  const head = ['strategy', 'processes', 'verdict', 'expected', 'issued', 'rows', 'over', 'lost', 'req/s', '× /hello', 'p99 ms', 'drain ms'];
+  const rows = report.results.map((r) => {
+    const first = r.runs[0];
+    const cells = [
+      escape(r.strategy),
+      r.instances,
+      `<span class="${!r.ok ? 'bad' : r.verdict === 'EXACT' ? 'good' : 'warn'}">${r.verdict}</span>`,
+      r.expected,
+      first?.answers.success ?? '-',
+      first?.rows ?? '-',
+      Math.max(...r.runs.map((run) => run.overIssued)),
+      Math.max(...r.runs.map((run) => run.lost)),
+      Math.round(r.throughput),
+      r.helloRatio === undefined ? '-' : r.helloRatio.toFixed(2),
+      r.latency.p99.toFixed(1),
+      r.drainMs === undefined ? '-' : r.drainMs.toFixed(1),
+    ];
+    return `<tr data-strategy="${escape(r.strategy)}" data-instances="${r.instances}">${cells.map((c, i) => (i < 4 ? `<td>${c}</td>` : `<td class="n">${c}</td>`)).join('')}</tr>`;
+  });
+  return `<table id="verdicts"><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>${rows.join('')}</table>`;
+}
+
+const COLORS = { none: '#c62828', process: '#ef6c00', global: '#2e7d32' } as const;
+
+function barChart(id: string, title: string, unit: string, bars: { label: string; value: number; r: StrategyResult }[]): string {
+  const rowHeight = 26;
+  const left = 150;
+  const width = 520;
+  const height = bars.length * rowHeight + 10;
+  const max = Math.max(...bars.map((b) => b.value), 1e-9);
+  const items = bars.map((bar, i) => {
+    const y = 5 + i * rowHeight;
+    const w = Math.max(bar.value > 0 ? 2 : 0, ((width - left - 90) * bar.value) / max);
+    return `<g><text x="${left - 8}" y="${y + 16}" text-anchor="end">${escape(bar.label)}</text>
+<rect class="bar" data-strategy="${escape(bar.r.strategy)}" data-instances="${bar.r.instances}" data-value="${bar.value}" x="${left}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowHeight - 8}" fill="${COLORS[bar.r.protection]}"/>
+<text x="${left + w + 6}" y="${y + 16}">${formatValue(bar.value)} ${unit}</text></g>`;
+  });
+  return `<figure><figcaption>${escape(title)}</figcaption><svg id="chart-${id}" role="img" aria-label="${escape(title)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${items.join('')}</svg></figure>`;
+}
+
+/** Throughput per strategy against the number of server processes. */
+function scaleChart(report: BenchReport): string {
+  const ks = report.settings.instances;
+  const [width, height, left, bottom, top] = [520, 260, 60, 30, 10];
+  const max = Math.max(...report.results.map((r) => r.throughput), 1);
+  const x = (k: number) => left + ((width - left - 110) * ks.indexOf(k)) / Math.max(1, ks.length - 1);
+  const y = (v: number) => top + (height - top - bottom) * (1 - v / max);
+  const lines = report.settings.strategies.map((strategy) => {
+    const points = report.results.filter((r) => r.strategy === strategy);
+    const path = points.map((p) => `${x(p.instances).toFixed(1)},${y(p.throughput).toFixed(1)}`).join(' ');
+    const color = COLORS[points[0]?.protection ?? 'global'];
+    const dots = points.map(
+      (p) => `<circle class="point" data-strategy="${escape(strategy)}" data-instances="${p.instances}" data-value="${p.throughput}" cx="${x(p.instances).toFixed(1)}" cy="${y(p.throughput).toFixed(1)}" r="3.5" fill="${color}"/>`,
+    );
+    const last = points.at(-1);
+    const name = last ? `<text x="${x(last.instances) + 8}" y="${y(last.throughput) + 4}">${escape(strategy)}</text>` : '';
+    return `<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2"/>${dots.join('')}${name}`;
+  });
+  const axis = ks.map((k) => `<text x="${x(k)}" y="${height - 8}" text-anchor="middle">${k}</text>`).join('');
+  const scale = `<text x="${left - 6}" y="${top + 10}" text-anchor="end">${formatValue(max)}</text><text x="${left - 6}" y="${height - bottom}" text-anchor="end">0</text>`;
+  return `<figure><figcaption>Throughput (req/s) by server processes</figcaption><svg id="chart-scale" role="img" aria-label="throughput by processes" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><line x1="${left}" y1="${height - bottom}" x2="${width - 100}" y2="${height - bottom}" stroke="#99a"/>${axis}${scale}${lines.join('')}</svg></figure>`;
+}
+
+function formatValue(value: number): string {
+  if (Number.isInteger(value)) return value.toLocaleString('en-US');
+  return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(value >= 10 ? 1 : 2);
+}
+
+function escape(text: string | number): string {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

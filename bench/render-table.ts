@@ -1,0 +1,84 @@
+import type { BenchReport, StrategyResult } from './report.js';
+
+const int = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '-' : Math.round(n).toLocaleString('en-US'));
+const ms = (n: number | undefined) => (n === undefined ? '-' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : Math.round(n).toString());
+const ratio = (n: number | undefined) => (n === undefined ? '-' : `${n.toFixed(2)}×`);
+
+const COLUMNS: { title: string; cell: (r: StrategyResult) => string; left?: boolean }[] = [
+  { title: 'strategy', cell: (r) => r.strategy, left: true },
+  { title: 'procs', cell: (r) => String(r.instances) },
+  { title: 'verdict', cell: (r) => `${r.verdict}${r.ok ? '' : ' ✗'}`, left: true },
+  { title: 'expected', cell: (r) => r.expected, left: true },
+  { title: 'sent', cell: (r) => int(r.runs[0]?.sent) },
+  { title: 'issued', cell: (r) => int(r.runs[0]?.answers.success) },
+  { title: 'sold out', cell: (r) => int(r.runs[0]?.answers.soldOut) },
+  { title: 'already', cell: (r) => int(r.runs[0]?.answers.alreadyIssued) },
+  { title: 'errors', cell: (r) => errors(r) },
+  { title: 'rows', cell: (r) => int(r.runs[0]?.rows) },
+  { title: 'over', cell: (r) => int(Math.max(...r.runs.map((run) => run.overIssued))) },
+  { title: 'dup', cell: (r) => int(Math.max(...r.runs.map((run) => run.duplicated))) },
+  { title: 'lost', cell: (r) => int(Math.max(...r.runs.map((run) => run.lost))) },
+  { title: 'req/s', cell: (r) => int(r.throughput) },
+  { title: '/hello', cell: (r) => ratio(r.helloRatio) },
+  { title: 'p50 ms', cell: (r) => ms(r.latency.p50) },
+  { title: 'p90 ms', cell: (r) => ms(r.latency.p90) },
+  { title: 'p99 ms', cell: (r) => ms(r.latency.p99) },
+  { title: 'max ms', cell: (r) => ms(r.latency.max) },
+  { title: 'drain ms', cell: (r) => ms(r.drainMs) },
+];
+
+function errors(result: StrategyResult): string {
+  const counts = result.runs[0]?.answers.errors ?? {};
+  const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
+  return total === 0 ? '0' : `${total} (${Object.keys(counts).join(',')})`;
+}
+
+/** The report as a terminal table: settings, one row per strategy and setting, then what it means. */
+export function renderTable(report: BenchReport): string {
+  const { settings: s, machine: m } = report;
+  const crowd = s.durationS
+    ? `${s.durationS} s of fresh users`
+    : `${int(s.users)} users × ${s.requestsPerUser} for ${int(s.quantity)} coupons`;
+  const lines = [
+    `Coupon Lab bench — ${s.mode} mode, ${crowd}, concurrency ${s.concurrency}, think ${s.thinkMs} ms, ${s.repeat} run(s) each (medians)`,
+    `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, Redis ${m.redis}, MySQL ${m.mysql}, ${report.startedAt}`,
+    ...report.baselines.map(
+      (b) => `GET /hello with ${b.instances} process(es): ${int(b.throughput)} req/s, p99 ${ms(b.latency.p99)} ms`,
+    ),
+    '',
+    ...table(report.results),
+  ];
+  if (s.repeat > 1) lines.push('(counts are from the first run; over/dup/lost are the worst of all runs)');
+  const f = report.floors;
+  const floors = [
+    f.luaScriptPerS && `issue.lua EVALSHA ${int(f.luaScriptPerS)}/s`,
+    f.consumerDrainRowsPerS && `consumer drain ${int(f.consumerDrainRowsPerS)} rows/s`,
+    f.bulkInsertRowsPerS && `raw INSERT IGNORE ${int(f.bulkInsertRowsPerS)} rows/s`,
+    f.recordLockTxPerS && `raw SELECT … FOR UPDATE transaction ${int(f.recordLockTxPerS)}/s`,
+  ].filter(Boolean);
+  if (floors.length) lines.push('', `Floors: ${floors.join('; ')}`);
+  lines.push('', summary(report), `Wall clock ${(report.wallMs / 1000).toFixed(1)} s.`);
+  return lines.join('\n');
+}
+
+function table(results: StrategyResult[]): string[] {
+  const cells = results.map((result) => COLUMNS.map((column) => column.cell(result)));
+  const widths = COLUMNS.map((column, i) => Math.max(column.title.length, ...cells.map((row) => row[i]!.length)));
+  const line = (row: string[]) =>
+    row.map((cell, i) => (COLUMNS[i]!.left ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(COLUMNS.map((c) => c.title)), line(widths.map((w) => '─'.repeat(w))), ...cells.map(line)];
+}
+
+function summary(report: BenchReport): string {
+  const failed = report.results.filter((r) => !r.ok);
+  const missed = report.results.filter((r) => r.expected !== 'EXACT' && r.verdict === 'EXACT');
+  const parts = [
+    failed.length === 0
+      ? 'Every strategy meant to be exact here was EXACT.'
+      : `NOT EXACT: ${failed.map((r) => `${r.strategy} (${r.instances} procs): ${r.verdict}`).join(', ')}.`,
+  ];
+  if (missed.length) {
+    parts.push(`Expected to over-issue but did not this time (the race was not hit): ${missed.map((r) => `${r.strategy} (${r.instances} procs)`).join(', ')}.`);
+  }
+  return parts.join(' ');
+}

@@ -1,0 +1,127 @@
+import type { Protection, StrategyName } from '../src/strategies/index.js';
+
+/**
+ * What one bench run found. The terminal table, `--json`, `--out` and the HTML report are all
+ * rendered from this one object; nothing is measured while rendering.
+ */
+export interface BenchReport {
+  version: 1;
+  startedAt: string;
+  /** Wall clock of the whole run, server start-up and drains included. */
+  wallMs: number;
+  machine: Machine;
+  settings: BenchSettings;
+  /** `GET /hello` on the same servers in the same run, per instance count (http mode). */
+  baselines: Baseline[];
+  results: StrategyResult[];
+  /** Raw cost of each layer, measured on the same Redis and MySQL in the same run. */
+  floors: Floors;
+  /** True when every strategy meant to be exact in its setting was EXACT. */
+  ok: boolean;
+}
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  redis: string;
+  mysql: string;
+}
+
+export type BenchMode = 'http' | 'direct';
+
+export interface BenchSettings {
+  mode: BenchMode;
+  strategies: StrategyName[];
+  instances: number[];
+  users: number;
+  requestsPerUser: number;
+  quantity: number;
+  concurrency: number;
+  /** Seconds of sustained load with fresh users; absent for a single flash crowd. */
+  durationS?: number;
+  thinkMs: number;
+  repeat: number;
+  lockWaitMs: number;
+  lockLeaseMs: number;
+  lockRetryDelayMs: number;
+  mysqlPoolSize: number;
+}
+
+export type Verdict = 'EXACT' | 'OVER-ISSUED' | 'DUPLICATED' | 'LOST' | 'UNDER-ISSUED';
+
+export interface Baseline {
+  instances: number;
+  /** Median of the runs' throughput, req/s. */
+  throughput: number;
+  latency: Latency;
+  runs: number[];
+}
+
+/** Milliseconds, from an HDR histogram of every request. */
+export interface Latency {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export interface Answers {
+  /** 201 issued or 202 accepted. */
+  success: number;
+  soldOut: number;
+  alreadyIssued: number;
+  /** Everything else, by error code (LOCK_TIMEOUT, SERVICE_UNAVAILABLE, socket errors, …). */
+  errors: Record<string, number>;
+}
+
+export interface RunResult {
+  couponId: number;
+  sent: number;
+  answers: Answers;
+  /** Rows in coupon_issues for the run's coupon once everything accepted was written. */
+  rows: number;
+  overIssued: number;
+  /** Users holding more than one row. */
+  duplicated: number;
+  /** Users answered 201/202 who hold no row. */
+  lost: number;
+  verdict: Verdict;
+  /** Requests answered per second while the crowd ran. */
+  throughput: number;
+  latency: Latency;
+  elapsedMs: number;
+  /** From the last answer until MySQL held every accepted request (lua only). */
+  drainMs?: number;
+}
+
+export interface StrategyResult {
+  strategy: StrategyName;
+  instances: number;
+  protection: Protection;
+  /** What the strategy should show in this setting: broken ones, and `mutex` across processes, over-issue. */
+  expected: Verdict;
+  /** The worst verdict over the runs. */
+  verdict: Verdict;
+  ok: boolean;
+  /** Medians over the runs. */
+  throughput: number;
+  latency: Latency;
+  drainMs?: number;
+  /** Throughput over the same servers' `/hello` throughput (http mode). */
+  helloRatio?: number;
+  runs: RunResult[];
+}
+
+export interface Floors {
+  /** EVALSHA of the issue script through ioredis (auto-pipelined), calls/s. */
+  luaScriptPerS?: number;
+  /** A raw mysql2 SELECT … FOR UPDATE issue transaction loop on one coupon, tx/s. */
+  recordLockTxPerS?: number;
+  /** A fresh consumer writing a pre-filled stream to MySQL, rows/s. */
+  consumerDrainRowsPerS?: number;
+  /** Multi-row INSERT IGNORE of the same number of rows through mysql2, rows/s. */
+  bulkInsertRowsPerS?: number;
+}

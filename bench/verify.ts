@@ -1,0 +1,55 @@
+import type { Db } from '../src/core/db.js';
+import type { Protection } from '../src/strategies/index.js';
+import type { Answers, Verdict } from './report.js';
+
+export interface Verification {
+  rows: number;
+  overIssued: number;
+  duplicated: number;
+  lost: number;
+  verdict: Verdict;
+}
+
+/** Counts what MySQL holds for the coupon and judges it against what the crowd was told. */
+export async function verifyCoupon(
+  db: Db,
+  couponId: number,
+  quantity: number,
+  answers: Answers,
+  successfulUsers: readonly number[],
+): Promise<Verification> {
+  const held = await db('coupon_issues').where({ coupon_id: couponId }).select('user_id');
+  const perUser = new Map<number, number>();
+  for (const { user_id } of held as { user_id: number }[]) perUser.set(Number(user_id), (perUser.get(Number(user_id)) ?? 0) + 1);
+  const rows = held.length;
+  const duplicated = [...perUser.values()].filter((count) => count > 1).length;
+  const lost = new Set(successfulUsers.filter((user) => !perUser.has(user))).size;
+  const overIssued = Math.max(0, rows - quantity);
+  return { rows, overIssued, duplicated, lost, verdict: judge({ rows, overIssued, duplicated, lost }, quantity, answers) };
+}
+
+/** The worst thing that happened, in this order: a promise broken, then the quantity broken. */
+function judge(found: Omit<Verification, 'verdict'>, quantity: number, answers: Answers): Verdict {
+  if (found.lost > 0) return 'LOST';
+  if (found.duplicated > 0) return 'DUPLICATED';
+  if (found.overIssued > 0) return 'OVER-ISSUED';
+  // "Sold out" while coupons remain: the crowd was turned away from what was still there.
+  if (answers.soldOut > 0 && found.rows < quantity) return 'UNDER-ISSUED';
+  return 'EXACT';
+}
+
+/**
+ * What a strategy should show: no protection over-issues, in-process protection over-issues
+ * across processes — but only once the coupon can sell out at all.
+ */
+export function expectedVerdict(protection: Protection, instances: number, canSellOut: boolean): Verdict {
+  if (!canSellOut) return 'EXACT';
+  if (protection === 'none' || (protection === 'process' && instances > 1)) return 'OVER-ISSUED';
+  return 'EXACT';
+}
+
+const SEVERITY: Verdict[] = ['EXACT', 'UNDER-ISSUED', 'OVER-ISSUED', 'DUPLICATED', 'LOST'];
+
+export function worstVerdict(verdicts: Verdict[]): Verdict {
+  return verdicts.reduce((worst, v) => (SEVERITY.indexOf(v) > SEVERITY.indexOf(worst) ? v : worst), 'EXACT');
+}

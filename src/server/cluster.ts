@@ -1,0 +1,53 @@
+import cluster, { type Worker } from 'node:cluster';
+import { once } from 'node:events';
+import type { Config } from '../core/config.js';
+import { prepareDatabase } from '../core/db.js';
+import { log } from '../core/log.js';
+
+export interface RunningCluster {
+  url: string;
+  workers: Worker[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `instances` API server processes behind one address with node:cluster: the primary
+ * migrates once, each worker re-runs the entry script and has its own pools, mutexes and
+ * consumer, sharing only Redis and MySQL — the scale-out the in-process mutex cannot survive.
+ */
+export async function startCluster(config: Config, instances: number): Promise<RunningCluster> {
+  if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL);
+  const workers = Array.from({ length: instances }, () => cluster.fork({ MIGRATE_ON_START: 'false' }));
+  const addresses = await Promise.all(
+    workers.map(async (worker) => {
+      const [address] = (await Promise.race([
+        once(worker, 'listening'),
+        once(worker, 'exit').then(([code]) => {
+          throw new Error(`a server process exited with ${code} before listening`);
+        }),
+      ])) as [{ port: number }];
+      return address;
+    }),
+  );
+  const port = addresses[0]!.port; // workers listening on one port share it, port 0 included
+  for (const worker of workers) {
+    worker.on('exit', (code, signal) => {
+      if (!stopping) log.error('a server process died', { pid: worker.process.pid, code, signal });
+    });
+  }
+  let stopping = false;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    workers,
+    async stop() {
+      stopping = true;
+      await Promise.all(
+        workers.filter((w) => !w.isDead()).map((worker) => {
+          const exited = once(worker, 'exit');
+          worker.process.kill('SIGTERM');
+          return exited;
+        }),
+      );
+    },
+  };
+}

@@ -29,6 +29,18 @@ export interface PersistOutcome {
 
 const BLOCK_MS = 100;
 const RETRY_AFTER_ERROR_MS = 500;
+/**
+ * After a batch smaller than CONSUMER_BATCH_SIZE (the consumer has caught up), wait this long
+ * before reading again so that the next batch gathers more entries. Under a steady stream this
+ * turns many small MySQL transactions into a few large ones, which costs the process far less
+ * CPU, for at most this much more delay per entry.
+ */
+const LINGER_MS = 10;
+/**
+ * A coupon whose window closed this long ago gets no more entries, even from a server whose
+ * clock runs behind (the script judges the window by the clock of the server that calls it).
+ */
+const CLOCK_SKEW_GRACE_MS = 60_000;
 
 /**
  * Writes what the lua path accepted into MySQL. Entries are acknowledged only after the
@@ -42,6 +54,8 @@ export class IssueStreamConsumer {
   readonly totals: PersistOutcome = { written: 0, parked: 0 };
   #stopping = false;
   #loop: Promise<void> | undefined;
+  /** Coupons seen to exist: coupons are never deleted, so each is looked up once. */
+  readonly #knownCoupons = new Set<number>();
 
   constructor(
     private readonly deps: ConsumerDeps,
@@ -61,21 +75,36 @@ export class IssueStreamConsumer {
   }
 
   async #run(): Promise<void> {
+    const { CONSUMER_BATCH_SIZE: batchSize, CONSUMER_CLAIM_IDLE_MS: claimIdleMs } = this.deps.config;
     let lastClaim = 0;
+    // With a backlog, three batches are in flight, one per stage: batch n+1 is read from Redis
+    // while batch n is written to MySQL and batch n-1 is acknowledged. An entry is still
+    // acknowledged only after its own commit; until then it is pending for this consumer.
+    let ahead: Promise<RawEntry[]> | undefined;
+    let acknowledging: Promise<void> = Promise.resolve();
     while (!this.#stopping) {
       try {
-        if (Date.now() - lastClaim >= this.deps.config.CONSUMER_CLAIM_IDLE_MS / 2) {
+        if (Date.now() - lastClaim >= claimIdleMs / 2) {
           lastClaim = Date.now();
           await this.persist(await this.claimStale());
           await this.pruneFinishedStreams();
         }
-        await this.persist(await this.readNew(BLOCK_MS));
+        const batch = await (ahead ?? this.readNew(BLOCK_MS));
+        ahead = undefined;
+        if (batch.length === 0) continue;
+        if (batch.length >= batchSize) ahead = handledLater(this.readNew(BLOCK_MS));
+        this.#count(await this.write(batch));
+        await acknowledging;
+        acknowledging = handledLater(this.acknowledge(batch));
+        if (!ahead) await sleep(LINGER_MS);
       } catch (error) {
         if (this.#stopping) break;
         log.warn('consumer: batch failed; its entries stay pending and will be retried', { error });
         await sleep(RETRY_AFTER_ERROR_MS);
       }
     }
+    // A batch read ahead but not written stays pending, for the next consumer to claim.
+    await Promise.allSettled([acknowledging, ahead]);
   }
 
   /** Entries no consumer has been given yet. */
@@ -112,9 +141,13 @@ export class IssueStreamConsumer {
     if (entries.length === 0) return { written: 0, parked: 0 };
     const outcome = await this.write(entries);
     await this.acknowledge(entries);
+    this.#count(outcome);
+    return outcome;
+  }
+
+  #count(outcome: PersistOutcome): void {
     this.totals.written += outcome.written;
     this.totals.parked += outcome.parked;
-    return outcome;
   }
 
   /**
@@ -125,12 +158,18 @@ export class IssueStreamConsumer {
     const parsed = entries.map((entry) => ({ entry, issue: parseEntry(entry) }));
     const bad = parsed.filter((p) => !p.issue).map((p) => ({ entry: p.entry, reason: 'malformed entry' }));
     const issues = parsed.flatMap((p) => (p.issue ? [p.issue] : []));
-    const known = await existingCouponIds(this.deps.db, [...new Set(issues.map((issue) => issue.couponId))]);
+    const known = await this.#existingCoupons(issues.map((issue) => issue.couponId));
     for (const issue of issues.filter((i) => !known.has(i.couponId))) bad.push({ entry: issue, reason: 'no such coupon' });
     const { written, refused } = await this.#write(issues.filter((issue) => known.has(issue.couponId)));
     bad.push(...refused);
     await this.#park(bad);
     return { written, parked: bad.length };
+  }
+
+  async #existingCoupons(ids: number[]): Promise<Set<number>> {
+    const unseen = [...new Set(ids)].filter((id) => !this.#knownCoupons.has(id));
+    for (const id of await existingCouponIds(this.deps.db, unseen)) this.#knownCoupons.add(id);
+    return this.#knownCoupons;
   }
 
   async #write(issues: IssueEntry[]): Promise<{ written: number; refused: { entry: RawEntry; reason: string }[] }> {
@@ -175,18 +214,21 @@ export class IssueStreamConsumer {
   }
 
   /**
-   * Stops reading streams that can never receive another entry: sold out in Redis (the
-   * requests set never shrinks) and empty. Keeps the per-read stream list short.
+   * Stops reading streams that are empty and can never receive another entry: sold out in
+   * Redis (the requests set never shrinks) or past the end of their window. Keeps the list
+   * every read names short.
    */
   async pruneFinishedStreams(): Promise<void> {
     const { redis, keys } = this.deps;
     for (const id of await redis.smembers(keys.streamRegistry)) {
       const coupon = Number(id);
-      // Read in this order: once sold out, nothing new can be appended after the length is read.
-      const total = await redis.hget(keys.couponTerms(coupon), 'total');
+      // Read in this order: once finished, nothing new can be appended after the length is read.
+      const [total, end] = await redis.hmget(keys.couponTerms(coupon), 'total', 'end');
       const admitted = await redis.scard(keys.couponRequests(coupon));
       const waiting = await redis.xlen(keys.couponStream(coupon));
-      if (total !== null && admitted >= Number(total) && waiting === 0) await redis.srem(keys.streamRegistry, id);
+      const soldOut = total != null && admitted >= Number(total);
+      const ended = end != null && Number(end) + CLOCK_SKEW_GRACE_MS < Date.now();
+      if ((soldOut || ended) && waiting === 0) await redis.srem(keys.streamRegistry, id);
     }
   }
 
@@ -208,4 +250,13 @@ async function writeIssues(trx: Db, issues: IssueEntry[]): Promise<number> {
     written += inserted;
   }
   return written;
+}
+
+/**
+ * For a promise awaited later in the loop, which handles its failure: without a handler now, a
+ * failure arriving before then would count as an unhandled rejection and end the process.
+ */
+function handledLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }

@@ -1,19 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig } from '../src/core/config.js';
+import { loadConfigOrExit, wholeNumber } from '../src/cli-options.js';
 import { STRATEGY_NAMES, isStrategyName, type StrategyName } from '../src/strategies/index.js';
 import { renderHtml } from './render-html.js';
 import { renderTable } from './render-table.js';
 import type { BenchMode, BenchSettings } from './report.js';
 import { runBench } from './run-bench.js';
-
-function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (text: string) => {
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max) throw new InvalidArgumentError(`a whole number from ${min} to ${max}`);
-    return value;
-  };
-}
 
 function strategyList(text: string): StrategyName[] {
   if (text === 'all') return [...STRATEGY_NAMES];
@@ -76,8 +68,8 @@ export function createBenchCommand(): Command {
     .option('--out <file.json>', 'write the report as JSON')
     .option('--report <file.html>', 'write the report as a self-contained HTML page with charts')
     .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal or with --json)')
-    .action(async (flags: Flags) => {
-      const config = loadConfig(process.env, {
+    .action(async (flags: Flags, command: Command) => {
+      const config = loadConfigOrExit(command, {
         THINK_MS: String(flags.thinkMs),
         LOCK_WAIT_MS: flags.lockWaitMs?.toString(),
         LOCK_LEASE_MS: flags.lockLeaseMs?.toString(),

@@ -11,7 +11,7 @@ import { describeMachine } from './machine.js';
 import type { Baseline, BenchReport, BenchSettings, RunResult, StrategyResult } from './report.js';
 import { kill, spawnServer } from './server-process.js';
 import { median, medianLatency } from './stats.js';
-import { expectedVerdict, verifyCoupon, worstVerdict } from './verify.js';
+import { drained, expectedVerdict, verifyCoupon, worstVerdict } from './verify.js';
 
 export interface BenchOptions {
   settings: BenchSettings;
@@ -23,7 +23,6 @@ export interface BenchOptions {
 
 /** A coupon no sustained run can sell out. */
 const UNLIMITED = 1_000_000_000;
-const DRAIN_TIMEOUT_MS = 120_000;
 
 /** Runs every strategy in every setting asked for and returns what it found. Prints nothing. */
 export async function runBench({ settings, config, floors, progress }: BenchOptions): Promise<BenchReport> {
@@ -122,6 +121,7 @@ async function measureRun(
   await drained(lab, couponId);
   const drainMs = performance.now() - drainStarted;
   const verification = await verifyCoupon(lab.db, couponId, quantity, result.answers, result.successfulUsers);
+  await dropRedisState(lab, couponId);
   return {
     couponId,
     sent: result.sent,
@@ -134,13 +134,15 @@ async function measureRun(
   };
 }
 
-/** Until the consumer has written everything the lua path accepted (a no-op for the others). */
-async function drained(lab: Lab, couponId: number): Promise<void> {
-  const deadline = performance.now() + DRAIN_TIMEOUT_MS;
-  const stream = lab.keys.couponStream(couponId);
-  while ((await lab.redis.xlen(stream)) > 0 && performance.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+/**
+ * A run's coupon is finished with once verified: the consumers stop reading its stream, and its
+ * terms and requests leave Redis (MySQL keeps its rows). Without this, every sustained run would
+ * leave a stream that can never sell out for the consumers to read forever. The empty stream
+ * itself stays, so a consumer that listed it a moment ago still reads it without an error.
+ */
+async function dropRedisState({ redis, keys }: Lab, couponId: number): Promise<void> {
+  await redis.srem(keys.streamRegistry, couponId);
+  await redis.unlink(keys.couponTerms(couponId), keys.couponRequests(couponId), keys.couponLock(couponId));
 }
 
 function summarise(

@@ -17,7 +17,7 @@ export async function spawnServer(
   options: { instances?: number; onLog?: (line: string) => void } = {},
 ): Promise<ServerProcess> {
   const env = { ...process.env, ...Object.fromEntries(Object.entries(config).map(([key, value]) => [key, String(value)])) };
-  const args = ['--import', 'tsx', 'src/server/main.ts', '--instances', String(options.instances ?? 1)];
+  const args = ['--import', 'tsx', 'bin/coupon-lab.ts', 'start', '--instances', String(options.instances ?? 1)];
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const lines = createInterface({ input: child.stderr! });
   const exited = once(child, 'exit').then(([code]) => {

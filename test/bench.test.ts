@@ -30,7 +30,7 @@ describe('npm run bench', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'coupon-lab-bench-'));
     const env = { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX };
-    const args = ['--import', 'tsx', 'bench/main.ts', '--strategy', 'record-lock,lua', '--users', '400', '--quantity', '40'];
+    const args = ['--import', 'tsx', 'bin/coupon-lab.ts', 'bench', '--strategy', 'record-lock,lua', '--users', '400', '--quantity', '40'];
     ({ stdout } = await run(process.execPath, [...args, '--json', '--out', join(dir, 'r.json'), '--report', join(dir, 'r.html')], { env }));
   }, 120_000);
 

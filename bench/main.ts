@@ -1,3 +1,0 @@
-import { createBenchCommand } from './command.js';
-
-await createBenchCommand().name('npm run bench --').parseAsync();

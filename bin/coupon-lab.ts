@@ -1,0 +1,18 @@
+import { Command } from 'commander';
+import { createDemoCommand } from '../bench/demo.js';
+import { createBenchCommand } from '../bench/command.js';
+import { createMicroCommand } from '../bench/micro.js';
+import { createConsumerCommand } from '../src/consumer/command.js';
+import { createMigrateCommand } from '../src/core/migrate-command.js';
+import { createServerCommand } from '../src/server/command.js';
+
+/** The project's one CLI; every npm script is one of its commands (`npm run lab -- --help`). */
+await new Command('coupon-lab')
+  .description('Coupon Lab: every way of stopping over-issuance, side by side, on real Redis and MySQL.')
+  .addCommand(createServerCommand())
+  .addCommand(createConsumerCommand())
+  .addCommand(createMigrateCommand())
+  .addCommand(createDemoCommand())
+  .addCommand(createBenchCommand())
+  .addCommand(createMicroCommand())
+  .parseAsync();

@@ -1,0 +1,24 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { ConfigError, loadConfig, type Config, type Env } from './core/config.js';
+
+/** Parses an option that must be a whole number from `min` to `max`, naming the range if not. */
+export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): (text: string) => number {
+  return (text) => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) throw new InvalidArgumentError(`a whole number from ${min} to ${max}`);
+    return value;
+  };
+}
+
+/**
+ * The configuration from the environment and the command's flags. A bad value ends the command
+ * with the message naming it (exit status 2), not a stack trace.
+ */
+export function loadConfigOrExit(command: Command, overrides: Env = {}): Config {
+  try {
+    return loadConfig(process.env, overrides);
+  } catch (error) {
+    if (error instanceof ConfigError) command.error(error.message, { exitCode: 2, code: 'coupon-lab.config' });
+    throw error;
+  }
+}

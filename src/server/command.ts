@@ -1,0 +1,52 @@
+import cluster from 'node:cluster';
+import { Command, Option } from 'commander';
+import { loadConfigOrExit, wholeNumber } from '../cli-options.js';
+import { log } from '../core/log.js';
+import { STRATEGY_NAMES } from '../strategies/index.js';
+import { startCluster } from './cluster.js';
+import { startServer } from './server.js';
+
+interface Flags {
+  port?: string;
+  strategy?: string;
+  thinkMs?: string;
+  consumer: boolean;
+  instances: number;
+}
+
+/** `start`: the API server, alone or as several processes behind one port. */
+export function createServerCommand(): Command {
+  return new Command('start')
+    .description('Run the API server (with the stream consumer inside unless --no-consumer).')
+    .option('-p, --port <port>', 'HTTP port (env PORT, default 8080)')
+    .addOption(new Option('-s, --strategy <name>', 'default issue strategy (env ISSUE_STRATEGY)').choices(STRATEGY_NAMES))
+    .option('--think-ms <ms>', 'work inside the critical section (env THINK_MS)')
+    .option('--no-consumer', 'do not run the stream consumer in this process')
+    .option('-i, --instances <count>', 'server processes behind one port (node:cluster)', wholeNumber(1, 64), 1)
+    .action(async (flags: Flags, command: Command) => {
+      const config = loadConfigOrExit(command, {
+        PORT: flags.port,
+        ISSUE_STRATEGY: flags.strategy,
+        THINK_MS: flags.thinkMs,
+        ...(flags.consumer ? {} : { CONSUMER_IN_PROCESS: 'false' }),
+      });
+      // node:cluster workers run this same command again and land in the second branch.
+      const server =
+        cluster.isPrimary && flags.instances > 1 ? await startCluster(config, flags.instances) : await startServer(config);
+      if (cluster.isPrimary) {
+        const { instances } = flags;
+        log.info('server listening', { url: server.url, instances, strategy: config.ISSUE_STRATEGY, consumer: config.CONSUMER_IN_PROCESS });
+      }
+      let stopping: Promise<void> | undefined;
+      // A worker gets the signal twice when the terminal signals the whole group and the primary
+      // passes it on: the second waits for the first instead of killing the process mid-stop.
+      const stop = (signal: NodeJS.Signals) =>
+        (stopping ??= (async () => {
+          log.info('server stopping', { signal, pid: process.pid });
+          await server.stop();
+          log.info('server stopped', { pid: process.pid });
+          cluster.worker?.disconnect(); // the channel to the primary is the last thing keeping a worker alive
+        })());
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, stop);
+    });
+}

@@ -99,3 +99,19 @@ describe('the running loop', () => {
     }
   });
 });
+
+describe('a registered stream whose key was deleted', () => {
+  it('has its group created again, and the other coupons are still written', async () => {
+    const [lost, kept] = await Promise.all([server.createCoupon({ totalQuantity: 10 }), server.createCoupon({ totalQuantity: 80 })]);
+    await acceptRequests(lost, 10);
+    await server.lab.redis.del(server.lab.keys.couponStream(lost)); // XREADGROUP naming it now fails with NOGROUP
+    await acceptRequests(kept, 80);
+
+    const running = startConsumer(server.lab, 'after-a-deleted-key');
+    await server.drained(kept);
+    await running.stop();
+    expect(await server.rows(kept)).toEqual({ rows: 80, users: 80, issuedQuantity: 80 });
+    expect(await server.lab.redis.xinfo('GROUPS', server.lab.keys.couponStream(lost))).toHaveLength(1);
+  });
+});
+

@@ -29,7 +29,7 @@ describe('coupons', () => {
       issueEndAt: iso(hour),
     });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ title: 'Launch week', totalQuantity: 10, issuedQuantity: 0, discountAmount: 5000 });
+    expect(created.body).toMatchObject({ title: 'Launch week', totalQuantity: 10, issuedQuantity: 0, pendingQuantity: 0, discountAmount: 5000 });
 
     const read = await server.get(`/v1/coupons/${created.body.id}`);
     expect(read.status).toBe(200);
@@ -48,6 +48,7 @@ describe('coupons', () => {
     ['a date that is not one', { title: 't', totalQuantity: 1, issueStartAt: 'tomorrow' }],
     ['a window that ends before it starts', { title: 't', totalQuantity: 1, issueStartAt: iso(hour), issueEndAt: iso(0) }],
     ['a window that ends as it starts', { title: 't', totalQuantity: 1, issueStartAt: iso(hour), issueEndAt: iso(hour) }],
+    ['a misspelt field', { title: 't', totalQuantity: 1, discount: 500 }],
   ])('are refused with %s, and nothing is written', async (_case, body) => {
     const before = await server.lab.db('coupons').count({ n: '*' });
     expectClientError(await server.post('/v1/coupons', body), 400, 'INVALID_REQUEST');

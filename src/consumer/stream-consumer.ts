@@ -7,8 +7,8 @@ import type { Db } from '../core/db.js';
 import { isTransientMysqlError } from '../core/errors.js';
 import { groupBy } from '../core/group-by.js';
 import { log } from '../core/log.js';
-import { CONSUMER_GROUP, type Redis, type RedisKeys } from '../core/redis.js';
-import { fromEntries, fromReadReply, parseEntry, type IssueEntry, type RawEntry } from './stream-entries.js';
+import { CONSUMER_GROUP, ensureConsumerGroup, type Redis, type RedisKeys } from '../core/redis.js';
+import { fromClaimReply, fromReadReply, parseEntry, type IssueEntry, type RawEntry } from './stream-entries.js';
 
 export interface ConsumerDeps {
   config: Config;
@@ -114,12 +114,14 @@ export class IssueStreamConsumer {
       await sleep(blockMs);
       return [];
     }
-    const reply = await this.deps.blockingRedis.xreadgroup(
-      'GROUP', CONSUMER_GROUP, this.name,
-      'COUNT', this.deps.config.CONSUMER_BATCH_SIZE,
-      'BLOCK', blockMs,
-      'STREAMS', ...streams, ...streams.map(() => '>'),
-    );
+    const reply = await this.deps.blockingRedis
+      .xreadgroup(
+        'GROUP', CONSUMER_GROUP, this.name,
+        'COUNT', this.deps.config.CONSUMER_BATCH_SIZE,
+        'BLOCK', blockMs,
+        'STREAMS', ...streams, ...streams.map(() => '>'),
+      )
+      .catch((error: unknown) => this.#recreateMissingGroups(error, streams));
     return fromReadReply(reply);
   }
 
@@ -127,13 +129,27 @@ export class IssueStreamConsumer {
   async claimStale(): Promise<RawEntry[]> {
     const claimed: RawEntry[] = [];
     for (const stream of await this.#streams()) {
-      const [, entries] = (await this.deps.redis.xautoclaim(
-        stream, CONSUMER_GROUP, this.name, this.deps.config.CONSUMER_CLAIM_IDLE_MS, '0-0',
-        'COUNT', this.deps.config.CONSUMER_BATCH_SIZE,
-      )) as [string, [string, string[]][]];
-      claimed.push(...fromEntries(stream, entries));
+      const reply = await this.deps.redis
+        .xautoclaim(
+          stream, CONSUMER_GROUP, this.name, this.deps.config.CONSUMER_CLAIM_IDLE_MS, '0-0',
+          'COUNT', this.deps.config.CONSUMER_BATCH_SIZE,
+        )
+        .catch((error: unknown) => this.#recreateMissingGroups(error, [stream]));
+      claimed.push(...fromClaimReply(stream, reply));
     }
     return claimed;
+  }
+
+  /**
+   * A registered stream whose key was deleted (a flushed Redis, an operator's DEL) has lost its
+   * group, and XREADGROUP then fails for every stream it names. Recreating the group, on an
+   * empty stream, keeps one missing key from stopping the writes of every coupon.
+   */
+  async #recreateMissingGroups(error: unknown, streams: string[]): Promise<null> {
+    if (!(error instanceof Error && error.message.startsWith('NOGROUP'))) throw error;
+    log.warn('consumer: a stream had no consumer group; created it again', { streams });
+    for (const stream of streams) await ensureConsumerGroup(this.deps.redis, stream);
+    return null;
   }
 
   /** Writes the entries to MySQL, then acknowledges them: never the other way round. */
@@ -214,22 +230,29 @@ export class IssueStreamConsumer {
   }
 
   /**
-   * Stops reading streams that are empty and can never receive another entry: sold out in
-   * Redis (the requests set never shrinks) or past the end of their window. Keeps the list
-   * every read names short.
+   * Stops reading streams that are empty and can get no more entries: sold out in Redis or past
+   * the end of their window. Keeps the list every read names short. A change to the coupon (a
+   * raised quantity, a reopened window) registers its stream again.
    */
   async pruneFinishedStreams(): Promise<void> {
     const { redis, keys } = this.deps;
     for (const id of await redis.smembers(keys.streamRegistry)) {
-      const coupon = Number(id);
-      // Read in this order: once finished, nothing new can be appended after the length is read.
-      const [total, end] = await redis.hmget(keys.couponTerms(coupon), 'total', 'end');
-      const admitted = await redis.scard(keys.couponRequests(coupon));
-      const waiting = await redis.xlen(keys.couponStream(coupon));
-      const soldOut = total != null && admitted >= Number(total);
-      const ended = end != null && Number(end) + CLOCK_SKEW_GRACE_MS < Date.now();
-      if ((soldOut || ended) && waiting === 0) await redis.srem(keys.streamRegistry, id);
+      if (!(await this.#finished(Number(id)))) continue;
+      await redis.srem(keys.streamRegistry, id);
+      // A change may have registered it again between the check and the removal: look once more.
+      if (!(await this.#finished(Number(id)))) await redis.sadd(keys.streamRegistry, id);
     }
+  }
+
+  async #finished(couponId: number): Promise<boolean> {
+    const { redis, keys } = this.deps;
+    // Read in this order: once finished, nothing new can be appended after the length is read.
+    const [total, end] = await redis.hmget(keys.couponTerms(couponId), 'total', 'end');
+    const admitted = await redis.scard(keys.couponRequests(couponId));
+    const waiting = await redis.xlen(keys.couponStream(couponId));
+    const soldOut = total != null && admitted >= Number(total);
+    const ended = end != null && Number(end) + CLOCK_SKEW_GRACE_MS < Date.now();
+    return (soldOut || ended) && waiting === 0;
   }
 
   async #streams(): Promise<string[]> {

@@ -20,8 +20,14 @@ export function fromReadReply(reply: unknown): RawEntry[] {
   return (reply as [string, XEntries][]).flatMap(([stream, entries]) => fromEntries(stream, entries));
 }
 
-/** XAUTOCLAIM entries; an entry deleted meanwhile comes back with null fields and is skipped. */
-export function fromEntries(stream: string, entries: XEntries): RawEntry[] {
+/** XAUTOCLAIM answers [next start, entries, deleted ids], or null when there was no group. */
+export function fromClaimReply(stream: string, reply: unknown): RawEntry[] {
+  if (!Array.isArray(reply)) return [];
+  return fromEntries(stream, reply[1] as XEntries);
+}
+
+/** An entry deleted meanwhile comes back from XAUTOCLAIM with null fields and is skipped. */
+function fromEntries(stream: string, entries: XEntries): RawEntry[] {
   return entries.filter(([, fields]) => Array.isArray(fields)).map(([id, fields]) => ({ stream, id, fields }));
 }
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Coupon, NewCoupon } from './coupon.js';
+import type { Coupon, CouponChange, NewCoupon } from './coupon.js';
 
 /** Plain queries over `coupons` and `coupon_issues`; callers pass the pool or a transaction. */
 type Runner = Knex | Knex.Transaction;
@@ -15,6 +15,16 @@ interface CouponRow {
   issue_end_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  version: number;
+}
+
+/**
+ * A coupon and the version of the row it was read from. Every change bumps the version; it
+ * stays out of `Coupon` because only copies of a coupon (the lua path's terms) need it.
+ */
+export interface VersionedCoupon {
+  coupon: Coupon;
+  version: number;
 }
 
 function toCoupon(row: CouponRow): Coupon {
@@ -49,9 +59,38 @@ export async function findCoupon(
   id: number,
   options: { forUpdate?: boolean } = {},
 ): Promise<Coupon | undefined> {
+  return (await findVersionedCoupon(db, id, options))?.coupon;
+}
+
+export async function findVersionedCoupon(
+  db: Runner,
+  id: number,
+  options: { forUpdate?: boolean } = {},
+): Promise<VersionedCoupon | undefined> {
   const query = db<CouponRow>('coupons').where({ id }).first();
   const row = await (options.forUpdate ? query.forUpdate() : query);
-  return row ? toCoupon(row) : undefined;
+  return row ? { coupon: toCoupon(row), version: row.version } : undefined;
+}
+
+const CHANGE_COLUMNS = {
+  title: 'title',
+  totalQuantity: 'total_quantity',
+  discountAmount: 'discount_amount',
+  minAvailableAmount: 'min_available_amount',
+  issueStartAt: 'issue_start_at',
+  issueEndAt: 'issue_end_at',
+} as const satisfies Record<keyof CouponChange, keyof CouponRow>;
+
+/** Applies a change and bumps the version in the same statement, so no change goes unversioned. */
+export async function updateCoupon(db: Runner, id: number, change: CouponChange): Promise<void> {
+  const columns: Record<string, unknown> = {};
+  for (const [field, column] of Object.entries(CHANGE_COLUMNS)) {
+    const value = change[field as keyof CouponChange];
+    if (value !== undefined) columns[column] = value;
+  }
+  await db('coupons')
+    .where({ id })
+    .update({ ...columns, version: db.raw('version + 1'), updated_at: db.raw('CURRENT_TIMESTAMP(3)') });
 }
 
 export async function holdsIssue(db: Runner, couponId: number, userId: number): Promise<boolean> {

@@ -21,6 +21,9 @@ export interface NewCoupon {
   issueEndAt: Date | null;
 }
 
+/** The fields a change may set; an absent field keeps its value, a `null` bound removes that bound. */
+export type CouponChange = Partial<NewCoupon>;
+
 export interface IssueRequest {
   couponId: number;
   userId: number;
@@ -53,4 +56,9 @@ export function isInIssueWindow(terms: Pick<IssueTerms, 'issueStartAt' | 'issueE
   if (terms.issueStartAt && now < terms.issueStartAt) return false;
   if (terms.issueEndAt && now >= terms.issueEndAt) return false;
   return true;
+}
+
+/** A window with both bounds must end after it starts; an open bound always fits. */
+export function isValidWindow(terms: Pick<IssueTerms, 'issueStartAt' | 'issueEndAt'>): boolean {
+  return !terms.issueStartAt || !terms.issueEndAt || terms.issueEndAt > terms.issueStartAt;
 }

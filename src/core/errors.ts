@@ -59,6 +59,24 @@ export class ServiceUnavailableError extends LabError {
   }
 }
 
+/**
+ * A coupon change committed to MySQL whose copy in Redis (the lua path's terms) could not be
+ * brought up to date. The change stands; sending it again bumps the version and refreshes.
+ */
+export class ChangeNotPropagatedError extends LabError {
+  override readonly name = 'ChangeNotPropagatedError';
+  constructor(
+    readonly couponId: number,
+    cause: unknown,
+  ) {
+    super(
+      'SERVICE_UNAVAILABLE',
+      `coupon ${couponId}: the change was saved, but Redis could not be updated; send the same change again`,
+      { cause },
+    );
+  }
+}
+
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',

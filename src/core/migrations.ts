@@ -38,6 +38,21 @@ const migrations: Migration[] = [
       await db.schema.dropTable('coupons');
     },
   },
+  {
+    name: '002_coupon_version',
+    async up(db) {
+      // Bumped by every change, so a copy of a coupon's terms (the lua path's Redis hash) can
+      // tell whether it is older than another copy and never overwrite newer terms.
+      await db.schema.alterTable('coupons', (table) => {
+        table.integer('version').unsigned().notNullable().defaultTo(1);
+      });
+    },
+    async down(db) {
+      await db.schema.alterTable('coupons', (table) => {
+        table.dropColumn('version');
+      });
+    },
+  },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

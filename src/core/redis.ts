@@ -45,7 +45,7 @@ function redactUrl(url: string): string {
 export function redisKeys(prefix: string) {
   const coupon = (id: number) => `${prefix}coupon:{${id}}`;
   return {
-    /** Hash of what the lua path needs to judge a request: total, start, end. */
+    /** Hash of what the lua path needs to judge a request: total, start, end, and v, their coupon version. */
     couponTerms: (id: number) => `${coupon(id)}:terms`,
     /** Set of users whose request the lua path accepted. */
     couponRequests: (id: number) => `${coupon(id)}:requests`,
@@ -70,3 +70,10 @@ export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promis
 
 /** The consumer group every consumer process joins. */
 export const CONSUMER_GROUP = 'coupon-writers';
+
+/** Creates a stream with the consumers' group, or leaves it as it is if the group exists. */
+export async function ensureConsumerGroup(redis: Redis, stream: string): Promise<void> {
+  await redis.xgroup('CREATE', stream, CONSUMER_GROUP, '0', 'MKSTREAM').catch((error: unknown) => {
+    if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
+  });
+}

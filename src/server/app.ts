@@ -1,17 +1,19 @@
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
-import { createCoupon, viewCoupon } from '../core/coupon-service.js';
+import { changeCoupon, createCoupon, viewCoupon } from '../core/coupon-service.js';
 import type { Refusal } from '../core/coupon.js';
 import {
   HTTP_STATUS,
   LabError,
   isMysqlUnavailable,
   isRedisUnavailable,
+  mysqlErrno,
+  MYSQL_ERRNO,
   type ErrorCode,
 } from '../core/errors.js';
 import { log } from '../core/log.js';
 import type { Lab } from '../lab.js';
 import type { StrategyName } from '../strategies/index.js';
-import { parseCouponId, parseIssueBody, parseNewCoupon, parseStrategy } from './validation.js';
+import { parseCouponChange, parseCouponId, parseIssueBody, parseNewCoupon, parseStrategy } from './validation.js';
 
 const BODY_LIMIT = '16kb';
 
@@ -43,6 +45,13 @@ export function createApp(lab: Lab): express.Express {
     res.json(coupon);
   });
 
+  app.patch('/v1/coupons/:couponId', async (req, res) => {
+    const couponId = parseCouponId(req.params.couponId);
+    const coupon = await changeCoupon(lab, couponId, parseCouponChange(req.body));
+    if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
+    res.json(coupon);
+  });
+
   app.post('/v1/coupons/:couponId/issues', (req, res) =>
     issue(req, res, parseStrategy(req.query.strategy, lab.config.ISSUE_STRATEGY)),
   );
@@ -64,7 +73,11 @@ export function createApp(lab: Lab): express.Express {
   return app;
 }
 
+/** Codes that pass: the same request may well succeed in a moment. */
+const RETRY_LATER = new Set<ErrorCode>(['LOCK_TIMEOUT', 'SERVICE_UNAVAILABLE']);
+
 function sendError(res: Response, code: ErrorCode, message: string): void {
+  if (RETRY_LATER.has(code)) res.set('Retry-After', '1');
   res.status(HTTP_STATUS[code]).json({ code, message });
 }
 
@@ -90,14 +103,12 @@ const BODY_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
 };
 
 const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
-  if (error instanceof LabError) {
-    if (error.code === 'LOCK_TIMEOUT' || error.code === 'SERVICE_UNAVAILABLE') res.set('Retry-After', '1');
-    return sendError(res, error.code, error.message);
-  }
+  if (error instanceof LabError) return sendError(res, error.code, error.message);
   const bodyError = BODY_ERRORS[(error as { type?: string }).type ?? ''];
   if (bodyError) return sendError(res, bodyError.code, bodyError.message);
+  // A coupon change queued behind the row's lock for longer than MySQL waits.
+  if (mysqlErrno(error) === MYSQL_ERRNO.LOCK_WAIT_TIMEOUT) return sendError(res, 'LOCK_TIMEOUT', 'mysql: no row lock in time; try again');
   if (isRedisUnavailable(error) || isMysqlUnavailable(error)) {
-    res.set('Retry-After', '1');
     const service = isRedisUnavailable(error) ? 'redis' : 'mysql';
     return sendError(res, 'SERVICE_UNAVAILABLE', `${service} is unreachable`);
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { NewCoupon } from '../core/coupon.js';
+import { isValidWindow, type CouponChange, type NewCoupon } from '../core/coupon.js';
 import { InvalidRequestError } from '../core/errors.js';
 import { isStrategyName, STRATEGY_NAMES, type StrategyName } from '../strategies/index.js';
 
@@ -10,25 +10,39 @@ const idInPath = z
   .regex(/^[1-9]\d{0,15}$/, 'must be a positive whole number')
   .transform(Number)
   .pipe(id);
-const amount = z.number().int().min(0).max(2_000_000_000).default(0);
-const instant = z.iso
-  .datetime({ offset: true })
-  .transform((text) => new Date(text))
-  .nullish()
-  .transform((value) => value ?? null);
+const title = z.string().trim().min(1).max(255);
+const quantity = z.number().int().positive().max(1_000_000_000);
+const amount = z.number().int().min(0).max(2_000_000_000);
+const date = z.iso.datetime({ offset: true }).transform((text) => new Date(text));
+const instant = date.nullish().transform((value) => value ?? null);
 
 const newCouponSchema = z
-  .object({
-    title: z.string().trim().min(1).max(255),
-    totalQuantity: z.number().int().positive().max(1_000_000_000),
-    discountAmount: amount,
-    minAvailableAmount: amount,
+  .strictObject({
+    title,
+    totalQuantity: quantity,
+    discountAmount: amount.default(0),
+    minAvailableAmount: amount.default(0),
     issueStartAt: instant,
     issueEndAt: instant,
   })
-  .refine((c) => !c.issueStartAt || !c.issueEndAt || c.issueEndAt > c.issueStartAt, {
-    message: 'must be later than issueStartAt',
-    path: ['issueEndAt'],
+  .refine(isValidWindow, { message: 'must be later than issueStartAt', path: ['issueEndAt'] });
+
+/**
+ * A change names only what it changes: absent keeps the stored value, `null` removes a bound.
+ * Strict, so a misspelt field (`totalQty`) is refused rather than silently changing nothing.
+ * The window is checked by the service, against the stored coupon the change is merged into.
+ */
+const couponChangeSchema = z
+  .strictObject({
+    title: title.optional(),
+    totalQuantity: quantity.optional(),
+    discountAmount: amount.optional(),
+    minAvailableAmount: amount.optional(),
+    issueStartAt: date.nullable().optional(),
+    issueEndAt: date.nullable().optional(),
+  })
+  .refine((change) => Object.values(change).some((value) => value !== undefined), {
+    message: `must change at least one of title, totalQuantity, discountAmount, minAvailableAmount, issueStartAt, issueEndAt`,
   });
 
 const issueBodySchema = z.object({ userId: id });
@@ -45,6 +59,10 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 
 export function parseNewCoupon(body: unknown): NewCoupon {
   return parse(newCouponSchema, body ?? {}, 'body');
+}
+
+export function parseCouponChange(body: unknown): CouponChange {
+  return parse(couponChangeSchema, body ?? {}, 'body');
 }
 
 export function parseCouponId(value: unknown): number {

@@ -3,7 +3,8 @@
   any other command, so no two requests can both see the last free place.
   Applies the rules of src/core/coupon.ts (checkIssue), in the same order.
 
-  KEYS[1]  terms hash: total, start?, end? (ms since the epoch; a missing bound is open)
+  KEYS[1]  terms hash: total, start?, end? (ms since the epoch; a missing bound is open), and
+           v, the coupon version they come from (written by write-terms.lua, not read here)
   KEYS[2]  requests set: user ids already admitted (seeded from MySQL when terms are loaded)
   KEYS[3]  stream the consumer writes to MySQL from
   ARGV[1]  user id

@@ -1,24 +1,23 @@
-import type { Coupon } from '../../core/coupon.js';
-import { findCoupon, issuedUserIds } from '../../core/coupon-repository.js';
-import { CONSUMER_GROUP } from '../../core/redis.js';
+import { findVersionedCoupon, issuedUserIds, type VersionedCoupon } from '../../core/coupon-repository.js';
+import { ensureConsumerGroup } from '../../core/redis.js';
 import type { StrategyDeps } from '../issue-strategy.js';
+import { defineTermsScript, TermsWrite, type TermsWriteMode } from './terms-script.js';
 
 const SADD_CHUNK = 5_000;
 
+type TermsDeps = Pick<StrategyDeps, 'db' | 'redis' | 'keys'>;
+
 /**
  * Copies what the lua path needs about a coupon from MySQL into Redis, so that later requests
- * never read MySQL. Safe to run twice or from two processes at once: every step is idempotent.
- * Returns false if the coupon does not exist.
+ * never read MySQL. Safe to run twice or from two processes at once: every step is idempotent,
+ * and terms only ever replace older terms. Returns false if the coupon does not exist.
  */
-export async function loadTerms(
-  { db, redis, keys }: Pick<StrategyDeps, 'db' | 'redis' | 'keys'>,
-  couponId: number,
-): Promise<boolean> {
-  const coupon = await findCoupon(db, couponId);
-  if (!coupon) return false;
-  const stream = keys.couponStream(couponId);
+export async function loadTerms(deps: TermsDeps, couponId: number): Promise<boolean> {
+  const { db, redis, keys } = deps;
+  const read = await findVersionedCoupon(db, couponId);
+  if (!read) return false;
   // The group must exist before the first XADD, or the consumer would not see that entry.
-  await redis.xgroup('CREATE', stream, CONSUMER_GROUP, '0', 'MKSTREAM').catch(ignoreBusyGroup);
+  await ensureConsumerGroup(redis, keys.couponStream(couponId));
   await redis.sadd(keys.streamRegistry, couponId);
   // Users who already hold a row count against the quantity, so Redis can be rebuilt from MySQL.
   const holders = await issuedUserIds(db, couponId);
@@ -26,17 +25,51 @@ export async function loadTerms(
     await redis.sadd(keys.couponRequests(couponId), ...holders.slice(i, i + SADD_CHUNK));
   }
   // Written last: the terms are what lets the script admit requests.
-  await redis.hset(keys.couponTerms(couponId), termsFields(coupon));
+  await writeUntilCurrent(deps, couponId, read);
   return true;
 }
 
-function termsFields(coupon: Coupon): Record<string, number> {
-  const fields: Record<string, number> = { total: coupon.totalQuantity };
-  if (coupon.issueStartAt) fields.start = coupon.issueStartAt.getTime();
-  if (coupon.issueEndAt) fields.end = coupon.issueEndAt.getTime();
-  return fields;
+/**
+ * Writes the terms, then reads the version again, and writes the newer row until MySQL has
+ * not moved on. Why: a change can commit after our read and find no hash to refresh (a refresh
+ * never creates one), and our write then puts the older terms in place. That change committed
+ * before our re-read, so the re-read sees it and the next write carries it.
+ */
+async function writeUntilCurrent(deps: TermsDeps, couponId: number, read: VersionedCoupon): Promise<void> {
+  let written = read;
+  for (;;) {
+    await writeTerms(deps, couponId, written, 'load');
+    const latest = await findVersionedCoupon(deps.db, couponId);
+    if (!latest || latest.version === written.version) return;
+    written = latest;
+  }
 }
 
-function ignoreBusyGroup(error: unknown): void {
-  if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
+/**
+ * Brings loaded terms up to a changed coupon; a coupon the lua path never loaded stays
+ * unloaded (its first request loads it fresh). Call it after the change has committed.
+ */
+export async function refreshTerms(deps: TermsDeps, couponId: number, changed: VersionedCoupon): Promise<TermsWrite> {
+  const outcome = await writeTerms(deps, couponId, changed, 'refresh');
+  // The consumer stops reading a stream once its coupon is sold out in Redis or its window has
+  // ended; a raised quantity or a reopened window lets requests in again, so it must read again.
+  if (outcome === TermsWrite.WRITTEN) await deps.redis.sadd(deps.keys.streamRegistry, couponId);
+  return outcome;
+}
+
+function writeTerms(
+  { redis, keys }: TermsDeps,
+  couponId: number,
+  { coupon, version }: VersionedCoupon,
+  mode: TermsWriteMode,
+): Promise<TermsWrite> {
+  defineTermsScript(redis); // a no-op when the lua strategy has defined it at start-up
+  return redis.writeTerms(
+    keys.couponTerms(couponId),
+    mode,
+    version,
+    coupon.totalQuantity,
+    coupon.issueStartAt?.getTime() ?? '',
+    coupon.issueEndAt?.getTime() ?? '',
+  );
 }

@@ -1,0 +1,41 @@
+--[[
+  Replaces a coupon's terms hash with the terms of one version of the coupon row, unless the
+  hash already holds that version or a newer one. Writers race (loaders in every process, a
+  refresh after each change), and their writes can arrive in any order; comparing versions
+  inside Redis makes the newest terms win whatever the order.
+
+  KEYS[1]  terms hash: v, total, start?, end? (read by issue.lua)
+  ARGV[1]  mode:
+             'load'     write if the hash is absent or older
+             'refresh'  write only if the hash exists and is older: an absent hash means the
+                        coupon was never loaded, its requests set is not seeded, so only a
+                        loader may create it
+  ARGV[2]  version of the coupon row the terms come from
+  ARGV[3]  total quantity
+  ARGV[4]  start, ms since the epoch, or '' for an open bound
+  ARGV[5]  end, ms since the epoch, or '' for an open bound
+
+  Returns (names in terms-script.ts):
+    1 WRITTEN     the hash now holds these terms
+    2 NOT_NEWER   the hash holds this version or a newer one; left as it is
+    3 NOT_LOADED  'refresh' of a hash that does not exist; left absent
+]]
+local mode = ARGV[1]
+if mode ~= 'load' and mode ~= 'refresh' then
+  return redis.error_reply('write-terms: unknown mode ' .. tostring(mode))
+end
+
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if mode == 'refresh' then return 3 end
+else
+  -- A hash without v was written before terms were versioned: any version is newer.
+  local stored = tonumber(redis.call('HGET', KEYS[1], 'v'))
+  if stored and stored >= tonumber(ARGV[2]) then return 2 end
+end
+
+-- Replaced whole, so a bound the coupon no longer has disappears with it.
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'total', ARGV[3])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'start', ARGV[4]) end
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'end', ARGV[5]) end
+return 1

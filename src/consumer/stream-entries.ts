@@ -33,14 +33,21 @@ function fromEntries(stream: string, entries: XEntries): RawEntry[] {
 
 const POSITIVE_SAFE_INTEGER = /^[1-9]\d{0,15}$/;
 
-/** Checks the fields issue.lua writes (coupon, user, at); anything else is a bad entry to park. */
+/**
+ * Checks an entry is what issue.lua writes — exactly `coupon <id> user <id> at <ms>`, in that
+ * order — with positive safe integers for values. Anything else is a bad entry to park.
+ * Runs for every entry, so it reads the fields in place rather than building a map.
+ */
 export function parseEntry(entry: RawEntry): IssueEntry | undefined {
-  const value: Record<string, string> = {};
-  for (let i = 0; i + 1 < entry.fields.length; i += 2) value[entry.fields[i]!] = entry.fields[i + 1]!;
-  const { coupon, user, at } = value;
-  if (!coupon || !user || !at) return undefined;
-  if (![coupon, user, at].every((field) => POSITIVE_SAFE_INTEGER.test(field))) return undefined;
-  const ids = [Number(coupon), Number(user)];
-  if (!ids.every(Number.isSafeInteger)) return undefined;
-  return { ...entry, couponId: ids[0]!, userId: ids[1]!, acceptedAt: new Date(Number(at)) };
+  const [couponKey, coupon, userKey, user, atKey, at] = entry.fields;
+  if (entry.fields.length !== 6 || couponKey !== 'coupon' || userKey !== 'user' || atKey !== 'at') return undefined;
+  const [couponId, userId, acceptedAt] = [coupon, user, at].map(positiveSafeInteger);
+  if (!couponId || !userId || !acceptedAt) return undefined;
+  return { stream: entry.stream, id: entry.id, fields: entry.fields, couponId, userId, acceptedAt: new Date(acceptedAt) };
+}
+
+function positiveSafeInteger(text: string | undefined): number | undefined {
+  if (text === undefined || !POSITIVE_SAFE_INTEGER.test(text)) return undefined;
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : undefined;
 }

@@ -11,7 +11,7 @@ export interface BenchReport {
   wallMs: number;
   machine: Machine;
   settings: BenchSettings;
-  /** `GET /hello` on the same servers in the same run, per instance count (http mode). */
+  /** `GET /hello` on the same servers in the same run, per instance count: every /hello run (http mode). */
   baselines: Baseline[];
   results: StrategyResult[];
   /** Raw cost of each layer, measured on the same Redis and MySQL in the same run. */
@@ -110,7 +110,9 @@ export interface StrategyResult {
   throughput: number;
   latency: Latency;
   drainMs?: number;
-  /** Throughput over the same servers' `/hello` throughput (http mode). */
+  /** `GET /hello` on the same servers, one run just before each of this strategy's runs (http mode; medians). */
+  hello?: { throughput: number; latency: Latency };
+  /** Median over the runs of this run's throughput over its /hello run's (http mode). */
   helloRatio?: number;
   runs: RunResult[];
 }

@@ -6,9 +6,9 @@ import { startConsumer } from '../src/consumer/start-consumer.js';
 import { createLab, type Lab } from '../src/lab.js';
 import type { StrategyName } from '../src/strategies/index.js';
 import { measureFloors } from './floors.js';
-import { directCrowd, httpCrowd, httpHello, type Crowd, type LoadResult } from './load.js';
+import { directCrowd, httpCrowd, httpHello, type Crowd, type HelloRun, type LoadResult } from './load.js';
 import { describeMachine } from './machine.js';
-import type { Baseline, BenchReport, BenchSettings, RunResult, StrategyResult } from './report.js';
+import type { Baseline, BenchReport, BenchSettings, Latency, RunResult, StrategyResult } from './report.js';
 import { kill, spawnServer } from './server-process.js';
 import { median, medianLatency } from './stats.js';
 import { drained, expectedVerdict, verifyCoupon, worstVerdict } from './verify.js';
@@ -23,6 +23,8 @@ export interface BenchOptions {
 
 /** A coupon no sustained run can sell out. */
 const UNLIMITED = 1_000_000_000;
+/** Requests that warm a fresh server, and each strategy on it, before anything is measured. */
+const WARM_UP_REQUESTS = 1_000;
 
 /** Runs every strategy in every setting asked for and returns what it found. Prints nothing. */
 export async function runBench({ settings, config, floors, progress }: BenchOptions): Promise<BenchReport> {
@@ -58,25 +60,25 @@ export async function runBench({ settings, config, floors, progress }: BenchOpti
         const server = await spawnServer({ ...config, PORT: 0, MIGRATE_ON_START: false }, { instances });
         try {
           // A fresh process answers its first requests slowly (JIT, pools filling): not the lab's to measure.
-          await httpHello(server.url, { ...crowd, durationS: undefined, users: 2_000, requestsPerUser: 1 });
-          const hello = await repeat(settings.repeat, () => httpHello(server.url, crowd));
-          const baseline: Baseline = {
-            instances,
-            throughput: median(hello.map((h) => h.throughput)),
-            latency: medianLatency(hello.map((h) => h.latency)),
-            runs: hello.map((h) => h.throughput),
-          };
-          baselines.push(baseline);
+          await httpHello(server.url, { ...crowd, durationS: undefined, users: WARM_UP_REQUESTS, requestsPerUser: 1 });
+          const hellos: HelloRun[] = [];
           for (const strategy of settings.strategies) {
-            const runs = await repeat(settings.repeat, () =>
-              runOne(strategy, (couponId) =>
-                httpCrowd(server.url, `/v1/strategies/${strategy}/coupons/${couponId}/issues`, crowd, progress),
-              ),
-            );
-            const result = summarise(lab, strategy, instances, runs, settings);
-            result.helloRatio = result.throughput / baseline.throughput;
+            const path = (couponId: number) => `/v1/strategies/${strategy}/coupons/${couponId}/issues`;
+            await warmUp(lab, strategy, (couponId) => httpCrowd(server.url, path(couponId), warmUpCrowd(crowd), false));
+            // Each run is paired with a /hello run just before it, so that a ratio compares the
+            // server with itself at the same moment, not with how it was minutes earlier.
+            const pairs = await repeat(settings.repeat, async () => {
+              const hello = await httpHello(server.url, crowd);
+              const run = await runOne(strategy, (couponId) => httpCrowd(server.url, path(couponId), crowd, progress));
+              return { hello, run };
+            });
+            hellos.push(...pairs.map((pair) => pair.hello));
+            const result = summarise(lab, strategy, instances, pairs.map((pair) => pair.run), settings);
+            result.hello = summariseHello(pairs.map((pair) => pair.hello));
+            result.helloRatio = median(pairs.map(({ hello, run }) => run.throughput / hello.throughput));
             results.push(result);
           }
+          baselines.push({ instances, ...summariseHello(hellos), runs: hellos.map((hello) => hello.throughput) });
         } finally {
           await kill(server, 'SIGTERM');
         }
@@ -98,6 +100,22 @@ export async function runBench({ settings, config, floors, progress }: BenchOpti
   } finally {
     await lab.close();
   }
+}
+
+/** Runs a small crowd through the strategy on a coupon of its own, so the measured runs meet warm code. */
+async function warmUp(lab: Lab, strategy: StrategyName, load: (couponId: number) => Promise<LoadResult>): Promise<void> {
+  const coupon = await createCoupon(lab, { ...couponTerms(strategy), title: `bench warm-up ${strategy}`, totalQuantity: UNLIMITED });
+  await load(coupon.id);
+  await drained(lab, coupon.id);
+  await dropRedisState(lab, coupon.id);
+}
+
+function warmUpCrowd(crowd: Crowd): Crowd {
+  return { users: WARM_UP_REQUESTS, requestsPerUser: 1, concurrency: crowd.concurrency };
+}
+
+function summariseHello(runs: HelloRun[]): { throughput: number; latency: Latency } {
+  return { throughput: median(runs.map((run) => run.throughput)), latency: medianLatency(runs.map((run) => run.latency)) };
 }
 
 function couponTerms(strategy: StrategyName) {

@@ -30,7 +30,7 @@ describe('npm run bench', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'coupon-lab-bench-'));
     const env = { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX };
-    const args = ['--import', 'tsx', 'bin/coupon-lab.ts', 'bench', '--strategy', 'record-lock,lua', '--users', '400', '--quantity', '40'];
+    const args = ['--import', 'tsx', 'bin/coupon-lab.ts', 'bench', '--strategy', 'record-lock,lua', '--users', '400', '--quantity', '40', '--instances', '1,2'];
     ({ stdout } = await run(process.execPath, [...args, '--json', '--out', join(dir, 'r.json'), '--report', join(dir, 'r.html')], { env }));
   }, 120_000);
 
@@ -38,13 +38,16 @@ describe('npm run bench', () => {
     const printed = JSON.parse(stdout) as BenchReport;
     expect(JSON.parse(await readFile(join(dir, 'r.json'), 'utf8'))).toEqual(printed);
     expect(printed.ok).toBe(true);
-    expect(printed.results.map((r) => [r.strategy, r.verdict, r.runs[0]!.rows])).toEqual([
-      ['record-lock', 'EXACT', 40],
-      ['lua', 'EXACT', 40],
+    expect(printed.results.map((r) => [r.strategy, r.instances, r.verdict, r.runs[0]!.rows])).toEqual([
+      ['record-lock', 1, 'EXACT', 40],
+      ['lua', 1, 'EXACT', 40],
+      ['record-lock', 2, 'EXACT', 40],
+      ['lua', 2, 'EXACT', 40],
     ]);
-    expect(printed.baselines[0]!.throughput).toBeGreaterThan(0);
-    expect(printed.results[1]!.drainMs).toBeTypeOf('number');
-    expect(printed.results[0]!.drainMs).toBeUndefined();
+    expect(printed.baselines.map((b) => b.instances)).toEqual([1, 2]);
+    expect(printed.baselines.every((b) => b.throughput > 0)).toBe(true);
+    expect(printed.results.every((r) => r.helloRatio! > 0 && r.hello!.throughput > 0)).toBe(true);
+    expect(printed.results.map((r) => r.drainMs === undefined)).toEqual([true, false, true, false]);
   });
 
   it('writes an HTML report that draws its charts in Chromium with the numbers of the JSON', async () => {
@@ -72,6 +75,10 @@ describe('npm run bench', () => {
         expect(bars.map((bar) => [bar.strategy, bar.value])).toEqual(report.results.map((r) => [r.strategy, value(r)]));
         expect(bars.every((bar) => bar.width > 0)).toBe(true);
       }
+      const points = await page.locator('#chart-scale circle.point').evaluateAll((circles) =>
+        circles.map((circle) => [circle.getAttribute('data-strategy'), Number(circle.getAttribute('data-instances')), Number(circle.getAttribute('data-value'))]),
+      );
+      expect(points.sort()).toEqual(report.results.map((r) => [r.strategy, r.instances, r.throughput]).sort());
       expect(await page.locator('#verdicts tr[data-strategy]').count()).toBe(report.results.length);
       expect(await page.locator('#outcome').textContent()).toContain('Every strategy meant to be exact was EXACT');
     } finally {

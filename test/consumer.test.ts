@@ -115,3 +115,15 @@ describe('a registered stream whose key was deleted', () => {
   });
 });
 
+describe('acknowledging', () => {
+  it('fails when Redis refuses a command inside the transaction, so the entries stay pending', async () => {
+    const { redis } = server.lab;
+    const notAStream = `${server.config.REDIS_KEY_PREFIX}not-a-stream`;
+    await redis.set(notAStream, 'x');
+    const entry = { stream: notAStream, id: '1-0', fields: [] };
+    const acker = consumer('acks');
+    await expect(acker.acknowledge([entry])).rejects.toThrow(/WRONGTYPE/);
+    await acker.stop();
+  });
+});
+

@@ -141,7 +141,7 @@ describe('writers racing across processes', () => {
   it('a change committed while another process loads the coupon is not lost', async () => {
     // Users who already hold the coupon (as after Redis lost its copy) make the loader read
     // them after reading the coupon: the moment it is held in, between its read and its write.
-    const holders = 5_000;
+    const holders = 30_000; // reading and seeding these keeps the loader between its read and its write for a while
     const couponId = await server.createCoupon({ totalQuantity: holders + 1 });
     await server.lab.db('coupon_issues').insert(
       userIds(1_000_000, holders).map((userId) => ({ coupon_id: couponId, user_id: userId, issued_at: new Date() })),
@@ -149,16 +149,18 @@ describe('writers racing across processes', () => {
     await server.lab.db('coupons').where({ id: couponId }).update({ issued_quantity: holders });
 
     const first = other.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: 1 }); // loads the coupon
-    // The loader registers the coupon's stream right after reading the coupon (version 1); polled
+    // The loader creates the coupon's stream right after reading the coupon (version 1); polled
     // every millisecond, as it then spends only a few reading the holders.
     const { redis, keys } = server.lab;
-    while (!(await redis.sismember(keys.streamRegistry, String(couponId)))) await setTimeout(1);
+    while (!(await redis.exists(keys.couponStream(couponId)))) await setTimeout(1);
     const release = holdRedisOfOther();
-
-    expect((await patch(couponId, { totalQuantity: holders + 2 })).status).toBe(200);
-    // The change found no terms to refresh: the loader has read version 1 and not written yet.
-    expect(await redisTerms(couponId)).toEqual({});
-    await release();
+    try {
+      expect((await patch(couponId, { totalQuantity: holders + 2 })).status).toBe(200);
+      // The change found no terms to refresh: the loader has read version 1 and not written yet.
+      expect(await redisTerms(couponId)).toEqual({});
+    } finally {
+      await release();
+    }
 
     // The request is answered once loading is done: by then the terms must be version 2's.
     expect((await first).status).toBe(202);
@@ -172,11 +174,13 @@ describe('writers racing across processes', () => {
 
     const release = holdRedisOfOther();
     const older = patch(couponId, { totalQuantity: 6 }, other); // commits version 2, its refresh waits
-    await waitFor(async () => (await storedRow(couponId)).version === 2, 'version 2 committed');
-    expect((await patch(couponId, { totalQuantity: 1 })).status).toBe(200); // version 3, refreshed
-    expect(await redisTerms(couponId)).toEqual({ v: '3', total: '1' });
-
-    await release();
+    try {
+      await waitFor(async () => (await storedRow(couponId)).version === 2, 'version 2 committed');
+      expect((await patch(couponId, { totalQuantity: 1 })).status).toBe(200); // version 3, refreshed
+      expect(await redisTerms(couponId)).toEqual({ v: '3', total: '1' });
+    } finally {
+      await release();
+    }
     expect((await older).status).toBe(200);
     expect(await redisTerms(couponId)).toEqual({ v: '3', total: '1' });
     expectError(await issue('lua', couponId, 2), 409, 'COUPON_SOLD_OUT');

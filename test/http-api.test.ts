@@ -176,3 +176,22 @@ describe('with Redis unreachable', () => {
     expectClientError(issue, 503, 'SERVICE_UNAVAILABLE');
   });
 });
+
+describe('redis-lock with a lease shorter than its transaction', () => {
+  let slow: TestServer;
+  beforeAll(async () => {
+    // Every transaction thinks for longer than the lock is leased: by its commit, another
+    // process could hold the lock.
+    slow = await startTestServer({ LOCK_LEASE_MS: '20', THINK_MS: '60', CONSUMER_IN_PROCESS: 'false' });
+  });
+  afterAll(() => slow.close());
+
+  it('rolls back instead of committing, and answers 503 LOCK_TIMEOUT', async () => {
+    const couponId = await slow.createCoupon({ totalQuantity: 5 });
+    const answer = await slow.post(`/v1/strategies/redis-lock/coupons/${couponId}/issues`, { userId: 1 });
+    expectClientError(answer, 503, 'LOCK_TIMEOUT');
+    expect(answer.body.message).toContain('lease');
+    expect(await slow.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
+  });
+});
+

@@ -2,9 +2,9 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../core/config.js';
-import { addIssued, existingCouponIds, findCoupon, insertIssuesIgnoringDuplicates } from '../core/coupon-repository.js';
+import { addIssued, findCoupon, holdersAmong, insertIssues } from '../core/coupon-repository.js';
 import type { Db } from '../core/db.js';
-import { isTransientMysqlError } from '../core/errors.js';
+import { isMysqlDataError } from '../core/errors.js';
 import { groupBy } from '../core/group-by.js';
 import { log } from '../core/log.js';
 import { CONSUMER_GROUP, ensureConsumerGroup, type Redis, type RedisKeys } from '../core/redis.js';
@@ -18,6 +18,17 @@ export interface ConsumerDeps {
   /** A connection of its own for XREADGROUP BLOCK, which would stall every other command. */
   blockingRedis: Redis;
   keys: RedisKeys;
+}
+
+/** An entry that can never be written, and why. */
+interface Parked {
+  entry: RawEntry;
+  reason: string;
+}
+
+interface Written {
+  written: number;
+  refused: Parked[];
 }
 
 export interface PersistOutcome {
@@ -54,8 +65,6 @@ export class IssueStreamConsumer {
   readonly totals: PersistOutcome = { written: 0, parked: 0 };
   #stopping = false;
   #loop: Promise<void> | undefined;
-  /** Coupons seen to exist: coupons are never deleted, so each is looked up once. */
-  readonly #knownCoupons = new Set<number>();
 
   constructor(
     private readonly deps: ConsumerDeps,
@@ -89,13 +98,18 @@ export class IssueStreamConsumer {
           await this.persist(await this.claimStale());
           await this.pruneFinishedStreams();
         }
-        const batch = await (ahead ?? this.readNew(BLOCK_MS));
+        // Taken before awaiting: a read that failed must not be awaited again on every later turn.
+        const next = ahead;
         ahead = undefined;
+        const batch = await (next ?? this.readNew(BLOCK_MS));
         if (batch.length === 0) continue;
         if (batch.length >= batchSize) ahead = handledLater(this.readNew(BLOCK_MS));
         this.#count(await this.write(batch));
-        await acknowledging;
+        const previous = acknowledging;
         acknowledging = handledLater(this.acknowledge(batch));
+        // A failed acknowledgement leaves its entries pending, to be claimed and replayed (the
+        // writes are idempotent); it is reported here and does not hold up the ones after it.
+        await previous;
         if (!ahead) await sleep(LINGER_MS);
       } catch (error) {
         if (this.#stopping) break;
@@ -167,48 +181,47 @@ export class IssueStreamConsumer {
   }
 
   /**
-   * Writes the entries to MySQL in one transaction and parks the ones it cannot write,
-   * without acknowledging anything (a consumer that dies here leaves them all pending).
+   * Writes the entries to MySQL and parks the ones that can never be written, without
+   * acknowledging anything (a consumer that dies here leaves them all pending).
    */
   async write(entries: RawEntry[]): Promise<PersistOutcome> {
-    const parsed = entries.map((entry) => ({ entry, issue: parseEntry(entry) }));
-    const bad = parsed.filter((p) => !p.issue).map((p) => ({ entry: p.entry, reason: 'malformed entry' }));
-    const issues = parsed.flatMap((p) => (p.issue ? [p.issue] : []));
-    const known = await this.#existingCoupons(issues.map((issue) => issue.couponId));
-    for (const issue of issues.filter((i) => !known.has(i.couponId))) bad.push({ entry: issue, reason: 'no such coupon' });
-    const { written, refused } = await this.#write(issues.filter((issue) => known.has(issue.couponId)));
+    const issues: IssueEntry[] = [];
+    const bad: Parked[] = [];
+    for (const entry of entries) {
+      const issue = parseEntry(entry);
+      if (issue) issues.push(issue);
+      else bad.push({ entry, reason: 'malformed entry' });
+    }
+    const { written, refused } = await this.#write(issues);
     bad.push(...refused);
     await this.#park(bad);
     return { written, parked: bad.length };
   }
 
-  async #existingCoupons(ids: number[]): Promise<Set<number>> {
-    const unseen = [...new Set(ids)].filter((id) => !this.#knownCoupons.has(id));
-    for (const id of await existingCouponIds(this.deps.db, unseen)) this.#knownCoupons.add(id);
-    return this.#knownCoupons;
-  }
-
-  async #write(issues: IssueEntry[]): Promise<{ written: number; refused: { entry: RawEntry; reason: string }[] }> {
+  async #write(issues: IssueEntry[]): Promise<Written> {
+    const { db } = this.deps;
     try {
-      return { written: await this.deps.db.transaction((trx) => writeIssues(trx, issues)), refused: [] };
+      return await db.transaction((trx) => writeIssues(trx, issues));
     } catch (error) {
-      if (isTransientMysqlError(error)) throw error;
-      // Something in the batch was refused: find it by writing one entry at a time.
-      let written = 0;
-      const refused: { entry: RawEntry; reason: string }[] = [];
+      // An outage, or anything not known to be about the values: retried later, never parked.
+      if (!isMysqlDataError(error)) throw error;
+      // MySQL refused a value in the batch: find it by writing one entry at a time.
+      const outcome: Written = { written: 0, refused: [] };
       for (const issue of issues) {
         try {
-          written += await this.deps.db.transaction((trx) => writeIssues(trx, [issue]));
+          const one = await db.transaction((trx) => writeIssues(trx, [issue]));
+          outcome.written += one.written;
+          outcome.refused.push(...one.refused);
         } catch (single) {
-          if (isTransientMysqlError(single)) throw single;
-          refused.push({ entry: issue, reason: single instanceof Error ? single.message : String(single) });
+          if (!isMysqlDataError(single)) throw single;
+          outcome.refused.push({ entry: issue, reason: single instanceof Error ? single.message : String(single) });
         }
       }
-      return { written, refused };
+      return outcome;
     }
   }
 
-  async #park(bad: { entry: RawEntry; reason: string }[]): Promise<void> {
+  async #park(bad: Parked[]): Promise<void> {
     for (const { entry, reason } of bad) {
       log.warn('consumer: parked an entry it cannot write', { stream: entry.stream, id: entry.id, reason });
       await this.deps.redis.xadd(
@@ -226,7 +239,9 @@ export class IssueStreamConsumer {
       const ids = group.map((entry) => entry.id);
       tx.xack(stream, CONSUMER_GROUP, ...ids).xdel(stream, ...ids);
     }
-    await tx.exec();
+    // EXEC answers each command's error in place rather than failing as a whole.
+    const failed = (await tx.exec())?.find(([error]) => error)?.[0];
+    if (failed) throw failed;
   }
 
   /**
@@ -261,20 +276,30 @@ export class IssueStreamConsumer {
   }
 }
 
-async function writeIssues(trx: Db, issues: IssueEntry[]): Promise<number> {
-  let written = 0;
+/**
+ * In one transaction, per coupon: lock its row, insert the rows its users do not hold yet, add
+ * that many to issued_quantity. Entries of a coupon that does not exist come back refused.
+ */
+async function writeIssues(trx: Db, issues: IssueEntry[]): Promise<Written> {
+  const outcome: Written = { written: 0, refused: [] };
   for (const [couponId, group] of groupBy(issues, (issue) => issue.couponId)) {
-    // Lock the coupon row first: two consumers replaying the same entries then queue here
-    // instead of deadlocking between the insert's foreign-key check and the count update.
-    await findCoupon(trx, couponId, { forUpdate: true });
-    const rows = group.map((issue) => ({ couponId, userId: issue.userId, issuedAt: issue.acceptedAt }));
-    const inserted = await insertIssuesIgnoringDuplicates(trx, rows);
-    if (inserted > 0) await addIssued(trx, couponId, inserted);
-    written += inserted;
+    // Every insert of a coupon's rows happens under its row lock (the strategies update the row
+    // first), so users found not holding it below still do not when inserted. Locking it first
+    // also keeps the insert's foreign-key check from deadlocking with the count update.
+    if (!(await findCoupon(trx, couponId, { forUpdate: true }))) {
+      outcome.refused.push(...group.map((entry) => ({ entry, reason: 'no such coupon' })));
+      continue;
+    }
+    // One row per user, even if a replayed entry arrives twice in one batch.
+    const byUser = new Map(group.map((issue) => [issue.userId, issue]));
+    const held = await holdersAmong(trx, couponId, [...byUser.keys()]);
+    const fresh = [...byUser.values()].filter((issue) => !held.has(issue.userId));
+    await insertIssues(trx, fresh.map((issue) => ({ couponId, userId: issue.userId, issuedAt: issue.acceptedAt })));
+    if (fresh.length > 0) await addIssued(trx, couponId, fresh.length);
+    outcome.written += fresh.length;
   }
-  return written;
+  return outcome;
 }
-
 /**
  * For a promise awaited later in the loop, which handles its failure: without a handler now, a
  * failure arriving before then would count as an unhandled rejection and end the process.

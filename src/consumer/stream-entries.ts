@@ -32,6 +32,8 @@ function fromEntries(stream: string, entries: XEntries): RawEntry[] {
 }
 
 const POSITIVE_SAFE_INTEGER = /^[1-9]\d{0,15}$/;
+/** The last instant a MySQL DATETIME holds. */
+const LATEST_DATETIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /**
  * Checks an entry is what issue.lua writes — exactly `coupon <id> user <id> at <ms>`, in that
@@ -42,7 +44,7 @@ export function parseEntry(entry: RawEntry): IssueEntry | undefined {
   const [couponKey, coupon, userKey, user, atKey, at] = entry.fields;
   if (entry.fields.length !== 6 || couponKey !== 'coupon' || userKey !== 'user' || atKey !== 'at') return undefined;
   const [couponId, userId, acceptedAt] = [coupon, user, at].map(positiveSafeInteger);
-  if (!couponId || !userId || !acceptedAt) return undefined;
+  if (!couponId || !userId || !acceptedAt || acceptedAt > LATEST_DATETIME_MS) return undefined;
   return { stream: entry.stream, id: entry.id, fields: entry.fields, couponId, userId, acceptedAt: new Date(acceptedAt) };
 }
 

@@ -108,31 +108,26 @@ export interface IssueRow {
   issuedAt: Date;
 }
 
+/** Which of these users already hold the coupon. */
+export async function holdersAmong(db: Runner, couponId: number, userIds: readonly number[]): Promise<Set<number>> {
+  if (userIds.length === 0) return new Set();
+  const rows = await db('coupon_issues').where({ coupon_id: couponId }).whereIn('user_id', userIds).select('user_id');
+  return new Set(rows.map((row: { user_id: number }) => Number(row.user_id)));
+}
+
 /**
- * Inserts the rows the unique key does not already hold and returns how many it inserted,
- * so replaying a batch changes nothing.
+ * A plain multi-row insert: a duplicate or a bad value fails the statement. (INSERT IGNORE would
+ * turn a missing coupon or an out-of-range date into a warning and a row silently not written.)
  */
-export async function insertIssuesIgnoringDuplicates(db: Runner, rows: readonly IssueRow[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  const { sql, bindings } = db('coupon_issues')
-    .insert(rows.map((row) => ({ coupon_id: row.couponId, user_id: row.userId, issued_at: row.issuedAt })))
-    .onConflict(['coupon_id', 'user_id'])
-    .ignore()
-    .toSQL();
-  const [header] = (await db.raw(sql, bindings)) as [{ affectedRows: number }];
-  return header.affectedRows;
+export async function insertIssues(db: Runner, rows: readonly IssueRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db('coupon_issues').insert(rows.map((row) => ({ coupon_id: row.couponId, user_id: row.userId, issued_at: row.issuedAt })));
 }
 
 export async function addIssued(db: Runner, couponId: number, count: number): Promise<void> {
   await db('coupons')
     .where({ id: couponId })
     .update({ issued_quantity: db.raw('issued_quantity + ?', [count]), updated_at: db.raw('CURRENT_TIMESTAMP(3)') });
-}
-
-export async function existingCouponIds(db: Runner, ids: readonly number[]): Promise<Set<number>> {
-  if (ids.length === 0) return new Set();
-  const rows = await db('coupons').whereIn('id', ids).select('id');
-  return new Set(rows.map((row: { id: number }) => Number(row.id)));
 }
 
 export async function issuedUserIds(db: Runner, couponId: number): Promise<number[]> {

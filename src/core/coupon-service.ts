@@ -25,11 +25,14 @@ export interface CouponServiceDeps {
 
 export async function createCoupon(deps: CouponServiceDeps, input: NewCoupon): Promise<CouponView> {
   const { db, redis, keys } = deps;
-  const id = await insertCoupon(db, input);
-  // A database that was reset hands out old ids again; what a previous coupon with this id
-  // left in Redis (terms, requests, unwritten entries) must not be taken for this one's.
-  await redis.del(keys.couponTerms(id), keys.couponRequests(id), keys.couponStream(id)).catch((error: unknown) => {
-    log.warn('could not clear Redis state for a new coupon id', { couponId: id, error });
+  const id = await db.transaction(async (trx) => {
+    const id = await insertCoupon(trx, input);
+    // A database that was reset hands out old ids again; what a previous coupon with this id
+    // left in Redis (terms, requests, unwritten entries) must not be taken for this one's.
+    // Cleared before the commit: no request can see the id yet, and if Redis cannot be
+    // reached the coupon is not created at all.
+    await redis.del(keys.couponTerms(id), keys.couponRequests(id), keys.couponStream(id));
+    return id;
   });
   const coupon = await findCoupon(db, id);
   if (!coupon) throw new Error(`coupon ${id} vanished right after it was created`);

@@ -47,6 +47,17 @@ export class LockTimeoutError extends LabError {
   }
 }
 
+/** The lock's lease ran out before the commit: the transaction was rolled back, nothing was written. */
+export class LeaseExpiredError extends LabError {
+  override readonly name = 'LeaseExpiredError';
+  constructor(
+    readonly strategy: string,
+    readonly leaseMs: number,
+  ) {
+    super('LOCK_TIMEOUT', `${strategy}: the lock's ${leaseMs} ms lease ran out before commit; nothing was written, try again`);
+  }
+}
+
 export type Service = 'redis' | 'mysql';
 
 export class ServiceUnavailableError extends LabError {
@@ -96,10 +107,13 @@ export function isMysqlUnavailable(error: unknown): boolean {
   return typeof code === 'string' && CONNECTION_CODES.has(code);
 }
 
-/** True for the errors ioredis raises when it has no working connection. */
+/** True for errors that mean Redis cannot serve now, as opposed to a bad command. */
 export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  return error.name === 'MaxRetriesPerRequestError' || /^Connection is closed|Stream isn't writeable/.test(error.message);
+  if (error.name === 'MaxRetriesPerRequestError' || /^Connection is closed|Stream isn't writeable/.test(error.message)) return true;
+  // Replies of a Redis that cannot serve right now: loading its data, a read-only replica, busy
+  // with a script, out of memory.
+  return error.name === 'ReplyError' && /^(LOADING|READONLY|BUSY|MASTERDOWN|OOM) /.test(error.message);
 }
 
 export function mysqlErrno(error: unknown): number | undefined {
@@ -113,8 +127,14 @@ export const MYSQL_ERRNO = {
   DEADLOCK: 1213,
 } as const;
 
-/** Errors worth trying again later, as opposed to a statement MySQL will always refuse. */
-export function isTransientMysqlError(error: unknown): boolean {
+/**
+ * Values MySQL will refuse however often they are sent (out of range, wrong type, too long, a
+ * missing parent row). Anything else — an outage, a read-only or full server, a killed query —
+ * may pass later, so the consumer keeps those entries pending rather than parking them.
+ */
+const DATA_ERRNOS = new Set([1048, 1264, 1292, 1366, 1406, 1452]);
+
+export function isMysqlDataError(error: unknown): boolean {
   const errno = mysqlErrno(error);
-  return isMysqlUnavailable(error) || errno === MYSQL_ERRNO.DEADLOCK || errno === MYSQL_ERRNO.LOCK_WAIT_TIMEOUT;
+  return errno !== undefined && DATA_ERRNOS.has(errno);
 }

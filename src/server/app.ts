@@ -106,8 +106,10 @@ const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   if (error instanceof LabError) return sendError(res, error.code, error.message);
   const bodyError = BODY_ERRORS[(error as { type?: string }).type ?? ''];
   if (bodyError) return sendError(res, bodyError.code, bodyError.message);
-  // A coupon change queued behind the row's lock for longer than MySQL waits.
-  if (mysqlErrno(error) === MYSQL_ERRNO.LOCK_WAIT_TIMEOUT) return sendError(res, 'LOCK_TIMEOUT', 'mysql: no row lock in time; try again');
+  // A coupon change that waited on the row's lock longer than MySQL waits, or deadlocked.
+  if (mysqlErrno(error) === MYSQL_ERRNO.LOCK_WAIT_TIMEOUT || mysqlErrno(error) === MYSQL_ERRNO.DEADLOCK) {
+    return sendError(res, 'LOCK_TIMEOUT', 'mysql: the row lock was contended; try again');
+  }
   if (isRedisUnavailable(error) || isMysqlUnavailable(error)) {
     const service = isRedisUnavailable(error) ? 'redis' : 'mysql';
     return sendError(res, 'SERVICE_UNAVAILABLE', `${service} is unreachable`);

@@ -4,6 +4,14 @@ import type { Config } from '../core/config.js';
 import { prepareDatabase } from '../core/db.js';
 import { log } from '../core/log.js';
 
+/** A server process ended before it listened; it has said why on stderr. */
+export class WorkerExitedError extends Error {
+  override readonly name = 'WorkerExitedError';
+  constructor(readonly exitCode: number) {
+    super(`a server process exited with ${exitCode} before listening`);
+  }
+}
+
 export interface RunningCluster {
   url: string;
   workers: Worker[];
@@ -23,19 +31,22 @@ export async function startCluster(config: Config, instances: number): Promise<R
       const [address] = (await Promise.race([
         once(worker, 'listening'),
         once(worker, 'exit').then(([code]) => {
-          throw new Error(`a server process exited with ${code} before listening`);
+          throw new WorkerExitedError(code as number);
         }),
       ])) as [{ port: number }];
       return address;
     }),
-  );
+  ).catch((error: unknown) => {
+    for (const worker of workers) if (!worker.isDead()) worker.process.kill('SIGTERM');
+    throw error;
+  });
   const port = addresses[0]!.port; // workers listening on one port share it, port 0 included
+  let stopping = false;
   for (const worker of workers) {
     worker.on('exit', (code, signal) => {
       if (!stopping) log.error('a server process died', { pid: worker.process.pid, code, signal });
     });
   }
-  let stopping = false;
   return {
     url: `http://127.0.0.1:${port}`,
     workers,

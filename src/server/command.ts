@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { loadConfigOrExit, wholeNumber } from '../cli-options.js';
 import { log } from '../core/log.js';
 import { STRATEGY_NAMES } from '../strategies/index.js';
-import { startCluster } from './cluster.js';
+import { startCluster, WorkerExitedError } from './cluster.js';
 import { startServer } from './server.js';
 
 interface Flags {
@@ -31,8 +31,15 @@ export function createServerCommand(): Command {
         ...(flags.consumer ? {} : { CONSUMER_IN_PROCESS: 'false' }),
       });
       // node:cluster workers run this same command again and land in the second branch.
-      const server =
-        cluster.isPrimary && flags.instances > 1 ? await startCluster(config, flags.instances) : await startServer(config);
+      const server = await (cluster.isPrimary && flags.instances > 1 ? startCluster(config, flags.instances) : startServer(config)).catch(
+        (error: unknown) => {
+          const code = (error as { code?: string }).code;
+          if (code === 'EADDRINUSE') command.error(`port ${config.PORT} is already in use; choose another with --port or PORT`, { exitCode: 2 });
+          if (code === 'EACCES') command.error(`port ${config.PORT} needs privileges this process lacks; choose another with --port or PORT`, { exitCode: 2 });
+          if (error instanceof WorkerExitedError) command.error(error.message, { exitCode: error.exitCode || 1 });
+          throw error;
+        },
+      );
       if (cluster.isPrimary) {
         const { instances } = flags;
         log.info('server listening', { url: server.url, instances, strategy: config.ISSUE_STRATEGY, consumer: config.CONSUMER_IN_PROCESS });

@@ -23,7 +23,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const lab = createLab(config);
   const consumer = config.CONSUMER_IN_PROCESS ? startConsumer(lab) : undefined;
   const server = createApp(lab).listen(config.PORT, '0.0.0.0');
-  await once(server, 'listening');
+  try {
+    await once(server, 'listening'); // rejects with the 'error' event: a port in use, say
+  } catch (error) {
+    await consumer?.stop();
+    await lab.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
 
   let stopping: Promise<void> | undefined;

@@ -1,4 +1,5 @@
 import type { IssueRequest } from '../core/coupon.js';
+import { ServiceUnavailableError } from '../core/errors.js';
 import { ACCEPTED, refused, type IssueResult, type StrategyFactory } from './issue-strategy.js';
 import { Admission, defineAdmissionScript } from './lua/admission-script.js';
 import { defineTermsScript } from './lua/terms-script.js';
@@ -58,7 +59,10 @@ export const createLua: StrategyFactory = (deps) => {
         case Admission.NOT_IN_WINDOW:
           return refused('COUPON_NOT_IN_ISSUE_WINDOW');
         case Admission.TERMS_MISSING:
-          throw new Error(`lua: terms of coupon ${request.couponId} vanished right after loading`);
+          // Deleted or evicted right after loading: Redis is not keeping what it is given.
+          throw new ServiceUnavailableError('redis', new Error(`terms of coupon ${request.couponId} vanished right after loading`));
+        default:
+          throw new Error(`lua: issue.lua answered ${String(admission)}, which no Admission names`);
       }
     },
   };

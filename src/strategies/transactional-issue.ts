@@ -17,6 +17,8 @@ export interface TransactionalIssueOptions {
    * show why that is wrong.
    */
   aroundDecision?: <T>(decide: () => Promise<T>) => Promise<T>;
+  /** Runs after the writes, just before the commit; throwing rolls the transaction back. */
+  beforeCommit?: () => void;
 }
 
 const DEADLOCK_RETRIES = 3;
@@ -40,7 +42,8 @@ export async function issueInTransaction(
       // user can both pass the lookup, and the second insert fails here.
       if (mysqlErrno(error) === MYSQL_ERRNO.DUPLICATE_ENTRY) return refused('ALREADY_ISSUED');
       if (mysqlErrno(error) === MYSQL_ERRNO.DEADLOCK && attempt < DEADLOCK_RETRIES) continue;
-      if (mysqlErrno(error) === MYSQL_ERRNO.LOCK_WAIT_TIMEOUT) {
+      // Contention MySQL gave up on, or that kept deadlocking: the client may try again.
+      if (mysqlErrno(error) === MYSQL_ERRNO.LOCK_WAIT_TIMEOUT || mysqlErrno(error) === MYSQL_ERRNO.DEADLOCK) {
         throw new LockTimeoutError(options.strategy, Date.now() - startedAt);
       }
       throw error;
@@ -67,5 +70,6 @@ async function readDecideWrite(
   // row, and upgrading that to the UPDATE's exclusive lock deadlocks under concurrency.
   await addIssued(trx, couponId, 1);
   await insertIssue(trx, couponId, userId, new Date());
+  options.beforeCommit?.();
   return ISSUED;
 }

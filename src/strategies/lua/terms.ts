@@ -18,7 +18,6 @@ export async function loadTerms(deps: TermsDeps, couponId: number): Promise<bool
   if (!read) return false;
   // The group must exist before the first XADD, or the consumer would not see that entry.
   await ensureConsumerGroup(redis, keys.couponStream(couponId));
-  await redis.sadd(keys.streamRegistry, couponId);
   // Users who already hold a row count against the quantity, so Redis can be rebuilt from MySQL.
   const holders = await issuedUserIds(db, couponId);
   for (let i = 0; i < holders.length; i += SADD_CHUNK) {
@@ -50,21 +49,17 @@ async function writeUntilCurrent(deps: TermsDeps, couponId: number, read: Versio
  * unloaded (its first request loads it fresh). Call it after the change has committed.
  */
 export async function refreshTerms(deps: TermsDeps, couponId: number, changed: VersionedCoupon): Promise<TermsWrite> {
-  const outcome = await writeTerms(deps, couponId, changed, 'refresh');
-  // The consumer stops reading a stream once its coupon is sold out in Redis or its window has
-  // ended; a raised quantity or a reopened window lets requests in again, so it must read again.
-  if (outcome === TermsWrite.WRITTEN) await deps.redis.sadd(deps.keys.streamRegistry, couponId);
-  return outcome;
+  return writeTerms(deps, couponId, changed, 'refresh');
 }
 
-function writeTerms(
+async function writeTerms(
   { redis, keys }: TermsDeps,
   couponId: number,
   { coupon, version }: VersionedCoupon,
   mode: TermsWriteMode,
 ): Promise<TermsWrite> {
   defineTermsScript(redis); // a no-op when the lua strategy has defined it at start-up
-  return redis.writeTerms(
+  const outcome = await redis.writeTerms(
     keys.couponTerms(couponId),
     mode,
     version,
@@ -72,4 +67,10 @@ function writeTerms(
     coupon.issueStartAt?.getTime() ?? '',
     coupon.issueEndAt?.getTime() ?? '',
   );
+  // Terms that admit requests need a consumer reading the stream, and the consumer stops reading
+  // a coupon's stream once it is sold out or its window has ended: new terms may undo either.
+  // Registered after the write, so a prune that removed it meanwhile sees these terms when it
+  // checks again, and registers it back itself.
+  if (outcome === TermsWrite.WRITTEN) await redis.sadd(keys.streamRegistry, couponId);
+  return outcome;
 }

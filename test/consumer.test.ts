@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb } from '../src/core/db.js';
 import { createRedis } from '../src/core/redis.js';
 import { IssueStreamConsumer } from '../src/consumer/stream-consumer.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
@@ -84,6 +85,32 @@ describe('bad entries', () => {
     const parked = await redis.xrange(keys.parked, '-', '+');
     const reasons = parked.map(([, fields]) => fields[fields.indexOf('reason') + 1]);
     expect(reasons.sort()).toEqual(['malformed entry', 'malformed entry', 'no such coupon']);
+  });
+});
+
+describe('an unreachable MySQL', () => {
+  it('parks nothing: the write fails and every entry stays pending', async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 20 });
+    await acceptRequests(couponId, 20);
+    const { redis, keys } = server.lab;
+    const parkedBefore = await redis.xlen(keys.parked);
+    const offlineDb = createDb('mysql://root@127.0.0.1:1/coupon_lab_test', 1);
+    const cutOff = new IssueStreamConsumer(
+      { ...server.lab, db: offlineDb, blockingRedis: createRedis(server.config.REDIS_URL, { autoPipelining: false }) },
+      'cut-off',
+    );
+    const entries = await cutOff.readNew(10);
+    expect(entries).toHaveLength(20);
+    await expect(cutOff.write(entries)).rejects.toThrow(/ECONNREFUSED/);
+    await cutOff.stop();
+    await offlineDb.destroy();
+    expect(await redis.xlen(keys.parked)).toBe(parkedBefore);
+    expect(await pendingCount(couponId)).toBe(20);
+
+    const fresh = startConsumer(server.lab, 'after-the-outage');
+    await server.drained(couponId);
+    await fresh.stop();
+    expect(await server.rows(couponId)).toEqual({ rows: 20, users: 20, issuedQuantity: 20 });
   });
 });
 

@@ -2,9 +2,9 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../core/config.js';
-import { addIssued, findCoupon, holdersAmong, insertIssues } from '../core/coupon-repository.js';
+import { addIssued, findCoupon, holdersAmong, insertIssues, type IssueRow } from '../core/coupon-repository.js';
 import type { Db } from '../core/db.js';
-import { isMysqlDataError } from '../core/errors.js';
+import { isMysqlDataError, MYSQL_ERRNO, mysqlErrno } from '../core/errors.js';
 import { groupBy } from '../core/group-by.js';
 import { log } from '../core/log.js';
 import { CONSUMER_GROUP, ensureConsumerGroup, type Redis, type RedisKeys } from '../core/redis.js';
@@ -291,14 +291,32 @@ async function writeIssues(trx: Db, issues: IssueEntry[]): Promise<Written> {
       continue;
     }
     // One row per user, even if a replayed entry arrives twice in one batch.
-    const byUser = new Map(group.map((issue) => [issue.userId, issue]));
-    const held = await holdersAmong(trx, couponId, [...byUser.keys()]);
-    const fresh = [...byUser.values()].filter((issue) => !held.has(issue.userId));
-    await insertIssues(trx, fresh.map((issue) => ({ couponId, userId: issue.userId, issuedAt: issue.acceptedAt })));
-    if (fresh.length > 0) await addIssued(trx, couponId, fresh.length);
-    outcome.written += fresh.length;
+    const rows = [...new Map(group.map((issue) => [issue.userId, issue])).values()].map((issue) => ({
+      couponId,
+      userId: issue.userId,
+      issuedAt: issue.acceptedAt,
+    }));
+    const inserted = await insertNotHeld(trx, couponId, rows);
+    if (inserted > 0) await addIssued(trx, couponId, inserted);
+    outcome.written += inserted;
   }
   return outcome;
+}
+
+/** Inserts the rows of users who do not hold the coupon yet; returns how many. */
+async function insertNotHeld(trx: Db, couponId: number, rows: IssueRow[]): Promise<number> {
+  try {
+    await insertIssues(trx, rows); // the usual case: entries read for the first time
+    return rows.length;
+  } catch (error) {
+    if (mysqlErrno(error) !== MYSQL_ERRNO.DUPLICATE_ENTRY) throw error;
+    // A replay: some of these users hold it already. MySQL undid only the failed statement,
+    // and the coupon row is still locked, so who holds it cannot change before the insert.
+    const held = await holdersAmong(trx, couponId, rows.map((row) => row.userId));
+    const fresh = rows.filter((row) => !held.has(row.userId));
+    await insertIssues(trx, fresh);
+    return fresh.length;
+  }
 }
 /**
  * For a promise awaited later in the loop, which handles its failure: without a handler now, a

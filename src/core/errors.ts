@@ -132,7 +132,7 @@ export const MYSQL_ERRNO = {
  * missing parent row). Anything else — an outage, a read-only or full server, a killed query —
  * may pass later, so the consumer keeps those entries pending rather than parking them.
  */
-const DATA_ERRNOS = new Set([1048, 1264, 1292, 1366, 1406, 1452]);
+const DATA_ERRNOS = new Set([1048, 1264, 1265, 1292, 1366, 1406, 1452]);
 
 export function isMysqlDataError(error: unknown): boolean {
   const errno = mysqlErrno(error);

@@ -5,13 +5,14 @@ import { Bench } from 'tinybench';
 import { loadConfigOrExit, wholeNumber } from '../src/cli-options.js';
 import type { Config } from '../src/core/config.js';
 import { createCoupon } from '../src/core/coupon-service.js';
-import { parseMysqlUrl, prepareDatabase } from '../src/core/db.js';
+import { parseMysqlUrl } from '../src/core/db.js';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
 import { createLab, type Lab } from '../src/lab.js';
 import { STRATEGY_NAMES } from '../src/strategies/index.js';
 import { defineAdmissionScript } from '../src/strategies/lua/admission-script.js';
 import { loadTerms } from '../src/strategies/lua/terms.js';
+import { benchConfig, resetBenchStore } from './store.js';
 
 /** One task's result: a strategy's whole issue, or the raw floor of a layer beneath them. */
 export interface MicroResult {
@@ -26,12 +27,12 @@ export interface MicroResult {
 /**
  * The uncontended cost of one issue per strategy, one call at a time, next to the raw floor of
  * each layer beneath it (the script through ioredis, the FOR UPDATE transaction through mysql2,
- * a Redlock round trip): what a strategy adds is the difference. Keys live under a prefix of
- * their own and are deleted afterwards. Returns data; prints nothing.
+ * a Redlock round trip): what a strategy adds is the difference. Runs in the bench's own
+ * database and Redis keys (store.ts), deleting the keys afterwards. Returns data; prints nothing.
  */
-export async function runMicro(base: Config, timeMs: number): Promise<MicroResult[]> {
-  const config = { ...base, REDIS_KEY_PREFIX: `${base.REDIS_KEY_PREFIX}micro:` };
-  await prepareDatabase(config.MYSQL_URL);
+export async function runMicro(labConfig: Config, timeMs: number): Promise<MicroResult[]> {
+  const config = benchConfig(labConfig);
+  await resetBenchStore(config);
   const lab = createLab(config);
   const consumer = startConsumer(lab, 'micro');
   const pool = mysql.createPool({ ...parseMysqlUrl(config.MYSQL_URL), connectionLimit: 1 });

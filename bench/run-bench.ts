@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../src/core/config.js';
 import { createCoupon } from '../src/core/coupon-service.js';
-import { prepareDatabase } from '../src/core/db.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
+import { deleteKeysWithPrefix } from '../src/core/redis.js';
 import { createLab, type Lab } from '../src/lab.js';
 import type { StrategyName } from '../src/strategies/index.js';
 import { measureFloors } from './floors.js';
@@ -10,6 +10,7 @@ import { directCrowd, httpCrowd, httpHello, type Crowd, type HelloRun, type Load
 import { describeMachine } from './machine.js';
 import type { Baseline, BenchReport, BenchSettings, Latency, RunResult, StrategyResult } from './report.js';
 import { kill, spawnServer } from './server-process.js';
+import { benchConfig, resetBenchStore } from './store.js';
 import { median, medianLatency } from './stats.js';
 import { drained, expectedVerdict, verifyCoupon, worstVerdict } from './verify.js';
 
@@ -27,10 +28,11 @@ const UNLIMITED = 1_000_000_000;
 const WARM_UP_REQUESTS = 1_000;
 
 /** Runs every strategy in every setting asked for and returns what it found. Prints nothing. */
-export async function runBench({ settings, config, floors, progress }: BenchOptions): Promise<BenchReport> {
+export async function runBench({ settings, config: labConfig, floors, progress }: BenchOptions): Promise<BenchReport> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  await prepareDatabase(config.MYSQL_URL);
+  const config = benchConfig(labConfig);
+  await resetBenchStore(config);
   const lab = createLab(config);
   try {
     const machine = await describeMachine(lab);
@@ -98,6 +100,7 @@ export async function runBench({ settings, config, floors, progress }: BenchOpti
       ok: results.every((result) => result.ok),
     };
   } finally {
+    await deleteKeysWithPrefix(lab.redis, config.REDIS_KEY_PREFIX);
     await lab.close();
   }
 }

@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import type { Config } from '../core/config.js';
 import { prepareDatabase } from '../core/db.js';
 import { log } from '../core/log.js';
+import { startConsumer } from '../consumer/start-consumer.js';
+import { createLab } from '../lab.js';
 
 /** A server process ended before it listened; it has said why on stderr. */
 export class WorkerExitedError extends Error {
@@ -20,12 +22,15 @@ export interface RunningCluster {
 
 /**
  * Runs `instances` API server processes behind one address with node:cluster: the primary
- * migrates once, each worker re-runs the entry script and has its own pools, mutexes and
- * consumer, sharing only Redis and MySQL — the scale-out the in-process mutex cannot survive.
+ * migrates once, each worker re-runs the entry script and has its own pools and mutexes,
+ * sharing only Redis and MySQL — the scale-out the in-process mutex cannot survive. The
+ * consumer, if wanted, runs once, in the primary, which otherwise only hands out connections.
  */
 export async function startCluster(config: Config, instances: number): Promise<RunningCluster> {
   if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL);
-  const workers = Array.from({ length: instances }, () => cluster.fork({ MIGRATE_ON_START: 'false' }));
+  const workers = Array.from({ length: instances }, () =>
+    cluster.fork({ MIGRATE_ON_START: 'false', CONSUMER_IN_PROCESS: 'false' }),
+  );
   const addresses = await Promise.all(
     workers.map(async (worker) => {
       const [address] = (await Promise.race([
@@ -41,6 +46,8 @@ export async function startCluster(config: Config, instances: number): Promise<R
     throw error;
   });
   const port = addresses[0]!.port; // workers listening on one port share it, port 0 included
+  const lab = config.CONSUMER_IN_PROCESS ? createLab(config) : undefined;
+  const consumer = lab && startConsumer(lab);
   let stopping = false;
   for (const worker of workers) {
     worker.on('exit', (code, signal) => {
@@ -59,6 +66,8 @@ export async function startCluster(config: Config, instances: number): Promise<R
           return exited;
         }),
       );
+      await consumer?.stop();
+      await lab?.close();
     },
   };
 }

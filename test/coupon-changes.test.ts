@@ -1,6 +1,6 @@
 import { setTimeout } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crowd, startTestServer, waitFor, type HttpAnswer, type TestServer } from './support/lab.js';
+import { crowd, expectErrorAnswer, startServerWithoutRedis, startTestServer, waitFor, type HttpAnswer, type TestServer } from './support/lab.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -33,11 +33,6 @@ const storedRow = (couponId: number) => server.lab.db('coupons').where({ id: cou
 /** The terms the lua path judges requests by ({} if it never loaded the coupon). */
 const redisTerms = (couponId: number) => server.lab.redis.hgetall(server.lab.keys.couponTerms(couponId));
 
-function expectError(answer: HttpAnswer, status: number, code: string): void {
-  expect({ status: answer.status, code: answer.body?.code }).toEqual({ status, code });
-  expect(typeof answer.body.message).toBe('string');
-}
-
 describe('PATCH /v1/coupons/:couponId', () => {
   it('answers the coupon as GET shows it, with the version kept inside', async () => {
     const couponId = await server.createCoupon({ totalQuantity: 5 });
@@ -56,8 +51,8 @@ describe('PATCH /v1/coupons/:couponId', () => {
     const changed = await patch(couponId, { totalQuantity: 2 });
     expect(changed.status).toBe(200);
     expect(changed.body.totalQuantity).toBe(2);
-    expectError(await issue('lua', couponId, 5), 409, 'COUPON_SOLD_OUT');
-    expectError(await issue('record-lock', couponId, 6), 409, 'COUPON_SOLD_OUT');
+    expectErrorAnswer(await issue('lua', couponId, 5), 409, 'COUPON_SOLD_OUT');
+    expectErrorAnswer(await issue('record-lock', couponId, 6), 409, 'COUPON_SOLD_OUT');
     await server.drained(couponId);
     expect(await server.rows(couponId)).toEqual({ rows: 4, users: 4, issuedQuantity: 4 });
   });
@@ -76,7 +71,7 @@ describe('raising the quantity of a sold-out lua coupon', () => {
   it('admits exactly the added places, and the consumer writes them', async () => {
     const couponId = await server.createCoupon({ totalQuantity: 5 });
     expect(await issueAll('lua', couponId, userIds(1, 5))).toEqual({ 202: 5 });
-    expectError(await issue('lua', couponId, 6), 409, 'COUPON_SOLD_OUT');
+    expectErrorAnswer(await issue('lua', couponId, 6), 409, 'COUPON_SOLD_OUT');
     await server.drained(couponId);
     // What the consumer does by itself every CONSUMER_CLAIM_IDLE_MS / 2: it stops reading the
     // stream of a coupon that is sold out in Redis. Done here so the raise must undo it.
@@ -103,7 +98,7 @@ describe.each([
 
     const closed = await patch(couponId, { issueEndAt: iso(-1_000) });
     expect(closed.status).toBe(200);
-    expectError(await issue(strategy, couponId, 2), 409, 'COUPON_NOT_IN_ISSUE_WINDOW');
+    expectErrorAnswer(await issue(strategy, couponId, 2), 409, 'COUPON_NOT_IN_ISSUE_WINDOW');
 
     const reopened = await patch(couponId, { issueEndAt: null });
     expect({ status: reopened.status, issueEndAt: reopened.body.issueEndAt }).toEqual({ status: 200, issueEndAt: null });
@@ -183,7 +178,7 @@ describe('writers racing across processes', () => {
     }
     expect((await older).status).toBe(200);
     expect(await redisTerms(couponId)).toEqual({ v: '3', total: '1' });
-    expectError(await issue('lua', couponId, 2), 409, 'COUPON_SOLD_OUT');
+    expectErrorAnswer(await issue('lua', couponId, 2), 409, 'COUPON_SOLD_OUT');
   });
 });
 
@@ -259,20 +254,20 @@ describe('bad changes get a 4xx with a code and change nothing', () => {
   ])('%s: 400', async (_case, body) => {
     const before = await snapshot();
     const answer = await patch(couponId, body);
-    expectError(answer, 400, 'INVALID_REQUEST');
+    expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
     if (_case.startsWith('an unknown field')) expect(answer.body.message).toContain('totalQty');
     expect(await snapshot()).toEqual(before);
   });
 
   it.each(['abc', '0', '-1', '1.5', '9007199254740993'])('the id %s: 400', async (id) => {
     const before = await snapshot();
-    expectError(await patch(id, { totalQuantity: 8 }), 400, 'INVALID_REQUEST');
+    expectErrorAnswer(await patch(id, { totalQuantity: 8 }), 400, 'INVALID_REQUEST');
     expect(await snapshot()).toEqual(before);
   });
 
   it('an unknown coupon: 404, and no row appears', async () => {
     const unknown = 999_999_999_999;
-    expectError(await patch(unknown, { totalQuantity: 8 }), 404, 'COUPON_NOT_FOUND');
+    expectErrorAnswer(await patch(unknown, { totalQuantity: 8 }), 404, 'COUPON_NOT_FOUND');
     expect(await storedRow(unknown)).toBeUndefined();
   });
 });
@@ -280,7 +275,7 @@ describe('bad changes get a 4xx with a code and change nothing', () => {
 describe('with Redis unreachable after the commit', () => {
   let down: TestServer;
   beforeAll(async () => {
-    down = await startTestServer({ REDIS_URL: 'redis://127.0.0.1:1', CONSUMER_IN_PROCESS: 'false' });
+    down = await startServerWithoutRedis();
   });
   afterAll(() => down.stop());
 
@@ -289,11 +284,11 @@ describe('with Redis unreachable after the commit', () => {
     expect(await issueAll('lua', couponId, [1, 2])).toEqual({ 202: 1, COUPON_SOLD_OUT: 1 });
 
     const answer = await patch(couponId, { totalQuantity: 2 }, down);
-    expectError(answer, 503, 'SERVICE_UNAVAILABLE');
+    expectErrorAnswer(answer, 503, 'SERVICE_UNAVAILABLE');
     expect(answer.body.message).toMatch(/saved.*Redis.*again/);
     expect(await storedRow(couponId)).toMatchObject({ total_quantity: 2, version: 2 });
     expect(await redisTerms(couponId)).toEqual({ v: '1', total: '1' }); // stale until the change is sent again
-    expectError(await issue('lua', couponId, 2), 409, 'COUPON_SOLD_OUT');
+    expectErrorAnswer(await issue('lua', couponId, 2), 409, 'COUPON_SOLD_OUT');
 
     expect((await patch(couponId, { totalQuantity: 2 })).status).toBe(200);
     expect(await redisTerms(couponId)).toEqual({ v: '3', total: '2' });

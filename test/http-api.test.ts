@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRATEGY_NAMES } from '../src/strategies/index.js';
-import { startTestServer, type HttpAnswer, type TestServer } from './support/lab.js';
+import { expectErrorAnswer, startServerWithoutRedis, startTestServer, type HttpAnswer, type TestServer } from './support/lab.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -10,13 +10,6 @@ afterAll(() => server.close());
 
 const hour = 3_600_000;
 const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
-
-/** A client error must name its code and never leak a stack trace. */
-function expectClientError(answer: HttpAnswer, status: number, code: string): void {
-  expect({ status: answer.status, code: answer.body?.code }).toEqual({ status, code });
-  expect(typeof answer.body.message).toBe('string');
-  expect(JSON.stringify(answer.body)).not.toMatch(/\n\s+at |stack/);
-}
 
 describe('coupons', () => {
   it('are created with every field and read back with issued and pending counts', async () => {
@@ -51,12 +44,12 @@ describe('coupons', () => {
     ['a misspelt field', { title: 't', totalQuantity: 1, discount: 500 }],
   ])('are refused with %s, and nothing is written', async (_case, body) => {
     const before = await server.lab.db('coupons').count({ n: '*' });
-    expectClientError(await server.post('/v1/coupons', body), 400, 'INVALID_REQUEST');
+    expectErrorAnswer(await server.post('/v1/coupons', body), 400, 'INVALID_REQUEST');
     expect(await server.lab.db('coupons').count({ n: '*' })).toEqual(before);
   });
 
   it('that do not exist answer 404', async () => {
-    expectClientError(await server.get('/v1/coupons/999999999999'), 404, 'COUPON_NOT_FOUND');
+    expectErrorAnswer(await server.get('/v1/coupons/999999999999'), 404, 'COUPON_NOT_FOUND');
   });
 });
 
@@ -65,7 +58,7 @@ describe.each(STRATEGY_NAMES)('issuing through %s', (strategy) => {
     server.post(`/v1/strategies/${strategy}/coupons/${couponId}/issues`, body);
 
   it('answers 404 for a coupon that does not exist', async () => {
-    expectClientError(await issue(999999999999, { userId: 1 }), 404, 'COUPON_NOT_FOUND');
+    expectErrorAnswer(await issue(999999999999, { userId: 1 }), 404, 'COUPON_NOT_FOUND');
   });
 
   it.each([
@@ -73,7 +66,7 @@ describe.each(STRATEGY_NAMES)('issuing through %s', (strategy) => {
     ['after the window closed', { issueStartAt: iso(-2 * hour), issueEndAt: iso(-hour) }],
   ])('answers 409 %s, and writes nothing', async (_case, window) => {
     const couponId = await server.createCoupon({ totalQuantity: 5, ...window });
-    expectClientError(await issue(couponId, { userId: 1 }), 409, 'COUPON_NOT_IN_ISSUE_WINDOW');
+    expectErrorAnswer(await issue(couponId, { userId: 1 }), 409, 'COUPON_NOT_IN_ISSUE_WINDOW');
     expect(await server.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
   });
 
@@ -104,8 +97,8 @@ describe('bad issue requests get a 4xx with a code and write nothing', () => {
     ['a huge id', '99999999999999999999'],
     ['an id past 2^53', '9007199254740993'],
   ])('%s', async (_case, id) => {
-    expectClientError(await server.post(`/v1/coupons/${id}/issues`, { userId: 1 }), 400, 'INVALID_REQUEST');
-    expectClientError(await server.get(`/v1/coupons/${id}`), 400, 'INVALID_REQUEST');
+    expectErrorAnswer(await server.post(`/v1/coupons/${id}/issues`, { userId: 1 }), 400, 'INVALID_REQUEST');
+    expectErrorAnswer(await server.get(`/v1/coupons/${id}`), 400, 'INVALID_REQUEST');
   });
 
   it.each([
@@ -120,24 +113,24 @@ describe('bad issue requests get a 4xx with a code and write nothing', () => {
     ['a JSON array', [1]],
     ['malformed JSON', '{"userId": 1'],
   ])('%s', async (_case, body) => {
-    expectClientError(await server.post(`/v1/coupons/${couponId}/issues`, body), 400, 'INVALID_REQUEST');
+    expectErrorAnswer(await server.post(`/v1/coupons/${couponId}/issues`, body), 400, 'INVALID_REQUEST');
   });
 
   it('a body over the size limit', async () => {
     const answer = await server.post(`/v1/coupons/${couponId}/issues`, { userId: 1, padding: 'x'.repeat(20_000) });
-    expectClientError(answer, 413, 'PAYLOAD_TOO_LARGE');
+    expectErrorAnswer(answer, 413, 'PAYLOAD_TOO_LARGE');
   });
 
   it('an unknown strategy, in the query or in the path', async () => {
     const query = await server.post(`/v1/coupons/${couponId}/issues?strategy=optimistic`, { userId: 1 });
-    expectClientError(query, 400, 'INVALID_REQUEST');
+    expectErrorAnswer(query, 400, 'INVALID_REQUEST');
     expect(query.body.message).toContain('record-lock');
     const path = await server.post(`/v1/strategies/optimistic/coupons/${couponId}/issues`, { userId: 1 });
-    expectClientError(path, 400, 'INVALID_REQUEST');
+    expectErrorAnswer(path, 400, 'INVALID_REQUEST');
   });
 
   it('an unknown route', async () => {
-    expectClientError(await server.post('/v1/issue', { userId: 1 }), 404, 'ROUTE_NOT_FOUND');
+    expectErrorAnswer(await server.post('/v1/issue', { userId: 1 }), 404, 'ROUTE_NOT_FOUND');
   });
 });
 
@@ -163,7 +156,7 @@ describe('service endpoints', () => {
 describe('with Redis unreachable', () => {
   let down: TestServer;
   beforeAll(async () => {
-    down = await startTestServer({ REDIS_URL: 'redis://127.0.0.1:1', CONSUMER_IN_PROCESS: 'false' });
+    down = await startServerWithoutRedis();
   });
   afterAll(() => down.stop());
 
@@ -173,7 +166,7 @@ describe('with Redis unreachable', () => {
     expect(health.status).toBe(503);
     expect(health.body.code).toBe('SERVICE_UNAVAILABLE');
     const issue = await down.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: 1 });
-    expectClientError(issue, 503, 'SERVICE_UNAVAILABLE');
+    expectErrorAnswer(issue, 503, 'SERVICE_UNAVAILABLE');
   });
 });
 
@@ -189,7 +182,7 @@ describe('redis-lock with a lease shorter than its transaction', () => {
   it('rolls back instead of committing, and answers 503 LOCK_TIMEOUT', async () => {
     const couponId = await slow.createCoupon({ totalQuantity: 5 });
     const answer = await slow.post(`/v1/strategies/redis-lock/coupons/${couponId}/issues`, { userId: 1 });
-    expectClientError(answer, 503, 'LOCK_TIMEOUT');
+    expectErrorAnswer(answer, 503, 'LOCK_TIMEOUT');
     expect(answer.body.message).toContain('lease');
     expect(await slow.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
   });

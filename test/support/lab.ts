@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { Config, Env } from '../../src/core/config.js';
 import { createRedis, deleteKeysWithPrefix } from '../../src/core/redis.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
@@ -61,6 +62,18 @@ export async function startTestServer(overrides: Env = {}): Promise<TestServer> 
       await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX).finally(() => redis.disconnect());
     },
   };
+}
+
+/** A server on the lab's MySQL whose Redis cannot be reached: nothing listens on port 1. */
+export function startServerWithoutRedis(): Promise<TestServer> {
+  return startTestServer({ REDIS_URL: 'redis://127.0.0.1:1', CONSUMER_IN_PROCESS: 'false' });
+}
+
+/** An error answer must name its code, say what happened and never leak a stack trace. */
+export function expectErrorAnswer(answer: HttpAnswer, status: number, code: string): void {
+  expect({ status: answer.status, code: answer.body?.code }).toEqual({ status, code });
+  expect(typeof answer.body.message).toBe('string');
+  expect(JSON.stringify(answer.body)).not.toMatch(/\n\s+at |stack/);
 }
 
 /** Polls a condition until it holds (or fails after a deadline): awaiting a state, not sleeping. */

@@ -1,4 +1,5 @@
 import type { BenchReport, StrategyResult } from './report.js';
+import { worstRun } from './verify.js';
 
 /**
  * The report as one HTML file that opens offline: charts are inline SVG drawn here, no script,
@@ -56,16 +57,16 @@ function describeRun(report: BenchReport): string {
 function verdictTable(report: BenchReport): string {
   const head = ['strategy', 'processes', 'verdict', 'expected', 'issued', 'rows', 'over', 'lost', 'req/s', '× /hello', 'p99 ms', 'drain ms'];
   const rows = report.results.map((r) => {
-    const first = r.runs[0];
+    const shown = worstRun(r.runs);
     const cells = [
       escape(r.strategy),
       r.instances,
       `<span class="${!r.ok ? 'bad' : r.verdict === 'EXACT' ? 'good' : 'warn'}">${r.verdict}</span>`,
       r.expected,
-      first?.answers.success ?? '-',
-      first?.rows ?? '-',
-      Math.max(...r.runs.map((run) => run.overIssued)),
-      Math.max(...r.runs.map((run) => run.lost)),
+      shown?.answers.success ?? '-',
+      shown?.rows ?? '-',
+      shown?.overIssued ?? '-',
+      shown?.lost ?? '-',
       Math.round(r.throughput),
       r.helloRatio === undefined ? '-' : r.helloRatio.toFixed(2),
       r.latency.p99.toFixed(1),

@@ -1,4 +1,5 @@
 import type { BenchReport, StrategyResult } from './report.js';
+import { worstRun } from './verify.js';
 
 const int = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '-' : Math.round(n).toLocaleString('en-US'));
 const ms = (n: number | undefined) => (n === undefined ? '-' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : Math.round(n).toString());
@@ -9,15 +10,15 @@ const COLUMNS: { title: string; cell: (r: StrategyResult) => string; left?: bool
   { title: 'procs', cell: (r) => String(r.instances) },
   { title: 'verdict', cell: (r) => `${r.verdict}${r.ok ? '' : ' ✗'}`, left: true },
   { title: 'expected', cell: (r) => r.expected, left: true },
-  { title: 'sent', cell: (r) => int(r.runs[0]?.sent) },
-  { title: 'issued', cell: (r) => int(r.runs[0]?.answers.success) },
-  { title: 'sold out', cell: (r) => int(r.runs[0]?.answers.soldOut) },
-  { title: 'already', cell: (r) => int(r.runs[0]?.answers.alreadyIssued) },
+  { title: 'sent', cell: (r) => int(worstRun(r.runs)?.sent) },
+  { title: 'issued', cell: (r) => int(worstRun(r.runs)?.answers.success) },
+  { title: 'sold out', cell: (r) => int(worstRun(r.runs)?.answers.soldOut) },
+  { title: 'already', cell: (r) => int(worstRun(r.runs)?.answers.alreadyIssued) },
   { title: 'errors', cell: (r) => errors(r) },
-  { title: 'rows', cell: (r) => int(r.runs[0]?.rows) },
-  { title: 'over', cell: (r) => int(Math.max(...r.runs.map((run) => run.overIssued))) },
-  { title: 'dup', cell: (r) => int(Math.max(...r.runs.map((run) => run.duplicated))) },
-  { title: 'lost', cell: (r) => int(Math.max(...r.runs.map((run) => run.lost))) },
+  { title: 'rows', cell: (r) => int(worstRun(r.runs)?.rows) },
+  { title: 'over', cell: (r) => int(worstRun(r.runs)?.overIssued) },
+  { title: 'dup', cell: (r) => int(worstRun(r.runs)?.duplicated) },
+  { title: 'lost', cell: (r) => int(worstRun(r.runs)?.lost) },
   { title: 'req/s', cell: (r) => int(r.throughput) },
   { title: '/hello', cell: (r) => ratio(r.helloRatio) },
   { title: 'p50 ms', cell: (r) => ms(r.latency.p50) },
@@ -28,7 +29,7 @@ const COLUMNS: { title: string; cell: (r: StrategyResult) => string; left?: bool
 ];
 
 function errors(result: StrategyResult): string {
-  const counts = result.runs[0]?.answers.errors ?? {};
+  const counts = worstRun(result.runs)?.answers.errors ?? {};
   const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
   return total === 0 ? '0' : `${total} (${Object.keys(counts).join(',')})`;
 }
@@ -48,7 +49,7 @@ export function renderTable(report: BenchReport): string {
     '',
     ...table(report.results),
   ];
-  if (s.repeat > 1) lines.push('(counts are from the first run; over/dup/lost are the worst of all runs)');
+  if (s.repeat > 1) lines.push('(counts are from the run behind each verdict, the worst; req/s and latencies are medians of all runs)');
   const f = report.floors;
   const floors = [
     f.luaScriptPerS && `issue.lua EVALSHA ${int(f.luaScriptPerS)}/s`,

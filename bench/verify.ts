@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../src/core/db.js';
 import type { Lab } from '../src/lab.js';
 import type { Protection } from '../src/strategies/index.js';
-import type { Answers, Verdict } from './report.js';
+import type { Answers, RunResult, Verdict } from './report.js';
 
 export interface Verification {
   rows: number;
@@ -68,4 +68,10 @@ const SEVERITY: Verdict[] = ['EXACT', 'UNDER-ISSUED', 'OVER-ISSUED', 'DUPLICATED
 
 export function worstVerdict(verdicts: Verdict[]): Verdict {
   return verdicts.reduce((worst, v) => (SEVERITY.indexOf(v) > SEVERITY.indexOf(worst) ? v : worst), 'EXACT');
+}
+
+/** The run behind a strategy's verdict: the worst one, and of those the most over-issued. */
+export function worstRun(runs: readonly RunResult[]): RunResult | undefined {
+  const rank = (run: RunResult) => SEVERITY.indexOf(run.verdict) * 1e9 + run.overIssued;
+  return runs.reduce<RunResult | undefined>((worst, run) => (!worst || rank(run) > rank(worst) ? run : worst), undefined);
 }

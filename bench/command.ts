@@ -69,6 +69,9 @@ export function createBenchCommand(): Command {
     .option('--report <file.html>', 'write the report as a self-contained HTML page with charts')
     .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal or with --json)')
     .action(async (flags: Flags, command: Command) => {
+      if (flags.mode === 'direct' && flags.instances.some((k) => k !== 1)) {
+        command.error('--instances starts server processes: it needs --mode http', { exitCode: 2 });
+      }
       const config = loadConfigOrExit(command, {
         THINK_MS: String(flags.thinkMs),
         LOCK_WAIT_MS: flags.lockWaitMs?.toString(),
@@ -81,7 +84,7 @@ export function createBenchCommand(): Command {
       const settings: BenchSettings = {
         mode: flags.mode,
         strategies: flags.strategy,
-        instances: flags.mode === 'direct' ? [1] : flags.instances,
+        instances: flags.instances,
         users: flags.users,
         requestsPerUser: flags.requestsPerUser,
         quantity: flags.quantity,

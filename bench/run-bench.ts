@@ -36,57 +36,8 @@ export async function runBench({ settings, config: labConfig, floors, progress }
   const lab = createLab(config);
   try {
     const machine = await describeMachine(lab);
-    const crowd: Crowd = { ...settings };
-    const quantity = settings.durationS ? UNLIMITED : settings.quantity;
-    const baselines: Baseline[] = [];
-    const results: StrategyResult[] = [];
-    const runOne = async (strategy: StrategyName, load: (couponId: number) => Promise<LoadResult>) => {
-      const coupon = await createCoupon(lab, { ...couponTerms(strategy), totalQuantity: quantity });
-      return measureRun(lab, coupon.id, quantity, load);
-    };
-
-    if (settings.mode === 'direct') {
-      const consumer = startConsumer(lab);
-      try {
-        for (const strategy of settings.strategies) {
-          const runs = await repeat(settings.repeat, () =>
-            runOne(strategy, (couponId) => directCrowd(lab.strategies[strategy], couponId, crowd)),
-          );
-          results.push(summarise(lab, strategy, 1, runs, settings));
-        }
-      } finally {
-        await consumer.stop();
-      }
-    } else {
-      for (const instances of settings.instances) {
-        const server = await spawnServer({ ...config, PORT: 0, MIGRATE_ON_START: false }, { instances });
-        try {
-          // A fresh process answers its first requests slowly (JIT, pools filling): not the lab's to measure.
-          await httpHello(server.url, { ...crowd, durationS: undefined, users: WARM_UP_REQUESTS, requestsPerUser: 1 });
-          const hellos: HelloRun[] = [];
-          for (const strategy of settings.strategies) {
-            const path = (couponId: number) => `/v1/strategies/${strategy}/coupons/${couponId}/issues`;
-            await warmUp(lab, strategy, (couponId) => httpCrowd(server.url, path(couponId), warmUpCrowd(crowd), false));
-            // Each run is paired with a /hello run just before it, so that a ratio compares the
-            // server with itself at the same moment, not with how it was minutes earlier.
-            const pairs = await repeat(settings.repeat, async () => {
-              const hello = await httpHello(server.url, crowd);
-              const run = await runOne(strategy, (couponId) => httpCrowd(server.url, path(couponId), crowd, progress));
-              return { hello, run };
-            });
-            hellos.push(...pairs.map((pair) => pair.hello));
-            const result = summarise(lab, strategy, instances, pairs.map((pair) => pair.run), settings);
-            result.hello = summariseHello(pairs.map((pair) => pair.hello));
-            result.helloRatio = median(pairs.map(({ hello, run }) => run.throughput / hello.throughput));
-            results.push(result);
-          }
-          baselines.push({ instances, ...summariseHello(hellos), runs: hellos.map((hello) => hello.throughput) });
-        } finally {
-          await kill(server, 'SIGTERM');
-        }
-      }
-    }
-
+    const { results, baselines } =
+      settings.mode === 'direct' ? await runDirect(lab, settings) : await runOverHttp(lab, settings, progress);
     const measuredFloors = floors ? await measureFloors(lab, settings) : {};
     return {
       version: 1,
@@ -103,6 +54,88 @@ export async function runBench({ settings, config: labConfig, floors, progress }
     await deleteKeysWithPrefix(lab.redis, config.REDIS_KEY_PREFIX);
     await lab.close();
   }
+}
+
+interface Measured {
+  results: StrategyResult[];
+  baselines: Baseline[];
+}
+
+/** Each strategy called in this process, with the consumer running here too: no HTTP, no baseline. */
+async function runDirect(lab: Lab, settings: BenchSettings): Promise<Measured> {
+  const results: StrategyResult[] = [];
+  const consumer = startConsumer(lab);
+  try {
+    for (const strategy of settings.strategies) {
+      const runs = await repeat(settings.repeat, () =>
+        runOne(lab, settings, strategy, (couponId) => directCrowd(lab.strategies[strategy], couponId, settings)),
+      );
+      results.push(summarise(lab, strategy, 1, runs, settings));
+    }
+  } finally {
+    await consumer.stop();
+  }
+  return { results, baselines: [] };
+}
+
+/** Real server processes, as many as each `--instances` entry asks for, driven over HTTP. */
+async function runOverHttp(lab: Lab, settings: BenchSettings, progress: boolean): Promise<Measured> {
+  const measured: Measured = { results: [], baselines: [] };
+  for (const instances of settings.instances) {
+    const server = await spawnServer({ ...lab.config, PORT: 0, MIGRATE_ON_START: false }, { instances });
+    try {
+      // A fresh process answers its first requests slowly (JIT, pools filling): not the lab's to measure.
+      await httpHello(server.url, { ...settings, durationS: undefined, users: WARM_UP_REQUESTS, requestsPerUser: 1 });
+      const hellos: HelloRun[] = [];
+      for (const strategy of settings.strategies) {
+        const result = await runPaired(lab, settings, strategy, instances, server.url, progress);
+        hellos.push(...result.helloRuns);
+        measured.results.push(result.result);
+      }
+      measured.baselines.push({ instances, ...summariseHello(hellos), runs: hellos.map((hello) => hello.throughput) });
+    } finally {
+      await kill(server, 'SIGTERM');
+    }
+  }
+  return measured;
+}
+
+/**
+ * One strategy on one server: warmed, then each run paired with a /hello run just before it, so
+ * that a ratio compares the server with itself at the same moment, not with how it was minutes earlier.
+ */
+async function runPaired(
+  lab: Lab,
+  settings: BenchSettings,
+  strategy: StrategyName,
+  instances: number,
+  url: string,
+  progress: boolean,
+): Promise<{ result: StrategyResult; helloRuns: HelloRun[] }> {
+  const path = (couponId: number) => `/v1/strategies/${strategy}/coupons/${couponId}/issues`;
+  await warmUp(lab, strategy, (couponId) => httpCrowd(url, path(couponId), warmUpCrowd(settings), false));
+  const pairs = await repeat(settings.repeat, async () => {
+    const hello = await httpHello(url, settings);
+    const run = await runOne(lab, settings, strategy, (couponId) => httpCrowd(url, path(couponId), settings, progress));
+    return { hello, run };
+  });
+  const helloRuns = pairs.map((pair) => pair.hello);
+  const result = summarise(lab, strategy, instances, pairs.map((pair) => pair.run), settings);
+  result.hello = summariseHello(helloRuns);
+  result.helloRatio = median(pairs.map(({ hello, run }) => run.throughput / hello.throughput));
+  return { result, helloRuns };
+}
+
+/** One run: a fresh coupon, the crowd, the drain, the count in MySQL. */
+async function runOne(
+  lab: Lab,
+  settings: BenchSettings,
+  strategy: StrategyName,
+  load: (couponId: number) => Promise<LoadResult>,
+): Promise<RunResult> {
+  const quantity = settings.durationS ? UNLIMITED : settings.quantity;
+  const coupon = await createCoupon(lab, { ...couponTerms(strategy), totalQuantity: quantity });
+  return measureRun(lab, coupon.id, quantity, load);
 }
 
 /** Runs a small crowd through the strategy on a coupon of its own, so the measured runs meet warm code. */

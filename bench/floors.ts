@@ -8,6 +8,7 @@ import { createLab, type Lab } from '../src/lab.js';
 import { defineAdmissionScript } from '../src/strategies/lua/admission-script.js';
 import { loadTerms } from '../src/strategies/lua/terms.js';
 import type { BenchSettings, Floors } from './report.js';
+import { drained } from './verify.js';
 
 const SCRIPT_CALLS = 50_000;
 const IN_FLIGHT = 1_000;
@@ -55,7 +56,7 @@ async function scriptAndDrain(lab: Lab): Promise<Floors> {
 
   const drainStarted = performance.now();
   const consumer = startConsumer(lab, 'floor-consumer');
-  while ((await lab.redis.xlen(keys.couponStream(id))) > 0) await new Promise((resolve) => setTimeout(resolve, 2));
+  await drained(lab, id);
   const consumerDrainRowsPerS = SCRIPT_CALLS / ((performance.now() - drainStarted) / 1000);
   await consumer.stop();
 

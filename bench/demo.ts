@@ -22,7 +22,8 @@ export function createDemoCommand(): Command {
     .option('--users <n>', 'distinct users in the crowd', wholeNumber(1, 100_000), 400)
     .option('--requests-per-user <n>', 'requests each user sends at once', wholeNumber(1, 100), 2)
     .action(async (flags: Flags, command: Command) => {
-      const server = await startServer(loadConfigOrExit(command, { PORT: '0' }));
+      // The demo prints its own table, nothing else.
+      const server = await startServer(loadConfigOrExit(command, { PORT: '0', LOG_REQUESTS: 'none' }));
       try {
         console.log(`Coupon Lab demo: ${flags.users} users × ${flags.requestsPerUser} requests at once for ${flags.quantity} coupons, per strategy\n`);
         console.log(row('strategy', 'protection', 'issued', 'sold out', 'already', 'other', 'rows', 'verdict'));

@@ -126,12 +126,21 @@ export async function httpCrowd(url: string, path: string, crowd: Crowd, progres
 export interface HelloRun {
   throughput: number;
   latency: Latency;
+  /** Requests answered, plus those that ended in a socket error or timeout. */
+  requests: number;
+  /** Answers other than 2xx, socket errors and timeouts. */
+  failures: number;
 }
 
 /** `GET /hello` with the same connections and the same number of requests (or seconds). */
-export async function httpHello(url: string, crowd: Crowd): Promise<HelloRun> {
-  const { result, answered, elapsedMs } = await timedAutocannon(url, crowd, { method: 'GET', path: '/hello' }, () => {}, false);
-  return { throughput: answered / (elapsedMs / 1000), latency: pick(result.latency) };
+export async function httpHello(url: string, crowd: Crowd, progress = false): Promise<HelloRun> {
+  const { result, answered, elapsedMs } = await timedAutocannon(url, crowd, { method: 'GET', path: '/hello' }, () => {}, progress);
+  return {
+    throughput: answered / (elapsedMs / 1000),
+    latency: pick(result.latency),
+    requests: answered + result.errors,
+    failures: result.non2xx + result.errors,
+  };
 }
 
 function errorCode(status: number, body: string): string {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { createDemoCommand } from '../bench/demo.js';
 import { createBenchCommand } from '../bench/command.js';
+import { createLoadAutocannonCommand, createLoadLocustCommand } from '../bench/load-test/command.js';
 import { createMicroCommand } from '../bench/micro.js';
 import { createConsumerCommand } from '../src/consumer/command.js';
 import { createMigrateCommand } from '../src/core/migrate-command.js';
@@ -15,4 +16,6 @@ await new Command('coupon-lab')
   .addCommand(createDemoCommand())
   .addCommand(createBenchCommand())
   .addCommand(createMicroCommand())
+  .addCommand(createLoadLocustCommand())
+  .addCommand(createLoadAutocannonCommand())
   .parseAsync();

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigError, loadConfig, type Config, type Env } from './core/config.js';
+import { configureLog } from './core/log.js';
 
 /** Parses an option that must be a whole number from `min` to `max`, naming the range if not. */
 export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): (text: string) => number {
@@ -11,12 +12,14 @@ export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): (text: 
 }
 
 /**
- * The configuration from the environment and the command's flags. A bad value ends the command
- * with the message naming it (exit status 2), not a stack trace.
+ * The configuration from the environment and the command's flags, with the log level set from it.
+ * A bad value ends the command with the message naming it (exit status 2), not a stack trace.
  */
 export function loadConfigOrExit(command: Command, overrides: Env = {}): Config {
   try {
-    return loadConfig(process.env, overrides);
+    const config = loadConfig(process.env, overrides);
+    configureLog(config);
+    return config;
   } catch (error) {
     if (error instanceof ConfigError) command.error(error.message, { exitCode: 2, code: 'coupon-lab.config' });
     throw error;

@@ -1,5 +1,6 @@
 import type { Config } from './core/config.js';
 import { createDb, type Db } from './core/db.js';
+import { createMetrics, strategyObserver, type Metrics } from './core/metrics.js';
 import { createRedis, redisKeys, type Redis, type RedisKeys } from './core/redis.js';
 import { createStrategies, type Strategies } from './strategies/index.js';
 
@@ -9,6 +10,8 @@ export interface Lab {
   db: Db;
   redis: Redis;
   keys: RedisKeys;
+  /** What `/metrics` reports for this process. */
+  metrics: Metrics;
   strategies: Strategies;
   close(): Promise<void>;
 }
@@ -18,12 +21,14 @@ export function createLab(config: Config): Lab {
   const redis = createRedis(config.REDIS_URL, { autoPipelining: true });
   const lockRedis = createRedis(config.REDIS_URL, { autoPipelining: false });
   const keys = redisKeys(config.REDIS_KEY_PREFIX);
-  const strategies = createStrategies({ config, db, redis, lockRedis, keys });
+  const metrics = createMetrics();
+  const strategies = createStrategies({ config, observer: strategyObserver(metrics), db, redis, lockRedis, keys });
   return {
     config,
     db,
     redis,
     keys,
+    metrics,
     strategies,
     async close() {
       await Promise.allSettled([db.destroy(), redis.quit(), lockRedis.quit()]);

@@ -3,25 +3,35 @@ import { loadConfigOrExit } from '../cli-options.js';
 import { prepareDatabase } from '../core/db.js';
 import { log } from '../core/log.js';
 import { createLab } from '../lab.js';
+import { serveMetrics } from './metrics-server.js';
 import { startConsumer } from './start-consumer.js';
 
 /** `consumer`: the stream consumer as a process of its own; several may run at once. */
 export function createConsumerCommand(): Command {
   return new Command('consumer')
-    .description('Write what the lua strategy accepted to MySQL, as a process of its own (several may run at once).')
-    .action(async (_flags: object, command: Command) => {
-      const config = loadConfigOrExit(command);
+    .description('Write what the lua strategy accepted to MySQL, as a process of its own (several may run at once, each with its own --metrics-port).')
+    .option('--metrics-port <port>', 'port of GET /metrics (env METRICS_PORT, default 9464; 0 picks a free one)')
+    .action(async (flags: { metricsPort?: string }, command: Command) => {
+      const config = loadConfigOrExit(command, { METRICS_PORT: flags.metricsPort });
       if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL);
       const lab = createLab(config);
+      const metrics = await serveMetrics(lab.metrics.registry, config.METRICS_PORT).catch(async (error: unknown) => {
+        await lab.close();
+        if ((error as { code?: string }).code === 'EADDRINUSE') {
+          command.error(`port ${config.METRICS_PORT} is already in use; choose another with --metrics-port or METRICS_PORT`, { exitCode: 2 });
+        }
+        throw error;
+      });
       const consumer = startConsumer(lab);
-      log.info('consumer started', { name: consumer.name });
+      log.info({ name: consumer.name, metrics: metrics.url }, 'consumer started');
       let stopping: Promise<void> | undefined;
       const stop = (signal: NodeJS.Signals) =>
         (stopping ??= (async () => {
-          log.info('consumer stopping', { signal });
+          log.info({ signal }, 'consumer stopping');
           await consumer.stop();
+          await metrics.close();
           await lab.close();
-          log.info('consumer stopped', { ...consumer.totals });
+          log.info({ ...consumer.totals }, 'consumer stopped');
         })());
       for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, stop);
     });

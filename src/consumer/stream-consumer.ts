@@ -7,6 +7,7 @@ import type { Db } from '../core/db.js';
 import { isMysqlDataError, MYSQL_ERRNO, mysqlErrno } from '../core/errors.js';
 import { groupBy } from '../core/group-by.js';
 import { log } from '../core/log.js';
+import type { ConsumerLag, Metrics } from '../core/metrics.js';
 import { CONSUMER_GROUP, ensureConsumerGroup, type Redis, type RedisKeys } from '../core/redis.js';
 import { fromClaimReply, fromReadReply, parseEntry, type IssueEntry, type RawEntry } from './stream-entries.js';
 
@@ -18,6 +19,8 @@ export interface ConsumerDeps {
   /** A connection of its own for XREADGROUP BLOCK, which would stall every other command. */
   blockingRedis: Redis;
   keys: RedisKeys;
+  /** Rows written and entries parked are counted here; the lag is read from Redis at scrape time. */
+  metrics: Metrics;
 }
 
 /** An entry that can never be written, and why. */
@@ -65,6 +68,7 @@ export class IssueStreamConsumer {
   readonly totals: PersistOutcome = { written: 0, parked: 0 };
   #stopping = false;
   #loop: Promise<void> | undefined;
+  #unwatchLag: (() => void) | undefined;
 
   constructor(
     private readonly deps: ConsumerDeps,
@@ -74,6 +78,7 @@ export class IssueStreamConsumer {
   }
 
   start(): void {
+    this.#unwatchLag ??= this.deps.metrics.watchConsumerLag(() => this.lag());
     this.#loop ??= this.#run();
   }
 
@@ -81,6 +86,28 @@ export class IssueStreamConsumer {
     this.#stopping = true;
     this.deps.blockingRedis.disconnect(); // ends a pending XREADGROUP BLOCK at once
     await this.#loop;
+    this.#unwatchLag?.();
+  }
+
+  /**
+   * What is accepted and not yet written, over every registered stream. Entries are deleted once
+   * acknowledged, so a stream's length is its backlog, and its first entry the oldest of it.
+   */
+  async lag(): Promise<ConsumerLag> {
+    const streams = await this.#streams();
+    const tx = this.deps.redis.pipeline();
+    for (const stream of streams) tx.xlen(stream).xrange(stream, '-', '+', 'COUNT', 1);
+    const replies = (await tx.exec()) ?? [];
+    const failed = replies.find(([error]) => error)?.[0];
+    if (failed) throw failed; // better no figure than one that leaves a stream out
+    let pending = 0;
+    let oldestMs = Date.now();
+    for (let i = 0; i < replies.length; i += 2) {
+      pending += Number(replies[i]![1] ?? 0);
+      const [first] = (replies[i + 1]![1] as [string, string[]][] | null) ?? [];
+      if (first) oldestMs = Math.min(oldestMs, Number(first[0].split('-')[0]));
+    }
+    return { pending, oldestAgeSeconds: pending === 0 ? 0 : (Date.now() - oldestMs) / 1000 };
   }
 
   async #run(): Promise<void> {
@@ -113,7 +140,7 @@ export class IssueStreamConsumer {
         if (!ahead) await sleep(LINGER_MS);
       } catch (error) {
         if (this.#stopping) break;
-        log.warn('consumer: batch failed; its entries stay pending and will be retried', { error });
+        log.warn({ error }, 'consumer: batch failed; its entries stay pending and will be retried');
         await sleep(RETRY_AFTER_ERROR_MS);
       }
     }
@@ -161,7 +188,7 @@ export class IssueStreamConsumer {
    */
   async #recreateMissingGroups(error: unknown, streams: string[]): Promise<null> {
     if (!(error instanceof Error && error.message.startsWith('NOGROUP'))) throw error;
-    log.warn('consumer: a stream had no consumer group; created it again', { streams });
+    log.warn({ streams }, 'consumer: a stream had no consumer group; created it again');
     for (const stream of streams) await ensureConsumerGroup(this.deps.redis, stream);
     return null;
   }
@@ -170,14 +197,16 @@ export class IssueStreamConsumer {
   async persist(entries: RawEntry[]): Promise<PersistOutcome> {
     if (entries.length === 0) return { written: 0, parked: 0 };
     const outcome = await this.write(entries);
+    this.#count(outcome); // committed: counted even if the acknowledgement fails (its replay writes 0)
     await this.acknowledge(entries);
-    this.#count(outcome);
     return outcome;
   }
 
   #count(outcome: PersistOutcome): void {
     this.totals.written += outcome.written;
     this.totals.parked += outcome.parked;
+    this.deps.metrics.rowsWritten.inc(outcome.written);
+    this.deps.metrics.entriesParked.inc(outcome.parked);
   }
 
   /**
@@ -223,7 +252,7 @@ export class IssueStreamConsumer {
 
   async #park(bad: Parked[]): Promise<void> {
     for (const { entry, reason } of bad) {
-      log.warn('consumer: parked an entry it cannot write', { stream: entry.stream, id: entry.id, reason });
+      log.warn({ stream: entry.stream, id: entry.id, reason }, 'consumer: parked an entry it cannot write');
       await this.deps.redis.xadd(
         this.deps.keys.parked, '*',
         'stream', entry.stream, 'id', entry.id, 'reason', reason, 'fields', JSON.stringify(entry.fields),

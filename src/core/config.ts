@@ -43,6 +43,16 @@ export const configSchema = z.object({
   CONSUMER_BATCH_SIZE: positiveInt(1_000),
   /** Entries another consumer left unacknowledged this long are taken over. */
   CONSUMER_CLAIM_IDLE_MS: positiveInt(5_000),
+  /** Port of `/metrics` in a consumer of its own (`npm run consumer`); the API serves it on PORT. 0 picks a free one. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Least severe log level written, as JSON lines on stderr. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Which HTTP requests get a log line: `failed` (4xx other than the 409 refusals an issue
+   * expects, and 5xx), `all`, or `none`. A line for every request costs the lua path several
+   * percent of its throughput (README, "Metrics and logs"); `failed` costs the normal answers nothing.
+   */
+  LOG_REQUESTS: z.enum(['failed', 'all', 'none']).default('failed'),
 });
 
 export type Env = Partial<Record<keyof z.input<typeof configSchema>, string | undefined>>;

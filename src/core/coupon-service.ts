@@ -61,7 +61,7 @@ export async function changeCoupon(
     return await withPending(deps, changed.coupon);
   } catch (error) {
     // The commit stands whatever happens here; the caller must learn that it did.
-    log.warn('coupon changed in MySQL, but its terms in Redis were not refreshed', { couponId: id, error });
+    log.warn({ couponId: id, error }, 'coupon changed in MySQL, but its terms in Redis were not refreshed');
     throw new ChangeNotPropagatedError(id, error);
   }
 }

@@ -128,6 +128,18 @@ export const MYSQL_ERRNO = {
 } as const;
 
 /**
+ * The code a failure is answered with: a LabError's own; LOCK_TIMEOUT for a row lock MySQL gave
+ * up on or a deadlock; SERVICE_UNAVAILABLE for Redis or MySQL out of reach; else INTERNAL_ERROR.
+ */
+export function failureCode(error: unknown): ErrorCode {
+  if (error instanceof LabError) return error.code;
+  const errno = mysqlErrno(error);
+  if (errno === MYSQL_ERRNO.LOCK_WAIT_TIMEOUT || errno === MYSQL_ERRNO.DEADLOCK) return 'LOCK_TIMEOUT';
+  if (isRedisUnavailable(error) || isMysqlUnavailable(error)) return 'SERVICE_UNAVAILABLE';
+  return 'INTERNAL_ERROR';
+}
+
+/**
  * Values MySQL will refuse however often they are sent (out of range, wrong type, too long, a
  * missing parent row). Anything else — an outage, a read-only or full server, a killed query —
  * may pass later, so the consumer keeps those entries pending rather than parking them.

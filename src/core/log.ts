@@ -1,17 +1,21 @@
-/** One JSON line per event on stderr: enough for an operator to grep, cheap on the hot path. */
-type Fields = Record<string, unknown>;
+import { pino } from 'pino';
+import type { Config } from './config.js';
 
-function write(level: 'info' | 'warn' | 'error', message: string, fields: Fields = {}): void {
-  const line = { time: new Date().toISOString(), level, message, ...fields };
-  process.stderr.write(`${JSON.stringify(line, errorReplacer)}\n`);
+/**
+ * The lab's logger (pino): one JSON line per event on stderr, so stdout stays free for what a
+ * command prints (the bench's JSON, say). Writes are buffered and flushed off the hot path,
+ * and again on exit. Errors go under `error`, with their stack.
+ */
+export const log = pino(
+  {
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    serializers: { error: pino.stdSerializers.err },
+  },
+  pino.destination({ fd: 2, sync: false }),
+);
+
+/** Sets the level from the configuration; entry points call it once, before anything else logs. */
+export function configureLog(config: Pick<Config, 'LOG_LEVEL'>): void {
+  log.level = config.LOG_LEVEL;
 }
-
-function errorReplacer(_key: string, value: unknown): unknown {
-  return value instanceof Error ? { name: value.name, message: value.message } : value;
-}
-
-export const log = {
-  info: (message: string, fields?: Fields) => write('info', message, fields),
-  warn: (message: string, fields?: Fields) => write('warn', message, fields),
-  error: (message: string, fields?: Fields) => write('error', message, fields),
-};

@@ -23,7 +23,7 @@ export function createRedis(url: string, options: RedisOptions): Redis {
   // Without a listener ioredis prints every failed reconnect; say it once per outage instead.
   let lastProblem = '';
   redis.on('error', (error: Error) => {
-    if (error.message !== lastProblem) log.warn('redis connection problem', { url: redactUrl(url), error });
+    if (error.message !== lastProblem) log.warn({ url: redactUrl(url), error }, 'redis connection problem');
     lastProblem = error.message;
   });
   redis.on('ready', () => {

@@ -1,15 +1,8 @@
 import express, { type ErrorRequestHandler, type Request, type Response } from 'express';
+import { performance } from 'node:perf_hooks';
 import { changeCoupon, createCoupon, viewCoupon } from '../core/coupon-service.js';
 import type { Refusal } from '../core/coupon.js';
-import {
-  HTTP_STATUS,
-  LabError,
-  isMysqlUnavailable,
-  isRedisUnavailable,
-  mysqlErrno,
-  MYSQL_ERRNO,
-  type ErrorCode,
-} from '../core/errors.js';
+import { HTTP_STATUS, LabError, failureCode, isRedisUnavailable, type ErrorCode } from '../core/errors.js';
 import { log } from '../core/log.js';
 import type { Lab } from '../lab.js';
 import type { StrategyName } from '../strategies/index.js';
@@ -17,15 +10,26 @@ import { parseCouponChange, parseCouponId, parseIssueBody, parseNewCoupon, parse
 
 const BODY_LIMIT = '16kb';
 
+export interface AppOptions {
+  /** What `/metrics` answers; by default this process's registry. */
+  metricsText?: () => Promise<string>;
+}
+
 /** Thin routes: parse, call the domain, map the answer. Failures go to the one error handler. */
-export function createApp(lab: Lab): express.Express {
+export function createApp(lab: Lab, { metricsText = () => lab.metrics.registry.metrics() }: AppOptions = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  if (lab.config.LOG_REQUESTS === 'all') app.use(requestLogger());
+  app.set(LOG_FAILED, lab.config.LOG_REQUESTS === 'failed');
   app.use(express.json({ limit: BODY_LIMIT }));
 
   app.get('/hello', (_req, res) => {
     res.type('text/plain').send('hello');
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(lab.metrics.registry.contentType).send(await metricsText());
   });
 
   app.get('/health', async (_req, res) => {
@@ -73,12 +77,43 @@ export function createApp(lab: Lab): express.Express {
   return app;
 }
 
+/**
+ * One line per request, once answered: method, path, status and time taken; `aborted` if the
+ * client went away before the answer was sent.
+ */
+function requestLogger(): express.RequestHandler {
+  return (req, res, next) => {
+    const startedAt = performance.now();
+    res.once('close', () => {
+      const ms = Math.round((performance.now() - startedAt) * 10) / 10;
+      const fields = { method: req.method, url: req.originalUrl, status: res.statusCode, ms, ...(res.writableFinished ? {} : { aborted: true }) };
+      if (res.statusCode >= 500) log.error(fields, 'request');
+      else log.info(fields, 'request');
+    });
+    next();
+  };
+}
+
+/**
+ * App setting: log a line for each failed request, from `sendError`, where every failure is
+ * answered. Costs the normal answers nothing, as a middleware around every request would
+ * (~3% of lua's throughput). 409 is not a failure but an issue's expected "no" (sold out,
+ * already issued), which a flash crowd gets by the thousand a second.
+ */
+const LOG_FAILED = 'coupon-lab: log failed requests';
+
 /** Codes that pass: the same request may well succeed in a moment. */
 const RETRY_LATER = new Set<ErrorCode>(['LOCK_TIMEOUT', 'SERVICE_UNAVAILABLE']);
 
 function sendError(res: Response, code: ErrorCode, message: string): void {
+  const status = HTTP_STATUS[code];
   if (RETRY_LATER.has(code)) res.set('Retry-After', '1');
-  res.status(HTTP_STATUS[code]).json({ code, message });
+  res.status(status).json({ code, message });
+  if (status !== 409 && res.app.get(LOG_FAILED)) {
+    const fields = { method: res.req.method, url: res.req.originalUrl, status, code };
+    if (status >= 500) log.error(fields, 'request');
+    else log.info(fields, 'request');
+  }
 }
 
 function refusalMessage(code: Refusal, couponId: number): string {
@@ -106,14 +141,13 @@ const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   if (error instanceof LabError) return sendError(res, error.code, error.message);
   const bodyError = BODY_ERRORS[(error as { type?: string }).type ?? ''];
   if (bodyError) return sendError(res, bodyError.code, bodyError.message);
-  // A coupon change that waited on the row's lock longer than MySQL waits, or deadlocked.
-  if (mysqlErrno(error) === MYSQL_ERRNO.LOCK_WAIT_TIMEOUT || mysqlErrno(error) === MYSQL_ERRNO.DEADLOCK) {
-    return sendError(res, 'LOCK_TIMEOUT', 'mysql: the row lock was contended; try again');
+  switch (failureCode(error)) {
+    case 'LOCK_TIMEOUT': // a coupon change that waited on the row's lock longer than MySQL waits, or deadlocked
+      return sendError(res, 'LOCK_TIMEOUT', 'mysql: the row lock was contended; try again');
+    case 'SERVICE_UNAVAILABLE':
+      return sendError(res, 'SERVICE_UNAVAILABLE', `${isRedisUnavailable(error) ? 'redis' : 'mysql'} is unreachable`);
+    default:
+      log.error({ method: req.method, path: req.path, error }, 'unhandled error');
+      sendError(res, 'INTERNAL_ERROR', 'internal error');
   }
-  if (isRedisUnavailable(error) || isMysqlUnavailable(error)) {
-    const service = isRedisUnavailable(error) ? 'redis' : 'mysql';
-    return sendError(res, 'SERVICE_UNAVAILABLE', `${service} is unreachable`);
-  }
-  log.error('unhandled error', { method: req.method, path: req.path, error });
-  sendError(res, 'INTERNAL_ERROR', 'internal error');
 };

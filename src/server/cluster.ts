@@ -4,7 +4,8 @@ import type { Config } from '../core/config.js';
 import { prepareDatabase } from '../core/db.js';
 import { log } from '../core/log.js';
 import { startConsumer } from '../consumer/start-consumer.js';
-import { createLab } from '../lab.js';
+import { createLab, type Lab } from '../lab.js';
+import { serveClusterMetrics } from './cluster-metrics.js';
 
 /** A server process ended before it listened; it has said why on stderr. */
 export class WorkerExitedError extends Error {
@@ -31,6 +32,8 @@ export async function startCluster(config: Config, instances: number): Promise<R
   const workers = Array.from({ length: instances }, () =>
     cluster.fork({ MIGRATE_ON_START: 'false', CONSUMER_IN_PROCESS: 'false' }),
   );
+  let lab: Lab | undefined; // the consumer's, once the workers listen
+  serveClusterMetrics(workers, () => lab?.metrics.registry);
   const addresses = await Promise.all(
     workers.map(async (worker) => {
       const [address] = (await Promise.race([
@@ -46,12 +49,12 @@ export async function startCluster(config: Config, instances: number): Promise<R
     throw error;
   });
   const port = addresses[0]!.port; // workers listening on one port share it, port 0 included
-  const lab = config.CONSUMER_IN_PROCESS ? createLab(config) : undefined;
+  lab = config.CONSUMER_IN_PROCESS ? createLab(config) : undefined;
   const consumer = lab && startConsumer(lab);
   let stopping = false;
   for (const worker of workers) {
     worker.on('exit', (code, signal) => {
-      if (!stopping) log.error('a server process died', { pid: worker.process.pid, code, signal });
+      if (!stopping) log.error({ pid: worker.process.pid, code, signal }, 'a server process died');
     });
   }
   return {

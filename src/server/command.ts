@@ -42,16 +42,16 @@ export function createServerCommand(): Command {
       );
       if (cluster.isPrimary) {
         const { instances } = flags;
-        log.info('server listening', { url: server.url, instances, strategy: config.ISSUE_STRATEGY, consumer: config.CONSUMER_IN_PROCESS });
+        log.info({ url: server.url, instances, strategy: config.ISSUE_STRATEGY, consumer: config.CONSUMER_IN_PROCESS }, 'server listening');
       }
       let stopping: Promise<void> | undefined;
       // A worker gets the signal twice when the terminal signals the whole group and the primary
       // passes it on: the second waits for the first instead of killing the process mid-stop.
       const stop = (signal: NodeJS.Signals) =>
         (stopping ??= (async () => {
-          log.info('server stopping', { signal, pid: process.pid });
+          log.info({ signal }, 'server stopping');
           await server.stop();
-          log.info('server stopped', { pid: process.pid });
+          log.info('server stopped');
           cluster.worker?.disconnect(); // the channel to the primary is the last thing keeping a worker alive
         })());
       for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, stop);

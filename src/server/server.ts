@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../core/config.js';
@@ -6,6 +7,7 @@ import type { IssueStreamConsumer } from '../consumer/stream-consumer.js';
 import { startConsumer } from '../consumer/start-consumer.js';
 import { createLab, type Lab } from '../lab.js';
 import { createApp } from './app.js';
+import { workerMetrics } from './cluster-metrics.js';
 
 export interface RunningServer {
   url: string;
@@ -22,7 +24,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
   if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL);
   const lab = createLab(config);
   const consumer = config.CONSUMER_IN_PROCESS ? startConsumer(lab) : undefined;
-  const server = createApp(lab).listen(config.PORT, '0.0.0.0');
+  // A worker of several behind one port answers /metrics for all of them (see cluster-metrics.ts).
+  const metricsText = cluster.isWorker ? workerMetrics(lab.metrics.registry) : undefined;
+  const server = createApp(lab, { metricsText }).listen(config.PORT, '0.0.0.0');
   try {
     await once(server, 'listening'); // rejects with the 'error' event: a port in use, say
   } catch (error) {

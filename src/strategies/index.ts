@@ -3,12 +3,13 @@ import { createLua } from './lua.js';
 import { createMutex } from './mutex.js';
 import { createMutexInTx } from './mutex-in-tx.js';
 import type { StrategyName } from './names.js';
+import { observed } from './observed.js';
 import { createRecordLock } from './record-lock.js';
 import { createRedisLock } from './redis-lock.js';
 import { createUnsafe } from './unsafe.js';
 
 export { STRATEGY_NAMES, isStrategyName, type StrategyName } from './names.js';
-export type { IssueResult, IssueStrategy, Protection, StrategyDeps } from './issue-strategy.js';
+export type { IssueResult, IssueStrategy, Protection, StrategyDeps, StrategyObserver } from './issue-strategy.js';
 
 /** The one place a strategy name becomes an implementation. */
 export const strategyFactories = {
@@ -23,6 +24,6 @@ export const strategyFactories = {
 export type Strategies = Readonly<Record<StrategyName, IssueStrategy>>;
 
 export function createStrategies(deps: StrategyDeps): Strategies {
-  const entries = Object.entries(strategyFactories).map(([name, factory]) => [name, factory(deps)]);
+  const entries = Object.entries(strategyFactories).map(([name, factory]) => [name, observed(factory(deps), deps.observer)]);
   return Object.freeze(Object.fromEntries(entries)) as Strategies;
 }

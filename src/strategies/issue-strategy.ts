@@ -25,8 +25,23 @@ export interface IssueStrategy {
   issue(request: IssueRequest): Promise<IssueResult>;
 }
 
+/** How a request ended, as counted on `/metrics`. */
+export type AnswerOutcome = 'issued' | 'accepted' | 'refused' | 'failed';
+
+/**
+ * Told about every answer a strategy gives and every lock it waits for; the lab feeds
+ * `/metrics` with it. Plain numbers and names, so strategies know nothing of Prometheus.
+ */
+export interface StrategyObserver {
+  /** `code` is the refusal or error code, or ISSUED / ACCEPTED. */
+  answered(strategy: StrategyName, outcome: AnswerOutcome, code: string, elapsedMs: number): void;
+  /** Called once the request holds its lock: a mutex, the Redis lock, or the coupon's row lock. */
+  lockAcquired(strategy: StrategyName, waitedMs: number): void;
+}
+
 export interface StrategyDeps {
   config: Config;
+  observer: StrategyObserver;
   db: Db;
   /** Shared, auto-pipelined connection; never used for blocking commands. */
   redis: Redis;

@@ -1,5 +1,6 @@
 import { KeyedMutex } from '../core/keyed-mutex.js';
 import type { StrategyFactory } from './issue-strategy.js';
+import { lockWait } from './observed.js';
 import { issueInTransaction } from './transactional-issue.js';
 
 /**
@@ -17,7 +18,13 @@ export const createMutexInTx: StrategyFactory = (deps) => {
     issue: (request) =>
       issueInTransaction(deps, request, {
         strategy: 'mutex-in-tx',
-        aroundDecision: (decide) => mutexes.runExclusive(request.couponId, decide),
+        aroundDecision(decide) {
+          const acquired = lockWait(deps.observer, 'mutex-in-tx');
+          return mutexes.runExclusive(request.couponId, () => {
+            acquired();
+            return decide();
+          });
+        },
       }),
   };
 };

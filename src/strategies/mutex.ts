@@ -1,5 +1,6 @@
 import { KeyedMutex } from '../core/keyed-mutex.js';
 import type { StrategyFactory } from './issue-strategy.js';
+import { lockWait } from './observed.js';
 import { issueInTransaction } from './transactional-issue.js';
 
 /**
@@ -13,7 +14,12 @@ export const createMutex: StrategyFactory = (deps) => {
     name: 'mutex',
     protection: 'process',
     asynchronous: false,
-    issue: (request) =>
-      mutexes.runExclusive(request.couponId, () => issueInTransaction(deps, request, { strategy: 'mutex' })),
+    issue(request) {
+      const acquired = lockWait(deps.observer, 'mutex');
+      return mutexes.runExclusive(request.couponId, () => {
+        acquired();
+        return issueInTransaction(deps, request, { strategy: 'mutex' });
+      });
+    },
   };
 };

@@ -3,6 +3,7 @@ import { KeyedMutex } from '../core/keyed-mutex.js';
 import { LeaseExpiredError, LockTimeoutError, ServiceUnavailableError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import type { StrategyFactory } from './issue-strategy.js';
+import { lockWait } from './observed.js';
 import { issueInTransaction } from './transactional-issue.js';
 
 /**
@@ -40,8 +41,10 @@ export const createRedisLock: StrategyFactory = (deps) => {
     asynchronous: false,
     issue(request) {
       const startedAt = Date.now();
+      const acquired = lockWait(deps.observer, 'redis-lock'); // the queue in this process, then Redis
       return queue.runExclusive(request.couponId, async () => {
         const lock = await acquire(deps.keys.couponLock(request.couponId), waitMs - (Date.now() - startedAt), startedAt);
+        acquired();
         try {
           return await issueInTransaction(deps, request, {
             strategy: 'redis-lock',
@@ -55,7 +58,7 @@ export const createRedisLock: StrategyFactory = (deps) => {
           // The release script deletes the key only if it still holds our token: after the
           // lease has run out the lock may be someone else's, and we must not free it.
           await lock.release().catch((error: unknown) => {
-            log.warn('redis-lock: release failed; the lease had probably expired', { couponId: request.couponId, error });
+            log.warn({ couponId: request.couponId, error }, 'redis-lock: release failed; the lease had probably expired');
           });
         }
       });

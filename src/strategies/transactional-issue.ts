@@ -3,6 +3,7 @@ import { checkIssue, type IssueRequest } from '../core/coupon.js';
 import { findCoupon, holdsIssue, insertIssue, addIssued } from '../core/coupon-repository.js';
 import { LockTimeoutError, MYSQL_ERRNO, mysqlErrno } from '../core/errors.js';
 import type { StrategyName } from './names.js';
+import { lockWait } from './observed.js';
 import { ISSUED, refused, type IssueResult, type StrategyDeps } from './issue-strategy.js';
 
 export interface TransactionalIssueOptions {
@@ -36,7 +37,7 @@ export async function issueInTransaction(
   const startedAt = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
-      return await deps.db.transaction((trx) => readDecideWrite(trx, deps.config.THINK_MS, request, options));
+      return await deps.db.transaction((trx) => readDecideWrite(trx, deps, request, options));
     } catch (error) {
       // The unique key is the last word on "one per user": two racing requests of the same
       // user can both pass the lookup, and the second insert fails here.
@@ -53,12 +54,15 @@ export async function issueInTransaction(
 
 async function readDecideWrite(
   trx: StrategyDeps['db'],
-  thinkMs: number,
+  { config: { THINK_MS: thinkMs }, observer }: StrategyDeps,
   { couponId, userId }: IssueRequest,
   options: TransactionalIssueOptions,
 ): Promise<IssueResult> {
   const decide = async () => {
+    // With the row lock, the wait for it is the time the FOR UPDATE read takes.
+    const locked = options.lockCouponRow ? lockWait(observer, options.strategy) : undefined;
     const coupon = await findCoupon(trx, couponId, { forUpdate: options.lockCouponRow ?? false });
+    locked?.();
     const alreadyHeld = coupon ? await holdsIssue(trx, couponId, userId) : false;
     const refusal = checkIssue(coupon, { issuedQuantity: coupon?.issuedQuantity ?? 0, alreadyHeld }, new Date());
     if (!refusal && thinkMs > 0) await sleep(thinkMs);

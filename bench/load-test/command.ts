@@ -1,0 +1,110 @@
+import { spawnSync } from 'node:child_process';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfigOrExit, wholeNumber } from '../../src/cli-options.js';
+import { STRATEGY_NAMES, type StrategyName } from '../../src/strategies/index.js';
+import { findLocust } from './locust.js';
+import { renderLoadTest } from './render.js';
+import type { Endpoint, Generator } from './report.js';
+import { runLoadTest } from './run-load-test.js';
+
+interface Flags {
+  strategy: StrategyName;
+  users: number;
+  duration: number;
+  quantity: number;
+  spawnRate?: number;
+  endpoint: Endpoint;
+  host?: string;
+  instances: number;
+  mysqlUrl?: string;
+  redisUrl?: string;
+  json: boolean;
+  progress: boolean;
+}
+
+/** `load-locust`: Locust, then autocannon, on the same endpoint with the same users and duration. */
+export function createLoadLocustCommand(): Command {
+  return loadCommand('load-locust', ['locust', 'autocannon'])
+    .description('Load the API with Locust, then autocannon alike (same endpoint, users, duration), each on a fresh coupon; compare and check MySQL.')
+    .option('-r, --spawn-rate <n>', 'Locust users started per second (default: all of them in the first second)', wholeNumber(1, 100_000));
+}
+
+/** `load-autocannon`: the same run with autocannon alone. */
+export function createLoadAutocannonCommand(): Command {
+  return loadCommand('load-autocannon', ['autocannon']).description(
+    'Load the API with autocannon for a while on a fresh coupon, then check the coupon in MySQL.',
+  );
+}
+
+/** The shell both commands share: parse, find Locust if needed, run, print. */
+function loadCommand(name: string, generators: Generator[]): Command {
+  return new Command(name)
+    .addOption(new Option('-s, --strategy <name>', 'issue strategy').choices(STRATEGY_NAMES).default('lua'))
+    .option('-u, --users <n>', 'Locust users / autocannon connections, each with one request in flight', wholeNumber(1, 10_000), 100)
+    .addOption(new Option('-d, --duration <time>', 'how long each generator runs: 30s, 2m, 1m30s, or seconds').argParser(seconds).default(30, '30s'))
+    .option('-q, --quantity <n>', "totalQuantity of each generator's fresh coupon", wholeNumber(1, 1_000_000_000), 100)
+    .addOption(new Option('--endpoint <name>', 'issue: POST the strategy\'s issue path; hello: GET /hello, the baseline').choices(['issue', 'hello']).default('issue'))
+    .option('--host <url>', 'load this running server instead of starting one (its MySQL must be --mysql-url)', httpUrl)
+    .option('-i, --instances <n>', 'server processes to start behind one port (with --host: how many it runs)', wholeNumber(1, 64), 1)
+    .option('--mysql-url <url>', 'MYSQL_URL: the started server\'s database, where the coupons are checked (default: the environment)')
+    .option('--redis-url <url>', 'REDIS_URL of the started server (default: the environment)')
+    .option('--json', 'print the result as JSON instead of the table', false)
+    .option('--no-progress', "no autocannon progress bar (it is off anyway when stderr is not a terminal or with --json)")
+    .action(async (flags: Flags, command: Command) => {
+      const config = loadConfigOrExit(command, { MYSQL_URL: flags.mysqlUrl, REDIS_URL: flags.redisUrl });
+      const locust = generators.includes('locust') ? (findLocust() ?? installLocust(command)) : undefined;
+      const report = await runLoadTest({
+        generators,
+        endpoint: flags.endpoint,
+        strategy: flags.strategy,
+        users: flags.users,
+        durationS: flags.duration,
+        quantity: flags.quantity,
+        spawnRate: flags.spawnRate ?? flags.users,
+        locust,
+        host: flags.host,
+        instances: flags.instances,
+        config,
+        progress: flags.progress && !flags.json && process.stderr.isTTY === true,
+        onStep: flags.json ? undefined : (message) => process.stderr.write(`${message}\n`),
+      }).catch((error: Error) => command.error(`error: ${error.message}`, { exitCode: 1 }));
+      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderLoadTest(report)}\n`);
+      process.exitCode = report.ok ? 0 : 1;
+    });
+}
+
+/** Debian's python3-locust when this process may install it (root), else a one-line way out. */
+function installLocust(command: Command): string {
+  if (process.getuid?.() !== 0) {
+    command.error('locust is not installed: install it with `sudo apt-get install python3-locust` (Debian, Ubuntu) or `pip install locust`', {
+      exitCode: 2,
+    });
+  }
+  process.stderr.write("locust is not installed: installing Debian's python3-locust with apt-get\n");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'python3-locust']]) {
+    spawnSync('apt-get', args, { env, stdio: ['ignore', process.stderr, process.stderr] });
+  }
+  const locust = findLocust();
+  if (!locust) command.error('installing python3-locust with apt-get did not give a `locust` on PATH', { exitCode: 2 });
+  return locust;
+}
+
+/** `30s`, `2m`, `1h`, `1m30s` or a bare number of seconds, as Locust's --run-time takes them. */
+function seconds(text: string): number {
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(text.trim());
+  const total = match ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0) : NaN;
+  if (!(total >= 1 && total <= 86_400)) throw new InvalidArgumentError('a duration such as 30s, 2m or 1m30s, from 1 s to 24 h');
+  return total;
+}
+
+function httpUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InvalidArgumentError('a URL such as http://127.0.0.1:8080');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('an http:// or https:// URL');
+  return text.replace(/\/+$/, '');
+}

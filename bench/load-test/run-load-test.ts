@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../../src/core/config.js';
+import { createLab, type Lab } from '../../src/lab.js';
+import type { StrategyName } from '../../src/strategies/index.js';
+import { httpCrowd, httpHello } from '../load.js';
+import { kill, spawnServer, type ServerProcess } from '../server-process.js';
+import { expectedVerdict } from '../verify.js';
+import { checkCoupon, createCouponOverHttp, drainedOverHttp } from './coupons.js';
+import { runLocust } from './locust.js';
+import type { Endpoint, Generator, GeneratorNumbers, GeneratorRun, LoadTestReport } from './report.js';
+
+export interface LoadTestOptions {
+  /** Run in this order, each on a fresh coupon of its own. */
+  generators: Generator[];
+  endpoint: Endpoint;
+  strategy: StrategyName;
+  users: number;
+  durationS: number;
+  quantity: number;
+  spawnRate: number;
+  /** The `locust` executable (needed when the generators include locust). */
+  locust?: string;
+  /** The server under test; absent: one is started here with `config` and stopped at the end. */
+  host?: string;
+  /** Processes of the server started here, or of the one at `host` (for what each strategy should show). */
+  instances: number;
+  /** The lab configuration: the started server's, and the MySQL the coupons are checked in. */
+  config: Config;
+  progress: boolean;
+  /** Told what is happening, a line at a time; the caller decides whether to print it. */
+  onStep?: (message: string) => void;
+}
+
+/** Requests that warm the server before anything is measured, so neither generator meets it cold. */
+const WARM_UP_REQUESTS = 1_000;
+
+/** Runs each generator against the same endpoint with the same users and duration. Prints nothing. */
+export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestReport> {
+  const startedAt = new Date().toISOString();
+  const server = options.host ? undefined : await startServer(options);
+  const url = options.host ?? server!.url;
+  const lab = options.endpoint === 'issue' ? createLab(options.config) : undefined;
+  try {
+    options.onStep?.(`warming ${url} with ${WARM_UP_REQUESTS.toLocaleString('en-US')} GET /hello`);
+    const warmUp = await httpHello(url, { users: WARM_UP_REQUESTS, requestsPerUser: 1, concurrency: Math.min(options.users, WARM_UP_REQUESTS) });
+    if (warmUp.failures === warmUp.requests) throw new Error(`${url} does not answer GET /hello: is the API server running there?`);
+    const runs: GeneratorRun[] = [];
+    for (const generator of options.generators) runs.push(await runGenerator(generator, url, lab, options));
+    return {
+      version: 1,
+      startedAt,
+      target: { url, started: !options.host, instances: options.instances },
+      endpoint: options.endpoint,
+      path: options.endpoint === 'hello' ? '/hello' : issuePath(options.strategy, ':couponId'),
+      ...(options.endpoint === 'issue' ? { strategy: options.strategy } : {}),
+      settings: {
+        users: options.users,
+        durationS: options.durationS,
+        quantity: options.quantity,
+        ...(options.generators.includes('locust') ? { spawnRate: options.spawnRate } : {}),
+      },
+      runs,
+      ok: runs.every((run) => run.ok),
+    };
+  } finally {
+    await lab?.close();
+    if (server) await kill(server, 'SIGTERM');
+  }
+}
+
+async function startServer(options: LoadTestOptions): Promise<ServerProcess> {
+  const noun = options.instances === 1 ? 'process' : 'processes';
+  options.onStep?.(`starting the API server (${options.instances} ${noun}, MySQL ${redacted(options.config.MYSQL_URL)})`);
+  return spawnServer({ ...options.config, PORT: 0 }, { instances: options.instances });
+}
+
+/** One generator: a fresh coupon (issue endpoint), the load, then the coupon counted in MySQL. */
+async function runGenerator(generator: Generator, url: string, lab: Lab | undefined, options: LoadTestOptions): Promise<GeneratorRun> {
+  const title = `load-test ${generator} ${options.strategy} ${randomBytes(4).toString('hex')}`;
+  let couponId: number | undefined;
+  let numbers: GeneratorNumbers;
+  try {
+    couponId = lab ? await createCouponOverHttp(url, title, options.quantity) : undefined;
+    const what = couponId === undefined ? 'GET /hello' : `${options.strategy} on coupon ${couponId}`;
+    options.onStep?.(`${generator}: ${options.users} users for ${options.durationS} s, ${what}`);
+    numbers = await load(generator, url, couponId, options);
+  } catch (error) {
+    return { generator, ...(couponId === undefined ? {} : { couponId }), error: messageOf(error), ok: false };
+  }
+  if (!lab || couponId === undefined) return { generator, numbers, ok: true };
+  try {
+    const pending = await drainedOverHttp(url, couponId);
+    const expected = expectedVerdict(lab.strategies[options.strategy].protection, options.instances, true);
+    const coupon = await checkCoupon(lab.db, couponId, title, expected, pending);
+    // Under is fine (the run ended first); over is a failure only where the strategy promises exactness.
+    const ok = expected !== 'EXACT' || (coupon.verdict !== 'OVER-ISSUED' && coupon.problems.length === 0);
+    return { generator, couponId, numbers, coupon, ok };
+  } catch (error) {
+    return { generator, couponId, numbers, checkError: messageOf(error), ok: false };
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function load(generator: Generator, url: string, couponId: number | undefined, options: LoadTestOptions): Promise<GeneratorNumbers> {
+  const { users, durationS } = options;
+  if (generator === 'locust') {
+    if (!options.locust) throw new Error('no locust executable');
+    const env: Record<string, string> = couponId === undefined ? {} : { COUPON_ID: String(couponId), COUPON_STRATEGY: options.strategy };
+    return runLocust({ executable: options.locust, url, endpoint: options.endpoint, users, spawnRate: options.spawnRate, durationS, env });
+  }
+  // One connection per user, each request from a user never seen before (httpCrowd with a duration).
+  const crowd = { users, requestsPerUser: 1, concurrency: users, durationS };
+  if (couponId === undefined) {
+    const { requests, throughput, latency, failures } = await httpHello(url, crowd, options.progress);
+    return { requests, throughput, latency, failures };
+  }
+  const result = await httpCrowd(url, issuePath(options.strategy, couponId), crowd, options.progress);
+  const { success, soldOut, alreadyIssued, errors } = result.answers;
+  const failures = Object.values(errors).reduce((sum, n) => sum + n, 0);
+  return { requests: success + soldOut + alreadyIssued + failures, throughput: result.throughput, latency: result.latency, failures };
+}
+
+function issuePath(strategy: StrategyName, couponId: number | string): string {
+  return `/v1/strategies/${strategy}/coupons/${couponId}/issues`;
+}
+
+function redacted(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

@@ -1,0 +1,470 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { configSchema, loadConfig } from '../src/core/config.js';
+import { createMetrics } from '../src/core/metrics.js';
+import { STRATEGY_NAMES } from '../src/strategies/names.js';
+
+/**
+ * The Docker files, checked as files: there is no Docker engine where the suite runs. What is checked is
+ * what the files rely on — services, health checks, profiles, mounted files, environment variables the
+ * app reads, ports, and metric names the dashboard queries — not that the images build or run.
+ */
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+
+type Service = Record<string, any>;
+interface ComposeFile {
+  path: string;
+  services: Record<string, Service>;
+}
+
+/** A compose file as compose reads it: YAML merge keys (`<<: *app`) resolved. */
+function loadCompose(path: string): ComposeFile {
+  const parsed = parse(read(path), { merge: true }) as { services?: Record<string, Service> } | null;
+  return { path, services: parsed?.services ?? {} };
+}
+
+const LOAD_TEST_COMPOSE = 'load-test/docker-compose.yml';
+const LOCUST_WEB_UI_PORT = 8089;
+const compose = loadCompose('docker-compose.yml');
+const services = compose.services;
+/** The services whose image is this repository's Dockerfile: they run the lab and read configSchema. */
+const appServices = Object.entries(services).filter(([, service]) => builtFromDockerfile(compose, service));
+const configKeys = Object.keys(configSchema.shape);
+const defaults = loadConfig({});
+
+describe('docker-compose.yml: MySQL and Redis, what the tests and the demo on the host need', () => {
+  it('runs MySQL 8 and Redis 7 in the default set, each with a health check', () => {
+    expect(services.mysql?.image).toMatch(/^mysql:8(\.|$)/);
+    expect(services.redis?.image).toMatch(/^redis:7(\.|-|$)/);
+    for (const name of ['mysql', 'redis']) {
+      expect(services[name]!.profiles, name).toBeUndefined();
+      expect(services[name]!.healthcheck?.test, name).toEqual(expect.arrayContaining([expect.any(String)]));
+    }
+  });
+
+  it('publishes them on the host where MYSQL_URL and REDIS_URL point by default', () => {
+    const mysqlUrl = new URL(defaults.MYSQL_URL);
+    const redisUrl = new URL(defaults.REDIS_URL);
+    expect(publishedPorts(services.mysql!)).toContainEqual({ host: [Number(mysqlUrl.port)], container: 3306 });
+    expect(publishedPorts(services.redis!)).toContainEqual({ host: [Number(redisUrl.port)], container: 6379 });
+    // The default URL's user and database exist in the container: root with an empty password, coupon_lab.
+    const mysqlEnv = environment(services.mysql!);
+    expect(mysqlUrl.username).toBe('root');
+    expect(mysqlEnv.MYSQL_ALLOW_EMPTY_PASSWORD).toBe('yes');
+    expect(mysqlEnv.MYSQL_DATABASE).toBe(mysqlUrl.pathname.slice(1));
+  });
+
+  it('keeps Redis append-only, so accepted requests survive a restart', () => {
+    const command = [services.redis!.command].flat().join(' ');
+    expect(command).toMatch(/--appendonly yes/);
+    expect(command).toMatch(/--appendfsync everysec/);
+  });
+});
+
+describe('docker-compose.yml: the lab itself', () => {
+  it('builds the API and the consumer from the Dockerfile and runs both by default', () => {
+    expect(appServices.map(([name]) => name).sort()).toEqual(['api', 'consumer']);
+    for (const [name, service] of appServices) expect(service.profiles, name).toBeUndefined();
+  });
+
+  it('starts them only once MySQL and Redis are healthy', () => {
+    for (const [name, service] of appServices) {
+      for (const dependency of ['mysql', 'redis']) {
+        expect(service.depends_on?.[dependency]?.condition, `${name} → ${dependency}`).toBe('service_healthy');
+        expect(services[dependency]!.healthcheck, dependency).toBeDefined();
+      }
+    }
+  });
+
+  it('gives them only environment variables the app reads (keys of configSchema), with values it accepts', () => {
+    for (const [name, service] of appServices) {
+      const env = environment(service);
+      expect(Object.keys(env).length, name).toBeGreaterThan(0);
+      for (const key of Object.keys(env)) expect(configKeys, `${name}: ${key}`).toContain(key);
+      expect(() => loadConfig(env), name).not.toThrow();
+    }
+  });
+
+  it('points them at the compose services, not at the host', () => {
+    for (const [name, service] of appServices) {
+      const config = loadConfig(environment(service));
+      expect(new URL(config.MYSQL_URL).host, name).toBe('mysql:3306');
+      expect(new URL(config.REDIS_URL).host, name).toBe('redis:6379');
+    }
+  });
+
+  it('runs the API without the consumer inside, in replicas, each published on a host port of its own', () => {
+    const api = services.api!;
+    const config = loadConfig(environment(api));
+    expect(config.CONSUMER_IN_PROCESS).toBe(false);
+    const replicas = Number(interpolate(String(api.deploy?.replicas)));
+    expect(replicas).toBeGreaterThanOrEqual(2);
+    const published = publishedPorts(api).find((port) => port.container === config.PORT);
+    expect(published, 'a host port range for the API port').toBeDefined();
+    expect(published!.host.length, 'one host port per replica').toBeGreaterThanOrEqual(replicas);
+    // npm start on the host keeps its default port.
+    expect(published!.host).not.toContain(defaults.PORT);
+  });
+
+  it('runs the API as `npm start` and the consumer as `npm run consumer` do, with node itself as PID 1', () => {
+    const image = dockerfileCommand();
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    // `tsx <args>` in package.json is `node --import tsx <args>` in the image.
+    const asNode = (script: string) => ['node', '--import', 'tsx', ...script.replace(/^tsx /, '').split(' ')];
+    expect([...image.entrypoint, ...image.cmd]).toEqual(asNode(scripts.start!));
+    expect(services.api!.command).toBeUndefined();
+    expect([...image.entrypoint, ...[services.consumer!.command].flat()]).toEqual(asNode(scripts.consumer!));
+  });
+
+  it('checks the health of each app container on the port it listens on', () => {
+    const config = (name: string) => loadConfig(environment(services[name]!));
+    expect([services.api!.healthcheck?.test].flat().join(' ')).toContain(`//127.0.0.1:${config('api').PORT}/health`);
+    expect([services.consumer!.healthcheck?.test].flat().join(' ')).toContain(`//127.0.0.1:${config('consumer').METRICS_PORT}/metrics`);
+  });
+
+  it('publishes no host port twice, nor those of `npm start` and of the load test\'s web UI', () => {
+    const published = Object.values(services).flatMap((service) => publishedPorts(service).flatMap((binding) => binding.host));
+    expect(new Set(published).size).toBe(published.length);
+    expect(published).not.toContain(defaults.PORT);
+    expect(published).not.toContain(LOCUST_WEB_UI_PORT);
+  });
+
+  it('mounts only files and directories that exist in the repository', () => {
+    const mounts = Object.values(services).flatMap((service) => bindMounts(compose, service));
+    expect(mounts.length).toBeGreaterThan(0);
+    for (const mount of mounts) expect(existsSync(mount.source), relative(root, mount.source)).toBe(true);
+  });
+});
+
+describe('docker-compose.yml: Prometheus and Grafana, under the metrics profile', () => {
+  it('puts both under the metrics profile', () => {
+    expect(services.prometheus?.profiles).toEqual(['metrics']);
+    expect(services.grafana?.profiles).toEqual(['metrics']);
+  });
+
+  it('scrapes every replica of every app service, on the port it serves /metrics on', () => {
+    const prometheusYml = mountedFile(services.prometheus!, '/etc/prometheus/prometheus.yml');
+    const config = parse(readFileSync(prometheusYml, 'utf8')) as { scrape_configs: Record<string, any>[] };
+    const jobs = new Map(config.scrape_configs.map((job) => [job.job_name as string, job]));
+    const metricsPort = { api: 'PORT', consumer: 'METRICS_PORT' } as const;
+    for (const [name, service] of appServices) {
+      const job = jobs.get(name);
+      expect(job, `a scrape job for ${name}`).toBeDefined();
+      // One A record per replica: a DNS lookup of the service name, not a fixed target.
+      const discovery = job!.dns_sd_configs?.[0];
+      expect(discovery?.names, name).toEqual([name]);
+      expect(discovery?.type, name).toBe('A');
+      expect(discovery?.port, name).toBe(loadConfig(environment(service))[metricsPort[name as keyof typeof metricsPort]]);
+    }
+  });
+
+  it('provisions Grafana with the Prometheus datasource and the dashboard directory it mounts', () => {
+    const grafana = services.grafana!;
+    const datasource = grafanaDatasource();
+    expect(datasource.type).toBe('prometheus');
+    expect(new URL(datasource.url).host).toBe(`prometheus:${publishedPorts(services.prometheus!)[0]!.container}`);
+
+    const providers = provisioningFiles('dashboards').flatMap((file) => (parse(readFileSync(file, 'utf8')) as { providers: any[] }).providers);
+    expect(providers.length).toBeGreaterThan(0);
+    for (const provider of providers) {
+      const directory = mountSource(grafana, provider.options.path);
+      expect(directory, `mounted at ${provider.options.path}`).toBeDefined();
+      expect(existsSync(join(directory!, 'coupon-lab.json'))).toBe(true);
+    }
+    expect(existsSync(mountedFile(grafana, environment(grafana).GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH!))).toBe(true);
+  });
+
+  it('lets anyone view, and admin/admin sign in', () => {
+    const env = environment(services.grafana!);
+    expect(env).toMatchObject({ GF_AUTH_ANONYMOUS_ENABLED: 'true', GF_AUTH_ANONYMOUS_ORG_ROLE: 'Viewer' });
+    expect(env).toMatchObject({ GF_SECURITY_ADMIN_USER: 'admin', GF_SECURITY_ADMIN_PASSWORD: 'admin' });
+  });
+});
+
+describe('Dockerfile', () => {
+  const stages = dockerfileStages();
+  const last = stages.at(-1)!;
+
+  it('has stages that install from the lockfile and type-check, and a slim runtime stage as the last one', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const all = stages.flatMap((stage) => stage.lines);
+    expect(all).toContainEqual(expect.stringMatching(/^RUN npm ci(?! --omit)/));
+    expect(all).toContainEqual(expect.stringMatching(/^RUN npm run typecheck/));
+    expect(resolveFrom(last.from)).toMatch(/^node:20.*slim/);
+    expect(last.lines.join('\n')).not.toMatch(/^RUN npm run typecheck/m);
+  });
+
+  it('runs as the node user with production dependencies only', () => {
+    expect(last.lines).toContain('USER node');
+    const installs = stages.flatMap((stage) => stage.lines).filter((line) => /^RUN npm ci /.test(line));
+    const copiedModules = last.lines.find((line) => /^COPY --from=\S+ \S*node_modules/.test(line));
+    expect(copiedModules).toBeDefined();
+    const modulesStage = stages.find((stage) => stage.name === copiedModules!.match(/--from=(\S+)/)![1]);
+    expect(modulesStage?.lines.join('\n')).toMatch(/npm ci --omit=dev/);
+    expect(installs.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('copies its sources from the stage that type-checks them, so the check cannot be skipped', () => {
+    const checked = stages.filter((stage) => stage.lines.some((line) => line.startsWith('RUN npm run typecheck'))).map((stage) => stage.name);
+    expect(last.lines.filter((line) => checked.some((name) => line.startsWith(`COPY --from=${name} `)))).not.toHaveLength(0);
+  });
+
+  it('copies only paths that exist and that .dockerignore lets into the context', () => {
+    const ignored = read('.dockerignore').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+    expect(ignored).toContain('node_modules');
+    const sources = stages.flatMap((stage) => stage.lines).filter((line) => /^COPY (?!--from)/.test(line)).flatMap((line) => line.split(/\s+/).slice(1, -1));
+    expect(sources).toEqual(expect.arrayContaining(['package-lock.json', 'src']));
+    for (const source of sources) {
+      expect(existsSync(join(root, source)), source).toBe(true);
+      expect(ignored, source).not.toContain(source);
+    }
+  });
+});
+
+describe('the Grafana dashboard', () => {
+  const text = read('deploy/grafana/dashboards/coupon-lab.json');
+  // A file that does not parse fails the first test below, not the collection of the whole file.
+  const dashboard = (() => {
+    try {
+      return JSON.parse(text) as Record<string, any>;
+    } catch {
+      return { panels: [] };
+    }
+  })();
+  const panels = dashboard.panels as Record<string, any>[];
+  const queried = panels.filter((panel) => panel.type !== 'row');
+  const exprs = queried.flatMap((panel) => (panel.targets as { expr: string }[]).map((target) => target.expr));
+
+  it('is a dashboard Grafana loads: JSON, uid, title, schema version, panels on the 24-column grid', () => {
+    expect(() => JSON.parse(text)).not.toThrow();
+    expect(dashboard).toMatchObject({ uid: 'coupon-lab', title: expect.any(String) });
+    expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
+    expect(new Set(panels.map((panel) => panel.id)).size).toBe(panels.length);
+    for (const panel of panels) {
+      const { x, y, w, h } = panel.gridPos;
+      expect([x, y, w, h].every(Number.isInteger) && x >= 0 && w > 0 && h > 0 && x + w <= 24, panel.title).toBe(true);
+    }
+  });
+
+  it('queries the provisioned datasource in every panel and target', () => {
+    const { uid } = grafanaDatasource();
+    expect(queried.length).toBeGreaterThan(0);
+    for (const panel of queried) {
+      expect(panel.datasource?.uid, panel.title).toBe(uid);
+      expect(panel.targets.length, panel.title).toBeGreaterThan(0);
+      for (const target of panel.targets) {
+        expect(target.datasource?.uid, panel.title).toBe(uid);
+        expect(target.expr, panel.title).toMatch(/\S/);
+      }
+    }
+  });
+
+  it('queries only metrics the app exports', async () => {
+    const exported = await exportedSeriesNames();
+    for (const expr of exprs) {
+      const names = metricNames(expr);
+      expect(names.length, expr).toBeGreaterThan(0);
+      for (const name of names) expect(exported, `${name} in ${expr}`).toContain(name);
+    }
+  });
+
+  it('shows every strategy side by side, and each thing the lab is compared on', () => {
+    const variable = (dashboard.templating.list as Record<string, any>[]).find((item) => item.name === 'strategy');
+    expect(variable?.query.split(',')).toEqual([...STRATEGY_NAMES]);
+    expect(queried.filter((panel) => panel.repeat === 'strategy').length).toBeGreaterThan(0);
+    const used = new Set(exprs.flatMap(metricNames));
+    for (const name of ['coupon_lab_issue_duration_seconds_bucket', 'coupon_lab_lock_wait_seconds_bucket', 'coupon_lab_consumer_rows_written_total']) {
+      expect(used, name).toContain(name);
+    }
+    expect(exprs.some((expr) => /histogram_quantile\(.*by \([^)]*le[^)]*\).*coupon_lab_issue_duration_seconds_bucket/.test(expr))).toBe(true);
+  });
+});
+
+describe('load-test/docker-compose.yml (being reworked elsewhere: its generic shape only)', () => {
+  it('has a master publishing the web UI on 8089 and workers, both reaching the host as host.docker.internal', () => {
+    const { master, worker } = loadCompose(LOAD_TEST_COMPOSE).services;
+    expect(master).toBeDefined();
+    expect(worker).toBeDefined();
+    expect(publishedPorts(master!)).toContainEqual({ host: [LOCUST_WEB_UI_PORT], container: LOCUST_WEB_UI_PORT });
+    for (const service of [master!, worker!]) expect(extraHosts(service)['host.docker.internal']).toMatch(/\S/);
+  });
+});
+
+describe('the helpers of this file', () => {
+  it('find metric names in PromQL, past functions, groupings, label matchers, ranges and numbers', () => {
+    expect(metricNames('histogram_quantile(0.99, sum by (strategy, le) (rate(a_bucket{strategy=~"$s|x"}[$__rate_interval])))')).toEqual(['a_bucket']);
+    expect(metricNames('sum(rate(x_total[5m])) / ignoring (code) max without (job) (y{job="api"}) offset 1m')).toEqual(['x_total', 'y']);
+  });
+
+  it('read short and long port syntax, ranges included', () => {
+    expect(publishedPorts({ ports: ['8081-8083:8080', '127.0.0.1:9090:9090', '5000', { target: 80, published: '8000' }] })).toEqual([
+      { host: [8081, 8082, 8083], container: 8080 },
+      { host: [9090], container: 9090 },
+      { host: [8000], container: 80 },
+    ]);
+  });
+});
+
+// ——— reading compose files ———
+
+/** `${NAME:-default}`, `${NAME-default}` and `${NAME}` with their defaults: the shell's variables are not consulted. */
+function interpolate(value: string): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g, (_match, _name: string, fallback?: string) => fallback ?? '');
+}
+
+/** A service's environment as a map, from either the list or the map form, defaults interpolated. */
+function environment(service: Service): Record<string, string> {
+  const raw = service.environment ?? {};
+  const entries: [string, string][] = Array.isArray(raw)
+    ? raw.map((item: string) => {
+        const [key, ...value] = String(item).split('=');
+        return [key!, value.join('=')];
+      })
+    : Object.entries(raw).map(([key, value]) => [key, value === null ? '' : String(value)]);
+  return Object.fromEntries(entries.map(([key, value]) => [key, interpolate(value)]));
+}
+
+interface PortBinding {
+  host: number[];
+  container: number;
+}
+
+/** Host ports a service publishes (a range gives several) and the container port each maps to. */
+function publishedPorts(service: Service): PortBinding[] {
+  return (service.ports ?? []).flatMap((port: string | number | Record<string, unknown>): PortBinding[] => {
+    if (typeof port === 'object') return port.published === undefined ? [] : [{ host: range(String(port.published)), container: Number(port.target) }];
+    const parts = interpolate(String(port)).replace(/\/(tcp|udp)$/, '').split(':');
+    if (parts.length < 2) return [];
+    return [{ host: range(parts.at(-2)!), container: Number(parts.at(-1)) }];
+  });
+}
+
+function range(text: string): number[] {
+  const [first, last = first] = text.split('-').map(Number) as [number, number?];
+  return Array.from({ length: last! - first + 1 }, (_, i) => first + i);
+}
+
+function extraHosts(service: Service): Record<string, string> {
+  const raw = service.extra_hosts ?? {};
+  if (!Array.isArray(raw)) return raw;
+  return Object.fromEntries(raw.map((entry: string) => [entry.slice(0, entry.search(/[:=]/)), entry.slice(entry.search(/[:=]/) + 1)]));
+}
+
+/** Bind mounts (a host path, relative to the compose file) with the container path they appear at. */
+function bindMounts(file: ComposeFile, service: Service): { source: string; target: string }[] {
+  return (service.volumes ?? []).flatMap((volume: string | { type?: string; source: string; target: string }) => {
+    const [source, target] = typeof volume === 'string' ? volume.split(':') : [volume.source, volume.target];
+    if (!source || !target || !/^[./]/.test(source)) return []; // a named volume
+    return [{ source: resolve(root, dirname(file.path), interpolate(source)), target }];
+  });
+}
+
+/** The host path a container path of the service comes from, through the bind mount that covers it. */
+function mountSource(service: Service, containerPath: string): string | undefined {
+  const mount = bindMounts(compose, service).find(({ target }) => containerPath === target || containerPath.startsWith(`${target}/`));
+  return mount && join(mount.source, containerPath.slice(mount.target.length));
+}
+
+function mountedFile(service: Service, containerPath: string): string {
+  const source = mountSource(service, containerPath);
+  expect(source, `${containerPath} is mounted from the repository`).toBeDefined();
+  expect(statSync(source!).isFile(), containerPath).toBe(true);
+  return source!;
+}
+
+function builtFromDockerfile(file: ComposeFile, service: Service): boolean {
+  if (service.build === undefined) return false;
+  const build = typeof service.build === 'string' ? { context: service.build } : service.build;
+  const dockerfile = resolve(root, dirname(file.path), build.context ?? '.', build.dockerfile ?? 'Dockerfile');
+  return dockerfile === join(root, 'Dockerfile') && existsSync(dockerfile);
+}
+
+/** Every YAML file under one directory of Grafana's mounted provisioning. */
+function provisioningFiles(kind: 'datasources' | 'dashboards'): string[] {
+  const directory = mountSource(services.grafana!, `/etc/grafana/provisioning/${kind}`)!;
+  return readdirSync(directory).filter((name) => /\.ya?ml$/.test(name)).map((name) => join(directory, name));
+}
+
+function grafanaDatasource(): { uid: string; type: string; url: string } {
+  const datasources = provisioningFiles('datasources').flatMap((file) => (parse(readFileSync(file, 'utf8')) as { datasources: any[] }).datasources);
+  expect(datasources).toHaveLength(1);
+  return datasources[0];
+}
+
+// ——— reading the Dockerfile ———
+
+interface Stage {
+  name: string | undefined;
+  from: string;
+  lines: string[];
+}
+
+/** The Dockerfile's instructions, continuation lines joined, grouped by stage; ARGs before the first FROM kept apart. */
+function dockerfileLines(): string[] {
+  return read('Dockerfile')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim().replace(/\s+/g, ' '))
+    .filter((line) => line && !line.startsWith('#'));
+}
+
+function dockerfileStages(): Stage[] {
+  const stages: Stage[] = [];
+  for (const line of dockerfileLines()) {
+    const from = line.match(/^FROM (?:--platform=\S+ )?(\S+)(?: AS (\S+))?$/i);
+    if (from) stages.push({ from: from[1]!, name: from[2], lines: [] });
+    else stages.at(-1)?.lines.push(line);
+  }
+  return stages;
+}
+
+/** A FROM image with the default of an ARG it names filled in. */
+function resolveFrom(image: string): string {
+  const args = Object.fromEntries(
+    dockerfileLines().flatMap((line) => {
+      const arg = line.match(/^ARG (\w+)=(\S+)$/);
+      return arg ? [[arg[1]!, arg[2]!]] : [];
+    }),
+  );
+  return image.replace(/\$\{?(\w+)\}?/g, (_match, name: string) => args[name] ?? '');
+}
+
+function dockerfileCommand(): { entrypoint: string[]; cmd: string[] } {
+  const last = dockerfileStages().at(-1)!.lines;
+  const json = (instruction: string) => {
+    const line = last.filter((item) => item.startsWith(`${instruction} `)).at(-1);
+    return line ? (JSON.parse(line.slice(instruction.length + 1)) as string[]) : [];
+  };
+  return { entrypoint: json('ENTRYPOINT'), cmd: json('CMD') };
+}
+
+// ——— metric names ———
+
+/**
+ * Names of every series the app exports: each metric's own, and a histogram's _bucket, _sum and _count.
+ * The consumer-lag gauges exist in a process that runs a consumer, which is what watching the lag stands for.
+ */
+async function exportedSeriesNames(): Promise<string[]> {
+  const exported = createMetrics();
+  exported.watchConsumerLag(async () => ({ pending: 0, oldestAgeSeconds: 0 }));
+  const metrics = await exported.registry.getMetricsAsJSON();
+  return metrics.flatMap(({ name, type }) => (String(type) === 'histogram' ? [name, `${name}_bucket`, `${name}_sum`, `${name}_count`] : [name]));
+}
+
+const PROMQL_WORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'and', 'or', 'unless', 'inf', 'nan']);
+
+/** The metric names a PromQL expression selects: identifiers left once strings, label matchers, groupings and ranges are removed, that are not functions. */
+function metricNames(expr: string): string[] {
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\boffset\s+\S+/g, ' ');
+  const names = [...bare.matchAll(/(?<![\w.$])([a-zA-Z_:][a-zA-Z0-9_:]*)(?![\w:]|\s*\()/g)].map((match) => match[1]!);
+  return [...new Set(names.filter((name) => !PROMQL_WORDS.has(name.toLowerCase())))];
+}

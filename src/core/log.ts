@@ -1,6 +1,8 @@
 import { pino } from 'pino';
 import type { Config } from './config.js';
 
+const PIPE_BUF = 4096;
+
 /**
  * The lab's logger (pino): one JSON line per event on stderr, so stdout stays free for what a
  * command prints (the bench's JSON, say). Writes are buffered and flushed off the hot path,
@@ -12,7 +14,9 @@ export const log = pino(
     formatters: { level: (label) => ({ level: label }) },
     serializers: { error: pino.stdSerializers.err },
   },
-  pino.destination({ fd: 2, sync: false }),
+  // Whole lines, at most 4096 bytes (PIPE_BUF) a write: the processes of a cluster share stderr,
+  // and a write to a pipe up to that size is never interleaved with another process's.
+  pino.destination({ fd: 2, sync: false, maxWrite: PIPE_BUF }),
 );
 
 /** Sets the level from the configuration; entry points call it once, before anything else logs. */

@@ -16,7 +16,7 @@ export async function spawnServer(
   config: Config,
   options: { instances?: number; onLog?: (line: string) => void } = {},
 ): Promise<ServerProcess> {
-  const env = { ...process.env, ...Object.fromEntries(Object.entries(config).map(([key, value]) => [key, String(value)])) };
+  const env = { ...process.env, ...configEnv(config) };
   const args = ['--import', 'tsx', 'bin/coupon-lab.ts', 'start', '--instances', String(options.instances ?? 1)];
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const lines = createInterface({ input: child.stderr! });
@@ -45,4 +45,9 @@ export async function kill(server: ServerProcess, signal: NodeJS.Signals): Promi
   server.child.kill(signal);
   const [code] = await exited;
   return code as number | null;
+}
+
+/** The configuration as the environment variables a lab process reads it from. */
+export function configEnv(config: Config): Record<string, string> {
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, String(value)]));
 }

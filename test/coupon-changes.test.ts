@@ -1,6 +1,6 @@
 import { setTimeout } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crowd, expectErrorAnswer, startServerWithoutRedis, startTestServer, waitFor, type HttpAnswer, type TestServer } from './support/lab.js';
+import { crowd, expectErrorAnswer, serverWithoutRedis, startTestServer, waitFor, type HttpAnswer, type TestServer } from './support/lab.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -273,17 +273,13 @@ describe('bad changes get a 4xx with a code and change nothing', () => {
 });
 
 describe('with Redis unreachable after the commit', () => {
-  let down: TestServer;
-  beforeAll(async () => {
-    down = await startServerWithoutRedis();
-  });
-  afterAll(() => down.stop());
+  const down = serverWithoutRedis();
 
   it('the change stands, the answer is 503 and says so, and sending it again refreshes Redis', async () => {
     const couponId = await server.createCoupon({ totalQuantity: 1 });
     expect(await issueAll('lua', couponId, [1, 2])).toEqual({ 202: 1, COUPON_SOLD_OUT: 1 });
 
-    const answer = await patch(couponId, { totalQuantity: 2 }, down);
+    const answer = await patch(couponId, { totalQuantity: 2 }, down());
     expectErrorAnswer(answer, 503, 'SERVICE_UNAVAILABLE');
     expect(answer.body.message).toMatch(/saved.*Redis.*again/);
     expect(await storedRow(couponId)).toMatchObject({ total_quantity: 2, version: 2 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRATEGY_NAMES } from '../src/strategies/index.js';
-import { expectErrorAnswer, startServerWithoutRedis, startTestServer, type HttpAnswer, type TestServer } from './support/lab.js';
+import { expectErrorAnswer, serverWithoutRedis, startTestServer, type HttpAnswer, type TestServer } from './support/lab.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -154,18 +154,14 @@ describe('service endpoints', () => {
 });
 
 describe('with Redis unreachable', () => {
-  let down: TestServer;
-  beforeAll(async () => {
-    down = await startServerWithoutRedis();
-  });
-  afterAll(() => down.stop());
+  const down = serverWithoutRedis();
 
   it('health and the lua path answer 503 SERVICE_UNAVAILABLE, not 500', async () => {
     const couponId = await server.createCoupon({ totalQuantity: 5 });
-    const health = await down.get('/health');
+    const health = await down().get('/health');
     expect(health.status).toBe(503);
     expect(health.body.code).toBe('SERVICE_UNAVAILABLE');
-    const issue = await down.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: 1 });
+    const issue = await down().post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: 1 });
     expectErrorAnswer(issue, 503, 'SERVICE_UNAVAILABLE');
   });
 });

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpCrowd } from '../bench/load.js';
-import { kill, spawnServer, type ServerProcess } from '../bench/server-process.js';
+import { configEnv, kill, spawnServer, type ServerProcess } from '../bench/server-process.js';
 import { drained } from '../bench/verify.js';
 import { createCoupon } from '../src/core/coupon-service.js';
 import { createMetrics } from '../src/core/metrics.js';
@@ -172,7 +172,7 @@ describe('the consumer as a process of its own', () => {
       expect(lag.oldestAgeSeconds).toBeGreaterThan(0);
 
       const child = spawn(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', 'consumer'], {
-        env: { ...process.env, ...stringEnv({ ...own.config, METRICS_PORT: 0, MIGRATE_ON_START: false }) },
+        env: { ...process.env, ...configEnv({ ...own.config, METRICS_PORT: 0, MIGRATE_ON_START: false }) },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       try {
@@ -207,8 +207,4 @@ describe('the consumer as a process of its own', () => {
 
 function terms(title: string, totalQuantity: number) {
   return { title, totalQuantity, discountAmount: 0, minAvailableAmount: 0, issueStartAt: null, issueEndAt: null };
-}
-
-function stringEnv(config: object): Record<string, string> {
-  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, String(value)]));
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../../src/core/config.js';
+import { redactUrl } from '../../src/core/redis.js';
 import { createLab, type Lab } from '../../src/lab.js';
 import type { StrategyName } from '../../src/strategies/index.js';
 import { httpCrowd, httpHello } from '../load.js';
@@ -70,7 +71,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
 
 async function startServer(options: LoadTestOptions): Promise<ServerProcess> {
   const noun = options.instances === 1 ? 'process' : 'processes';
-  options.onStep?.(`starting the API server (${options.instances} ${noun}, MySQL ${redacted(options.config.MYSQL_URL)})`);
+  options.onStep?.(`starting the API server (${options.instances} ${noun}, MySQL ${redactUrl(options.config.MYSQL_URL)})`);
   return spawnServer({ ...options.config, PORT: 0 }, { instances: options.instances });
 }
 
@@ -125,10 +126,4 @@ async function load(generator: Generator, url: string, couponId: number | undefi
 
 function issuePath(strategy: StrategyName, couponId: number | string): string {
   return `/v1/strategies/${strategy}/coupons/${couponId}/issues`;
-}
-
-function redacted(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
 }

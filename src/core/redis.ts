@@ -32,7 +32,8 @@ export function createRedis(url: string, options: RedisOptions): Redis {
   return redis;
 }
 
-function redactUrl(url: string): string {
+/** The URL with its password, if any, replaced by `***`: fit for a log line. */
+export function redactUrl(url: string): string {
   const parsed = new URL(url);
   if (parsed.password) parsed.password = '***';
   return parsed.toString();

@@ -1,4 +1,4 @@
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Config, Env } from '../../src/core/config.js';
 import { createRedis, deleteKeysWithPrefix } from '../../src/core/redis.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
@@ -64,9 +64,17 @@ export async function startTestServer(overrides: Env = {}): Promise<TestServer> 
   };
 }
 
-/** A server on the lab's MySQL whose Redis cannot be reached: nothing listens on port 1. */
-export function startServerWithoutRedis(): Promise<TestServer> {
-  return startTestServer({ REDIS_URL: 'redis://127.0.0.1:1', CONSUMER_IN_PROCESS: 'false' });
+/**
+ * A server on the lab's MySQL whose Redis cannot be reached (nothing listens on port 1), started
+ * before the tests of the calling describe block and stopped after them.
+ */
+export function serverWithoutRedis(): () => TestServer {
+  let down: TestServer;
+  beforeAll(async () => {
+    down = await startTestServer({ REDIS_URL: 'redis://127.0.0.1:1', CONSUMER_IN_PROCESS: 'false' });
+  });
+  afterAll(() => down.stop());
+  return () => down;
 }
 
 /** An error answer must name its code, say what happened and never leak a stack trace. */

@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config, type Env } from '../../src/core/config.js';
 
-/** Tests use their own database on the same server as the lab's, so `npm test` never touches demo data. */
+/**
+ * Tests use a database of their own beside the lab's (`coupon_lab_test` for the default
+ * `coupon_lab`), so `npm test` never touches demo data, and two checkouts with different
+ * MYSQL_URL databases never share one.
+ */
 function testDatabaseUrl(): string {
   const url = new URL(loadConfig(process.env).MYSQL_URL);
-  url.pathname = '/coupon_lab_test';
+  url.pathname = `${url.pathname}_test`;
   return url.toString();
 }
 

@@ -54,13 +54,13 @@ describe('a consumer that dies', () => {
     await acceptRequests(couponId, 200);
     const dying = consumer('dies-before-ack');
     const entries = await dying.readNew(10);
-    expect(await dying.write(entries)).toEqual({ written: 200, parked: 0 });
+    expect(await dying.write(entries)).toEqual({ written: 200, revoked: 0, parked: 0, unplaced: [] });
     await dying.stop(); // committed, never acknowledged
 
     const fresh = consumer('fresh-2');
     const replayed = await fresh.claimStale();
     expect(replayed).toHaveLength(200);
-    expect(await fresh.persist(replayed)).toEqual({ written: 0, parked: 0 });
+    expect(await fresh.persist(replayed)).toEqual({ written: 0, revoked: 0, parked: 0 });
     await fresh.stop();
     expect(await server.rows(couponId)).toEqual({ rows: 200, users: 200, issuedQuantity: 200 });
     expect(await server.lab.redis.xlen(server.lab.keys.couponStream(couponId))).toBe(0);
@@ -154,3 +154,61 @@ describe('acknowledging', () => {
   });
 });
 
+
+describe('MySQL as the last fence', () => {
+  it('writes no more rows than the quantity when Redis admitted more, and revokes the latest admitted, visibly', async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 10 });
+    await acceptRequests(couponId, 10);
+    const { redis, keys, metrics } = server.lab;
+    // Redis forgets five of the users it admitted (as a restart from an older snapshot would,
+    // before any rebuild), and so admits five more than the quantity.
+    await redis.srem(keys.couponRequests(couponId), 1, 2, 3, 4, 5);
+    const more = await Promise.all([11, 12, 13, 14, 15].map((userId) => server.lab.strategies.lua.issue({ couponId, userId })));
+    expect(more.every((answer) => answer.outcome === 'accepted')).toBe(true);
+    const revokedBefore = (await metrics.entriesRevoked.get()).values[0]?.value ?? 0;
+
+    const running = startConsumer(server.lab, 'fence');
+    await server.drained(couponId);
+    await running.stop();
+
+    expect(await server.rows(couponId)).toEqual({ rows: 10, users: 10, issuedQuantity: 10 });
+    const revoked = await server.lab.db('coupon_revocations').where({ coupon_id: couponId }).orderBy('user_id').pluck('user_id');
+    expect(revoked.map(Number)).toEqual([11, 12, 13, 14, 15]);
+    expect((await server.get(`/v1/coupons/${couponId}`)).body).toMatchObject({ issuedQuantity: 10, revokedQuantity: 5, pendingQuantity: 0 });
+    expect((await metrics.entriesRevoked.get()).values[0]?.value).toBe(revokedBefore + 5);
+    // Their places go back: Redis counts no user MySQL does not hold.
+    expect((await redis.smembers(keys.couponRequests(couponId))).map(Number).sort((a, b) => a - b)).toEqual([6, 7, 8, 9, 10]);
+  });
+
+  it('never widens an admission: each entry fits under the quantity it was admitted against', async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 3 });
+    const { redis, keys } = server.lab;
+    const stream = keys.couponStream(couponId);
+    await server.lab.strategies.lua.issue({ couponId, userId: 1 }); // creates the stream and its group
+    const entry = (userId: number, total: number) => redis.xadd(stream, '*', 'coupon', String(couponId), 'user', String(userId), 'at', String(Date.now()), 'total', String(total));
+    // Admitted against 2, 2, 5, 2: the fourth finds 3 rows already where it was promised 2.
+    for (const [userId, total] of [[2, 2], [3, 5], [4, 2]] as const) await entry(userId, total);
+
+    const running = startConsumer(server.lab, 'widen');
+    await server.drained(couponId);
+    await running.stop();
+    expect((await server.lab.db('coupon_issues').where({ coupon_id: couponId }).orderBy('user_id').pluck('user_id')).map(Number)).toEqual([1, 2, 3]);
+    expect((await server.lab.db('coupon_revocations').where({ coupon_id: couponId }).pluck('user_id')).map(Number)).toEqual([4]);
+  });
+
+  it('records a replayed revocation once', async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 2 });
+    await acceptRequests(couponId, 2);
+    await server.lab.redis.srem(server.lab.keys.couponRequests(couponId), 1);
+    expect(await server.lab.strategies.lua.issue({ couponId, userId: 3 })).toEqual({ outcome: 'accepted' });
+    const dying = consumer('revokes-then-dies');
+    const entries = await dying.readNew(10);
+    expect(await dying.write(entries)).toMatchObject({ written: 2, revoked: 1, parked: 0 });
+    await dying.stop(); // committed, never acknowledged
+
+    const fresh = consumer('replays-the-revocation');
+    expect(await fresh.persist(await fresh.claimStale())).toEqual({ written: 0, revoked: 0, parked: 0 });
+    await fresh.stop();
+    expect((await server.get(`/v1/coupons/${couponId}`)).body).toMatchObject({ issuedQuantity: 2, revokedQuantity: 1 });
+  });
+});

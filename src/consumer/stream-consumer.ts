@@ -2,14 +2,13 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../core/config.js';
-import { addIssued, findCoupon, holdersAmong, insertIssues, type IssueRow } from '../core/coupon-repository.js';
 import type { Db } from '../core/db.js';
-import { isMysqlDataError, MYSQL_ERRNO, mysqlErrno } from '../core/errors.js';
 import { groupBy } from '../core/group-by.js';
 import { log } from '../core/log.js';
 import type { ConsumerLag, Metrics } from '../core/metrics.js';
 import { CONSUMER_GROUP, ensureConsumerGroup, type Redis, type RedisKeys } from '../core/redis.js';
-import { fromClaimReply, fromReadReply, parseEntry, type IssueEntry, type RawEntry } from './stream-entries.js';
+import { fromClaimReply, fromReadReply, parseEntry, type IssueEntry, type RawEntry } from '../strategies/lua/stream-entries.js';
+import { writeEntries, type Parked } from './issue-writer.js';
 
 export interface ConsumerDeps {
   config: Config;
@@ -23,22 +22,18 @@ export interface ConsumerDeps {
   metrics: Metrics;
 }
 
-/** An entry that can never be written, and why. */
-interface Parked {
-  entry: RawEntry;
-  reason: string;
-}
-
-interface Written {
-  written: number;
-  refused: Parked[];
-}
-
 export interface PersistOutcome {
   /** Rows inserted now (a replayed entry whose row exists counts 0). */
   written: number;
+  /** Accepted requests revoked now: no place was left for them (see issue-writer.ts). */
+  revoked: number;
   /** Entries moved to the parked stream. */
   parked: number;
+}
+
+/** A batch written: the counts, and the revoked entries whose places Redis must give back. */
+interface BatchOutcome extends PersistOutcome {
+  unplaced: IssueEntry[];
 }
 
 const BLOCK_MS = 100;
@@ -65,7 +60,7 @@ const CLOCK_SKEW_GRACE_MS = 60_000;
  */
 export class IssueStreamConsumer {
   readonly name: string;
-  readonly totals: PersistOutcome = { written: 0, parked: 0 };
+  readonly totals: PersistOutcome = { written: 0, revoked: 0, parked: 0 };
   #stopping = false;
   #loop: Promise<void> | undefined;
   #unwatchLag: (() => void) | undefined;
@@ -131,9 +126,10 @@ export class IssueStreamConsumer {
         const batch = await (next ?? this.readNew(BLOCK_MS));
         if (batch.length === 0) continue;
         if (batch.length >= batchSize) ahead = handledLater(this.readNew(BLOCK_MS));
-        this.#count(await this.write(batch));
+        const outcome = await this.write(batch);
+        this.#count(outcome);
         const previous = acknowledging;
-        acknowledging = handledLater(this.acknowledge(batch));
+        acknowledging = handledLater(this.acknowledge(batch, outcome.unplaced));
         // A failed acknowledgement leaves its entries pending, to be claimed and replayed (the
         // writes are idempotent); it is reported here and does not hold up the ones after it.
         await previous;
@@ -195,17 +191,19 @@ export class IssueStreamConsumer {
 
   /** Writes the entries to MySQL, then acknowledges them: never the other way round. */
   async persist(entries: RawEntry[]): Promise<PersistOutcome> {
-    if (entries.length === 0) return { written: 0, parked: 0 };
-    const outcome = await this.write(entries);
+    if (entries.length === 0) return { written: 0, revoked: 0, parked: 0 };
+    const { unplaced, ...outcome } = await this.write(entries);
     this.#count(outcome); // committed: counted even if the acknowledgement fails (its replay writes 0)
-    await this.acknowledge(entries);
+    await this.acknowledge(entries, unplaced);
     return outcome;
   }
 
   #count(outcome: PersistOutcome): void {
     this.totals.written += outcome.written;
+    this.totals.revoked += outcome.revoked;
     this.totals.parked += outcome.parked;
     this.deps.metrics.rowsWritten.inc(outcome.written);
+    this.deps.metrics.entriesRevoked.inc(outcome.revoked);
     this.deps.metrics.entriesParked.inc(outcome.parked);
   }
 
@@ -213,7 +211,7 @@ export class IssueStreamConsumer {
    * Writes the entries to MySQL and parks the ones that can never be written, without
    * acknowledging anything (a consumer that dies here leaves them all pending).
    */
-  async write(entries: RawEntry[]): Promise<PersistOutcome> {
+  async write(entries: RawEntry[]): Promise<BatchOutcome> {
     const issues: IssueEntry[] = [];
     const bad: Parked[] = [];
     for (const entry of entries) {
@@ -221,33 +219,10 @@ export class IssueStreamConsumer {
       if (issue) issues.push(issue);
       else bad.push({ entry, reason: 'malformed entry' });
     }
-    const { written, refused } = await this.#write(issues);
+    const { written, revoked, unplaced, refused } = await writeEntries(this.deps.db, issues);
     bad.push(...refused);
     await this.#park(bad);
-    return { written, parked: bad.length };
-  }
-
-  async #write(issues: IssueEntry[]): Promise<Written> {
-    const { db } = this.deps;
-    try {
-      return await db.transaction((trx) => writeIssues(trx, issues));
-    } catch (error) {
-      // An outage, or anything not known to be about the values: retried later, never parked.
-      if (!isMysqlDataError(error)) throw error;
-      // MySQL refused a value in the batch: find it by writing one entry at a time.
-      const outcome: Written = { written: 0, refused: [] };
-      for (const issue of issues) {
-        try {
-          const one = await db.transaction((trx) => writeIssues(trx, [issue]));
-          outcome.written += one.written;
-          outcome.refused.push(...one.refused);
-        } catch (single) {
-          if (!isMysqlDataError(single)) throw single;
-          outcome.refused.push({ entry: issue, reason: single instanceof Error ? single.message : String(single) });
-        }
-      }
-      return outcome;
-    }
+    return { written, revoked, parked: bad.length, unplaced };
   }
 
   async #park(bad: Parked[]): Promise<void> {
@@ -260,13 +235,19 @@ export class IssueStreamConsumer {
     }
   }
 
-  /** Acknowledged entries are also deleted, so a stream's length is what is still to write. */
-  async acknowledge(entries: RawEntry[]): Promise<void> {
-    const byStream = groupBy(entries, (entry) => entry.stream);
+  /**
+   * Acknowledged entries are also deleted, so a stream's length is what is still to write. The
+   * places of revoked requests go back to their coupon's requests set, so that Redis again
+   * admits no more than MySQL holds room for.
+   */
+  async acknowledge(entries: RawEntry[], unplaced: IssueEntry[] = []): Promise<void> {
     const tx = this.deps.redis.multi();
-    for (const [stream, group] of byStream) {
+    for (const [stream, group] of groupBy(entries, (entry) => entry.stream)) {
       const ids = group.map((entry) => entry.id);
       tx.xack(stream, CONSUMER_GROUP, ...ids).xdel(stream, ...ids);
+    }
+    for (const [couponId, group] of groupBy(unplaced, (entry) => entry.couponId)) {
+      tx.srem(this.deps.keys.couponRequests(couponId), ...group.map((entry) => entry.userId));
     }
     // EXEC answers each command's error in place rather than failing as a whole.
     const failed = (await tx.exec())?.find(([error]) => error)?.[0];
@@ -305,48 +286,6 @@ export class IssueStreamConsumer {
   }
 }
 
-/**
- * In one transaction, per coupon: lock its row, insert the rows its users do not hold yet, add
- * that many to issued_quantity. Entries of a coupon that does not exist come back refused.
- */
-async function writeIssues(trx: Db, issues: IssueEntry[]): Promise<Written> {
-  const outcome: Written = { written: 0, refused: [] };
-  for (const [couponId, group] of groupBy(issues, (issue) => issue.couponId)) {
-    // Every insert of a coupon's rows happens under its row lock (the strategies update the row
-    // first), so users found not holding it below still do not when inserted. Locking it first
-    // also keeps the insert's foreign-key check from deadlocking with the count update.
-    if (!(await findCoupon(trx, couponId, { forUpdate: true }))) {
-      outcome.refused.push(...group.map((entry) => ({ entry, reason: 'no such coupon' })));
-      continue;
-    }
-    // One row per user, even if a replayed entry arrives twice in one batch.
-    const rows = [...new Map(group.map((issue) => [issue.userId, issue])).values()].map((issue) => ({
-      couponId,
-      userId: issue.userId,
-      issuedAt: issue.acceptedAt,
-    }));
-    const inserted = await insertNotHeld(trx, couponId, rows);
-    if (inserted > 0) await addIssued(trx, couponId, inserted);
-    outcome.written += inserted;
-  }
-  return outcome;
-}
-
-/** Inserts the rows of users who do not hold the coupon yet; returns how many. */
-async function insertNotHeld(trx: Db, couponId: number, rows: IssueRow[]): Promise<number> {
-  try {
-    await insertIssues(trx, rows); // the usual case: entries read for the first time
-    return rows.length;
-  } catch (error) {
-    if (mysqlErrno(error) !== MYSQL_ERRNO.DUPLICATE_ENTRY) throw error;
-    // A replay: some of these users hold it already. MySQL undid only the failed statement,
-    // and the coupon row is still locked, so who holds it cannot change before the insert.
-    const held = await holdersAmong(trx, couponId, rows.map((row) => row.userId));
-    const fresh = rows.filter((row) => !held.has(row.userId));
-    await insertIssues(trx, fresh);
-    return fresh.length;
-  }
-}
 /**
  * For a promise awaited later in the loop, which handles its failure: without a handler now, a
  * failure arriving before then would count as an unhandled rejection and end the process.

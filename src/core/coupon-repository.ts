@@ -9,6 +9,7 @@ interface CouponRow {
   title: string;
   total_quantity: number;
   issued_quantity: number;
+  revoked_quantity: number;
   discount_amount: number;
   min_available_amount: number;
   issue_start_at: Date | null;
@@ -33,6 +34,7 @@ function toCoupon(row: CouponRow): Coupon {
     title: row.title,
     totalQuantity: row.total_quantity,
     issuedQuantity: row.issued_quantity,
+    revokedQuantity: row.revoked_quantity,
     discountAmount: row.discount_amount,
     minAvailableAmount: row.min_available_amount,
     issueStartAt: row.issue_start_at,
@@ -93,6 +95,18 @@ export async function updateCoupon(db: Runner, id: number, change: CouponChange)
     .update({ ...columns, version: db.raw('version + 1'), updated_at: db.raw('CURRENT_TIMESTAMP(3)') });
 }
 
+/**
+ * Records a fencing token on the coupon row unless the row holds this one or a newer one, and
+ * takes the row's lock until the transaction ends either way. Returns the newest token the row
+ * holds if ours was refused, undefined if it was taken (or there is no such coupon).
+ */
+export async function passFence(db: Runner, couponId: number, token: number): Promise<number | undefined> {
+  const taken = await db('coupons').where({ id: couponId }).andWhere('lock_fence', '<', token).update({ lock_fence: token });
+  if (taken > 0) return undefined;
+  const row = await db('coupons').where({ id: couponId }).first('lock_fence');
+  return row ? Number(row.lock_fence) : undefined;
+}
+
 export async function holdsIssue(db: Runner, couponId: number, userId: number): Promise<boolean> {
   const row = await db('coupon_issues').where({ coupon_id: couponId, user_id: userId }).first('id');
   return row !== undefined;
@@ -128,6 +142,33 @@ export async function addIssued(db: Runner, couponId: number, count: number): Pr
   await db('coupons')
     .where({ id: couponId })
     .update({ issued_quantity: db.raw('issued_quantity + ?', [count]), updated_at: db.raw('CURRENT_TIMESTAMP(3)') });
+}
+
+export interface RevocationRow {
+  couponId: number;
+  userId: number;
+  acceptedAt: Date;
+  reason: string;
+}
+
+/** Which of these users had an accepted request revoked before. */
+export async function revokedAmong(db: Runner, couponId: number, userIds: readonly number[]): Promise<Set<number>> {
+  if (userIds.length === 0) return new Set();
+  const rows = await db('coupon_revocations').where({ coupon_id: couponId }).whereIn('user_id', userIds).select('user_id');
+  return new Set(rows.map((row: { user_id: number }) => Number(row.user_id)));
+}
+
+export async function insertRevocations(db: Runner, rows: readonly RevocationRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db('coupon_revocations').insert(
+    rows.map((row) => ({ coupon_id: row.couponId, user_id: row.userId, accepted_at: row.acceptedAt, reason: row.reason })),
+  );
+}
+
+export async function addRevoked(db: Runner, couponId: number, count: number): Promise<void> {
+  await db('coupons')
+    .where({ id: couponId })
+    .update({ revoked_quantity: db.raw('revoked_quantity + ?', [count]), updated_at: db.raw('CURRENT_TIMESTAMP(3)') });
 }
 
 export async function issuedUserIds(db: Runner, couponId: number): Promise<number[]> {

@@ -4,6 +4,8 @@ export interface Coupon {
   title: string;
   totalQuantity: number;
   issuedQuantity: number;
+  /** Requests the lua path accepted that found no place left when written (see coupon_revocations). */
+  revokedQuantity: number;
   discountAmount: number;
   minAvailableAmount: number;
   issueStartAt: Date | null;

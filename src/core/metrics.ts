@@ -17,6 +17,8 @@ export interface Metrics {
   readonly lockWaitSeconds: Histogram<'strategy'>;
   /** Rows the consumer inserted into MySQL. */
   readonly rowsWritten: Counter;
+  /** Accepted requests the consumer revoked: no place was left for them under their quantity. */
+  readonly entriesRevoked: Counter;
   /** Entries the consumer could never write and moved to the parked stream. */
   readonly entriesParked: Counter;
   /**
@@ -40,6 +42,7 @@ export const METRIC_NAMES = {
   issueSeconds: 'coupon_lab_issue_duration_seconds',
   lockWaitSeconds: 'coupon_lab_lock_wait_seconds',
   rowsWritten: 'coupon_lab_consumer_rows_written_total',
+  entriesRevoked: 'coupon_lab_consumer_entries_revoked_total',
   entriesParked: 'coupon_lab_consumer_entries_parked_total',
   pending: 'coupon_lab_consumer_pending_entries',
   oldestPendingAge: 'coupon_lab_consumer_oldest_pending_age_seconds',
@@ -76,6 +79,11 @@ export function createMetrics(): Metrics {
     rowsWritten: new Counter({
       name: METRIC_NAMES.rowsWritten,
       help: 'Rows the stream consumer inserted into MySQL (accepted lua requests made durable).',
+      registers: [registry],
+    }),
+    entriesRevoked: new Counter({
+      name: METRIC_NAMES.entriesRevoked,
+      help: 'Accepted lua requests the consumer revoked instead of writing, as no place was left under their quantity: Redis had admitted more than MySQL holds room for, having lost part of its state. Each is in coupon_revocations.',
       registers: [registry],
     }),
     entriesParked: new Counter({

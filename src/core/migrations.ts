@@ -53,6 +53,37 @@ const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '003_revocations_and_lock_fence',
+    async up(db) {
+      await db.schema.alterTable('coupons', (table) => {
+        // Accepted requests the consumer could not honour: see coupon_revocations.
+        table.integer('revoked_quantity').unsigned().notNullable().defaultTo(0);
+        // The newest fencing token a fenced-lock transaction wrote; an older one is refused.
+        table.bigInteger('lock_fence').unsigned().notNullable().defaultTo(0);
+      });
+      // Requests the lua path accepted (answered 202) that the consumer refused to write because
+      // the coupon had no place left for them: Redis had admitted more than MySQL holds room for
+      // (Redis lost part of its state). Kept so that "told yes, got nothing" is visible, never
+      // an extra coupon.
+      await db.schema.createTable('coupon_revocations', (table) => {
+        table.bigIncrements('id');
+        table.bigInteger('coupon_id').unsigned().notNullable().references('id').inTable('coupons');
+        table.bigInteger('user_id').unsigned().notNullable();
+        table.datetime('accepted_at', { precision: 3 }).notNullable();
+        table.datetime('revoked_at', { precision: 3 }).notNullable().defaultTo(db.raw('CURRENT_TIMESTAMP(3)'));
+        table.string('reason', 255).notNullable();
+        table.unique(['coupon_id', 'user_id'], { indexName: 'uq_coupon_revocations_coupon_user' });
+      });
+    },
+    async down(db) {
+      await db.schema.dropTable('coupon_revocations');
+      await db.schema.alterTable('coupons', (table) => {
+        table.dropColumn('lock_fence');
+        table.dropColumn('revoked_quantity');
+      });
+    },
+  },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

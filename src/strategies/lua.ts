@@ -8,7 +8,9 @@ import { loadTerms } from './lua/terms.js';
 /**
  * One Redis Lua script decides each request atomically and appends accepted ones to a
  * stream; the request is answered 202 and the consumer writes MySQL later. No lock, no
- * MySQL on the request path: the script reads the coupon's terms from Redis.
+ * MySQL on the request path: the script reads the coupon's terms from Redis. Redis is trusted
+ * only once its requests set has been rebuilt from MySQL and the stream on the very server
+ * that runs the script (see terms.ts); the consumer never writes more rows than the quantity.
  */
 export const createLua: StrategyFactory = (deps) => {
   // Both scripts are defined before the shared, auto-pipelined client is used: a command
@@ -45,7 +47,7 @@ export const createLua: StrategyFactory = (deps) => {
     asynchronous: true,
     async issue(request): Promise<IssueResult> {
       let admission = await admit(request);
-      if (admission === Admission.TERMS_MISSING) {
+      if (admission === Admission.TERMS_MISSING || admission === Admission.UNVERIFIED) {
         if (!(await loadOnce(request.couponId))) return refused('COUPON_NOT_FOUND');
         admission = await admit(request);
       }
@@ -59,8 +61,10 @@ export const createLua: StrategyFactory = (deps) => {
         case Admission.NOT_IN_WINDOW:
           return refused('COUPON_NOT_IN_ISSUE_WINDOW');
         case Admission.TERMS_MISSING:
-          // Deleted or evicted right after loading: Redis is not keeping what it is given.
-          throw new ServiceUnavailableError('redis', new Error(`terms of coupon ${request.couponId} vanished right after loading`));
+        case Admission.UNVERIFIED:
+          // Lost or replaced right after loading: Redis is not keeping what it is given, or
+          // restarted again meanwhile.
+          throw new ServiceUnavailableError('redis', new Error(`terms of coupon ${request.couponId} were lost right after loading`));
         default:
           throw new Error(`lua: issue.lua answered ${String(admission)}, which no Admission names`);
       }

@@ -8,6 +8,7 @@ export enum Admission {
   SOLD_OUT = 3,
   NOT_IN_WINDOW = 4,
   TERMS_MISSING = 5,
+  UNVERIFIED = 6,
 }
 
 declare module 'ioredis' {

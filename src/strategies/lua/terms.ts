@@ -1,16 +1,21 @@
 import { findVersionedCoupon, issuedUserIds, type VersionedCoupon } from '../../core/coupon-repository.js';
-import { ensureConsumerGroup } from '../../core/redis.js';
+import { ensureConsumerGroup, type Redis } from '../../core/redis.js';
 import type { StrategyDeps } from '../issue-strategy.js';
+import { parseEntry } from './stream-entries.js';
 import { defineTermsScript, TermsWrite, type TermsWriteMode } from './terms-script.js';
 
 const SADD_CHUNK = 5_000;
+const XRANGE_CHUNK = 10_000;
 
 type TermsDeps = Pick<StrategyDeps, 'db' | 'redis' | 'keys'>;
 
 /**
  * Copies what the lua path needs about a coupon from MySQL into Redis, so that later requests
- * never read MySQL. Safe to run twice or from two processes at once: every step is idempotent,
- * and terms only ever replace older terms. Returns false if the coupon does not exist.
+ * never read MySQL, and rebuilds its requests set: the first time a coupon is asked for, and
+ * again whenever issue.lua finds the Redis server is not the one the set was rebuilt on (it
+ * restarted, possibly from an older snapshot, or a replica took over). Safe to run twice or
+ * from two processes at once: every step only adds users who hold a place, and terms only
+ * ever replace older terms. Returns false if the coupon does not exist.
  */
 export async function loadTerms(deps: TermsDeps, couponId: number): Promise<boolean> {
   const { db, redis, keys } = deps;
@@ -18,14 +23,33 @@ export async function loadTerms(deps: TermsDeps, couponId: number): Promise<bool
   if (!read) return false;
   // The group must exist before the first XADD, or the consumer would not see that entry.
   await ensureConsumerGroup(redis, keys.couponStream(couponId));
-  // Users who already hold a row count against the quantity, so Redis can be rebuilt from MySQL.
+  // Every admitted user is waiting in the stream or holds a row, and is read in this order:
+  // an entry leaves the stream only after its row has committed, so a user who moves from
+  // one to the other meanwhile is still found in the second read. The set keeps the members
+  // it has: SADD only adds, so a set that lost nothing stays as it was.
+  const waiting = await waitingUsers(redis, keys.couponStream(couponId));
   const holders = await issuedUserIds(db, couponId);
-  for (let i = 0; i < holders.length; i += SADD_CHUNK) {
-    await redis.sadd(keys.couponRequests(couponId), ...holders.slice(i, i + SADD_CHUNK));
+  const admitted = [...new Set([...waiting, ...holders])];
+  for (let i = 0; i < admitted.length; i += SADD_CHUNK) {
+    await redis.sadd(keys.couponRequests(couponId), ...admitted.slice(i, i + SADD_CHUNK));
   }
-  // Written last: the terms are what lets the script admit requests.
+  // Written last: the terms, marked as rebuilt on this server, are what lets the script admit.
   await writeUntilCurrent(deps, couponId, read);
   return true;
+}
+
+/** The users of every entry still in the stream: accepted, not yet written to MySQL. */
+async function waitingUsers(redis: Redis, stream: string): Promise<number[]> {
+  const users: number[] = [];
+  for (let start = '-'; ; ) {
+    const chunk = await redis.xrange(stream, start, '+', 'COUNT', XRANGE_CHUNK);
+    for (const [id, fields] of chunk) {
+      const entry = parseEntry({ stream, id, fields });
+      if (entry) users.push(entry.userId);
+    }
+    if (chunk.length < XRANGE_CHUNK) return users;
+    start = `(${chunk.at(-1)![0]}`;
+  }
 }
 
 /**

@@ -4,12 +4,15 @@
   refresh after each change), and their writes can arrive in any order; comparing versions
   inside Redis makes the newest terms win whatever the order.
 
-  KEYS[1]  terms hash: v, total, start?, end? (read by issue.lua)
+  KEYS[1]  terms hash: v, total, start?, end?, run (read by issue.lua)
   ARGV[1]  mode:
-             'load'     write if the hash is absent or older
-             'refresh'  write only if the hash exists and is older: an absent hash means the
-                        coupon was never loaded, its requests set is not seeded, so only a
-                        loader may create it
+             'load'     after the requests set was rebuilt on this server: write if the hash
+                        is absent, older, or was rebuilt on another server (run differs), and
+                        mark it rebuilt here
+             'refresh'  write only if the hash exists and is older, keeping its run: an
+                        absent hash means the coupon was never loaded, its requests set is not
+                        seeded, so only a loader may create it; and a set not rebuilt on this
+                        server must stay marked so
   ARGV[2]  version of the coupon row the terms come from
   ARGV[3]  total quantity
   ARGV[4]  start, ms since the epoch, or '' for an open bound
@@ -17,7 +20,7 @@
 
   Returns (names in terms-script.ts):
     1 WRITTEN     the hash now holds these terms
-    2 NOT_NEWER   the hash holds this version or a newer one; left as it is
+    2 NOT_NEWER   the hash holds this version or a newer one, rebuilt here; left as it is
     3 NOT_LOADED  'refresh' of a hash that does not exist; left absent
 ]]
 local mode = ARGV[1]
@@ -25,17 +28,35 @@ if mode ~= 'load' and mode ~= 'refresh' then
   return redis.error_reply('write-terms: unknown mode ' .. tostring(mode))
 end
 
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  if mode == 'refresh' then return 3 end
-else
+local run = nil
+if mode == 'load' then
+  run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+end
+
+local exists = redis.call('EXISTS', KEYS[1]) == 1
+if not exists and mode == 'refresh' then return 3 end
+if exists then
+  local stored = redis.call('HMGET', KEYS[1], 'v', 'run')
   -- A hash without v was written before terms were versioned: any version is newer.
-  local stored = tonumber(redis.call('HGET', KEYS[1], 'v'))
-  if stored and stored >= tonumber(ARGV[2]) then return 2 end
+  local version, given = tonumber(stored[1]) or 0, tonumber(ARGV[2])
+  if mode == 'refresh' then
+    if version >= given then return 2 end
+    run = stored[2]
+  elseif version > given then
+    -- Newer terms than this loader read (a change refreshed them meanwhile): keep them, and
+    -- only record that the set was rebuilt here.
+    if stored[2] == run then return 2 end
+    redis.call('HSET', KEYS[1], 'run', run)
+    return 1
+  elseif version == given and stored[2] == run then
+    return 2
+  end
 end
 
 -- Replaced whole, so a bound the coupon no longer has disappears with it.
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'total', ARGV[3])
+if run then redis.call('HSET', KEYS[1], 'run', run) end
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'start', ARGV[4]) end
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'end', ARGV[5]) end
 return 1

@@ -10,6 +10,11 @@ export interface IssueEntry extends RawEntry {
   couponId: number;
   userId: number;
   acceptedAt: Date;
+  /**
+   * The coupon's quantity when the request was admitted: the most rows the coupon may hold
+   * once this one is written. Absent in entries written before the field existed.
+   */
+  admittedTotal: number | undefined;
 }
 
 type XEntries = [id: string, fields: string[]][];
@@ -36,16 +41,20 @@ const POSITIVE_SAFE_INTEGER = /^[1-9]\d{0,15}$/;
 const LATEST_DATETIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /**
- * Checks an entry is what issue.lua writes — exactly `coupon <id> user <id> at <ms>`, in that
- * order — with positive safe integers for values. Anything else is a bad entry to park.
- * Runs for every entry, so it reads the fields in place rather than building a map.
+ * Checks an entry is what issue.lua writes — exactly `coupon <id> user <id> at <ms> total <n>`,
+ * in that order (or without `total`, as written before it existed) — with positive safe
+ * integers for values. Anything else is a bad entry to park. Runs for every entry, so it reads
+ * the fields in place rather than building a map.
  */
 export function parseEntry(entry: RawEntry): IssueEntry | undefined {
-  const [couponKey, coupon, userKey, user, atKey, at] = entry.fields;
-  if (entry.fields.length !== 6 || couponKey !== 'coupon' || userKey !== 'user' || atKey !== 'at') return undefined;
+  const [couponKey, coupon, userKey, user, atKey, at, totalKey, total] = entry.fields;
+  if (couponKey !== 'coupon' || userKey !== 'user' || atKey !== 'at') return undefined;
+  if (entry.fields.length !== 6 && (entry.fields.length !== 8 || totalKey !== 'total')) return undefined;
   const [couponId, userId, acceptedAt] = [coupon, user, at].map(positiveSafeInteger);
   if (!couponId || !userId || !acceptedAt || acceptedAt > LATEST_DATETIME_MS) return undefined;
-  return { stream: entry.stream, id: entry.id, fields: entry.fields, couponId, userId, acceptedAt: new Date(acceptedAt) };
+  const admittedTotal = total === undefined ? undefined : positiveSafeInteger(total);
+  if (total !== undefined && !admittedTotal) return undefined;
+  return { ...entry, couponId, userId, acceptedAt: new Date(acceptedAt), admittedTotal };
 }
 
 function positiveSafeInteger(text: string | undefined): number | undefined {

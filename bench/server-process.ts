@@ -49,5 +49,6 @@ export async function kill(server: ServerProcess, signal: NodeJS.Signals): Promi
 
 /** The configuration as the environment variables a lab process reads it from. */
 export function configEnv(config: Config): Record<string, string> {
-  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, String(value)]));
+  const set = Object.entries(config).filter(([, value]) => value !== undefined);
+  return Object.fromEntries(set.map(([key, value]) => [key, String(value)]));
 }

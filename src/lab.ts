@@ -19,7 +19,7 @@ export interface Lab {
 export function createLab(config: Config): Lab {
   const db = createDb(config.MYSQL_URL, config.MYSQL_POOL_SIZE);
   const redis = createRedis(config.REDIS_URL, { autoPipelining: true });
-  const lockRedis = createRedis(config.REDIS_URL, { autoPipelining: false });
+  const lockRedis = (config.LOCK_REDIS_URLS ?? [config.REDIS_URL]).map((url) => createRedis(url, { autoPipelining: false }));
   const keys = redisKeys(config.REDIS_KEY_PREFIX);
   const metrics = createMetrics();
   const strategies = createStrategies({ config, observer: strategyObserver(metrics), db, redis, lockRedis, keys });
@@ -31,7 +31,7 @@ export function createLab(config: Config): Lab {
     metrics,
     strategies,
     async close() {
-      await Promise.allSettled([db.destroy(), redis.quit(), lockRedis.quit()]);
+      await Promise.allSettled([db.destroy(), redis.quit(), ...lockRedis.map((node) => node.quit())]);
     },
   };
 }

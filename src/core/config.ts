@@ -8,6 +8,7 @@ import { STRATEGY_NAMES } from '../strategies/names.js';
  */
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+const redisUrl = z.url({ protocol: /^rediss?$/ });
 const flag = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0'])
@@ -20,7 +21,16 @@ export const configSchema = z.object({
   /** MySQL/MariaDB connection; the database in the path is created if missing. */
   MYSQL_URL: z.url({ protocol: /^mysql$/ }).default('mysql://root@127.0.0.1:3306/coupon_lab'),
   /** Redis connection. */
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  /**
+   * The Redis nodes of redis-lock, comma-separated: with several, a lock needs a majority of
+   * them (Redlock), so it outlives the loss of a minority. Unset: REDIS_URL alone.
+   */
+  LOCK_REDIS_URLS: z
+    .string()
+    .transform((text) => text.split(',').map((url) => url.trim()))
+    .pipe(z.array(redisUrl).min(1).max(9))
+    .optional(),
   /** Strategy used by `POST /v1/coupons/:id/issues` when the request names none. */
   ISSUE_STRATEGY: z.enum(STRATEGY_NAMES).default('lua'),
   /** Prepended to every Redis key, so two labs can share one Redis. */
@@ -29,6 +39,11 @@ export const configSchema = z.object({
   LOCK_WAIT_MS: positiveInt(10_000),
   /** Lease of the Redis lock: it expires on its own after this long if its holder dies. */
   LOCK_LEASE_MS: positiveInt(5_000),
+  /**
+   * Extend redis-lock's lease every third of LOCK_LEASE_MS while its holder works (Redisson's
+   * watchdog), so a slow transaction keeps the lock. A stopped process stops extending too.
+   */
+  LOCK_WATCHDOG: flag(false),
   /** Pause between two attempts to take the Redis lock (plus up to the same again as jitter). */
   LOCK_RETRY_DELAY_MS: positiveInt(10),
   /** MySQL connections per process. */

@@ -1,3 +1,4 @@
+import { createFencedLock } from './fenced-lock.js';
 import type { IssueStrategy, StrategyDeps, StrategyFactory } from './issue-strategy.js';
 import { createLua } from './lua.js';
 import { createMutex } from './mutex.js';
@@ -17,6 +18,7 @@ export const strategyFactories = {
   'mutex-in-tx': createMutexInTx,
   mutex: createMutex,
   'redis-lock': createRedisLock,
+  'fenced-lock': createFencedLock,
   'record-lock': createRecordLock,
   lua: createLua,
 } satisfies Record<StrategyName, StrategyFactory>;

@@ -46,10 +46,11 @@ export interface StrategyDeps {
   /** Shared, auto-pipelined connection; never used for blocking commands. */
   redis: Redis;
   /**
-   * A plain connection for Redlock. Redlock defines its scripts on first use, and a command
-   * defined while an auto-pipeline is being filled breaks that pipeline (ioredis #1931).
+   * Plain connections for Redlock, one per node of LOCK_REDIS_URLS (REDIS_URL alone by
+   * default). Redlock defines its scripts on first use, and a command defined while an
+   * auto-pipeline is being filled breaks that pipeline (ioredis #1931).
    */
-  lockRedis: Redis;
+  lockRedis: readonly Redis[];
   keys: RedisKeys;
 }
 

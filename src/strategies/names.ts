@@ -1,5 +1,5 @@
 /** The strategies the lab ships; `./index.ts` maps each name to its factory. */
-export const STRATEGY_NAMES = ['unsafe', 'mutex-in-tx', 'mutex', 'redis-lock', 'record-lock', 'lua'] as const;
+export const STRATEGY_NAMES = ['unsafe', 'mutex-in-tx', 'mutex', 'redis-lock', 'fenced-lock', 'record-lock', 'lua'] as const;
 
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 

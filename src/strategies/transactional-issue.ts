@@ -12,6 +12,11 @@ export interface TransactionalIssueOptions {
   /** Read the coupon with SELECT … FOR UPDATE, holding its row lock until commit. */
   lockCouponRow?: boolean;
   /**
+   * Runs first inside the transaction, before anything is read (fenced-lock writes its token
+   * here); throwing rolls the transaction back.
+   */
+  enter?: (trx: StrategyDeps['db']) => Promise<void>;
+  /**
    * Wraps the read-and-decide step *inside* the transaction, so whatever it holds is released
    * before the writes and the commit — as with JPA, which flushes at commit, after a
    * `synchronized` block inside `@Transactional` has ended. Only `mutex-in-tx` uses it, to
@@ -37,7 +42,10 @@ export async function issueInTransaction(
   const startedAt = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
-      return await deps.db.transaction((trx) => readDecideWrite(trx, deps, request, options));
+      return await deps.db.transaction(async (trx) => {
+        await options.enter?.(trx);
+        return readDecideWrite(trx, deps, request, options);
+      });
     } catch (error) {
       // The unique key is the last word on "one per user": two racing requests of the same
       // user can both pass the lookup, and the second insert fails here.

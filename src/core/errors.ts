@@ -58,6 +58,21 @@ export class LeaseExpiredError extends LabError {
   }
 }
 
+/**
+ * MySQL refused a fencing token older than the newest it took: another holder took the lock
+ * after this one's lease ran out, and wrote first. Rolled back, nothing written.
+ */
+export class StaleFenceError extends LabError {
+  override readonly name = 'StaleFenceError';
+  constructor(
+    readonly strategy: string,
+    readonly token: number,
+    readonly newest: number,
+  ) {
+    super('LOCK_TIMEOUT', `${strategy}: the lock was taken over (token ${token}, MySQL holds ${newest}); nothing was written, try again`);
+  }
+}
+
 export type Service = 'redis' | 'mysql';
 
 export class ServiceUnavailableError extends LabError {
@@ -94,17 +109,26 @@ const CONNECTION_CODES = new Set([
   'ETIMEDOUT',
   'EPIPE',
   'ENOTFOUND',
+  'EHOSTUNREACH',
   'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
   'ER_CON_COUNT_ERROR',
   'ER_SERVER_SHUTDOWN',
 ]);
+
+/** Errnos of a server going away: shutting down (1053), a connection killed (1927, MariaDB). */
+const CONNECTION_ERRNOS = new Set([1053, 1927]);
 
 /** True for errors that mean "MySQL could not be reached", as opposed to a bad statement. */
 export function isMysqlUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error.name === 'KnexTimeoutError') return true; // no pooled connection could be made in time
+  // mysql2 marks every error that ends the connection as fatal, some without a code: "Can't add
+  // new command when connection is in closed state", when the server died mid-transaction.
+  if ((error as { fatal?: unknown }).fatal === true) return true;
   const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && CONNECTION_CODES.has(code);
+  const errno = mysqlErrno(error);
+  return (typeof code === 'string' && CONNECTION_CODES.has(code)) || (errno !== undefined && CONNECTION_ERRNOS.has(errno));
 }
 
 /** True for errors that mean Redis cannot serve now, as opposed to a bad command. */

@@ -11,14 +11,25 @@ export interface RedisOptions {
   autoPipelining: boolean;
 }
 
+/** Longest pause between two attempts to reconnect: how soon a Redis that is back is used again. */
+const RECONNECT_MAX_MS = 100;
+
 export function createRedis(url: string, options: RedisOptions): Redis {
   const redis = new Redis(url, {
     enableAutoPipelining: options.autoPipelining,
-    // Fail a command after one reconnect attempt instead of queueing it for ~20: a request
-    // should get SERVICE_UNAVAILABLE quickly, not hang while Redis is down.
+    // Fail a command after one reconnect attempt instead of queueing it for ~20.
     maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(attempt * 20, RECONNECT_MAX_MS),
     connectTimeout: 5_000,
     lazyConnect: false,
+  });
+  // Commands sent before the first connection wait for it (a process starting beside Redis).
+  // After that, a command sent while the connection is down fails at once, so a request is
+  // answered SERVICE_UNAVAILABLE at once, rather than after reconnect attempts that may each
+  // take up to connectTimeout; it is retried on a connection that is up again within
+  // RECONNECT_MAX_MS of Redis answering.
+  redis.once('ready', () => {
+    redis.options.enableOfflineQueue = false;
   });
   // Without a listener ioredis prints every failed reconnect; say it once per outage instead.
   let lastProblem = '';
@@ -54,6 +65,10 @@ export function redisKeys(prefix: string) {
     couponStream: (id: number) => `${coupon(id)}:issues`,
     /** The redis-lock strategy's lock. */
     couponLock: (id: number) => `${coupon(id)}:lock`,
+    /** The fenced-lock strategy's lock. */
+    couponFencedLock: (id: number) => `${coupon(id)}:fenced-lock`,
+    /** The fenced-lock strategy's counter: the last fencing token it handed out. */
+    couponFence: (id: number) => `${coupon(id)}:fence`,
     /** Set of coupon ids whose stream the consumer reads. */
     streamRegistry: `${prefix}issue-streams`,
     /** Stream of entries the consumer could not write, for an operator to look at. */

@@ -1,0 +1,178 @@
+import { copyFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { requireBinary } from './binaries.js';
+import { guardedDir } from './guarded-dir.js';
+import { freePort } from './ports.js';
+import { superviseServer } from './supervised-server.js';
+
+/**
+ * What survives a kill:
+ * - `none`: nothing; every start is empty unless restore() was called just before;
+ * - `everysec`, `always`: the append-only file, fsynced every second or at every write;
+ * - `rdb`: the last snapshot() (Redis loads the dump BGSAVE left).
+ */
+export type RedisPersistence = 'none' | 'everysec' | 'always' | 'rdb';
+
+export interface PrivateRedis {
+  readonly url: string;
+  readonly port: number;
+  readonly dir: string;
+  /** The running redis-server's pid, undefined while it is down. */
+  readonly pid: number | undefined;
+  /** (Re)starts on the same port and directory; resolves once PING answers PONG, data loaded. */
+  start(): Promise<void>;
+  /** Signals redis-server (SIGKILL by default) and resolves once it has exited. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGSTOP: connections stay open, nothing answers. */
+  pause(): void;
+  /** SIGCONT. */
+  resume(): void;
+  /** BGSAVE, awaited; the dump copied to a file in `dir`, whose path is returned. */
+  snapshot(): Promise<string>;
+  /** While down: the next start() loads exactly this snapshot (append-only files are removed). */
+  restore(snapshotPath: string): Promise<void>;
+  /** Kills it and removes its directory; idempotent. */
+  stop(): Promise<void>;
+}
+
+const DUMP = 'dump.rdb';
+const AOF_DIR = 'appendonlydir';
+
+export async function startRedis(options: { persistence?: RedisPersistence; port?: number } = {}): Promise<PrivateRedis> {
+  const binary = await requireBinary('redis-server', 'redis-server');
+  const persistence = options.persistence ?? 'none';
+  const aof = persistence === 'everysec' || persistence === 'always';
+  const port = options.port ?? (await freePort());
+  const dir = await guardedDir('redis');
+  // Redis 7 ignores the dump when append-only is on, even with no append-only file: a restored
+  // snapshot is loaded with append-only off, which start() then turns on.
+  let restored = false;
+  const server = superviseServer(dir, {
+    name: `private redis on 127.0.0.1:${port} (${dir.path})`,
+    logPath: join(dir.path, 'redis.log'),
+    command: () => ({ binary, args: redisArgs(port, dir.path, persistence, aof && !restored) }),
+    probe: () => ping(port),
+  });
+  let snapshots = 0;
+
+  const redis: PrivateRedis = {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir: dir.path,
+    get pid() {
+      return server.pid;
+    },
+    async start() {
+      // `none` promises an empty start: drop the dump an earlier snapshot() left.
+      if (persistence === 'none' && !restored) await rm(join(dir.path, DUMP), { force: true });
+      await server.start();
+      if (aof && restored) await withAdmin(port, turnAppendOnlyOn);
+      restored = false;
+    },
+    kill: (signal) => server.kill(signal),
+    pause: () => server.pause(),
+    resume: () => server.resume(),
+    async snapshot() {
+      await withAdmin(port, backgroundSave);
+      const path = join(dir.path, `snapshot-${++snapshots}.rdb`);
+      await copyFile(join(dir.path, DUMP), path);
+      return path;
+    },
+    async restore(snapshotPath) {
+      if (server.pid !== undefined) throw new Error(`restore() needs ${redis.url} down: kill() it first`);
+      await rm(join(dir.path, AOF_DIR), { recursive: true, force: true });
+      await copyFile(snapshotPath, join(dir.path, DUMP));
+      restored = true;
+    },
+    stop: () => server.stop(),
+  };
+  try {
+    await redis.start();
+  } catch (error) {
+    await redis.stop();
+    throw error;
+  }
+  return redis;
+}
+
+function redisArgs(port: number, dir: string, persistence: RedisPersistence, appendOnly: boolean): string[] {
+  const fsync = persistence === 'always' ? 'always' : 'everysec';
+  return [
+    '--port', String(port),
+    '--bind', '127.0.0.1',
+    '--daemonize', 'no',
+    '--dir', dir,
+    '--dbfilename', DUMP,
+    '--appenddirname', AOF_DIR,
+    // No automatic snapshots in any mode: snapshot() is the only BGSAVE.
+    '--save', '',
+    '--appendonly', appendOnly ? 'yes' : 'no',
+    '--appendfsync', fsync,
+  ];
+}
+
+/** One PING on a fresh connection. Redis answers -LOADING until its data is loaded; a paused one, nothing. */
+function ping(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let reply = '';
+    const settle = (error?: Error) => {
+      socket.destroy();
+      if (error) reject(error);
+      else resolve();
+    };
+    socket.setTimeout(500, () => settle(new Error('no answer to PING within 500 ms')));
+    socket.once('error', settle);
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      if (!reply.includes('\r\n')) return;
+      settle(reply.startsWith('+PONG') ? undefined : new Error(`PING answered ${reply.trim()}`));
+    });
+  });
+}
+
+async function withAdmin<T>(port: number, use: (admin: Redis) => Promise<T>): Promise<T> {
+  const admin = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await admin.connect();
+    return await use(admin);
+  } finally {
+    admin.disconnect();
+  }
+}
+
+/** BGSAVE, resolved once that save (not an earlier one) has finished, rejected if it failed. */
+async function backgroundSave(admin: Redis): Promise<void> {
+  const before = Number((await persistenceInfo(admin)).rdb_saves);
+  // SCHEDULE: if an append-only rewrite is running, save right after it instead of failing.
+  await admin.call('BGSAVE', 'SCHEDULE');
+  // rdb_saves counts saves begun, so "more than before and none in progress" means ours is over.
+  const info = await until(admin, (i) => Number(i.rdb_saves) > before && i.rdb_bgsave_in_progress === '0');
+  if (info.rdb_last_bgsave_status !== 'ok') throw new Error(`BGSAVE failed on 127.0.0.1:${admin.options.port}`);
+}
+
+/** Append-only on, resolved once the rewrite that writes the whole dataset to it has finished. */
+async function turnAppendOnlyOn(admin: Redis): Promise<void> {
+  await admin.config('SET', 'appendonly', 'yes');
+  const info = await until(admin, (i) => i.aof_rewrite_in_progress === '0' && i.aof_rewrite_scheduled === '0');
+  if (info.aof_last_bgrewrite_status !== 'ok') throw new Error(`AOF rewrite failed on 127.0.0.1:${admin.options.port}`);
+}
+
+async function until(admin: Redis, done: (info: Record<string, string>) => boolean, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = await persistenceInfo(admin);
+    if (done(info)) return info;
+    if (Date.now() > deadline) throw new Error(`127.0.0.1:${admin.options.port}: persistence still busy after ${timeoutMs} ms`);
+    await delay(20);
+  }
+}
+
+async function persistenceInfo(admin: Redis): Promise<Record<string, string>> {
+  const text = await admin.info('persistence');
+  return Object.fromEntries(text.split('\r\n').filter((line) => line.includes(':')).map((line) => line.split(':', 2) as [string, string]));
+}

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
@@ -19,14 +20,26 @@ afterEach(() => stopAllInstances());
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
-/** No process with this pid any more: exited and reaped. */
+/**
+ * The process has exited. A zombie counts: it holds no port, memory or file, and once its parent
+ * died, reaping it is init's business, which some containers' init never does.
+ */
 function isGone(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return false;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return true;
     throw error;
+  }
+  const stat = readFileSyncOrEmpty(`/proc/${pid}/stat`);
+  return stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+}
+
+function readFileSyncOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return ''; // reaped between the two looks
   }
 }
 

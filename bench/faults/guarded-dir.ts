@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
@@ -23,17 +23,20 @@ export interface GuardedDir {
 }
 
 // mktemp in the guard itself, so that no moment exists where the directory is there unguarded.
+// Then its output goes to /dev/null: Node stops reading it, and a pipe nobody reads must not be
+// what kills the guard (SIGPIPE) or keeps a parent of Node waiting for end of output.
 // rm -rf runs until the directory is gone: a server killed a moment ago may still be creating a
 // file in it, and once the directory itself is unlinked nothing can create files there any more.
 const GUARD_SCRIPT = `
 dir=$(mktemp -d "$1") || exit 1
 echo "$dir"
+exec >/dev/null 2>&1
 pid=
 while IFS= read -r line; do pid=$line; done
-if [ -n "$pid" ]; then kill -KILL -"$pid" 2>/dev/null; fi
+if [ -n "$pid" ]; then kill -KILL -"$pid"; fi
 tries=0
 while [ -e "$dir" ] && [ "$tries" -lt 200 ]; do
-  rm -rf "$dir" 2>/dev/null || sleep 0.05
+  rm -rf "$dir" || sleep 0.05
   tries=$((tries + 1))
 done
 [ ! -e "$dir" ]
@@ -43,29 +46,26 @@ done
 export async function guardedDir(kind: string): Promise<GuardedDir> {
   const template = join(tmpdir(), `coupon-lab-faults-${kind}-XXXXXX`);
   // detached: a group of its own, so Ctrl-C on the terminal kills Node but not the guard.
-  const guard = spawn('/bin/sh', ['-c', GUARD_SCRIPT, 'coupon-lab-guard', template], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    detached: true,
-  });
+  const guard = spawn('/bin/sh', ['-c', GUARD_SCRIPT, 'coupon-lab-guard', template], { detached: true });
   const exited = new Promise<number | null>((resolve) => guard.once('exit', (code) => resolve(code)));
-  const path = await firstLine(guard.stdout!, exited, guard);
-  guard.stdout!.destroy();
-  const input = guard.stdin as Socket;
+  const path = await createdPath(guard, exited);
+  guard.stdout.destroy();
+  guard.stderr.destroy();
   // The guard only stops reading once we close the pipe; a write failing means someone else
   // killed it, and then there is nobody left to tell.
-  input.on('error', () => {});
+  guard.stdin.on('error', () => {});
   // Neither keeps Node alive: a program that forgets stop() still exits, and its exit is what
   // makes the guard clean up.
   guard.unref();
-  input.unref();
+  (guard.stdin as Socket).unref();
   let removing: Promise<void> | undefined;
   return {
     path,
-    watch: (pid) => void input.write(`${pid ?? ''}\n`),
+    watch: (pid) => void guard.stdin.write(`${pid ?? ''}\n`),
     remove() {
       removing ??= (async () => {
         guard.ref(); // keep Node alive until the directory is gone
-        input.end();
+        guard.stdin.end();
         const code = await exited;
         if (code !== 0) throw new Error(`could not remove ${path} (guard exited with ${code})`);
       })();
@@ -74,18 +74,17 @@ export async function guardedDir(kind: string): Promise<GuardedDir> {
   };
 }
 
-function firstLine(
-  stream: NodeJS.ReadableStream,
-  exited: Promise<number | null>,
-  guard: { once(event: 'error', listener: (error: Error) => void): unknown },
-): Promise<string> {
+/** The directory the guard created: the first line it prints, or an error with what it said instead. */
+function createdPath(guard: ChildProcessWithoutNullStreams, exited: Promise<number | null>): Promise<string> {
   return new Promise((resolve, reject) => {
-    let text = '';
-    stream.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      if (text.includes('\n')) resolve(text.slice(0, text.indexOf('\n')));
+    let out = '';
+    let err = '';
+    guard.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
     });
+    guard.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     guard.once('error', reject);
-    void exited.then((code) => reject(new Error(`the guard of a private data directory exited (${code}) before creating it`)));
+    void exited.then((code) => reject(new Error(`could not create a private data directory (${code}): ${err.trim()}`)));
   });
 }

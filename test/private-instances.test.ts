@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requireBinary } from '../bench/faults/binaries.js';
@@ -146,19 +145,14 @@ describe('private Redis', () => {
     await expect(redis.start()).rejects.toThrow(/has been stopped/);
   });
 
-  it('a port already taken fails the start with the log, and leaves nothing behind', async () => {
-    const squatter = createServer().listen(0, '127.0.0.1');
-    await new Promise((resolve) => squatter.once('listening', resolve));
-    const { port } = squatter.address() as AddressInfo;
-    try {
-      const error = (await startRedis({ port }).catch((e: Error) => e)) as Error;
-      expect(error.message).toMatch(new RegExp(`private redis on 127.0.0.1:${port} .* exited while starting`, 's'));
-      expect(error.message).toMatch(/Address already in use/);
-      const dir = /\((\/[^)]*coupon-lab-faults-redis-[^)]*)\)/.exec(error.message)![1]!;
-      expect(await exists(dir)).toBe(false);
-    } finally {
-      squatter.close();
-    }
+  it('a port another Redis serves fails the start, with the log, instead of taking the other for its own', async () => {
+    const other = await startRedis();
+    const error = (await startRedis({ port: other.port }).catch((e: Error) => e)) as Error;
+    expect(error.message).toMatch(new RegExp(`private redis on 127.0.0.1:${other.port} .* exited while starting`, 's'));
+    expect(error.message).toMatch(/Address already in use/);
+    const dir = /\((\/[^)]*coupon-lab-faults-redis-[^)]*)\)/.exec(error.message)![1]!;
+    expect(dir).not.toBe(other.dir);
+    expect(await exists(dir)).toBe(false);
   });
 });
 

@@ -54,7 +54,7 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Privat
     name: `private mariadb on 127.0.0.1:${port} (${dir.path})`,
     logPath: join(dir.path, 'mariadbd.log'),
     command: () => ({ binary, args: mariadbArgs(port, dir.path, options.slowCommitUsec) }),
-    probe: () => query(port, 'SELECT 1'),
+    probe: () => servesDatadir(port, join(dir.path, 'data')),
     // InnoDB crash recovery after a SIGKILL under load can take a while.
     startTimeoutMs: 60_000,
   });
@@ -107,10 +107,17 @@ function mariadbArgs(port: number, dir: string, slowCommitUsec: number | undefin
   ];
 }
 
-async function query(port: number, sql: string): Promise<void> {
+/** Our mariadbd, not another server on its port, accepts connections (mariadbd has no pid to ask for: its data directory tells). */
+async function servesDatadir(port: number, datadir: string): Promise<void> {
+  const [rows] = await query(port, 'SELECT @@datadir AS datadir');
+  const served = (rows as { datadir: string }[])[0]?.datadir;
+  if (served !== `${datadir}/`) throw new Error(`127.0.0.1:${port} serves ${served}, not ${datadir}`);
+}
+
+async function query(port: number, sql: string) {
   const connection = await createConnection({ host: '127.0.0.1', port, user: 'root', connectTimeout: 2_000 });
   try {
-    await connection.query(sql);
+    return await connection.query(sql);
   } finally {
     connection.destroy();
   }

@@ -1,5 +1,4 @@
 import { copyFile, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -54,7 +53,7 @@ export async function startRedis(options: { persistence?: RedisPersistence; port
     name: `private redis on 127.0.0.1:${port} (${dir.path})`,
     logPath: join(dir.path, 'redis.log'),
     command: () => ({ binary, args: redisArgs(port, dir.path, persistence, aof && !restored) }),
-    probe: () => ping(port),
+    probe: (pid) => serves(port, pid),
   });
   let snapshots = 0;
 
@@ -114,29 +113,26 @@ function redisArgs(port: number, dir: string, persistence: RedisPersistence, app
   ];
 }
 
-/** One PING on a fresh connection. Redis answers -LOADING until its data is loaded; a paused one, nothing. */
-function ping(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let reply = '';
-    const settle = (error?: Error) => {
-      socket.destroy();
-      if (error) reject(error);
-      else resolve();
-    };
-    socket.setTimeout(500, () => settle(new Error('no answer to PING within 500 ms')));
-    socket.once('error', settle);
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString();
-      if (!reply.includes('\r\n')) return;
-      settle(reply.startsWith('+PONG') ? undefined : new Error(`PING answered ${reply.trim()}`));
-    });
-  });
+/** Our redis-server, not another process on its port, answers and has loaded its data (INFO works while loading). */
+async function serves(port: number, pid: number): Promise<void> {
+  const info = await withAdmin(port, (admin) => infoFields(admin));
+  if (info.process_id !== String(pid)) throw new Error(`127.0.0.1:${port} is answered by pid ${info.process_id}, not ${pid}`);
+  if (info.loading !== '0') throw new Error('still loading its data');
 }
 
 async function withAdmin<T>(port: number, use: (admin: Redis) => Promise<T>): Promise<T> {
-  const admin = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // One attempt, no retries, no waiting for LOADING to end: the callers poll and decide.
+  const admin = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    enableReadyCheck: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1_000,
+    commandTimeout: 1_000,
+  });
+  admin.on('error', () => {}); // the failed command or connect() rejects with the same error
   try {
     await admin.connect();
     return await use(admin);
@@ -147,7 +143,7 @@ async function withAdmin<T>(port: number, use: (admin: Redis) => Promise<T>): Pr
 
 /** BGSAVE, resolved once that save (not an earlier one) has finished, rejected if it failed. */
 async function backgroundSave(admin: Redis): Promise<void> {
-  const before = Number((await persistenceInfo(admin)).rdb_saves);
+  const before = Number((await infoFields(admin, 'persistence')).rdb_saves);
   // SCHEDULE: if an append-only rewrite is running, save right after it instead of failing.
   await admin.call('BGSAVE', 'SCHEDULE');
   // rdb_saves counts saves begun, so "more than before and none in progress" means ours is over.
@@ -165,14 +161,15 @@ async function turnAppendOnlyOn(admin: Redis): Promise<void> {
 async function until(admin: Redis, done: (info: Record<string, string>) => boolean, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const info = await persistenceInfo(admin);
+    const info = await infoFields(admin, 'persistence');
     if (done(info)) return info;
     if (Date.now() > deadline) throw new Error(`127.0.0.1:${admin.options.port}: persistence still busy after ${timeoutMs} ms`);
     await delay(20);
   }
 }
 
-async function persistenceInfo(admin: Redis): Promise<Record<string, string>> {
-  const text = await admin.info('persistence');
-  return Object.fromEntries(text.split('\r\n').filter((line) => line.includes(':')).map((line) => line.split(':', 2) as [string, string]));
+async function infoFields(admin: Redis, section?: string): Promise<Record<string, string>> {
+  const text = section ? await admin.info(section) : await admin.info();
+  const fields = text.split('\r\n').filter((line) => line.includes(':'));
+  return Object.fromEntries(fields.map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]));
 }

@@ -12,8 +12,12 @@ export interface ServerSpec {
   command(): { binary: string; args: string[] };
   /** Where the server's stdout and stderr go; its tail is quoted in errors. */
   logPath: string;
-  /** One attempt at using the server: resolves once it serves, rejects (with why) until then. */
-  probe(): Promise<void>;
+  /**
+   * One attempt at using the server with this pid: resolves once it serves, rejects (with why)
+   * until then. It checks the pid (or something only this server has), since whatever answers on
+   * the port may be another process that took it while this one was down.
+   */
+  probe(pid: number): Promise<void>;
   startTimeoutMs?: number;
 }
 
@@ -95,7 +99,7 @@ export function superviseServer(dir: GuardedDir, spec: ServerSpec): SupervisedSe
     for (;;) {
       if (running !== current) throw await startFailure(spec, `exited while starting (${current.exit})`);
       try {
-        return await spec.probe();
+        return await spec.probe(current.child.pid!);
       } catch (error) {
         lastError = error;
       }

@@ -39,6 +39,8 @@ export interface PrivateRedis {
 
 const DUMP = 'dump.rdb';
 const AOF_DIR = 'appendonlydir';
+/** How long a BGSAVE or an append-only rewrite of a lab-sized dataset may take. */
+const PERSISTENCE_TIMEOUT_MS = 60_000;
 
 export async function startRedis(options: { persistence?: RedisPersistence; port?: number } = {}): Promise<PrivateRedis> {
   const binary = await requireBinary('redis-server', 'redis-server');
@@ -68,14 +70,14 @@ export async function startRedis(options: { persistence?: RedisPersistence; port
       // `none` promises an empty start: drop the dump an earlier snapshot() left.
       if (persistence === 'none' && !restored) await rm(join(dir.path, DUMP), { force: true });
       await server.start();
-      if (aof && restored) await withAdmin(port, turnAppendOnlyOn);
+      if (aof && restored) await withAdmin(port, PERSISTENCE_TIMEOUT_MS, turnAppendOnlyOn);
       restored = false;
     },
     kill: (signal) => server.kill(signal),
     pause: () => server.pause(),
     resume: () => server.resume(),
     async snapshot() {
-      await withAdmin(port, backgroundSave);
+      await withAdmin(port, PERSISTENCE_TIMEOUT_MS, backgroundSave);
       const path = join(dir.path, `snapshot-${++snapshots}.rdb`);
       await copyFile(join(dir.path, DUMP), path);
       return path;
@@ -115,12 +117,16 @@ function redisArgs(port: number, dir: string, persistence: RedisPersistence, app
 
 /** Our redis-server, not another process on its port, answers and has loaded its data (INFO works while loading). */
 async function serves(port: number, pid: number): Promise<void> {
-  const info = await withAdmin(port, (admin) => infoFields(admin));
+  const info = await withAdmin(port, 1_000, (admin) => infoFields(admin));
   if (info.process_id !== String(pid)) throw new Error(`127.0.0.1:${port} is answered by pid ${info.process_id}, not ${pid}`);
   if (info.loading !== '0') throw new Error('still loading its data');
 }
 
-async function withAdmin<T>(port: number, use: (admin: Redis) => Promise<T>): Promise<T> {
+/**
+ * One client for one task, closed after it, or after `timeoutMs` if the server does not answer
+ * (a paused one never does).
+ */
+async function withAdmin<T>(port: number, timeoutMs: number, use: (admin: Redis) => Promise<T>): Promise<T> {
   // One attempt, no retries, no waiting for LOADING to end: the callers poll and decide.
   const admin = new Redis({
     host: '127.0.0.1',
@@ -129,15 +135,24 @@ async function withAdmin<T>(port: number, use: (admin: Redis) => Promise<T>): Pr
     enableReadyCheck: false,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
-    connectTimeout: 1_000,
-    commandTimeout: 1_000,
   });
   admin.on('error', () => {}); // the failed command or connect() rejects with the same error
+  // ioredis's disconnect() waits up to 2 s for a close that, on a connection already refused, has
+  // already happened, holding Node open all that time: only disconnect a client still connected.
+  const close = () => admin.status !== 'end' && admin.disconnect();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    close(); // rejects whatever is pending
+  }, timeoutMs);
   try {
     await admin.connect();
     return await use(admin);
+  } catch (error) {
+    throw timedOut ? new Error(`127.0.0.1:${port} did not answer within ${timeoutMs} ms`) : error;
   } finally {
-    admin.disconnect();
+    clearTimeout(timer);
+    close();
   }
 }
 
@@ -158,12 +173,11 @@ async function turnAppendOnlyOn(admin: Redis): Promise<void> {
   if (info.aof_last_bgrewrite_status !== 'ok') throw new Error(`AOF rewrite failed on 127.0.0.1:${admin.options.port}`);
 }
 
-async function until(admin: Redis, done: (info: Record<string, string>) => boolean, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
+/** Polls INFO persistence until `done`; withAdmin's timeout bounds the wait. */
+async function until(admin: Redis, done: (info: Record<string, string>) => boolean) {
   for (;;) {
     const info = await infoFields(admin, 'persistence');
     if (done(info)) return info;
-    if (Date.now() > deadline) throw new Error(`127.0.0.1:${admin.options.port}: persistence still busy after ${timeoutMs} ms`);
     await delay(20);
   }
 }

@@ -212,14 +212,17 @@ async function commitMs(url: string): Promise<number> {
   }
 }
 
-describe('when the Node process that started them dies', () => {
+describe('when the Node process that started them ends without stop()', () => {
   let child: ChildProcess | undefined;
   afterEach(() => {
     child?.kill('SIGKILL');
   });
 
-  it('SIGKILLed with a private Redis and MariaDB running, it takes both servers and their directories with it', async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', 'test/support/private-instances-child.ts'], {
+  type Started = { pid: number; dir: string };
+
+  /** Runs test/support/private-instances-child.ts and resolves with what it started. */
+  async function startChild(mode: 'wait' | 'exit'): Promise<Started[]> {
+    child = spawn(process.execPath, ['--import', 'tsx', 'test/support/private-instances-child.ts', mode], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const line = await new Promise<string>((resolve, reject) => {
@@ -230,14 +233,32 @@ describe('when the Node process that started them dies', () => {
       });
       child!.once('exit', (code) => reject(new Error(`the child exited (${code}) before starting its instances`)));
     });
-    const { redis, mariadb } = JSON.parse(line) as Record<'redis' | 'mariadb', { pid: number; dir: string }>;
-    expect(isGone(redis.pid) || isGone(mariadb.pid)).toBe(false);
-    expect((await exists(redis.dir)) && (await exists(mariadb.dir))).toBe(true);
+    const { redis, mariadb } = JSON.parse(line) as Record<'redis' | 'mariadb', Started>;
+    return [redis, mariadb];
+  }
 
-    child.kill('SIGKILL');
-    for (const instance of [redis, mariadb]) {
-      await waitFor(async () => isGone(instance.pid) && !(await exists(instance.dir)), `pid ${instance.pid} and ${instance.dir} gone`, 10_000);
+  async function expectGone(instances: Started[]): Promise<void> {
+    for (const { pid, dir } of instances) {
+      await waitFor(async () => isGone(pid) && !(await exists(dir)), `pid ${pid} and ${dir} gone`, 10_000);
     }
+  }
+
+  it('SIGKILLed, it takes its private Redis and MariaDB, and their directories, with it', async () => {
+    const instances = await startChild('wait');
+    for (const { pid, dir } of instances) expect({ gone: isGone(pid), dir: await exists(dir) }).toEqual({ gone: false, dir: true });
+    child!.kill('SIGKILL');
+    await expectGone(instances);
+  });
+
+  it('at the end of its program, it exits at once rather than waiting on them, and takes them with it', async () => {
+    const instances = await startChild('exit');
+    const printed = Date.now();
+    await waitFor(async () => child!.exitCode !== null, 'the child exited by itself', 10_000);
+    // Its last line printed, nothing is left to do but exit: a second would mean something of
+    // the instances (a socket, a timer) held it open.
+    expect(Date.now() - printed).toBeLessThan(1_000);
+    expect(child!.exitCode).toBe(0);
+    await expectGone(instances);
   });
 });
 

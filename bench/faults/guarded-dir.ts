@@ -12,7 +12,9 @@ import type { Socket } from 'node:net';
  * process group), or empty once it has exited. The pipe reaches end of input when `remove()`
  * closes it, or when this process ends in any way — SIGKILL and crashes included, since the kernel
  * closes a dead process's descriptors. Then the guard kills the server's process group with SIGKILL
- * and removes the directory. Nothing in this process has to run for that to happen.
+ * and removes the directory. Nothing in this process has to run for that to happen. (Should it die
+ * between a server's exit and telling the guard, the guard signals a pid just freed: the kernel
+ * does not hand it to another process that fast.)
  */
 export interface GuardedDir {
   readonly path: string;

@@ -1,0 +1,167 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { open, readFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { GuardedDir } from './guarded-dir.js';
+
+/** What a private server is started with, and how to tell it is ready. */
+export interface ServerSpec {
+  /** Names the instance in errors: `private redis on 127.0.0.1:23456`. */
+  name: string;
+  /** Asked at every start, so a restart may use other arguments. */
+  command(): { binary: string; args: string[] };
+  /** Where the server's stdout and stderr go; its tail is quoted in errors. */
+  logPath: string;
+  /**
+   * One attempt at using the server with this pid: resolves once it serves, rejects (with why)
+   * until then. It checks the pid (or something only this server has), since whatever answers on
+   * the port may be another process that took it while this one was down.
+   */
+  probe(pid: number): Promise<void>;
+  startTimeoutMs?: number;
+}
+
+/** One server process at a time in one guarded directory: started, killed, paused, restarted. */
+export interface SupervisedServer {
+  /** The running server's pid (the leader of its own process group), undefined while it is down. */
+  readonly pid: number | undefined;
+  start(): Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  pause(): void;
+  resume(): void;
+  /** Kills the server and removes its directory; idempotent. */
+  stop(): Promise<void>;
+}
+
+interface Running {
+  child: ChildProcess;
+  exited: Promise<void>;
+  exit?: string;
+  paused: boolean;
+}
+
+/** Every instance not yet stopped, so that `stopAllInstances()` can reach those a caller lost. */
+const live = new Set<SupervisedServer>();
+
+export async function stopAllInstances(): Promise<void> {
+  await Promise.all([...live].map((server) => server.stop()));
+}
+
+export function superviseServer(dir: GuardedDir, spec: ServerSpec): SupervisedServer {
+  let running: Running | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const server: SupervisedServer = {
+    get pid() {
+      return running?.child.pid;
+    },
+    async start() {
+      if (stopping) throw new Error(`${spec.name} has been stopped`);
+      if (running) throw new Error(`${spec.name} is already running`);
+      const current = await spawnServer(spec, dir);
+      running = current;
+      void current.exited.then(() => {
+        if (running === current) running = undefined;
+      });
+      await awaitReady(current);
+    },
+    async kill(signal = 'SIGKILL') {
+      const current = running;
+      if (!current) return;
+      current.child.ref(); // keep Node alive until it has exited
+      signalGroup(current, signal);
+      // A stopped process acts on any signal but SIGKILL only once continued.
+      if (current.paused && signal !== 'SIGKILL') signalGroup(current, 'SIGCONT');
+      await current.exited;
+    },
+    pause: () => setPaused(true),
+    resume: () => setPaused(false),
+    stop() {
+      stopping ??= (async () => {
+        await server.kill('SIGKILL');
+        await dir.remove();
+        live.delete(server);
+      })();
+      return stopping;
+    },
+  };
+
+  function setPaused(paused: boolean): void {
+    if (!running) throw new Error(`${spec.name} is not running`);
+    signalGroup(running, paused ? 'SIGSTOP' : 'SIGCONT');
+    running.paused = paused;
+  }
+
+  async function awaitReady(current: Running): Promise<void> {
+    const timeoutMs = spec.startTimeoutMs ?? 30_000;
+    const deadline = Date.now() + timeoutMs;
+    let lastError: unknown;
+    for (;;) {
+      if (running !== current) throw await startFailure(spec, `exited while starting (${current.exit})`);
+      try {
+        return await spec.probe(current.child.pid!);
+      } catch (error) {
+        lastError = error;
+      }
+      if (Date.now() > deadline) {
+        await server.kill('SIGKILL');
+        const why = lastError instanceof Error ? lastError.message : String(lastError);
+        throw await startFailure(spec, `did not answer within ${timeoutMs} ms (last: ${why})`);
+      }
+      await delay(25);
+    }
+  }
+
+  live.add(server);
+  return server;
+}
+
+async function spawnServer(spec: ServerSpec, dir: GuardedDir): Promise<Running> {
+  const { binary, args } = spec.command();
+  const log = await open(spec.logPath, 'a');
+  let child: ChildProcess;
+  try {
+    // detached: the server leads a process group of its own, so Ctrl-C on the terminal does not
+    // reach it, and a signal to the group reaches any child it forks too (Redis's BGSAVE).
+    child = spawn(binary, args, { stdio: ['ignore', log.fd, log.fd], detached: true });
+  } finally {
+    await log.close();
+  }
+  if (child.pid === undefined) {
+    const [error] = (await once(child, 'error')) as [Error];
+    throw new Error(`${spec.name} could not be started: ${error.message}`);
+  }
+  child.unref();
+  dir.watch(child.pid);
+  const current: Running = {
+    child,
+    paused: false,
+    exited: new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        current.exit = signal ?? `code ${code}`;
+        dir.watch(undefined);
+        resolve();
+      });
+    }),
+  };
+  return current;
+}
+
+function signalGroup(current: Running, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-current.child.pid!, signal);
+  } catch (error) {
+    // Gone already: its exit event is on its way.
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+async function startFailure(spec: ServerSpec, what: string): Promise<Error> {
+  return new Error(`${spec.name} ${what}; the end of ${spec.logPath}:\n${await logTail(spec.logPath)}`);
+}
+
+/** The last lines of a log, for an error message. */
+export async function logTail(path: string, lines = 15): Promise<string> {
+  const text = await readFile(path, 'utf8').catch((error: Error) => `(unreadable: ${error.message})`);
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}

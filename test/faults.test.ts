@@ -1,0 +1,141 @@
+import { performance } from 'node:perf_hooks';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startMariadb, startRedis, type PrivateMariadb, type PrivateRedis } from '../bench/faults/instances.js';
+import { prepareDatabase } from '../src/core/db.js';
+import { createRedis } from '../src/core/redis.js';
+import { startConsumer } from '../src/consumer/start-consumer.js';
+import { IssueStreamConsumer } from '../src/consumer/stream-consumer.js';
+import { crowd, startTestServer, waitFor, type TestServer } from './support/lab.js';
+
+/**
+ * Defects found by killing and restarting Redis and MariaDB under requests. Every fault goes to
+ * a private instance started here (bench/faults/instances.ts), never to the shared services.
+ */
+const started: { stop(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.allSettled(started.splice(0).map((part) => part.stop()));
+});
+
+async function privateRedis(persistence: 'none' | 'rdb'): Promise<PrivateRedis> {
+  const redis = await startRedis({ persistence });
+  started.push(redis);
+  return redis;
+}
+
+async function privateMariadb(): Promise<PrivateMariadb> {
+  const mysql = await startMariadb();
+  started.push(mysql);
+  await prepareDatabase(mysql.url);
+  return mysql;
+}
+
+async function serverOn(overrides: Parameters<typeof startTestServer>[0]): Promise<TestServer> {
+  const server = await startTestServer(overrides);
+  started.unshift({ stop: () => server.close() }); // stopped before the instances it uses
+  return server;
+}
+
+const users = (first: number, count: number) => Array.from({ length: count }, (_, i) => first + i);
+
+/** Waits until the server's Redis connection is back after a restart: a request answers other than 503. */
+async function reconnected(server: TestServer, couponId: number): Promise<void> {
+  await waitFor(async () => (await server.get(`/v1/coupons/${couponId}`)).status === 200, 'the server reaches Redis again');
+}
+
+describe('lua when Redis loses part of its state', () => {
+  it('restarted from an older snapshot, it does not admit again the places it forgot', async () => {
+    const redis = await privateRedis('rdb');
+    const server = await serverOn({ REDIS_URL: redis.url });
+    const issue = (couponId: number, ids: number[]) =>
+      crowd(ids.map((userId) => () => server.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId })));
+    const couponId = await server.createCoupon({ totalQuantity: 100 });
+
+    expect(await issue(couponId, users(1, 50))).toEqual({ 202: 50 });
+    const snapshot = await redis.snapshot(); // holds users 1–50
+    expect(await issue(couponId, users(51, 60))).toEqual({ 202: 50, COUPON_SOLD_OUT: 10 });
+    await server.drained(couponId);
+    expect(await server.rows(couponId)).toEqual({ rows: 100, users: 100, issuedQuantity: 100 });
+
+    await redis.kill('SIGKILL');
+    await redis.restore(snapshot);
+    await redis.start();
+    await reconnected(server, couponId);
+
+    expect(await issue(couponId, users(111, 100))).toEqual({ COUPON_SOLD_OUT: 100 });
+    await server.drained(couponId);
+    expect(await server.rows(couponId)).toEqual({ rows: 100, users: 100, issuedQuantity: 100 });
+  });
+
+  it('restarted empty while a consumer batch is uncommitted, it never leaves more rows than the quantity, and what it revokes is visible', async () => {
+    const redis = await privateRedis('none');
+    const server = await serverOn({ REDIS_URL: redis.url, CONSUMER_IN_PROCESS: 'false' });
+    const issue = (couponId: number, ids: number[]) =>
+      crowd(ids.map((userId) => () => server.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId })));
+    const couponId = await server.createCoupon({ totalQuantity: 100 });
+    expect(await issue(couponId, users(1, 60))).toEqual({ 202: 60 });
+
+    // A consumer has read the batch and is writing it when Redis goes: nothing of it is in MySQL
+    // yet, and nothing of it survives in Redis.
+    const consumer = new IssueStreamConsumer({ ...server.lab, blockingRedis: createRedis(redis.url, { autoPipelining: false }) }, 'in-flight');
+    const inFlight = await consumer.readNew(10);
+    expect(inFlight).toHaveLength(60);
+    await redis.kill('SIGKILL');
+    await redis.start();
+    await reconnected(server, couponId);
+
+    const after = await issue(couponId, users(61, 100));
+    await consumer.persist(inFlight); // the batch commits after the rebuild counted MySQL's rows
+    await consumer.stop();
+    const running = startConsumer(server.lab, 'after-restart');
+    await server.drained(couponId);
+    await running.stop();
+
+    const { body: coupon } = await server.get(`/v1/coupons/${couponId}`);
+    expect(await server.rows(couponId)).toEqual({ rows: 100, users: 100, issuedQuantity: 100 });
+    // Every 202 is a row or a revocation: told yes, got nothing, and it shows.
+    expect(coupon.revokedQuantity).toBe(60 + (after[202] ?? 0) - 100);
+    expect(coupon.revokedQuantity).toBeGreaterThan(0);
+  });
+});
+
+describe('MySQL killed in the middle of transactions', () => {
+  it.each(['record-lock', 'unsafe', 'mutex'])('%s answers 503 SERVICE_UNAVAILABLE, never 500', async (strategy) => {
+    const mysql = await privateMariadb();
+    // Work inside each transaction, so that the crowd is mid-transaction when MariaDB dies.
+    const server = await serverOn({ MYSQL_URL: mysql.url, THINK_MS: '1000', CONSUMER_IN_PROCESS: 'false' });
+    const couponId = await server.createCoupon({ totalQuantity: 100 });
+    const answers = crowd(users(1, 30).map((userId) => () => server.post(`/v1/strategies/${strategy}/coupons/${couponId}/issues`, { userId })));
+    // A pooled connection in use is a transaction under way: each thinks for a second.
+    const pool = (server.lab.db.client as { pool: { numUsed(): number } }).pool;
+    await waitFor(async () => pool.numUsed() > 0, 'transactions in flight');
+    await mysql.kill('SIGKILL');
+    const tally = await answers;
+    expect(Object.keys(tally).filter((key) => key !== '201' && key !== 'SERVICE_UNAVAILABLE')).toEqual([]);
+    expect(tally.SERVICE_UNAVAILABLE).toBeGreaterThan(0);
+  });
+});
+
+describe('a long Redis outage', () => {
+  it('is answered 503 at once, request after request, and the first request after it returns is accepted', async () => {
+    const redis = await privateRedis('none');
+    const server = await serverOn({ REDIS_URL: redis.url });
+    const couponId = await server.createCoupon({ totalQuantity: 100 });
+    await redis.kill('SIGKILL');
+    const latencies: number[] = [];
+    const outageEnds = performance.now() + 4_000;
+    for (let userId = 1; performance.now() < outageEnds; userId++) {
+      const sent = performance.now();
+      const answer = await server.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId });
+      latencies.push(performance.now() - sent);
+      expect(answer.body.code).toBe('SERVICE_UNAVAILABLE');
+    }
+    expect(Math.max(...latencies.slice(1))).toBeLessThan(250);
+
+    await redis.start();
+    await waitFor(async () => (await server.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: 1 })).status === 202, 'a request accepted again');
+  });
+});
+
+afterAll(async () => {
+  await Promise.allSettled(started.splice(0).map((part) => part.stop()));
+});

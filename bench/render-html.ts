@@ -1,3 +1,4 @@
+import { escapeHtml as escape, htmlPage } from './format.js';
 import type { BenchReport, StrategyResult } from './report.js';
 import { worstRun } from './verify.js';
 
@@ -17,27 +18,15 @@ export function renderHtml(report: BenchReport): string {
     barChart('over-issued', 'Over-issued rows (worst run)', 'rows', bars((r) => Math.max(...r.runs.map((run) => run.overIssued)))),
   ];
   if (s.instances.length > 1) charts.push(scaleChart(report));
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Coupon Lab bench ${escape(report.startedAt)}</title>
-<style>
-body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;color:#1d232b;padding:0 1rem}
-h1{font-size:1.4rem}h2{font-size:1.05rem;margin:1.6rem 0 .4rem}
-table{border-collapse:collapse;font-variant-numeric:tabular-nums}td,th{padding:.25rem .6rem;border-bottom:1px solid #dde}
-th{text-align:left;background:#f3f4f8}td.n{text-align:right}.bad{color:#b00020;font-weight:600}.warn{color:#b45309;font-weight:600}.good{color:#176b2c;font-weight:600}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(32rem,1fr));gap:1rem}figure{margin:0}
-figcaption{font-weight:600;margin-bottom:.3rem}svg text{font:12px system-ui,sans-serif;fill:#1d232b}.muted{color:#667}
-</style></head><body>
-<h1>Coupon Lab bench</h1>
+  const body = `<h1>Coupon Lab bench</h1>
 <p class="muted">${escape(describeRun(report))}<br>${m.cpus} × ${escape(m.cpuModel)}, ${m.memoryGiB} GiB, ${escape(m.os)}, Node ${escape(m.node)},
 Redis ${escape(m.redis)}, MySQL ${escape(m.mysql)} — ${escape(report.startedAt)}, wall clock ${(report.wallMs / 1000).toFixed(1)} s</p>
 <p class="${report.ok ? 'good' : 'bad'}" id="outcome">${report.ok ? 'Every strategy meant to be exact was EXACT.' : 'A strategy meant to be exact was not.'}</p>
 <h2>Verdicts</h2>
 ${verdictTable(report)}
 ${raceNotHit(report)}
-<div class="charts">${charts.join('\n')}</div>
-<script type="application/json" id="bench-report">${JSON.stringify(report).replace(/</g, '\\u003c')}</script>
-</body></html>
-`;
+<div class="charts">${charts.join('\n')}</div>`;
+  return htmlPage(`Coupon Lab bench ${report.startedAt}`, body, 'bench-report', report);
 }
 
 /** A strategy expected to over-issue that came out exact: the race was not hit this time, which fails nothing. */
@@ -77,7 +66,7 @@ function verdictTable(report: BenchReport): string {
   return `<table id="verdicts"><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>${rows.join('')}</table>`;
 }
 
-const COLORS = { none: '#c62828', process: '#ef6c00', global: '#2e7d32' } as const;
+const COLORS = { none: '#c62828', process: '#ef6c00', lease: '#9e9d24', global: '#2e7d32' } as const;
 
 function barChart(id: string, title: string, unit: string, bars: { label: string; value: number; r: StrategyResult }[]): string {
   const rowHeight = 26;
@@ -133,8 +122,4 @@ function scaleChart(report: BenchReport): string {
 function formatValue(value: number): string {
   if (Number.isInteger(value)) return value.toLocaleString('en-US');
   return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(value >= 10 ? 1 : 2);
-}
-
-function escape(text: string | number): string {
-  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -50,7 +50,13 @@ export interface BenchSettings {
   mysqlPoolSize: number;
 }
 
-export type Verdict = 'EXACT' | 'OVER-ISSUED' | 'DUPLICATED' | 'LOST' | 'UNDER-ISSUED';
+/**
+ * What MySQL holds against what the crowd was told, the worst that applies (verify.ts):
+ * LOST (told yes, no row, nothing recorded), DUPLICATED (a user holds two), OVER-ISSUED (more
+ * rows than the quantity), REVOKED (told yes, then revoked, visibly: see coupon_revocations),
+ * UNDER-ISSUED (told sold out while coupons remained), EXACT.
+ */
+export type Verdict = 'EXACT' | 'UNDER-ISSUED' | 'REVOKED' | 'OVER-ISSUED' | 'DUPLICATED' | 'LOST';
 
 export interface Baseline {
   instances: number;
@@ -86,8 +92,10 @@ export interface RunResult {
   overIssued: number;
   /** Users holding more than one row. */
   duplicated: number;
-  /** Users answered 201/202 who hold no row. */
+  /** Users answered 201/202 who hold no row, and whose acceptance was not revoked either. */
   lost: number;
+  /** Users answered 202 whose acceptance the consumer revoked: no place was left for them. */
+  revoked: number;
   verdict: Verdict;
   /** Requests answered per second while the crowd ran. */
   throughput: number;

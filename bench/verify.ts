@@ -10,6 +10,7 @@ export interface Verification {
   overIssued: number;
   duplicated: number;
   lost: number;
+  revoked: number;
   verdict: Verdict;
 }
 
@@ -37,18 +38,26 @@ export async function verifyCoupon(
   const held = await db('coupon_issues').where({ coupon_id: couponId }).select('user_id');
   const perUser = new Map<number, number>();
   for (const { user_id } of held as { user_id: number }[]) perUser.set(Number(user_id), (perUser.get(Number(user_id)) ?? 0) + 1);
+  const revokedUsers = new Set((await db('coupon_revocations').where({ coupon_id: couponId }).pluck('user_id')).map(Number));
   const rows = held.length;
   const duplicated = [...perUser.values()].filter((count) => count > 1).length;
-  const lost = new Set(successfulUsers.filter((user) => !perUser.has(user))).size;
+  const unheld = new Set(successfulUsers.filter((user) => !perUser.has(user)));
+  const revoked = [...unheld].filter((user) => revokedUsers.has(user)).length;
+  const lost = unheld.size - revoked;
   const overIssued = Math.max(0, rows - quantity);
-  return { rows, overIssued, duplicated, lost, verdict: judge({ rows, overIssued, duplicated, lost }, quantity, answers) };
+  const found = { rows, overIssued, duplicated, lost, revoked };
+  return { ...found, verdict: judge(found, quantity, answers) };
 }
 
-/** The worst thing that happened, in this order: a promise broken, then the quantity broken. */
+/**
+ * The worst thing that happened, in this order: a promise broken silently, the quantity broken,
+ * a promise broken visibly (revoked), customers turned away from coupons that remained.
+ */
 function judge(found: Omit<Verification, 'verdict'>, quantity: number, answers: Answers): Verdict {
   if (found.lost > 0) return 'LOST';
   if (found.duplicated > 0) return 'DUPLICATED';
   if (found.overIssued > 0) return 'OVER-ISSUED';
+  if (found.revoked > 0) return 'REVOKED';
   // "Sold out" while coupons remain: the crowd was turned away from what was still there.
   if (answers.soldOut > 0 && found.rows < quantity) return 'UNDER-ISSUED';
   return 'EXACT';
@@ -64,7 +73,7 @@ export function expectedVerdict(protection: Protection, instances: number, canSe
   return 'EXACT';
 }
 
-const SEVERITY: Verdict[] = ['EXACT', 'UNDER-ISSUED', 'OVER-ISSUED', 'DUPLICATED', 'LOST'];
+const SEVERITY: Verdict[] = ['EXACT', 'UNDER-ISSUED', 'REVOKED', 'OVER-ISSUED', 'DUPLICATED', 'LOST'];
 
 export function worstVerdict(verdicts: Verdict[]): Verdict {
   return verdicts.reduce((worst, v) => (SEVERITY.indexOf(v) > SEVERITY.indexOf(worst) ? v : worst), 'EXACT');

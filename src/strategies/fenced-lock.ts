@@ -48,6 +48,7 @@ export const createFencedLock: StrategyFactory = (deps) => {
   return {
     name: 'fenced-lock',
     protection: 'global',
+    uses: ['mysql', 'redis'],
     asynchronous: false,
     issue(request) {
       const { couponId } = request;

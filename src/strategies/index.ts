@@ -10,7 +10,7 @@ import { createRedisLock } from './redis-lock.js';
 import { createUnsafe } from './unsafe.js';
 
 export { STRATEGY_NAMES, isStrategyName, type StrategyName } from './names.js';
-export type { IssueResult, IssueStrategy, Protection, StrategyDeps, StrategyObserver } from './issue-strategy.js';
+export type { Dependency, IssueResult, IssueStrategy, Protection, StrategyDeps, StrategyObserver } from './issue-strategy.js';
 
 /** The one place a strategy name becomes an implementation. */
 export const strategyFactories = {

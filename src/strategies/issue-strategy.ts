@@ -1,4 +1,4 @@
-import type { Config } from '../core/config.js';
+import type { Config, Env } from '../core/config.js';
 import type { IssueRequest, Refusal } from '../core/coupon.js';
 import type { Db } from '../core/db.js';
 import type { Redis, RedisKeys } from '../core/redis.js';
@@ -13,13 +13,27 @@ export type IssueResult = { outcome: 'issued' } | { outcome: 'accepted' } | { ou
 
 /**
  * How far a strategy's protection reaches: `none` over-issues under concurrency, `process`
- * holds within one server process only, `global` holds across any number of processes.
+ * holds within one server process only, `lease` across processes while a lock's lease holds
+ * (a commit or a pause that outlasts it breaks it), `global` across any number of processes
+ * whatever the timing.
  */
-export type Protection = 'none' | 'process' | 'global';
+export type Protection = 'none' | 'process' | 'lease' | 'global';
+
+/**
+ * A store a request through a strategy relies on: MySQL, Redis (REDIS_URL), or the nodes of
+ * LOCK_REDIS_URLS (REDIS_URL by default). The fault bench injects a fault where it reaches.
+ */
+export type Dependency = 'mysql' | 'redis' | 'lock-redis';
 
 export interface IssueStrategy {
   readonly name: StrategyName;
   readonly protection: Protection;
+  readonly uses: readonly Dependency[];
+  /**
+   * Settings worth comparing the strategy under, by name (redis-lock's watchdog): the fault
+   * bench runs the strategy with each of them too.
+   */
+  readonly variants?: Readonly<Record<string, Env>>;
   /** True if a success is only accepted (202) and written to MySQL later by the consumer. */
   readonly asynchronous: boolean;
   issue(request: IssueRequest): Promise<IssueResult>;

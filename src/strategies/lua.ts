@@ -44,6 +44,7 @@ export const createLua: StrategyFactory = (deps) => {
   return {
     name: 'lua',
     protection: 'global',
+    uses: ['redis', 'mysql'],
     asynchronous: true,
     async issue(request): Promise<IssueResult> {
       let admission = await admit(request);

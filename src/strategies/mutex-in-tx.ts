@@ -14,6 +14,7 @@ export const createMutexInTx: StrategyFactory = (deps) => {
   return {
     name: 'mutex-in-tx',
     protection: 'none',
+    uses: ['mysql'],
     asynchronous: false,
     issue: (request) =>
       issueInTransaction(deps, request, {

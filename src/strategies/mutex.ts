@@ -13,6 +13,7 @@ export const createMutex: StrategyFactory = (deps) => {
   return {
     name: 'mutex',
     protection: 'process',
+    uses: ['mysql'],
     asynchronous: false,
     issue(request) {
       const acquired = lockWait(deps.observer, 'mutex');

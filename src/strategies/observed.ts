@@ -11,6 +11,8 @@ export function observed(strategy: IssueStrategy, observer: StrategyObserver): I
   return {
     name,
     protection: strategy.protection,
+    uses: strategy.uses,
+    ...(strategy.variants ? { variants: strategy.variants } : {}),
     asynchronous: strategy.asynchronous,
     async issue(request): Promise<IssueResult> {
       const startedAt = performance.now();

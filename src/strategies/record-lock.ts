@@ -9,6 +9,7 @@ import { issueInTransaction } from './transactional-issue.js';
 export const createRecordLock: StrategyFactory = (deps) => ({
   name: 'record-lock',
   protection: 'global',
+  uses: ['mysql'],
   asynchronous: false,
   issue: (request) => issueInTransaction(deps, request, { strategy: 'record-lock', lockCouponRow: true }),
 });

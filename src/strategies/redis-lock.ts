@@ -49,7 +49,9 @@ export const createRedisLock: StrategyFactory = (deps) => {
 
   return {
     name: 'redis-lock',
-    protection: 'global',
+    protection: 'lease',
+    uses: ['mysql', 'lock-redis'],
+    variants: { watchdog: { LOCK_WATCHDOG: 'true' } },
     asynchronous: false,
     issue(request) {
       const startedAt = Date.now();

@@ -9,6 +9,7 @@ import { issueInTransaction } from './transactional-issue.js';
 export const createUnsafe: StrategyFactory = (deps) => ({
   name: 'unsafe',
   protection: 'none',
+  uses: ['mysql'],
   asynchronous: false,
   issue: (request) => issueInTransaction(deps, request, { strategy: 'unsafe' }),
 });

@@ -1,19 +1,11 @@
 import { writeFile } from 'node:fs/promises';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfigOrExit, wholeNumber } from '../src/cli-options.js';
-import { STRATEGY_NAMES, isStrategyName, type StrategyName } from '../src/strategies/index.js';
+import { Command, Option } from 'commander';
+import { loadConfigOrExit, nameList, wholeNumber } from '../src/cli-options.js';
+import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
 import { renderHtml } from './render-html.js';
 import { renderTable } from './render-table.js';
 import type { BenchMode, BenchSettings } from './report.js';
 import { runBench } from './run-bench.js';
-
-function strategyList(text: string): StrategyName[] {
-  if (text === 'all') return [...STRATEGY_NAMES];
-  const names = text.split(',').map((name) => name.trim());
-  const unknown = names.filter((name) => !isStrategyName(name));
-  if (unknown.length) throw new InvalidArgumentError(`unknown ${unknown.join(', ')}; choose from ${STRATEGY_NAMES.join(', ')} or all`);
-  return names as StrategyName[];
-}
 
 function instanceList(text: string): number[] {
   return text.split(',').map((part) => wholeNumber(1, 16)(part.trim()));
@@ -47,7 +39,7 @@ interface Flags {
 export function createBenchCommand(): Command {
   return new Command('bench')
     .description('Race a crowd for a fresh coupon through each strategy, then verify in MySQL and report.')
-    .option('-s, --strategy <names>', `a strategy, a comma list, or all (${STRATEGY_NAMES.join(', ')})`, strategyList, [...STRATEGY_NAMES])
+    .option('-s, --strategy <names>', `a strategy, a comma list, or all (${STRATEGY_NAMES.join(', ')})`, nameList(STRATEGY_NAMES), [...STRATEGY_NAMES])
     .option('-u, --users <n>', 'distinct users in the crowd', wholeNumber(1), 1000)
     .option('-r, --requests-per-user <n>', 'requests each user sends', wholeNumber(1, 1000), 1)
     .option('-q, --quantity <n>', 'coupons to hand out', wholeNumber(1, 1_000_000_000), 100)

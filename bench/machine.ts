@@ -7,12 +7,21 @@ export async function describeMachine(lab: Lab): Promise<Machine> {
   const info = await lab.redis.info('server');
   const [[row]] = (await lab.db.raw('SELECT VERSION() AS version')) as [[{ version: string }]];
   return {
+    ...describeHost(),
+    redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
+    mysql: row?.version ?? 'unknown',
+  };
+}
+
+/** The machine alone, for a run that reached no service. */
+export function describeHost(): Machine {
+  return {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
-    redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
-    mysql: row?.version ?? 'unknown',
+    redis: 'not used',
+    mysql: 'not used',
   };
 }

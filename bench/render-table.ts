@@ -1,11 +1,10 @@
+import { int, ms, textTable, type Column } from './format.js';
 import type { BenchReport, StrategyResult } from './report.js';
 import { worstRun } from './verify.js';
 
-const int = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '-' : Math.round(n).toLocaleString('en-US'));
-const ms = (n: number | undefined) => (n === undefined ? '-' : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : Math.round(n).toString());
 const ratio = (n: number | undefined) => (n === undefined ? '-' : `${n.toFixed(2)}×`);
 
-const COLUMNS: { title: string; cell: (r: StrategyResult) => string; left?: boolean }[] = [
+const COLUMNS: Column<StrategyResult>[] = [
   { title: 'strategy', cell: (r) => r.strategy, left: true },
   { title: 'procs', cell: (r) => String(r.instances) },
   { title: 'verdict', cell: (r) => `${r.verdict}${r.ok ? '' : ' ✗'}`, left: true },
@@ -47,7 +46,7 @@ export function renderTable(report: BenchReport): string {
       (b) => `GET /hello with ${b.instances} process(es): ${int(b.throughput)} req/s, p99 ${ms(b.latency.p99)} ms`,
     ),
     '',
-    ...table(report.results),
+    ...textTable(COLUMNS, report.results),
   ];
   if (s.repeat > 1) lines.push('(counts are from the run behind each verdict, the worst; req/s and latencies are medians of all runs)');
   const f = report.floors;
@@ -60,14 +59,6 @@ export function renderTable(report: BenchReport): string {
   if (floors.length) lines.push('', `Floors: ${floors.join('; ')}`);
   lines.push('', summary(report), `Wall clock ${(report.wallMs / 1000).toFixed(1)} s.`);
   return lines.join('\n');
-}
-
-function table(results: StrategyResult[]): string[] {
-  const cells = results.map((result) => COLUMNS.map((column) => column.cell(result)));
-  const widths = COLUMNS.map((column, i) => Math.max(column.title.length, ...cells.map((row) => row[i]!.length)));
-  const line = (row: string[]) =>
-    row.map((cell, i) => (COLUMNS[i]!.left ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(COLUMNS.map((c) => c.title)), line(widths.map((w) => '─'.repeat(w))), ...cells.map(line)];
 }
 
 function summary(report: BenchReport): string {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Config } from '../src/core/config.js';
+import { guardedDir } from './guarded-dir.js';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -16,33 +17,58 @@ export async function spawnServer(
   config: Config,
   options: { instances?: number; onLog?: (line: string) => void } = {},
 ): Promise<ServerProcess> {
+  const args = ['start', '--instances', String(options.instances ?? 1)];
+  const { child, ready } = await spawnLabCommand(config, args, 'server listening', options.onLog);
+  return { child, url: (ready as { url: string }).url };
+}
+
+/** Runs `consumer` (the stream consumer as a process of its own) and resolves once it has started. */
+export async function spawnConsumer(config: Config, onLog?: (line: string) => void): Promise<ChildProcess> {
+  return (await spawnLabCommand(config, ['consumer'], 'consumer started', onLog)).child;
+}
+
+/**
+ * A CLI command in a process of its own, resolved with the log line that says it is ready. It
+ * leads a process group of its own (its node:cluster workers included) under a guard that kills
+ * the group if this process dies without stopping it, so that no server outlives a killed bench.
+ */
+async function spawnLabCommand(
+  config: Config,
+  args: string[],
+  readyMessage: string,
+  onLog?: (line: string) => void,
+): Promise<{ child: ChildProcess; ready: unknown }> {
   const env = { ...process.env, ...configEnv(config) };
-  const args = ['--import', 'tsx', 'bin/coupon-lab.ts', 'start', '--instances', String(options.instances ?? 1)];
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const guard = await guardedDir('process');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  guard.watch(child.pid);
+  child.once('exit', () => void guard.remove().catch(() => undefined));
   const lines = createInterface({ input: child.stderr! });
   const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`server exited with ${code} before listening`);
+    throw new Error(`${args[0]} exited with ${code} before it was ready`);
   });
-  const listening = new Promise<string>((resolve) => {
+  const ready = new Promise<unknown>((resolve) => {
     lines.on('line', (line) => {
-      if (line.includes('"server listening"')) resolve((JSON.parse(line) as { url: string }).url);
-      else options.onLog?.(line);
+      if (line.includes(`"${readyMessage}"`)) resolve(JSON.parse(line));
+      else onLog?.(line);
     });
   });
-  const url = await Promise.race([listening, exited]);
-  if (!options.onLog) {
+  const readyLine = await Promise.race([ready, exited]);
+  if (!onLog) {
     // Request log lines (LOG_REQUESTS=all) arrive by the thousand a second under load: drained
     // unread, so that splitting them costs the bench process nothing.
     lines.close();
     child.stderr!.resume();
   }
-  return { child, url };
+  return { child, ready: readyLine };
 }
 
-export async function kill(server: ServerProcess, signal: NodeJS.Signals): Promise<number | null> {
-  if (server.child.exitCode !== null || server.child.signalCode !== null) return server.child.exitCode;
-  const exited = once(server.child, 'exit');
-  server.child.kill(signal);
+/** Signals a process started here and resolves with its exit code once it has exited. */
+export async function kill(target: { child: ChildProcess } | ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  const child = 'child' in target ? target.child : target;
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = once(child, 'exit');
+  child.kill(signal);
   const [code] = await exited;
   return code as number | null;
 }

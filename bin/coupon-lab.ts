@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { createDemoCommand } from '../bench/demo.js';
 import { createBenchCommand } from '../bench/command.js';
+import { createFaultsCommand } from '../bench/faults/command.js';
 import { createLoadAutocannonCommand, createLoadLocustCommand } from '../bench/load-test/command.js';
 import { createMicroCommand } from '../bench/micro.js';
 import { createConsumerCommand } from '../src/consumer/command.js';
@@ -16,6 +17,7 @@ await new Command('coupon-lab')
   .addCommand(createDemoCommand())
   .addCommand(createBenchCommand())
   .addCommand(createMicroCommand())
+  .addCommand(createFaultsCommand())
   .addCommand(createLoadLocustCommand())
   .addCommand(createLoadAutocannonCommand())
   .parseAsync();

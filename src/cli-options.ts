@@ -11,6 +11,17 @@ export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): (text: 
   };
 }
 
+/** Parses `a,b,c` or `all` into names from `allowed`, naming the unknown ones and the choices if any. */
+export function nameList<T extends string>(allowed: readonly T[]): (text: string) => T[] {
+  return (text) => {
+    if (text === 'all') return [...allowed];
+    const names = text.split(',').map((name) => name.trim());
+    const unknown = names.filter((name) => !(allowed as readonly string[]).includes(name));
+    if (unknown.length) throw new InvalidArgumentError(`unknown ${unknown.join(', ')}; choose from ${allowed.join(', ')} or all`);
+    return names as T[];
+  };
+}
+
 /**
  * The configuration from the environment and the command's flags, with the log level set from it.
  * A bad value ends the command with the message naming it (exit status 2), not a stack trace.

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createConnection } from 'mysql2/promise';
 import { requireBinary } from './binaries.js';
-import { guardedDir, type GuardedDir } from './guarded-dir.js';
+import { guardedDir, type GuardedDir } from '../guarded-dir.js';
 import { freePort } from './ports.js';
 import { superviseServer } from './supervised-server.js';
 
@@ -49,7 +49,7 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Privat
   const binary = await requireBinary('mariadbd', 'mariadb-server');
   const template = await initialisedTemplate();
   const port = options.port ?? (await freePort());
-  const dir = await guardedDir('mariadb');
+  const dir = await guardedDir('faults-mariadb');
   const server = superviseServer(dir, {
     name: `private mariadb on 127.0.0.1:${port} (${dir.path})`,
     logPath: join(dir.path, 'mariadbd.log'),
@@ -140,7 +140,7 @@ function initialisedTemplate(): Promise<GuardedDir> {
 
 async function initialise(): Promise<GuardedDir> {
   const installDb = await requireBinary('mariadb-install-db', 'mariadb-server');
-  const dir = await guardedDir('mariadb-template');
+  const dir = await guardedDir('faults-mariadb-template');
   const args = ['--no-defaults', ...AS_ROOT, `--datadir=${join(dir.path, 'data')}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...SMALL];
   try {
     await execFileAsync(installDb, args);

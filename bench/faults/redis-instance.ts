@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { requireBinary } from './binaries.js';
-import { guardedDir } from './guarded-dir.js';
+import { guardedDir } from '../guarded-dir.js';
 import { freePort } from './ports.js';
 import { superviseServer } from './supervised-server.js';
 
@@ -47,7 +47,7 @@ export async function startRedis(options: { persistence?: RedisPersistence; port
   const persistence = options.persistence ?? 'none';
   const aof = persistence === 'everysec' || persistence === 'always';
   const port = options.port ?? (await freePort());
-  const dir = await guardedDir('redis');
+  const dir = await guardedDir('faults-redis');
   // Redis 7 ignores the dump when append-only is on, even with no append-only file: a restored
   // snapshot is loaded with append-only off, which start() then turns on.
   let restored = false;

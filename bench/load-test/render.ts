@@ -1,7 +1,5 @@
+import { int, ms } from '../format.js';
 import type { CouponCheck, GeneratorRun, LoadTestReport } from './report.js';
-
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
-const ms = (n: number) => (n < 10 ? String(Math.round(n * 10) / 10) : int(n));
 
 /** The report as text: the generators side by side, then a verdict per coupon. */
 export function renderLoadTest(report: LoadTestReport): string {

@@ -67,6 +67,8 @@ export function redisKeys(prefix: string) {
     couponLock: (id: number) => `${coupon(id)}:lock`,
     /** The fenced-lock strategy's lock. */
     couponFencedLock: (id: number) => `${coupon(id)}:fenced-lock`,
+    /** A pattern (KEYS, SCAN) matching every lock any strategy takes for a coupon. */
+    couponLockPattern: (id: number) => `${coupon(id)}:*lock`,
     /** The fenced-lock strategy's counter: the last fencing token it handed out. */
     couponFence: (id: number) => `${coupon(id)}:fence`,
     /** Set of coupon ids whose stream the consumer reads. */

@@ -44,9 +44,9 @@ done
 [ ! -e "$dir" ]
 `;
 
-/** Creates `os.tmpdir()/coupon-lab-faults-<kind>-XXXXXX` under a guard. */
+/** Creates `os.tmpdir()/coupon-lab-<kind>-XXXXXX` under a guard. */
 export async function guardedDir(kind: string): Promise<GuardedDir> {
-  const template = join(tmpdir(), `coupon-lab-faults-${kind}-XXXXXX`);
+  const template = join(tmpdir(), `coupon-lab-${kind}-XXXXXX`);
   // detached: a group of its own, so Ctrl-C on the terminal kills Node but not the guard.
   const guard = spawn('/bin/sh', ['-c', GUARD_SCRIPT, 'coupon-lab-guard', template], { detached: true });
   const exited = new Promise<number | null>((resolve) => guard.once('exit', (code) => resolve(code)));

@@ -1,0 +1,52 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Command } from 'commander';
+import { nameList } from '../../src/cli-options.js';
+import { configureLog } from '../../src/core/log.js';
+import { STRATEGY_NAMES, type StrategyName } from '../../src/strategies/index.js';
+import { MissingBinaryError } from './instances.js';
+import { renderFaultHtml, renderFaultTable } from './render.js';
+import { runFaults } from './run-faults.js';
+import { FAULT_NAMES, SCENARIOS } from './scenarios.js';
+
+interface Flags {
+  fault: string[];
+  strategy?: StrategyName[];
+  json: boolean;
+  out?: string;
+  report?: string;
+}
+
+/** `faults`: a thin shell over `runFaults`, which returns data; this only parses, prints and writes. */
+export function createFaultsCommand(): Command {
+  return new Command('faults')
+    .description(
+      'Inject faults into private Redis and MariaDB instances and server processes started for the run, under a crowd per strategy; then verify in MySQL.',
+    )
+    .option('-f, --fault <names>', `a fault, a comma list, or all (${FAULT_NAMES.join(', ')})`, nameList(FAULT_NAMES), FAULT_NAMES)
+    .option('-s, --strategy <names>', `strategies, a comma list, or all (${STRATEGY_NAMES.join(', ')}); default: those that claim to hold across processes`, nameList(STRATEGY_NAMES))
+    .option('--json', 'print the report as JSON instead of the table', false)
+    .option('--out <file.json>', 'write the report as JSON')
+    .option('--report <file.html>', 'write the report as a self-contained HTML page')
+    .action(async (flags: Flags, command: Command) => {
+      configureLog({ LOG_LEVEL: 'error' }); // the servers' connections to instances being killed would warn by the hundred
+      const report = await runFaults({
+        scenarios: SCENARIOS.filter((scenario) => flags.fault.includes(scenario.fault)),
+        ...(flags.strategy ? { strategies: flags.strategy } : {}),
+        onStep: (line) => process.stderr.write(`faults: ${line}\n`),
+      }).catch((error: unknown) => {
+        if (error instanceof MissingBinaryError) command.error(error.message, { exitCode: 2 });
+        throw error;
+      });
+      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderFaultTable(report)}\n`);
+      for (const [file, text] of [
+        [flags.out, `${JSON.stringify(report, null, 2)}\n`],
+        [flags.report, renderFaultHtml(report)],
+      ] as const) {
+        if (!file) continue;
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(file, text);
+      }
+      process.exitCode = report.ok ? 0 : 1;
+    });
+}

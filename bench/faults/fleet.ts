@@ -1,0 +1,60 @@
+import type { ChildProcess } from 'node:child_process';
+import type { Config } from '../../src/core/config.js';
+import { kill, spawnConsumer, spawnServer, type ServerProcess } from '../server-process.js';
+
+/** Server processes behind the crowd: two, so that one can fail while the other goes on. */
+const SERVERS = 2;
+
+/**
+ * The processes of one fault run: two API servers without a consumer inside, and the consumer
+ * as a process of its own, so that each can be killed or paused by itself.
+ */
+export class Fleet {
+  private constructor(
+    private readonly config: Config,
+    readonly servers: ServerProcess[],
+    public consumer: ChildProcess,
+  ) {}
+
+  static async start(config: Config): Promise<Fleet> {
+    const serverConfig = { ...config, PORT: 0, MIGRATE_ON_START: false, CONSUMER_IN_PROCESS: false };
+    const started = await Promise.allSettled([
+      ...Array.from({ length: SERVERS }, () => spawnServer(serverConfig)),
+      spawnConsumer({ ...config, METRICS_PORT: 0, MIGRATE_ON_START: false }),
+    ]);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) {
+      await Promise.all(started.map((result) => (result.status === 'fulfilled' ? kill(result.value, 'SIGKILL') : undefined)));
+      throw failed.reason;
+    }
+    const values = started.map((result) => (result as PromiseFulfilledResult<ServerProcess | ChildProcess>).value);
+    return new Fleet(config, values.slice(0, SERVERS) as ServerProcess[], values[SERVERS] as ChildProcess);
+  }
+
+  /** URLs of the servers still running. */
+  urls(): string[] {
+    return this.servers.filter((server) => alive(server.child)).map((server) => server.url);
+  }
+
+  async restartConsumer(): Promise<void> {
+    if (alive(this.consumer)) await kill(this.consumer, 'SIGKILL');
+    this.consumer = await spawnConsumer({ ...this.config, METRICS_PORT: 0, MIGRATE_ON_START: false });
+  }
+
+  /** Starts again what a fault left dead, so the next run meets the whole fleet. */
+  async heal(): Promise<void> {
+    for (const [i, server] of this.servers.entries()) {
+      if (!alive(server.child)) this.servers[i] = await spawnServer({ ...this.config, PORT: 0, MIGRATE_ON_START: false, CONSUMER_IN_PROCESS: false });
+    }
+    if (!alive(this.consumer)) await this.restartConsumer();
+  }
+
+  async stop(): Promise<void> {
+    for (const child of [...this.servers.map((server) => server.child), this.consumer]) child.kill('SIGCONT'); // a paused process cannot stop
+    await Promise.all([...this.servers.map((server) => kill(server, 'SIGTERM')), kill(this.consumer, 'SIGTERM')]);
+  }
+}
+
+function alive(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}

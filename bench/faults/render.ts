@@ -1,0 +1,103 @@
+import { escapeHtml as escape, htmlPage, int, ms, textTable, type Column } from '../format.js';
+import type { Verdict } from '../report.js';
+import type { FaultReport, FaultRun } from './report.js';
+
+const faultLabel = (run: FaultRun) => (run.variant ? `${run.fault} (${run.variant})` : run.fault);
+const strategyLabel = (run: FaultRun) => (run.setting ? `${run.strategy} (${run.setting})` : run.strategy);
+
+const COLUMNS: Column<FaultRun>[] = [
+  { title: 'fault', cell: faultLabel, left: true },
+  { title: 'strategy', cell: strategyLabel, left: true },
+  { title: 'verdict', cell: (r) => `${r.verdict}${r.ok ? '' : ' ✗'}`, left: true },
+  { title: 'sent', cell: (r) => int(r.sent) },
+  { title: 'yes', cell: (r) => int(r.answers.success) },
+  { title: '503', cell: (r) => int(r.unavailable) },
+  { title: '500', cell: (r) => int(r.internalErrors) },
+  { title: 'no answer', cell: (r) => int(r.unanswered) },
+  { title: 'rows', cell: (r) => `${int(r.rows)}/${int(r.quantity)}` },
+  { title: 'over', cell: (r) => int(r.overIssued) },
+  { title: 'dup', cell: (r) => int(r.duplicated) },
+  { title: 'lost', cell: (r) => int(r.lost) },
+  { title: 'revoked', cell: (r) => int(r.revoked) },
+  { title: 'recover ms', cell: (r) => ms(r.recoverMs) },
+  { title: 'drain ms', cell: (r) => ms(r.drainMs) },
+];
+
+/** The report as text: one line per fault and strategy, the matrix, then what failed. */
+export function renderFaultTable(report: FaultReport): string {
+  const m = report.machine;
+  const notes = report.runs.filter((run) => run.notes.length || run.error);
+  return [
+    `Coupon Lab faults — private Redis ${m.redis} and MariaDB (${m.mysql}) started for the run`,
+    `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${report.startedAt}`,
+    '',
+    ...textTable(COLUMNS, report.runs),
+    '503: SERVICE_UNAVAILABLE or LOCK_TIMEOUT; no answer: connection cut or refused; recover: from the end of the fault to the next success',
+    ...(notes.length ? ['', ...notes.map((run) => `${faultLabel(run)}, ${strategyLabel(run)}: ${[run.error, ...run.notes].filter(Boolean).join('; ')}`)] : []),
+    '',
+    ...matrixLines(report),
+    '',
+    summary(report),
+    `Wall clock ${(report.wallMs / 1000).toFixed(1)} s.`,
+  ].join('\n');
+}
+
+/** Strategy × fault → verdict, with the count behind it. */
+function matrixLines(report: FaultReport): string[] {
+  const { faults, strategies, cell } = matrix(report);
+  const columns: Column<string>[] = [
+    { title: 'strategy', cell: (strategy) => strategy, left: true },
+    ...faults.map((fault) => ({ title: fault, cell: (strategy: string) => shortVerdict(cell(strategy, fault)), left: true })),
+  ];
+  return textTable(columns, strategies);
+}
+
+function matrix(report: FaultReport) {
+  const faults = [...new Set(report.runs.map(faultLabel))];
+  const strategies = [...new Set(report.runs.map(strategyLabel))];
+  const cell = (strategy: string, fault: string) => report.runs.find((run) => strategyLabel(run) === strategy && faultLabel(run) === fault);
+  return { faults, strategies, cell };
+}
+
+/** A verdict with the figure that matters to it: `OVER +3`, `LOST 12`, `EXACT`, `-` for not run. */
+function shortVerdict(run: FaultRun | undefined): string {
+  if (!run) return '-';
+  const figure: Partial<Record<Verdict, number>> = { 'OVER-ISSUED': run.overIssued, LOST: run.lost, REVOKED: run.revoked, DUPLICATED: run.duplicated };
+  const extra = run.verdict === 'LOST' && run.revoked ? `, revoked ${run.revoked}` : '';
+  const shown = figure[run.verdict] === undefined ? run.verdict : `${run.verdict} ${run.verdict === 'OVER-ISSUED' ? '+' : ''}${figure[run.verdict]}${extra}`;
+  return `${shown}${run.ok ? '' : ' ✗'}`;
+}
+
+function summary(report: FaultReport): string {
+  const failed = report.runs.filter((run) => !run.ok);
+  if (failed.length === 0) return 'Every strategy showed only what it may show under each fault (✗ marks any other).';
+  return `UNEXPECTED: ${failed.map((run) => `${strategyLabel(run)} under ${faultLabel(run)}: ${run.verdict}${run.internalErrors ? `, ${run.internalErrors} × 500` : ''}${run.error ? `, ${run.error}` : ''}`).join('; ')}.`;
+}
+
+/** The report as one self-contained HTML page: the matrix, every run, what each fault did. */
+export function renderFaultHtml(report: FaultReport): string {
+  const m = report.machine;
+  const { faults, strategies, cell } = matrix(report);
+  const matrixRows = strategies.map((strategy) => {
+    const cells = faults.map((fault) => {
+      const run = cell(strategy, fault);
+      if (!run) return '<td class="muted">not reached</td>';
+      const tone = !run.ok ? 'bad' : run.verdict === 'EXACT' ? 'good' : 'warn';
+      return `<td class="${tone}" data-fault="${escape(fault)}" data-strategy="${escape(strategy)}" data-verdict="${run.verdict}">${escape(shortVerdict(run))}</td>`;
+    });
+    return `<tr><th>${escape(strategy)}</th>${cells.join('')}</tr>`;
+  });
+  const runRows = report.runs.map((run) => `<tr>${COLUMNS.map((column, i) => `<td${i > 2 ? ' class="n"' : ''}>${escape(column.cell(run))}</td>`).join('')}</tr>`);
+  const what = [...new Map(report.runs.map((run) => [faultLabel(run), run.what])).entries()];
+  const body = `<h1>Coupon Lab faults</h1>
+<p class="muted">${m.cpus} × ${escape(m.cpuModel)}, ${m.memoryGiB} GiB, ${escape(m.os)}, Node ${escape(m.node)}, private Redis ${escape(m.redis)} and MariaDB ${escape(m.mysql)} — ${escape(report.startedAt)}, wall clock ${(report.wallMs / 1000).toFixed(1)} s</p>
+<p class="${report.ok ? 'good' : 'bad'}" id="outcome">${escape(summary(report))}</p>
+<h2>Strategy × fault</h2>
+<p class="muted">Green: exact. Amber: what the strategy may show under that fault, as the README explains (a lease-based lock over-issuing when its lease is outrun; lua losing or revoking what a Redis that lost its writes had accepted). Red: anything else.</p>
+<table id="matrix"><tr><th>strategy</th>${faults.map((fault) => `<th>${escape(fault)}</th>`).join('')}</tr>${matrixRows.join('')}</table>
+<h2>Every run</h2>
+<table id="runs"><tr>${COLUMNS.map((column) => `<th>${escape(column.title)}</th>`).join('')}</tr>${runRows.join('')}</table>
+<h2>The faults</h2>
+<dl>${what.map(([fault, text]) => `<dt><b>${escape(fault)}</b></dt><dd>${escape(text)}</dd>`).join('')}</dl>`;
+  return htmlPage(`Coupon Lab faults ${report.startedAt}`, body, 'fault-report', report);
+}

@@ -1,0 +1,57 @@
+import type { Protection, StrategyName } from '../../src/strategies/index.js';
+import type { Answers, Machine, Verdict } from '../report.js';
+
+/**
+ * What one fault bench run found: for each fault, a crowd per strategy while it was injected,
+ * then what MySQL holds. The table, `--json` and the HTML report are rendered from this object.
+ */
+export interface FaultReport {
+  version: 1;
+  startedAt: string;
+  /** Wall clock of the whole run, private instances and servers included. */
+  wallMs: number;
+  machine: Machine;
+  runs: FaultRun[];
+  /** True when every run showed only what its strategy may show under its fault. */
+  ok: boolean;
+}
+
+export interface FaultRun {
+  /** The fault, e.g. `redis-restart`, and its variant, e.g. `everysec`. */
+  fault: string;
+  variant?: string;
+  /** What was done, in a sentence. */
+  what: string;
+  strategy: StrategyName;
+  /** A setting the strategy ran with in this run, e.g. `watchdog`. */
+  setting?: string;
+  protection: Protection;
+  quantity: number;
+  /** Requests sent: one per user. */
+  sent: number;
+  answers: Answers;
+  /** Answers 500: never acceptable, whatever failed. */
+  internalErrors: number;
+  /** Answers 503 (SERVICE_UNAVAILABLE, LOCK_TIMEOUT): a clear "try again". */
+  unavailable: number;
+  /** Requests that got no answer: a connection reset or refused, or no answer in 20 s. */
+  unanswered: number;
+  rows: number;
+  overIssued: number;
+  duplicated: number;
+  /** Told yes, no row, nothing recorded. */
+  lost: number;
+  /** Told yes, then revoked by the consumer, visibly. */
+  revoked: number;
+  /** From the end of the fault to the first success after it, ms; absent if none came. */
+  recoverMs?: number;
+  /** From the last answer until the consumer had written everything (asynchronous strategies). */
+  drainMs?: number;
+  verdict: Verdict;
+  /** Verdicts this strategy may show under this fault: EXACT, and what the README explains. */
+  allowed: Verdict[];
+  ok: boolean;
+  /** What happened that the figures alone do not say (e.g. whether the paused process held the lock). */
+  notes: string[];
+  error?: string;
+}

@@ -1,0 +1,262 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Env } from '../../src/core/config.js';
+import type { Lab } from '../../src/lab.js';
+import type { Dependency, IssueStrategy } from '../../src/strategies/index.js';
+import type { Verdict } from '../report.js';
+import type { FaultCrowd, PacedCrowd } from './crowd.js';
+import type { Fleet } from './fleet.js';
+import type { PrivateMariadb, PrivateRedis, RedisPersistence } from './instances.js';
+
+/** The private instances a fault run uses; the fault is injected into these, never the shared ones. */
+export interface FaultEnvironment {
+  mysql: PrivateMariadb;
+  redis: PrivateRedis;
+  /** The nodes of LOCK_REDIS_URLS, when the scenario spreads the lock over several. */
+  lockNodes: PrivateRedis[];
+}
+
+/** What an injection sees and may act on. */
+export interface RunContext {
+  crowd: FaultCrowd;
+  env: FaultEnvironment;
+  fleet: Fleet;
+  /** The bench's own view of the run's Redis and MySQL. */
+  lab: Lab;
+  couponId: number;
+  quantity: number;
+  strategy: IssueStrategy;
+  /** Said in the report beside the figures. */
+  notes: string[];
+}
+
+export interface Scenario {
+  fault: string;
+  variant?: string;
+  /** What is done, in a sentence. */
+  what: string;
+  /** The strategies the fault reaches: every one, the asynchronous ones, or those using one of these. */
+  reaches: 'every' | 'asynchronous' | readonly Dependency[];
+  redis: RedisPersistence;
+  slowCommit?: boolean;
+  lockNodes?: number;
+  /** Settings of the servers and the consumer for this fault. */
+  settings?: Env;
+  crowd: PacedCrowd & { quantity: number };
+  /** Injects the fault while the crowd runs; resolves with when (ms into the crowd) it ended. */
+  inject(context: RunContext): Promise<number | undefined>;
+  /** Verdicts a strategy may show under this fault besides EXACT: what the README explains. */
+  allows(strategy: IssueStrategy): Verdict[];
+}
+
+/** Paced, so that a fault lands while places are still being handed out and the crowd goes on past it. */
+const CROWD = { users: 1_200, quantity: 300, rate: 400, concurrency: 64 };
+/** Commits slower than the lease (MariaDB's group commit wait), with work inside the lock. */
+const SLOW_COMMIT_USEC = 300_000;
+const SLOW_SETTINGS: Env = { LOCK_LEASE_MS: '320', THINK_MS: '100' };
+const REDIS_DOWN_MS = 500;
+const MYSQL_DOWN_MS = 2_000;
+const PAUSE_MS = 1_000;
+
+/** What no fault changes: broken strategies over-issue, an in-process one across two servers. */
+function always(strategy: IssueStrategy): Verdict[] {
+  return strategy.protection === 'none' || strategy.protection === 'process' ? ['OVER-ISSUED'] : [];
+}
+
+/**
+ * Redis lost writes it had acknowledged: what the asynchronous path accepted and had not
+ * written is lost (or, if Redis then admitted its place again, revoked), and a lease-based
+ * lock whose key was lost can be taken twice.
+ */
+function redisLoss(strategy: IssueStrategy): Verdict[] {
+  return [
+    ...always(strategy),
+    ...(strategy.asynchronous ? (['LOST', 'REVOKED'] as const) : []),
+    ...(strategy.protection === 'lease' ? (['OVER-ISSUED'] as const) : []),
+  ];
+}
+
+/** A lease that runs out while its holder still works (the lesson of redis-lock). */
+function leaseOutrun(strategy: IssueStrategy): Verdict[] {
+  return [...always(strategy), ...(strategy.protection === 'lease' ? (['OVER-ISSUED'] as const) : [])];
+}
+
+function redisRestart(persistence: 'none' | 'everysec' | 'always'): Scenario {
+  return {
+    fault: 'redis-restart',
+    variant: persistence === 'none' ? 'no persistence' : `appendfsync ${persistence}`,
+    what: `Redis (${persistence === 'none' ? 'no persistence' : `appendonly, appendfsync ${persistence}`}) killed with SIGKILL after a third of the places, restarted ${REDIS_DOWN_MS} ms later`,
+    reaches: ['redis', 'lock-redis'],
+    redis: persistence,
+    crowd: CROWD,
+    async inject({ crowd, env, quantity }) {
+      await crowd.whenSuccesses(quantity / 3);
+      await env.redis.kill('SIGKILL');
+      await sleep(REDIS_DOWN_MS);
+      await env.redis.start();
+      return crowd.now();
+    },
+    allows: persistence === 'always' ? always : redisLoss,
+  };
+}
+
+const redisStale: Scenario = {
+  fault: 'redis-stale',
+  what: 'snapshot (BGSAVE) after a quarter of the places; at 80% Redis killed with SIGKILL and restarted from that snapshot: a failover to a lagging replica',
+  reaches: ['redis', 'lock-redis'],
+  redis: 'rdb',
+  crowd: CROWD,
+  async inject({ crowd, env, lab, couponId, quantity }) {
+    await crowd.whenSuccesses(quantity / 4);
+    const snapshot = await env.redis.snapshot();
+    await crowd.whenSuccesses(quantity * 0.8);
+    // Let the consumer write what was accepted, so that MySQL is well ahead of the snapshot.
+    await writtenOut(lab, couponId);
+    await env.redis.kill('SIGKILL');
+    await env.redis.restore(snapshot);
+    await env.redis.start();
+    return crowd.now();
+  },
+  allows: redisLoss,
+};
+
+const mysqlRestart: Scenario = {
+  fault: 'mysql-restart',
+  what: `MariaDB killed with SIGKILL after a third of the places, restarted ${MYSQL_DOWN_MS / 1000} s later (crash recovery)`,
+  reaches: ['mysql'],
+  redis: 'none',
+  crowd: CROWD,
+  async inject({ crowd, env, quantity }) {
+    await crowd.whenSuccesses(quantity / 3);
+    await env.mysql.kill('SIGKILL');
+    await sleep(MYSQL_DOWN_MS);
+    await env.mysql.start();
+    return crowd.now();
+  },
+  allows: always,
+};
+
+const slowCommit: Scenario = {
+  fault: 'slow-commit',
+  what: `every commit takes ~${SLOW_COMMIT_USEC / 1000} ms (MariaDB's binlog group commit wait), longer than what is left of a ${SLOW_SETTINGS.LOCK_LEASE_MS} ms lease after ${SLOW_SETTINGS.THINK_MS} ms of work; 60 users at once for 10`,
+  reaches: ['mysql'],
+  redis: 'none',
+  slowCommit: true,
+  settings: SLOW_SETTINGS,
+  crowd: { users: 60, quantity: 10, rate: Infinity, concurrency: 60 },
+  inject: async () => undefined,
+  allows: leaseOutrun,
+};
+
+const processPause: Scenario = {
+  fault: 'process-pause',
+  what: `on the slow-commit database, the server holding the lock is stopped (SIGSTOP) for ${PAUSE_MS / 1000} s, over three leases, then continued: a GC pause, a frozen VM`,
+  reaches: 'every',
+  redis: 'none',
+  slowCommit: true,
+  settings: SLOW_SETTINGS,
+  crowd: { users: 100, quantity: 20, rate: Infinity, concurrency: 40 },
+  async inject({ crowd, fleet, lab, couponId, strategy, notes }) {
+    // Only the first server gets requests until it is paused, so the lock, when held, is its.
+    const [paused, other] = fleet.servers as [(typeof fleet.servers)[0], (typeof fleet.servers)[0]];
+    crowd.sendTo([paused.url]);
+    await crowd.whenSuccesses(2);
+    paused.child.kill('SIGSTOP');
+    // A synchronous strategy that uses Redis does so for its lock.
+    if (!strategy.asynchronous && strategy.uses.some((store) => store !== 'mysql')) {
+      const held = (await lab.redis.keys(lab.keys.couponLockPattern(couponId))).length > 0;
+      notes.push(held ? 'the paused server held the lock' : 'the lock was free when the server was paused');
+    }
+    crowd.sendTo([paused.url, other.url]);
+    await sleep(PAUSE_MS);
+    paused.child.kill('SIGCONT');
+    return crowd.now();
+  },
+  allows: leaseOutrun,
+};
+
+const serverKill: Scenario = {
+  fault: 'server-kill',
+  what: 'one of the two servers killed with SIGKILL after a third of the places; requests go to the other from then on',
+  reaches: 'every',
+  redis: 'none',
+  crowd: CROWD,
+  async inject({ crowd, fleet, quantity }) {
+    await crowd.whenSuccesses(quantity / 3);
+    const [killed, other] = fleet.servers;
+    crowd.sendTo([other!.url]);
+    killed!.child.kill('SIGKILL');
+    return crowd.now();
+  },
+  allows: always,
+};
+
+const consumerKill: Scenario = {
+  fault: 'consumer-kill',
+  what: 'the consumer killed with SIGKILL three times while it writes a backlog, started again each time',
+  reaches: 'asynchronous',
+  redis: 'none',
+  settings: { CONSUMER_CLAIM_IDLE_MS: '500', CONSUMER_BATCH_SIZE: '25' },
+  crowd: CROWD,
+  async inject({ crowd, fleet, lab, couponId, quantity, notes }) {
+    for (const share of [0.25, 0.5, 0.75]) {
+      await crowd.whenSuccesses(quantity * share);
+      fleet.consumer.kill('SIGKILL'); // a backlog builds while it is down
+      await crowd.whenSuccesses(quantity * (share + 0.2));
+      await fleet.restartConsumer();
+      await sleep(20); // mid-drain: it has claimed what its predecessor left and is writing
+      const [pending] = (await lab.redis.xpending(lab.keys.couponStream(couponId), 'coupon-writers')) as [number];
+      notes.push(`${pending} entries pending at a kill`);
+      fleet.consumer.kill('SIGKILL');
+    }
+    await fleet.restartConsumer();
+    return crowd.now();
+  },
+  allows: always,
+};
+
+function lockNodeDown(down: 1 | 2): Scenario {
+  return {
+    fault: 'lock-node-down',
+    variant: `${down} of 3`,
+    what: `the lock over three Redis nodes (LOCK_REDIS_URLS, Redlock); ${down} of them killed with SIGKILL after a third of the places, not restarted`,
+    reaches: ['lock-redis'],
+    redis: 'none',
+    lockNodes: 3,
+    crowd: CROWD,
+    async inject({ crowd, env, quantity }) {
+      await crowd.whenSuccesses(quantity / 3);
+      await Promise.all(env.lockNodes.slice(0, down).map((node) => node.kill('SIGKILL')));
+      return crowd.now();
+    },
+    allows: always,
+  };
+}
+
+/** Every fault, in the order the bench runs them and the README's matrix shows them. */
+export const SCENARIOS: readonly Scenario[] = [
+  redisRestart('none'),
+  redisRestart('everysec'),
+  redisRestart('always'),
+  redisStale,
+  mysqlRestart,
+  slowCommit,
+  processPause,
+  serverKill,
+  consumerKill,
+  lockNodeDown(1),
+  lockNodeDown(2),
+];
+
+export const FAULT_NAMES = [...new Set(SCENARIOS.map((scenario) => scenario.fault))];
+
+export function reaches(scenario: Scenario, strategy: IssueStrategy): boolean {
+  if (scenario.reaches === 'every') return true;
+  if (scenario.reaches === 'asynchronous') return strategy.asynchronous;
+  return strategy.uses.some((store) => (scenario.reaches as readonly Dependency[]).includes(store));
+}
+
+/** Resolves once the coupon's stream is empty, or after two seconds. */
+async function writtenOut({ redis, keys }: Lab, couponId: number): Promise<void> {
+  const deadline = Date.now() + 2_000;
+  while ((await redis.xlen(keys.couponStream(couponId))) > 0 && Date.now() < deadline) await sleep(5);
+}

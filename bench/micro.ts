@@ -6,7 +6,7 @@ import { loadConfigOrExit, wholeNumber } from '../src/cli-options.js';
 import type { Config } from '../src/core/config.js';
 import { createCoupon } from '../src/core/coupon-service.js';
 import { parseMysqlUrl } from '../src/core/db.js';
-import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
+import { closeRedis, createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
 import { createLab, type Lab } from '../src/lab.js';
 import { STRATEGY_NAMES } from '../src/strategies/index.js';
@@ -70,7 +70,7 @@ export async function runMicro(labConfig: Config, timeMs: number): Promise<Micro
   } finally {
     await consumer.stop();
     await deleteKeysWithPrefix(lab.redis, config.REDIS_KEY_PREFIX);
-    await Promise.all([pool.end(), lockRedis.quit(), lab.close()]);
+    await Promise.all([pool.end(), closeRedis(lockRedis), lab.close()]);
   }
 }
 

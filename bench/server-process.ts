@@ -63,13 +63,22 @@ async function spawnLabCommand(
   return { child, ready: readyLine };
 }
 
-/** Signals a process started here and resolves with its exit code once it has exited. */
-export async function kill(target: { child: ChildProcess } | ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+/**
+ * Signals a process started here and resolves with its exit code once it has exited. With
+ * `forceAfterMs`, one that has not exited by then is killed with SIGKILL.
+ */
+export async function kill(
+  target: { child: ChildProcess } | ChildProcess,
+  signal: NodeJS.Signals,
+  forceAfterMs?: number,
+): Promise<number | null> {
   const child = 'child' in target ? target.child : target;
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const exited = once(child, 'exit');
   child.kill(signal);
+  const force = forceAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), forceAfterMs);
   const [code] = await exited;
+  clearTimeout(force);
   return code as number | null;
 }
 

@@ -1,7 +1,7 @@
 import type { Config } from './core/config.js';
 import { createDb, type Db } from './core/db.js';
 import { createMetrics, strategyObserver, type Metrics } from './core/metrics.js';
-import { createRedis, redisKeys, type Redis, type RedisKeys } from './core/redis.js';
+import { closeRedis, createRedis, redisKeys, type Redis, type RedisKeys } from './core/redis.js';
 import { createStrategies, type Strategies } from './strategies/index.js';
 
 /** Everything a server, consumer or bench process shares: pools, clients, strategies. */
@@ -31,7 +31,7 @@ export function createLab(config: Config): Lab {
     metrics,
     strategies,
     async close() {
-      await Promise.allSettled([db.destroy(), redis.quit(), ...lockRedis.map((node) => node.quit())]);
+      await Promise.allSettled([db.destroy(), ...[redis, ...lockRedis].map(closeRedis)]);
     },
   };
 }

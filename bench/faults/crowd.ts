@@ -67,9 +67,10 @@ export class FaultCrowd {
     return new Promise((resolve) => this.#waiters.push({ successes, resolve }));
   }
 
-  /** When the first success at or after `ms` was answered, if any. */
+  /** When the first request sent at or after `ms` that succeeded was answered, if any. */
   firstSuccessAfter(ms: number): number | undefined {
-    return this.answers.filter((a) => a.outcome === 'success' && a.endedMs >= ms).reduce<number | undefined>((first, a) => (first === undefined || a.endedMs < first ? a.endedMs : first), undefined);
+    const after = this.answers.filter((a) => a.outcome === 'success' && a.startedMs >= ms).map((a) => a.endedMs);
+    return after.length ? Math.min(...after) : undefined;
   }
 
   async #run(): Promise<void> {

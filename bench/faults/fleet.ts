@@ -4,6 +4,8 @@ import { kill, spawnConsumer, spawnServer, type ServerProcess } from '../server-
 
 /** Server processes behind the crowd: two, so that one can fail while the other goes on. */
 const SERVERS = 2;
+/** A process that has not stopped this long after SIGTERM is killed: a fault must not hang the bench. */
+const STOP_GRACE_MS = 15_000;
 
 /**
  * The processes of one fault run: two API servers without a consumer inside, and the consumer
@@ -50,8 +52,9 @@ export class Fleet {
   }
 
   async stop(): Promise<void> {
-    for (const child of [...this.servers.map((server) => server.child), this.consumer]) child.kill('SIGCONT'); // a paused process cannot stop
-    await Promise.all([...this.servers.map((server) => kill(server, 'SIGTERM')), kill(this.consumer, 'SIGTERM')]);
+    const children = [...this.servers.map((server) => server.child), this.consumer];
+    for (const child of children) child.kill('SIGCONT'); // a paused process cannot stop
+    await Promise.all(children.map((child) => kill(child, 'SIGTERM', STOP_GRACE_MS)));
   }
 }
 

@@ -43,7 +43,7 @@ export interface FaultRun {
   lost: number;
   /** Told yes, then revoked by the consumer, visibly. */
   revoked: number;
-  /** From the end of the fault to the first success after it, ms; absent if none came. */
+  /** From the end of the fault to the answer of the first request sent after it that succeeded, ms; absent if none did. */
   recoverMs?: number;
   /** From the last answer until the consumer had written everything (asynchronous strategies). */
   drainMs?: number;

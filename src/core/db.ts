@@ -1,4 +1,5 @@
 import knex, { type Knex } from 'knex';
+import { log } from './log.js';
 import { migrationSource } from './migrations.js';
 
 export type Db = Knex;
@@ -37,8 +38,21 @@ export function createDb(mysqlUrl: string, poolSize: number): Db {
     },
     pool: { min: 0, max: poolSize },
     acquireConnectionTimeout: 10_000,
+    log: knexLog,
   });
 }
+
+/**
+ * knex writes its warnings with console.log, on stdout, which a command's output (the bench's
+ * JSON) must keep to itself: they go to the lab's log instead. A lost connection is answered 503
+ * where it is met; knex saying so too is for debugging.
+ */
+const knexLog: Knex.Logger = {
+  warn: (message: unknown) => log.debug({ knex: String(message) }, 'knex warning'),
+  error: (message: unknown) => log.warn({ knex: String(message) }, 'knex error'),
+  deprecate: (method: unknown, alternative: unknown) => log.warn({ method, alternative }, 'knex: deprecated'),
+  debug: () => undefined,
+};
 
 /** Creates the database named in the URL if it does not exist, then brings its schema up to date. */
 export async function prepareDatabase(mysqlUrl: string): Promise<void> {

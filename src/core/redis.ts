@@ -43,6 +43,15 @@ export function createRedis(url: string, options: RedisOptions): Redis {
   return redis;
 }
 
+/**
+ * Closes a connection: QUIT when it is up, so that what was sent is answered first; at once when
+ * it is down, since QUIT then fails (nothing is queued while down) and the client would go on
+ * reconnecting, keeping the process alive.
+ */
+export async function closeRedis(redis: Redis): Promise<void> {
+  await redis.quit().catch(() => redis.disconnect());
+}
+
 /** The URL with its password, if any, replaced by `***`: fit for a log line. */
 export function redactUrl(url: string): string {
   const parsed = new URL(url);

@@ -1,3 +1,4 @@
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRATEGY_NAMES } from '../src/strategies/index.js';
 import { expectErrorAnswer, serverWithoutRedis, startTestServer, type HttpAnswer, type TestServer } from './support/lab.js';
@@ -121,6 +122,24 @@ describe('bad issue requests get a 4xx with a code and write nothing', () => {
     expectErrorAnswer(answer, 413, 'PAYLOAD_TOO_LARGE');
   });
 
+  it.each(['gzip', 'deflate', 'br'])('a body sent with content-encoding %s that is not such data', async (encoding) => {
+    const headers = { 'content-encoding': encoding };
+    const answer = await server.request('POST', `/v1/coupons/${couponId}/issues`, { body: '{"userId":1}', headers });
+    expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
+    expect(answer.body.message).toContain(encoding);
+  });
+
+  it.each(['%FF', '%', '%E0%A4%A'])('a coupon id that is not valid percent-encoding: %s', async (id) => {
+    const answers = [
+      await server.get(`/v1/coupons/${id}`),
+      await server.request('PATCH', `/v1/coupons/${id}`, { body: { totalQuantity: 8 } }),
+      await server.post(`/v1/coupons/${id}/issues`, { userId: 1 }),
+      await server.post(`/v1/strategies/record-lock/coupons/${id}/issues`, { userId: 1 }),
+      await server.post(`/v1/strategies/${id}/coupons/${couponId}/issues`, { userId: 1 }),
+    ];
+    for (const answer of answers) expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
+  });
+
   it('an unknown strategy, in the query or in the path', async () => {
     const query = await server.post(`/v1/coupons/${couponId}/issues?strategy=optimistic`, { userId: 1 });
     expectErrorAnswer(query, 400, 'INVALID_REQUEST');
@@ -131,6 +150,19 @@ describe('bad issue requests get a 4xx with a code and write nothing', () => {
 
   it('an unknown route', async () => {
     expectErrorAnswer(await server.post('/v1/issue', { userId: 1 }), 404, 'ROUTE_NOT_FOUND');
+  });
+});
+
+describe('compressed bodies', () => {
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ])('are read when they are valid %s data', async (encoding, compress) => {
+    const couponId = await server.createCoupon({ totalQuantity: 5 });
+    const headers = { 'content-encoding': encoding };
+    const answer = await server.request('POST', `/v1/strategies/record-lock/coupons/${couponId}/issues`, { body: compress('{"userId":3}'), headers });
+    expect({ status: answer.status, userId: answer.body.userId }).toEqual({ status: 201, userId: 3 });
   });
 });
 

@@ -137,10 +137,29 @@ const BODY_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
   'charset.unsupported': { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'body: unsupported charset' },
 };
 
+/**
+ * A failure of the request itself, raised before any route ran: by body-parser (with a `type`,
+ * or without one when a compressed body does not decompress) or by the router (a path parameter
+ * that is not valid percent-encoding). They carry an http-errors style 4xx `status`.
+ */
+function clientError(error: unknown, req: Request): { code: ErrorCode; message: string } | undefined {
+  const { type, status, expose } = (error ?? {}) as { type?: unknown; status?: unknown; expose?: unknown };
+  const known = typeof type === 'string' ? BODY_ERRORS[type] : undefined;
+  if (known) return known;
+  if (error instanceof URIError && status === 400) {
+    return { code: 'INVALID_REQUEST', message: `path: ${req.path} is not valid percent-encoding` };
+  }
+  if (typeof status !== 'number' || status < 400 || status > 499 || expose !== true) return undefined;
+  const encoding = req.get('content-encoding');
+  if (type === undefined && encoding) return { code: 'INVALID_REQUEST', message: `body: not valid ${encoding} data` };
+  // Any other error body-parser deems fit for the client: its message, under the one code for bad requests.
+  return { code: 'INVALID_REQUEST', message: `request: ${(error as Error).message}` };
+}
+
 const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   if (error instanceof LabError) return sendError(res, error.code, error.message);
-  const bodyError = BODY_ERRORS[(error as { type?: string }).type ?? ''];
-  if (bodyError) return sendError(res, bodyError.code, bodyError.message);
+  const refused = clientError(error, req);
+  if (refused) return sendError(res, refused.code, refused.message);
   switch (failureCode(error)) {
     case 'LOCK_TIMEOUT': // a coupon change that waited on the row's lock longer than MySQL waits, or deadlocked
       return sendError(res, 'LOCK_TIMEOUT', 'mysql: the row lock was contended; try again');

@@ -43,10 +43,27 @@ describe('coupons', () => {
     ['a window that ends before it starts', { title: 't', totalQuantity: 1, issueStartAt: iso(hour), issueEndAt: iso(0) }],
     ['a window that ends as it starts', { title: 't', totalQuantity: 1, issueStartAt: iso(hour), issueEndAt: iso(hour) }],
     ['a misspelt field', { title: 't', totalQuantity: 1, discount: 500 }],
+    // Dates MySQL's DATETIME cannot hold, or mysql2 would read back as another year.
+    ['an end in year 10000 once in UTC', { title: 't', totalQuantity: 1, issueEndAt: '9999-12-31T23:59:59-01:00' }],
+    ['an end just past 9999 in UTC', { title: 't', totalQuantity: 1, issueEndAt: '9999-12-31T23:00:00.000-01:00' }],
+    ['a start just before 1000 in UTC', { title: 't', totalQuantity: 1, issueStartAt: '0999-12-31T23:59:59.999Z' }],
+    ['a start before 1000 once in UTC', { title: 't', totalQuantity: 1, issueStartAt: '1000-01-01T00:30:00+01:00' }],
+    ['a start in year 1', { title: 't', totalQuantity: 1, issueStartAt: '0001-01-01T00:00:00Z' }],
   ])('are refused with %s, and nothing is written', async (_case, body) => {
     const before = await server.lab.db('coupons').count({ n: '*' });
     expectErrorAnswer(await server.post('/v1/coupons', body), 400, 'INVALID_REQUEST');
     expect(await server.lab.db('coupons').count({ n: '*' })).toEqual(before);
+  });
+
+  it.each([
+    ['in UTC', '1000-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z'],
+    ['with offsets', '0999-12-31T23:00:00-01:00', '9999-12-31T23:59:59.999+00:00'],
+  ])('keep window bounds at the edges of the range (%s), read back as sent, and issue inside them', async (_case, start, end) => {
+    const couponId = await server.createCoupon({ totalQuantity: 5, issueStartAt: start, issueEndAt: end });
+    const read = await server.get(`/v1/coupons/${couponId}`);
+    expect(read.body).toMatchObject({ issueStartAt: '1000-01-01T00:00:00.000Z', issueEndAt: '9999-12-31T23:59:59.999Z' });
+    expect((await server.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: 1 })).status).toBe(202);
+    expect((await server.post(`/v1/strategies/record-lock/coupons/${couponId}/issues`, { userId: 2 })).status).toBe(201);
   });
 
   it('that do not exist answer 404', async () => {

@@ -192,6 +192,32 @@ describe('the default route', () => {
   });
 });
 
+describe('a method a path does not take', () => {
+  it.each([
+    ['DELETE', '/v1/coupons/1', 'GET, HEAD, PATCH'],
+    ['PUT', '/v1/coupons/1', 'GET, HEAD, PATCH'],
+    ['GET', '/v1/coupons', 'POST'],
+    ['GET', '/v1/coupons/1/issues', 'POST'],
+    ['DELETE', '/v1/strategies/lua/coupons/1/issues', 'POST'],
+    ['POST', '/hello', 'GET, HEAD'],
+    ['POST', '/health', 'GET, HEAD'],
+    ['DELETE', '/metrics', 'GET, HEAD'],
+  ])('%s %s: 405 METHOD_NOT_ALLOWED with Allow: %s', async (method, path, allow) => {
+    const response = await fetch(`${server.url}${path}`, { method });
+    expect(response.headers.get('allow')).toBe(allow);
+    expectErrorAnswer({ status: response.status, body: await response.json() }, 405, 'METHOD_NOT_ALLOWED');
+  });
+
+  it('HEAD is answered wherever GET is', async () => {
+    expect((await fetch(`${server.url}/hello`, { method: 'HEAD' })).status).toBe(200);
+  });
+
+  it('an unknown path stays 404 ROUTE_NOT_FOUND, whatever the method', async () => {
+    expectErrorAnswer(await server.request('DELETE', '/v1/coupons/1/issues/2'), 404, 'ROUTE_NOT_FOUND');
+    expectErrorAnswer(await server.get('/v1/strategies/lua'), 404, 'ROUTE_NOT_FOUND');
+  });
+});
+
 describe('service endpoints', () => {
   it('GET /hello answers the cheapest thing the server can', async () => {
     expect(await server.get('/hello')).toEqual({ status: 200, body: 'hello' });

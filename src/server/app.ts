@@ -24,44 +24,60 @@ export function createApp(lab: Lab, { metricsText = () => lab.metrics.registry.m
   app.set(LOG_FAILED, lab.config.LOG_REQUESTS === 'failed');
   app.use(express.json({ limit: BODY_LIMIT }));
 
-  app.get('/hello', (_req, res) => {
-    res.type('text/plain').send('hello');
-  });
+  app
+    .route('/hello')
+    .get((_req, res) => {
+      res.type('text/plain').send('hello');
+    })
+    .all(methodNotAllowed);
 
-  app.get('/metrics', async (_req, res) => {
-    res.type(lab.metrics.registry.contentType).send(await metricsText());
-  });
+  app
+    .route('/metrics')
+    .get(async (_req, res) => {
+      res.type(lab.metrics.registry.contentType).send(await metricsText());
+    })
+    .all(methodNotAllowed);
 
-  app.get('/health', async (_req, res) => {
-    await Promise.all([lab.redis.ping(), lab.db.raw('SELECT 1')]);
-    res.json({ status: 'ok' });
-  });
+  app
+    .route('/health')
+    .get(async (_req, res) => {
+      await Promise.all([lab.redis.ping(), lab.db.raw('SELECT 1')]);
+      res.json({ status: 'ok' });
+    })
+    .all(methodNotAllowed);
 
-  app.post('/v1/coupons', async (req, res) => {
-    const coupon = await createCoupon(lab, parseNewCoupon(req.body));
-    res.status(201).json(coupon);
-  });
+  app
+    .route('/v1/coupons')
+    .post(async (req, res) => {
+      const coupon = await createCoupon(lab, parseNewCoupon(req.body));
+      res.status(201).json(coupon);
+    })
+    .all(methodNotAllowed);
 
-  app.get('/v1/coupons/:couponId', async (req, res) => {
-    const couponId = parseCouponId(req.params.couponId);
-    const coupon = await viewCoupon(lab, couponId);
-    if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
-    res.json(coupon);
-  });
+  app
+    .route('/v1/coupons/:couponId')
+    .get(async (req, res) => {
+      const couponId = parseCouponId(req.params.couponId);
+      const coupon = await viewCoupon(lab, couponId);
+      if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
+      res.json(coupon);
+    })
+    .patch(async (req, res) => {
+      const couponId = parseCouponId(req.params.couponId);
+      const coupon = await changeCoupon(lab, couponId, parseCouponChange(req.body));
+      if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
+      res.json(coupon);
+    })
+    .all(methodNotAllowed);
 
-  app.patch('/v1/coupons/:couponId', async (req, res) => {
-    const couponId = parseCouponId(req.params.couponId);
-    const coupon = await changeCoupon(lab, couponId, parseCouponChange(req.body));
-    if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
-    res.json(coupon);
-  });
-
-  app.post('/v1/coupons/:couponId/issues', (req, res) =>
-    issue(req, res, parseStrategy(req.query.strategy, lab.config.ISSUE_STRATEGY)),
-  );
-  app.post('/v1/strategies/:strategy/coupons/:couponId/issues', (req, res) =>
-    issue(req, res, parseStrategy(req.params.strategy, lab.config.ISSUE_STRATEGY)),
-  );
+  app
+    .route('/v1/coupons/:couponId/issues')
+    .post((req, res) => issue(req, res, parseStrategy(req.query.strategy, lab.config.ISSUE_STRATEGY)))
+    .all(methodNotAllowed);
+  app
+    .route('/v1/strategies/:strategy/coupons/:couponId/issues')
+    .post((req, res) => issue(req, res, parseStrategy(req.params.strategy, lab.config.ISSUE_STRATEGY)))
+    .all(methodNotAllowed);
 
   async function issue(req: Request, res: Response, strategy: StrategyName): Promise<void> {
     const couponId = parseCouponId(req.params.couponId);
@@ -93,6 +109,19 @@ function requestLogger(): express.RequestHandler {
     next();
   };
 }
+
+/**
+ * The last handler of every path, reached only by a method the path does not take: 405 with the
+ * methods it does take (RFC 9110), read off the route itself so the list cannot drift from the
+ * handlers. HEAD goes with GET, as Express answers HEAD with the GET handler. Last rather than
+ * first, so the answers of the methods a path does take pass through nothing more.
+ */
+const methodNotAllowed: express.RequestHandler = (req, res) => {
+  const methods = Object.keys((req.route as { methods: Record<string, boolean> }).methods).filter((method) => method !== '_all');
+  const allowed = methods.flatMap((method) => (method === 'get' && !methods.includes('head') ? ['GET', 'HEAD'] : [method.toUpperCase()]));
+  res.set('Allow', allowed.join(', '));
+  sendError(res, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}; it takes ${allowed.join(', ')}`);
+};
 
 /**
  * App setting: log a line for each failed request, from `sendError`, where every failure is

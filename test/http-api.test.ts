@@ -1,5 +1,9 @@
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/core/config.js';
 import { STRATEGY_NAMES } from '../src/strategies/index.js';
 import { expectErrorAnswer, serverWithoutRedis, startTestServer, type HttpAnswer, type TestServer } from './support/lab.js';
 
@@ -225,6 +229,69 @@ describe('service endpoints', () => {
 
   it('GET /health answers 200 while Redis and MySQL answer', async () => {
     expect(await server.get('/health')).toEqual({ status: 200, body: { status: 'ok' } });
+  });
+});
+
+describe('connections that go quiet are closed by the server', () => {
+  const timeouts = { keepAlive: 300, headers: 600, request: 1_000 };
+  /** Node closes a keep-alive socket 1 s after the timeout it announces, and checks the others at intervals. */
+  const grace = 1_000 + 1_000;
+  let quick: TestServer;
+  beforeAll(async () => {
+    quick = await startTestServer({
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: String(timeouts.keepAlive),
+      HTTP_HEADERS_TIMEOUT_MS: String(timeouts.headers),
+      HTTP_REQUEST_TIMEOUT_MS: String(timeouts.request),
+      CONSUMER_IN_PROCESS: 'false',
+    });
+  });
+  afterAll(() => quick.close());
+
+  /** A raw connection: what it is sent, and the first bytes it gets back and when the server closes it. */
+  async function quietClient(): Promise<{ socket: Socket; answer: Promise<string>; closed: Promise<number> }> {
+    const socket = connect(quick.address.port, '127.0.0.1');
+    await once(socket, 'connect');
+    const answer = once(socket, 'data').then(([data]) => String(data));
+    const closed = once(socket, 'close').then(() => performance.now());
+    return { socket, answer, closed };
+  }
+
+  it('a headers timeout must exceed the keep-alive timeout, and the request timeout reach the headers timeout', () => {
+    expect(() => loadConfig({}, { HTTP_KEEP_ALIVE_TIMEOUT_MS: '10000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS: must be more than/);
+    expect(() => loadConfig({}, { HTTP_REQUEST_TIMEOUT_MS: '9999' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS: must be at least/);
+  });
+
+  it('an idle keep-alive connection, HTTP_KEEP_ALIVE_TIMEOUT_MS after its last answer', async () => {
+    const { socket, answer, closed } = await quietClient();
+    socket.write('GET /hello HTTP/1.1\r\nHost: lab\r\n\r\n');
+    expect(await answer).toMatch(/^HTTP\/1\.1 200 .*\r\nConnection: keep-alive\r\n/s);
+    const answeredAt = performance.now();
+    const idleMs = (await closed) - answeredAt;
+    expect(idleMs).toBeGreaterThanOrEqual(timeouts.keepAlive);
+    expect(idleMs).toBeLessThan(timeouts.keepAlive + grace);
+  });
+
+  it('a client that stops halfway through its headers: 408, HTTP_HEADERS_TIMEOUT_MS after it connected', async () => {
+    const { socket, answer, closed } = await quietClient();
+    const startedAt = performance.now();
+    socket.write('GET /hello HTTP/1.1\r\nHost: lab\r\n');
+    expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
+    const openMs = (await closed) - startedAt;
+    expect(openMs).toBeGreaterThanOrEqual(timeouts.headers);
+    expect(openMs).toBeLessThan(timeouts.headers + grace);
+  });
+
+  it('a client that stops halfway through its body: 408, HTTP_REQUEST_TIMEOUT_MS after it started, nothing written', async () => {
+    const couponId = await quick.createCoupon({ totalQuantity: 5 });
+    const { socket, answer, closed } = await quietClient();
+    const startedAt = performance.now();
+    const head = `POST /v1/strategies/record-lock/coupons/${couponId}/issues HTTP/1.1\r\nHost: lab\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n`;
+    socket.write(`${head}{"userId"`);
+    expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
+    const openMs = (await closed) - startedAt;
+    expect(openMs).toBeGreaterThanOrEqual(timeouts.request);
+    expect(openMs).toBeLessThan(timeouts.request + grace);
+    expect(await quick.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
   });
 });
 

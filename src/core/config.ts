@@ -45,6 +45,25 @@ export const configSchema = z.object({
   CONSUMER_CLAIM_IDLE_MS: positiveInt(5_000),
   /** Port of `/metrics` in a consumer of its own (`npm run consumer`); the API serves it on PORT. 0 picks a free one. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /**
+   * How long the API server keeps an idle keep-alive connection after its last answer (Node
+   * closes the socket 1 s later than it announces). Node's default: long enough for a client's
+   * next request to reuse the connection, short enough that idle sockets do not pile up. Behind
+   * a load balancer, set it above the balancer's own idle timeout.
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(5_000),
+  /**
+   * How long a client may take to send a request's headers, counted from the connection or the
+   * previous answer: then 408 and the connection is closed. A few hundred bytes need far less;
+   * a client that dribbles them (slowloris) holds a socket this long at most. Above the keep-alive
+   * timeout, so a connection is never cut by this timer while it is allowed to sit idle.
+   */
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
+  /**
+   * How long a client may take to send a whole request, body included (at most 16 kB), then 408.
+   * The server's own time to answer (a lock wait, say) does not count. At least the headers timeout.
+   */
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
   /** Least severe log level written, as JSON lines on stderr. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
@@ -53,6 +72,15 @@ export const configSchema = z.object({
    * percent of its throughput (README, "Metrics and logs"); `failed` costs the normal answers nothing.
    */
   LOG_REQUESTS: z.enum(['failed', 'all', 'none']).default('failed'),
+}).superRefine((config, context) => {
+  // Node refuses a headers timeout above the request timeout; one at or below the keep-alive
+  // timeout would cut connections a client is still allowed to keep idle.
+  if (config.HTTP_HEADERS_TIMEOUT_MS <= config.HTTP_KEEP_ALIVE_TIMEOUT_MS) {
+    context.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must be more than HTTP_KEEP_ALIVE_TIMEOUT_MS' });
+  }
+  if (config.HTTP_REQUEST_TIMEOUT_MS < config.HTTP_HEADERS_TIMEOUT_MS) {
+    context.addIssue({ code: 'custom', path: ['HTTP_REQUEST_TIMEOUT_MS'], message: 'must be at least HTTP_HEADERS_TIMEOUT_MS' });
+  }
 });
 
 export type Env = Partial<Record<keyof z.input<typeof configSchema>, string | undefined>>;

@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { once } from 'node:events';
+import { createServer, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../core/config.js';
 import { prepareDatabase } from '../core/db.js';
@@ -20,13 +21,27 @@ export interface RunningServer {
 
 const GRACE_MS = 10_000;
 
+/**
+ * The timeouts that close connections a client leaves quiet (see config.ts). Node checks the
+ * headers and request timeouts at an interval (30 s by default, so a 10 s timeout could take 40 s):
+ * a quarter of the headers timeout cuts a slow client within a quarter of its timeout past it.
+ */
+function serverOptions(config: Config): ServerOptions {
+  return {
+    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: Math.ceil(config.HTTP_HEADERS_TIMEOUT_MS / 4),
+  };
+}
+
 export async function startServer(config: Config): Promise<RunningServer> {
   if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL);
   const lab = createLab(config);
   const consumer = config.CONSUMER_IN_PROCESS ? startConsumer(lab) : undefined;
   // A worker of several behind one port answers /metrics for all of them (see cluster-metrics.ts).
   const metricsText = cluster.isWorker ? workerMetrics(lab.metrics.registry) : undefined;
-  const server = createApp(lab, { metricsText }).listen(config.PORT, '0.0.0.0');
+  const server = createServer(serverOptions(config), createApp(lab, { metricsText })).listen(config.PORT, '0.0.0.0');
   try {
     await once(server, 'listening'); // rejects with the 'error' event: a port in use, say
   } catch (error) {

@@ -6,6 +6,8 @@ import type { Config } from '../src/core/config.js';
 export interface ServerProcess {
   child: ChildProcess;
   url: string;
+  /** Where `/metrics` is served: on the API's port, or on METRICS_PORT when that is set. */
+  metricsUrl: string;
 }
 
 /**
@@ -23,20 +25,20 @@ export async function spawnServer(
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`server exited with ${code} before listening`);
   });
-  const listening = new Promise<string>((resolve) => {
+  const listening = new Promise<{ url: string; metrics: string }>((resolve) => {
     lines.on('line', (line) => {
-      if (line.includes('"server listening"')) resolve((JSON.parse(line) as { url: string }).url);
+      if (line.includes('"server listening"')) resolve(JSON.parse(line) as { url: string; metrics: string });
       else options.onLog?.(line);
     });
   });
-  const url = await Promise.race([listening, exited]);
+  const { url, metrics: metricsUrl } = await Promise.race([listening, exited]);
   if (!options.onLog) {
     // Request log lines (LOG_REQUESTS=all) arrive by the thousand a second under load: drained
     // unread, so that splitting them costs the bench process nothing.
     lines.close();
     child.stderr!.resume();
   }
-  return { child, url };
+  return { child, url, metricsUrl };
 }
 
 export async function kill(server: ServerProcess, signal: NodeJS.Signals): Promise<number | null> {
@@ -47,7 +49,10 @@ export async function kill(server: ServerProcess, signal: NodeJS.Signals): Promi
   return code as number | null;
 }
 
-/** The configuration as the environment variables a lab process reads it from. */
+/**
+ * The configuration as the environment variables a lab process reads it from. An unset key
+ * becomes empty, which counts as unset, so that the parent's own environment cannot fill it in.
+ */
 export function configEnv(config: Config): Record<string, string> {
-  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, String(value)]));
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, value === undefined ? '' : String(value)]));
 }

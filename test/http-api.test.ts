@@ -295,6 +295,32 @@ describe('connections that go quiet are closed by the server', () => {
   });
 });
 
+describe('with METRICS_PORT set', () => {
+  let split: TestServer;
+  beforeAll(async () => {
+    split = await startTestServer({ METRICS_PORT: '0', CONSUMER_IN_PROCESS: 'false' });
+  });
+  afterAll(() => split.close());
+
+  it('serves /metrics on that port only, counting the requests of the API port', async () => {
+    expect(split.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    expect(new URL(split.metricsUrl!).port).not.toBe(String(split.address.port));
+    const couponId = await split.createCoupon({ totalQuantity: 5 });
+    expect((await split.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: 1 })).status).toBe(202);
+    const scraped = await fetch(split.metricsUrl!);
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toMatch(/^coupon_lab_issue_requests_total\{strategy="lua",outcome="accepted",code="ACCEPTED"\} 1$/m);
+    expectErrorAnswer(await split.get('/metrics'), 404, 'ROUTE_NOT_FOUND');
+  });
+
+  it('answers nothing else there', async () => {
+    const other = await fetch(new URL('/hello', split.metricsUrl));
+    expect(other.status).toBe(404);
+    const post = await fetch(split.metricsUrl!, { method: 'POST' });
+    expect({ status: post.status, allow: post.headers.get('allow') }).toEqual({ status: 405, allow: 'GET, HEAD' });
+  });
+});
+
 describe('with Redis unreachable', () => {
   const down = serverWithoutRedis();
 

@@ -144,6 +144,28 @@ it('LOG_REQUESTS=all: a line for every request, with the time it took', async ()
   }
 });
 
+describe('METRICS_PORT with a server of two processes', () => {
+  it('the primary serves the sum of both there, and the API port has no /metrics', async () => {
+    const split = await spawnServer({ ...lab.config, PORT: 0, METRICS_PORT: 0, CONSUMER_IN_PROCESS: false }, { instances: 2 });
+    try {
+      expect(split.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      const coupon = await createCoupon(lab, terms('metrics port', 1_000));
+      const before = await scrape(split.metricsUrl);
+      // Twenty connections, handed to the two processes in turn: each counts its share.
+      const crowd = { users: 200, requestsPerUser: 1, concurrency: 20 };
+      const result = await httpCrowd(split.url, `/v1/strategies/record-lock/coupons/${coupon.id}/issues`, crowd, false);
+      expect(result.answers.success).toBe(200);
+      const after = await scrape(split.metricsUrl);
+      const moved = (labels: Record<string, string>) =>
+        total(after, 'coupon_lab_issue_requests_total', labels) - total(before, 'coupon_lab_issue_requests_total', labels);
+      expect(moved({ strategy: 'record-lock', outcome: 'issued' })).toBe(200);
+      expect((await fetch(`${split.url}/metrics`)).status).toBe(404);
+    } finally {
+      await kill(split, 'SIGTERM');
+    }
+  });
+});
+
 describe('the lag gauges', () => {
   it('are absent without a consumer, NaN when the lag cannot be read, the lag once it can', async () => {
     const metrics = createMetrics();

@@ -43,8 +43,12 @@ export const configSchema = z.object({
   CONSUMER_BATCH_SIZE: positiveInt(1_000),
   /** Entries another consumer left unacknowledged this long are taken over. */
   CONSUMER_CLAIM_IDLE_MS: positiveInt(5_000),
-  /** Port of `/metrics` in a consumer of its own (`npm run consumer`); the API serves it on PORT. 0 picks a free one. */
-  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /**
+   * Port of `/metrics`, apart from the API's. Unset: the API server answers `/metrics` on PORT, and a
+   * consumer of its own (`npm run consumer`) on 9464. Set: both serve it there only (with
+   * `--instances`, the primary process, for all of them). 0 picks a free one.
+   */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /**
    * How long the API server keeps an idle keep-alive connection after its last answer (Node
    * closes the socket 1 s later than it announces). Node's default: long enough for a client's
@@ -77,6 +81,9 @@ export const configSchema = z.object({
   // timeout would cut connections a client is still allowed to keep idle.
   if (config.HTTP_HEADERS_TIMEOUT_MS <= config.HTTP_KEEP_ALIVE_TIMEOUT_MS) {
     context.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must be more than HTTP_KEEP_ALIVE_TIMEOUT_MS' });
+  }
+  if (config.METRICS_PORT && config.METRICS_PORT === config.PORT) {
+    context.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT' });
   }
   if (config.HTTP_REQUEST_TIMEOUT_MS < config.HTTP_HEADERS_TIMEOUT_MS) {
     context.addIssue({ code: 'custom', path: ['HTTP_REQUEST_TIMEOUT_MS'], message: 'must be at least HTTP_HEADERS_TIMEOUT_MS' });

@@ -11,12 +11,12 @@ import { parseCouponChange, parseCouponId, parseIssueBody, parseNewCoupon, parse
 const BODY_LIMIT = '16kb';
 
 export interface AppOptions {
-  /** What `/metrics` answers; by default this process's registry. */
+  /** What `/metrics` answers; without it there is no `/metrics` here (it is on a port of its own). */
   metricsText?: () => Promise<string>;
 }
 
 /** Thin routes: parse, call the domain, map the answer. Failures go to the one error handler. */
-export function createApp(lab: Lab, { metricsText = () => lab.metrics.registry.metrics() }: AppOptions = {}): express.Express {
+export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -31,12 +31,14 @@ export function createApp(lab: Lab, { metricsText = () => lab.metrics.registry.m
     })
     .all(methodNotAllowed);
 
-  app
-    .route('/metrics')
-    .get(async (_req, res) => {
-      res.type(lab.metrics.registry.contentType).send(await metricsText());
-    })
-    .all(methodNotAllowed);
+  if (metricsText) {
+    app
+      .route('/metrics')
+      .get(async (_req, res) => {
+        res.type(lab.metrics.registry.contentType).send(await metricsText());
+      })
+      .all(methodNotAllowed);
+  }
 
   app
     .route('/health')

@@ -12,14 +12,8 @@ const hour = 3_600_000;
 const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
 const userIds = (first: number, count: number) => Array.from({ length: count }, (_, i) => first + i);
 
-async function patch(couponId: number | string, body: unknown, on: TestServer = server): Promise<HttpAnswer> {
-  const response = await fetch(`${on.url}/v1/coupons/${couponId}`, {
-    method: 'PATCH',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const patch = (couponId: number | string, body: unknown, on: TestServer = server): Promise<HttpAnswer> =>
+  on.request('PATCH', `/v1/coupons/${couponId}`, { body });
 
 const issue = (strategy: string, couponId: number, userId: number) =>
   server.post(`/v1/strategies/${strategy}/coupons/${couponId}/issues`, { userId });

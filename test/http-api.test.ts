@@ -5,7 +5,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/core/config.js';
 import { STRATEGY_NAMES } from '../src/strategies/index.js';
-import { expectErrorAnswer, serverWithoutRedis, startTestServer, type HttpAnswer, type TestServer } from './support/lab.js';
+import { expectErrorAnswer, serverWithoutRedis, startTestServer, type TestServer } from './support/lab.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -207,9 +207,9 @@ describe('a method a path does not take', () => {
     ['POST', '/health', 'GET, HEAD'],
     ['DELETE', '/metrics', 'GET, HEAD'],
   ])('%s %s: 405 METHOD_NOT_ALLOWED with Allow: %s', async (method, path, allow) => {
-    const response = await fetch(`${server.url}${path}`, { method });
-    expect(response.headers.get('allow')).toBe(allow);
-    expectErrorAnswer({ status: response.status, body: await response.json() }, 405, 'METHOD_NOT_ALLOWED');
+    const answer = await server.request(method, path);
+    expect(answer.headers.get('allow')).toBe(allow);
+    expectErrorAnswer(answer, 405, 'METHOD_NOT_ALLOWED');
   });
 
   it('HEAD is answered wherever GET is', async () => {
@@ -224,11 +224,13 @@ describe('a method a path does not take', () => {
 
 describe('service endpoints', () => {
   it('GET /hello answers the cheapest thing the server can', async () => {
-    expect(await server.get('/hello')).toEqual({ status: 200, body: 'hello' });
+    const { status, body } = await server.get('/hello');
+    expect({ status, body }).toEqual({ status: 200, body: 'hello' });
   });
 
   it('GET /health answers 200 while Redis and MySQL answer', async () => {
-    expect(await server.get('/health')).toEqual({ status: 200, body: { status: 'ok' } });
+    const { status, body } = await server.get('/health');
+    expect({ status, body }).toEqual({ status: 200, body: { status: 'ok' } });
   });
 });
 
@@ -292,6 +294,69 @@ describe('connections that go quiet are closed by the server', () => {
     expect(openMs).toBeGreaterThanOrEqual(timeouts.request);
     expect(openMs).toBeLessThan(timeouts.request + grace);
     expect(await quick.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
+  });
+});
+
+describe('with ADMIN_TOKEN set', () => {
+  const token = 'lab-admin-token';
+  let guarded: TestServer;
+  let couponId: number;
+  beforeAll(async () => {
+    guarded = await startTestServer({ ADMIN_TOKEN: token, CONSUMER_IN_PROCESS: 'false' });
+    couponId = await guarded.createCoupon({ totalQuantity: 5 }); // the helper sends the token
+  });
+  afterAll(() => guarded.close());
+
+  /** Both admin routes, sent with exactly the headers given (the helper's token left out). */
+  const adminRequests = (headers: Record<string, string>) => [
+    guarded.request('POST', '/v1/coupons', { body: { title: 'guarded', totalQuantity: 5 }, headers, admin: false }),
+    guarded.request('PATCH', `/v1/coupons/${couponId}`, { body: { totalQuantity: 9 }, headers, admin: false }),
+  ];
+  const stored = async () => ({
+    coupons: await guarded.lab.db('coupons').count({ n: '*' }),
+    row: await guarded.lab.db('coupons').where({ id: couponId }).first('total_quantity', 'version'),
+  });
+
+  it.each([
+    ['no Authorization header', {}],
+    ['another scheme', { authorization: 'Basic bGFiOmxhYg==' }],
+    ['Bearer and no token', { authorization: 'Bearer' }],
+    ['a token without Bearer', { authorization: token }],
+  ])('%s: 401 UNAUTHORIZED with WWW-Authenticate: Bearer, and nothing written', async (_case, headers) => {
+    const before = await stored();
+    for (const answer of await Promise.all(adminRequests(headers))) {
+      expectErrorAnswer(answer, 401, 'UNAUTHORIZED');
+      expect(answer.headers.get('www-authenticate')).toBe('Bearer');
+    }
+    expect(await stored()).toEqual(before);
+  });
+
+  it.each([
+    ['another token', 'not-the-token'],
+    ['a prefix of the token', token.slice(0, -1)],
+    ['the token and more', `${token}x`],
+  ])('%s: 403 FORBIDDEN, and nothing written', async (_case, presented) => {
+    const before = await stored();
+    for (const answer of await Promise.all(adminRequests({ authorization: `Bearer ${presented}` }))) {
+      expectErrorAnswer(answer, 403, 'FORBIDDEN');
+    }
+    expect(await stored()).toEqual(before);
+  });
+
+  it('must be something a client can send as a bearer token', () => {
+    expect(() => loadConfig({}, { ADMIN_TOKEN: 'two words' })).toThrow(/ADMIN_TOKEN: must be a bearer token/);
+  });
+
+  it('the token creates and changes coupons; the scheme may be in any case', async () => {
+    const [created, changed] = await Promise.all(adminRequests({ authorization: `bearer ${token}` }));
+    expect([created!.status, changed!.status]).toEqual([201, 200]);
+    expect(changed!.body.totalQuantity).toBe(9);
+  });
+
+  it('reading a coupon and issuing stay open to anyone', async () => {
+    expect((await guarded.request('GET', `/v1/coupons/${couponId}`, { admin: false })).status).toBe(200);
+    const issued = await guarded.request('POST', `/v1/strategies/record-lock/coupons/${couponId}/issues`, { body: { userId: 1 }, admin: false });
+    expect(issued.status).toBe(201);
   });
 });
 

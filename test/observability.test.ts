@@ -130,6 +130,26 @@ describe('GET /metrics of a server of two processes', () => {
   });
 });
 
+describe('coupon admin routes', () => {
+  const isWarning = (line: string) => line.includes('"level":"warn"') && line.includes('ADMIN_TOKEN');
+
+  it('open without ADMIN_TOKEN: the server says so at start, once', () => {
+    expect(logLines.filter(isWarning)).toHaveLength(1);
+    expect(JSON.parse(logLines.find(isWarning)!).msg).toMatch(/POST \/v1\/coupons and PATCH \/v1\/coupons\/:couponId are open/);
+  });
+
+  it('guarded with ADMIN_TOKEN: no warning', async () => {
+    const lines: string[] = [];
+    const guarded = await spawnServer({ ...lab.config, PORT: 0, ADMIN_TOKEN: 'lab-admin-token', CONSUMER_IN_PROCESS: false }, { onLog: (line) => lines.push(line) });
+    try {
+      expect((await fetch(`${guarded.url}/v1/coupons`, { method: 'POST' })).status).toBe(401);
+      expect(lines.filter(isWarning)).toEqual([]);
+    } finally {
+      await kill(guarded, 'SIGTERM');
+    }
+  });
+});
+
 it('LOG_REQUESTS=all: a line for every request, with the time it took', async () => {
   const lines: string[] = [];
   const all = await spawnServer({ ...lab.config, PORT: 0, LOG_REQUESTS: 'all', CONSUMER_IN_PROCESS: false }, { onLog: (line) => lines.push(line) });

@@ -44,7 +44,7 @@ function loadCommand(name: string, generators: Generator[]): Command {
     .addOption(new Option('-d, --duration <time>', 'how long each generator runs: 30s, 2m, 1m30s, or seconds').argParser(seconds).default(30, '30s'))
     .option('-q, --quantity <n>', "totalQuantity of each generator's fresh coupon", wholeNumber(1, 1_000_000_000), 100)
     .addOption(new Option('--endpoint <name>', 'issue: POST the strategy\'s issue path; hello: GET /hello, the baseline').choices(['issue', 'hello']).default('issue'))
-    .option('--host <url>', 'load this running server instead of starting one (its MySQL must be --mysql-url)', httpUrl)
+    .option('--host <url>', 'load this running server instead of starting one (its MySQL must be --mysql-url, its ADMIN_TOKEN, if any, in the environment)', httpUrl)
     .option('-i, --instances <n>', 'server processes to start behind one port (with --host: how many it runs)', wholeNumber(1, 64), 1)
     .option('--mysql-url <url>', 'MYSQL_URL: the started server\'s database, where the coupons are checked (default: the environment)')
     .option('--redis-url <url>', 'REDIS_URL of the started server (default: the environment)')

@@ -68,6 +68,14 @@ export const configSchema = z.object({
    * The server's own time to answer (a lock wait, say) does not count. At least the headers timeout.
    */
   HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  /**
+   * Bearer token that creating and changing coupons (`POST /v1/coupons`, `PATCH /v1/coupons/:id`)
+   * require. Unset: anyone may, and the server warns at start. Reading and issuing stay open.
+   */
+  ADMIN_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'must be a bearer token: letters, digits and -._~+/ (RFC 6750)')
+    .optional(),
   /** Least severe log level written, as JSON lines on stderr. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**

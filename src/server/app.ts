@@ -6,6 +6,7 @@ import { HTTP_STATUS, LabError, failureCode, isRedisUnavailable, type ErrorCode 
 import { log } from '../core/log.js';
 import type { Lab } from '../lab.js';
 import type { StrategyName } from '../strategies/index.js';
+import { requireAdminToken } from './admin-token.js';
 import { parseCouponChange, parseCouponId, parseIssueBody, parseNewCoupon, parseStrategy } from './validation.js';
 
 const BODY_LIMIT = '16kb';
@@ -23,6 +24,7 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
   if (lab.config.LOG_REQUESTS === 'all') app.use(requestLogger());
   app.set(LOG_FAILED, lab.config.LOG_REQUESTS === 'failed');
   app.use(express.json({ limit: BODY_LIMIT }));
+  const admin = requireAdminToken(lab.config.ADMIN_TOKEN);
 
   app
     .route('/hello')
@@ -50,7 +52,7 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
 
   app
     .route('/v1/coupons')
-    .post(async (req, res) => {
+    .post(admin, async (req, res) => {
       const coupon = await createCoupon(lab, parseNewCoupon(req.body));
       res.status(201).json(coupon);
     })
@@ -64,7 +66,7 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
       if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
       res.json(coupon);
     })
-    .patch(async (req, res) => {
+    .patch(admin, async (req, res) => {
       const couponId = parseCouponId(req.params.couponId);
       const coupon = await changeCoupon(lab, couponId, parseCouponChange(req.body));
       if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
@@ -139,6 +141,7 @@ const RETRY_LATER = new Set<ErrorCode>(['LOCK_TIMEOUT', 'SERVICE_UNAVAILABLE']);
 function sendError(res: Response, code: ErrorCode, message: string): void {
   const status = HTTP_STATUS[code];
   if (RETRY_LATER.has(code)) res.set('Retry-After', '1');
+  if (code === 'UNAUTHORIZED') res.set('WWW-Authenticate', 'Bearer'); // the scheme a 401 must name (RFC 9110)
   res.status(status).json({ code, message });
   if (status !== 409 && res.app.get(LOG_FAILED)) {
     const fields = { method: res.req.method, url: res.req.originalUrl, status, code };

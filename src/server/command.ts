@@ -43,6 +43,9 @@ export function createServerCommand(): Command {
         },
       );
       if (cluster.isPrimary) {
+        if (!config.ADMIN_TOKEN) {
+          log.warn('POST /v1/coupons and PATCH /v1/coupons/:couponId are open to anyone: set ADMIN_TOKEN to require a bearer token');
+        }
         const { instances } = flags;
         const metrics = server.metricsUrl ?? `${server.url}/metrics`;
         log.info({ url: server.url, metrics, instances, strategy: config.ISSUE_STRATEGY, consumer: config.CONSUMER_IN_PROCESS }, 'server listening');

@@ -23,12 +23,15 @@ export interface TestServer extends RunningServer {
 export interface HttpAnswer {
   status: number;
   body: any;
+  headers: Headers;
 }
 
 export interface RequestOptions {
   body?: unknown;
-  /** Sent as they are, after (and over) the JSON content type a body gets. */
+  /** Sent as they are, after (and over) the JSON content type a body gets and the admin token. */
   headers?: Record<string, string>;
+  /** Send the server's ADMIN_TOKEN, if it has one, as an admin client would (default true). */
+  admin?: boolean;
 }
 
 export async function startTestServer(overrides: Env = {}): Promise<TestServer> {
@@ -36,14 +39,16 @@ export async function startTestServer(overrides: Env = {}): Promise<TestServer> 
   const server = await startServer(config);
   const { db, redis, keys } = server.lab;
 
-  const request = async (method: string, path: string, { body, headers = {} }: RequestOptions = {}): Promise<HttpAnswer> => {
+  const adminHeaders: Record<string, string> = config.ADMIN_TOKEN ? { authorization: `Bearer ${config.ADMIN_TOKEN}` } : {};
+  const request = async (method: string, path: string, { body, headers = {}, admin = true }: RequestOptions = {}): Promise<HttpAnswer> => {
     const response = await fetch(`${server.url}${path}`, {
       method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(admin ? adminHeaders : {}), ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : Buffer.isBuffer(body) ? new Uint8Array(body) : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, body: text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+    const json = text && response.headers.get('content-type')?.includes('json');
+    return { status: response.status, body: json ? JSON.parse(text) : text, headers: response.headers };
   };
 
   return {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { loadConfigOrExit, wholeNumber } from '../src/cli-options.js';
+import { loadConfigOrExit, requireServices, wholeNumber } from '../src/cli-options.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
 import { Tally } from './load.js';
@@ -23,7 +23,9 @@ export function createDemoCommand(): Command {
     .option('--requests-per-user <n>', 'requests each user sends at once', wholeNumber(1, 100), 2)
     .action(async (flags: Flags, command: Command) => {
       // The demo prints its own table, nothing else.
-      const server = await startServer(loadConfigOrExit(command, { PORT: '0', LOG_REQUESTS: 'none' }));
+      const config = loadConfigOrExit(command, { PORT: '0', LOG_REQUESTS: 'none' });
+      await requireServices(command, config);
+      const server = await startServer(config);
       try {
         console.log(`Coupon Lab demo: ${flags.users} users × ${flags.requestsPerUser} requests at once for ${flags.quantity} coupons, per strategy\n`);
         console.log(row('strategy', 'protection', 'issued', 'sold out', 'already', 'other', 'rows', 'verdict'));

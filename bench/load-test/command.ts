@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfigOrExit, wholeNumber } from '../../src/cli-options.js';
+import { loadConfigOrExit, requireServices, wholeNumber } from '../../src/cli-options.js';
 import { STRATEGY_NAMES, type StrategyName } from '../../src/strategies/index.js';
 import { findLocust } from './locust.js';
 import { renderLoadTest } from './render.js';
@@ -52,6 +52,8 @@ function loadCommand(name: string, generators: Generator[]): Command {
     .option('--no-progress', "no autocannon progress bar (it is off anyway when stderr is not a terminal or with --json)")
     .action(async (flags: Flags, command: Command) => {
       const config = loadConfigOrExit(command, { MYSQL_URL: flags.mysqlUrl, REDIS_URL: flags.redisUrl });
+      // A server started here needs both; one at --host, only the MySQL its coupons are checked in.
+      await requireServices(command, config, flags.host ? (flags.endpoint === 'issue' ? ['mysql'] : []) : ['mysql', 'redis']);
       const locust = generators.includes('locust') ? (findLocust() ?? installLocust(command)) : undefined;
       const report = await runLoadTest({
         generators,

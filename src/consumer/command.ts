@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { loadConfigOrExit } from '../cli-options.js';
+import { loadConfigOrExit, requireServices } from '../cli-options.js';
 import { prepareDatabase } from '../core/db.js';
 import { log } from '../core/log.js';
 import { serveMetrics } from '../core/metrics-server.js';
@@ -16,6 +16,7 @@ export function createConsumerCommand(): Command {
     .option('--metrics-port <port>', 'port of GET /metrics (env METRICS_PORT, default 9464; 0 picks a free one)')
     .action(async (flags: { metricsPort?: string }, command: Command) => {
       const config = loadConfigOrExit(command, { METRICS_PORT: flags.metricsPort });
+      await requireServices(command, config);
       if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL);
       const lab = createLab(config);
       const metricsPort = config.METRICS_PORT ?? DEFAULT_METRICS_PORT;

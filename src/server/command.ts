@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
-import { loadConfigOrExit, wholeNumber } from '../cli-options.js';
+import { loadConfigOrExit, requireServices, wholeNumber } from '../cli-options.js';
 import { log } from '../core/log.js';
 import { STRATEGY_NAMES } from '../strategies/index.js';
 import { startCluster, WorkerExitedError } from './cluster.js';
@@ -30,6 +30,7 @@ export function createServerCommand(): Command {
         THINK_MS: flags.thinkMs,
         ...(flags.consumer ? {} : { CONSUMER_IN_PROCESS: 'false' }),
       });
+      if (cluster.isPrimary) await requireServices(command, config); // the workers start only after it passed
       // node:cluster workers run this same command again and land in the second branch.
       const server = await (cluster.isPrimary && flags.instances > 1 ? startCluster(config, flags.instances) : startServer(config)).catch(
         (error: unknown) => {

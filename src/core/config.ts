@@ -85,17 +85,12 @@ export const configSchema = z.object({
    */
   LOG_REQUESTS: z.enum(['failed', 'all', 'none']).default('failed'),
 }).superRefine((config, context) => {
-  // Node refuses a headers timeout above the request timeout; one at or below the keep-alive
-  // timeout would cut connections a client is still allowed to keep idle.
-  if (config.HTTP_HEADERS_TIMEOUT_MS <= config.HTTP_KEEP_ALIVE_TIMEOUT_MS) {
-    context.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must be more than HTTP_KEEP_ALIVE_TIMEOUT_MS' });
-  }
-  if (config.METRICS_PORT && config.METRICS_PORT === config.PORT) {
-    context.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT' });
-  }
-  if (config.HTTP_REQUEST_TIMEOUT_MS < config.HTTP_HEADERS_TIMEOUT_MS) {
-    context.addIssue({ code: 'custom', path: ['HTTP_REQUEST_TIMEOUT_MS'], message: 'must be at least HTTP_HEADERS_TIMEOUT_MS' });
-  }
+  const problem = (key: keyof typeof config, message: string) => context.addIssue({ code: 'custom', path: [key], message });
+  // At or below the keep-alive timeout, it would cut connections a client may still keep idle.
+  if (config.HTTP_HEADERS_TIMEOUT_MS <= config.HTTP_KEEP_ALIVE_TIMEOUT_MS) problem('HTTP_HEADERS_TIMEOUT_MS', 'must be more than HTTP_KEEP_ALIVE_TIMEOUT_MS');
+  // Node refuses a headers timeout above the request timeout.
+  if (config.HTTP_REQUEST_TIMEOUT_MS < config.HTTP_HEADERS_TIMEOUT_MS) problem('HTTP_REQUEST_TIMEOUT_MS', 'must be at least HTTP_HEADERS_TIMEOUT_MS');
+  if (config.METRICS_PORT && config.METRICS_PORT === config.PORT) problem('METRICS_PORT', 'must differ from PORT');
 });
 
 export type Env = Partial<Record<keyof z.input<typeof configSchema>, string | undefined>>;

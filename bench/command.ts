@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { loadConfigOrExit, nameList, wholeNumber } from '../src/cli-options.js';
+import { loadConfigOrExit, nameList, requireServices, wholeNumber } from '../src/cli-options.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
 import { renderHtml } from './render-html.js';
 import { renderTable } from './render-table.js';
@@ -73,6 +73,7 @@ export function createBenchCommand(): Command {
         REDIS_URL: flags.redisUrl,
         MYSQL_URL: flags.mysqlUrl,
       });
+      await requireServices(command, config);
       const settings: BenchSettings = {
         mode: flags.mode,
         strategies: flags.strategy,

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { loadConfigOrExit, wholeNumber } from '../src/cli-options.js';
+import { loadConfigOrExit, requireServices, wholeNumber } from '../src/cli-options.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
 import { Tally } from './load.js';
@@ -23,7 +23,9 @@ export function createDemoCommand(): Command {
     .option('--requests-per-user <n>', 'requests each user sends at once', wholeNumber(1, 100), 2)
     .action(async (flags: Flags, command: Command) => {
       // The demo prints its own table, nothing else.
-      const server = await startServer(loadConfigOrExit(command, { PORT: '0', LOG_REQUESTS: 'none' }));
+      const config = loadConfigOrExit(command, { PORT: '0', LOG_REQUESTS: 'none' });
+      await requireServices(command, config);
+      const server = await startServer(config);
       try {
         console.log(`Coupon Lab demo: ${flags.users} users × ${flags.requestsPerUser} requests at once for ${flags.quantity} coupons, per strategy\n`);
         console.log(row('strategy', 'protection', 'issued', 'sold out', 'already', 'other', 'rows', 'verdict'));
@@ -35,7 +37,7 @@ export function createDemoCommand(): Command {
 }
 
 async function race(server: RunningServer, strategy: StrategyName, flags: Flags): Promise<string> {
-  const couponId = await createCoupon(server.url, `demo ${strategy}`, flags.quantity);
+  const couponId = await createCoupon(server, `demo ${strategy}`, flags.quantity);
   const tally = new Tally();
   const sends = Array.from({ length: flags.users * flags.requestsPerUser }, async (_, i) => {
     const userId = (i % flags.users) + 1;
@@ -56,13 +58,17 @@ async function race(server: RunningServer, strategy: StrategyName, flags: Flags)
   return row(strategy, protection, answers.success, answers.soldOut, answers.alreadyIssued, other, found.rows, verdict);
 }
 
-async function createCoupon(url: string, title: string, totalQuantity: number): Promise<number> {
-  const response = await fetch(`${url}/v1/coupons`, {
+/** Over the API, as an admin client: with the bearer token when the lab has one (ADMIN_TOKEN). */
+async function createCoupon(server: RunningServer, title: string, totalQuantity: number): Promise<number> {
+  const token = server.lab.config.ADMIN_TOKEN;
+  const response = await fetch(`${server.url}/v1/coupons`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ title, totalQuantity }),
   });
-  return ((await response.json()) as { id: number }).id;
+  const body = (await response.json()) as { id: number; code?: string };
+  if (response.status !== 201) throw new Error(`the demo's coupon was not created: ${response.status} ${body.code}`);
+  return body.id;
 }
 
 function row(...cells: (string | number)[]): string {

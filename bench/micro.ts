@@ -2,7 +2,7 @@ import { Redlock } from '@sesamecare-oss/redlock';
 import { Command } from 'commander';
 import mysql from 'mysql2/promise';
 import { Bench } from 'tinybench';
-import { loadConfigOrExit, wholeNumber } from '../src/cli-options.js';
+import { loadConfigOrExit, requireServices, wholeNumber } from '../src/cli-options.js';
 import type { Config } from '../src/core/config.js';
 import { createCoupon } from '../src/core/coupon-service.js';
 import { parseMysqlUrl } from '../src/core/db.js';
@@ -112,7 +112,9 @@ export function createMicroCommand(): Command {
     .option('--time-ms <ms>', 'time spent on each task', wholeNumber(100, 600_000), 1_500)
     .option('--json', 'print the results as JSON', false)
     .action(async (flags: { timeMs: number; json: boolean }, command: Command) => {
-      const results = await runMicro(loadConfigOrExit(command), flags.timeMs);
+      const config = loadConfigOrExit(command);
+      await requireServices(command, config);
+      const results = await runMicro(config, flags.timeMs);
       if (flags.json) return void process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
       console.log(`Uncontended cost of one call, one call at a time, ${flags.timeMs} ms per task`);
       console.table(

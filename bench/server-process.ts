@@ -7,6 +7,8 @@ import { guardedDir } from './guarded-dir.js';
 export interface ServerProcess {
   child: ChildProcess;
   url: string;
+  /** Where `/metrics` is served: on the API's port, or on METRICS_PORT when that is set. */
+  metricsUrl: string;
 }
 
 /**
@@ -19,7 +21,8 @@ export async function spawnServer(
 ): Promise<ServerProcess> {
   const args = ['start', '--instances', String(options.instances ?? 1)];
   const { child, ready } = await spawnLabCommand(config, args, 'server listening', options.onLog);
-  return { child, url: (ready as { url: string }).url };
+  const { url, metrics } = ready as { url: string; metrics: string };
+  return { child, url, metricsUrl: metrics };
 }
 
 /** Runs `consumer` (the stream consumer as a process of its own) and resolves once it has started. */
@@ -82,8 +85,10 @@ export async function kill(
   return code as number | null;
 }
 
-/** The configuration as the environment variables a lab process reads it from. */
+/**
+ * The configuration as the environment variables a lab process reads it from. An unset key
+ * becomes empty, which counts as unset, so that the parent's own environment cannot fill it in.
+ */
 export function configEnv(config: Config): Record<string, string> {
-  const set = Object.entries(config).filter(([, value]) => value !== undefined);
-  return Object.fromEntries(set.map(([key, value]) => [key, String(value)]));
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, value === undefined ? '' : String(value)]));
 }

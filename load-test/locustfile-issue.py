@@ -9,6 +9,7 @@ Settings, each an environment variable or the command-line flag next to it (see 
     COUPON_QUANTITY  --coupon-quantity  totalQuantity of that fresh coupon (default 100)
     USER_ID_MIN      --user-id-min      smallest user id sent (default 1)
     USER_ID_MAX      --user-id-max      largest user id sent (default 10,000,000)
+    ADMIN_TOKEN      --admin-token      bearer token for creating the coupon, when the API has ADMIN_TOKEN set
 
 Every request is a user never seen before in the run: no id is drawn twice, on one process or across workers.
 """
@@ -42,6 +43,9 @@ def add_arguments(parser):
     parser.add_argument("--user-id-min", env_var="USER_ID_MIN", type=int, default=1, help="smallest user id sent")
     parser.add_argument("--user-id-max", env_var="USER_ID_MAX", type=int, default=10_000_000,
                         help="largest user id sent")
+    # Kept out of the web UI's form, which shows every other option's value to whoever opens it.
+    parser.add_argument("--admin-token", env_var="ADMIN_TOKEN", default="", include_in_web_ui=False,
+                        help="bearer token for creating the coupon (the API's ADMIN_TOKEN, if it has one)")
 
 
 class DistinctUsers:
@@ -100,6 +104,7 @@ def choose_coupon(environment):
             response = requests.post(
                 f"{environment.host}/v1/coupons",
                 json={"title": "Locust flash crowd", "totalQuantity": opts.coupon_quantity},
+                headers={"Authorization": f"Bearer {opts.admin_token}"} if opts.admin_token else {},
                 timeout=10,
             )
             response.raise_for_status()

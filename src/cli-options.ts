@@ -1,6 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigError, loadConfig, type Config, type Env } from './core/config.js';
+import { pingMysql } from './core/db.js';
 import { configureLog } from './core/log.js';
+import { pingRedis, redactUrl } from './core/redis.js';
 
 /** Parses an option that must be a whole number from `min` to `max`, naming the range if not. */
 export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): (text: string) => number {
@@ -35,4 +37,35 @@ export function loadConfigOrExit(command: Command, overrides: Env = {}): Config 
     if (error instanceof ConfigError) command.error(error.message, { exitCode: 2, code: 'coupon-lab.config' });
     throw error;
   }
+}
+
+const SERVICES = {
+  mysql: { name: 'MySQL', key: 'MYSQL_URL', ping: pingMysql },
+  redis: { name: 'Redis', key: 'REDIS_URL', ping: pingRedis },
+} as const satisfies Record<string, { name: string; key: keyof Config; ping: (url: string) => Promise<void> }>;
+
+export type Service = keyof typeof SERVICES;
+
+/**
+ * Ends the command with one line, exit status 2 as for a bad setting, if a service it needs does
+ * not answer: checked before the command starts work, so that it fails with a way out instead of
+ * a stack trace, or a table's header and then a crash. The first that does not answer is named.
+ */
+export async function requireServices(command: Command, config: Config, needed: Service[] = ['mysql', 'redis']): Promise<void> {
+  const results = await Promise.allSettled(needed.map((service) => SERVICES[service].ping(config[SERVICES[service].key])));
+  const failed = results.findIndex((result) => result.status === 'rejected');
+  if (failed === -1) return;
+  const { name, key } = SERVICES[needed[failed]!];
+  const why = reason((results[failed] as PromiseRejectedResult).reason);
+  command.error(
+    `cannot reach ${name} at ${redactUrl(config[key])} (${key}): ${why} — start it (docker compose up -d mysql redis) or point ${key} at yours`,
+    { exitCode: 2, code: 'coupon-lab.unreachable' },
+  );
+}
+
+/** A driver's error in a few words. A host name with several addresses fails with one error per address. */
+function reason(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length) return [...new Set(error.errors.map(reason))].join('; ');
+  if (error instanceof Error) return error.message || String((error as { code?: unknown }).code ?? error.name);
+  return String(error);
 }

@@ -12,14 +12,8 @@ const hour = 3_600_000;
 const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
 const userIds = (first: number, count: number) => Array.from({ length: count }, (_, i) => first + i);
 
-async function patch(couponId: number | string, body: unknown, on: TestServer = server): Promise<HttpAnswer> {
-  const response = await fetch(`${on.url}/v1/coupons/${couponId}`, {
-    method: 'PATCH',
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const patch = (couponId: number | string, body: unknown, on: TestServer = server): Promise<HttpAnswer> =>
+  on.request('PATCH', `/v1/coupons/${couponId}`, { body });
 
 const issue = (strategy: string, couponId: number, userId: number) =>
   server.post(`/v1/strategies/${strategy}/coupons/${couponId}/issues`, { userId });
@@ -70,6 +64,13 @@ describe('PATCH /v1/coupons/:couponId', () => {
     expect(await redisTerms(couponId)).toEqual({});
     expect(await issueAll('lua', couponId, [1, 2, 3])).toEqual({ 202: 2, COUPON_SOLD_OUT: 1 });
     expect(await redisTerms(couponId)).toEqual({ v: '2', total: '2' });
+  });
+
+  it('moves window bounds to the edges of the range, read back as sent', async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 5 });
+    const bounds = { issueStartAt: '1000-01-01T00:00:00.000Z', issueEndAt: '9999-12-31T23:59:59.999Z' };
+    expect((await patch(couponId, bounds)).body).toMatchObject(bounds);
+    expect((await server.get(`/v1/coupons/${couponId}`)).body).toMatchObject(bounds);
   });
 });
 
@@ -255,6 +256,8 @@ describe('bad changes get a 4xx with a code and change nothing', () => {
     ['an end before the stored start', { issueEndAt: iso(-2 * hour) }],
     ['a start after the stored end', { issueStartAt: iso(2 * hour), totalQuantity: 10 }],
     ['a window that ends before it starts', { issueStartAt: iso(3 * hour), issueEndAt: iso(2 * hour) }],
+    ['an end in year 10000 once in UTC', { issueEndAt: '9999-12-31T23:59:59-01:00' }],
+    ['a start just before 1000 in UTC', { issueStartAt: '0999-12-31T23:59:59.999Z' }],
     ['a JSON array', [1]],
     ['malformed JSON', '{"totalQuantity": 8'],
   ])('%s: 400', async (_case, body) => {

@@ -1,6 +1,11 @@
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/core/config.js';
 import { STRATEGY_NAMES } from '../src/strategies/index.js';
-import { expectErrorAnswer, serverWithoutRedis, startTestServer, type HttpAnswer, type TestServer } from './support/lab.js';
+import { expectErrorAnswer, serverWithoutRedis, startTestServer, type TestServer } from './support/lab.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -42,10 +47,27 @@ describe('coupons', () => {
     ['a window that ends before it starts', { title: 't', totalQuantity: 1, issueStartAt: iso(hour), issueEndAt: iso(0) }],
     ['a window that ends as it starts', { title: 't', totalQuantity: 1, issueStartAt: iso(hour), issueEndAt: iso(hour) }],
     ['a misspelt field', { title: 't', totalQuantity: 1, discount: 500 }],
+    // Dates MySQL's DATETIME cannot hold, or mysql2 would read back as another year.
+    ['an end in year 10000 once in UTC', { title: 't', totalQuantity: 1, issueEndAt: '9999-12-31T23:59:59-01:00' }],
+    ['an end just past 9999 in UTC', { title: 't', totalQuantity: 1, issueEndAt: '9999-12-31T23:00:00.000-01:00' }],
+    ['a start just before 1000 in UTC', { title: 't', totalQuantity: 1, issueStartAt: '0999-12-31T23:59:59.999Z' }],
+    ['a start before 1000 once in UTC', { title: 't', totalQuantity: 1, issueStartAt: '1000-01-01T00:30:00+01:00' }],
+    ['a start in year 1', { title: 't', totalQuantity: 1, issueStartAt: '0001-01-01T00:00:00Z' }],
   ])('are refused with %s, and nothing is written', async (_case, body) => {
     const before = await server.lab.db('coupons').count({ n: '*' });
     expectErrorAnswer(await server.post('/v1/coupons', body), 400, 'INVALID_REQUEST');
     expect(await server.lab.db('coupons').count({ n: '*' })).toEqual(before);
+  });
+
+  it.each([
+    ['in UTC', '1000-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z'],
+    ['with offsets', '0999-12-31T23:00:00-01:00', '9999-12-31T23:59:59.999+00:00'],
+  ])('keep window bounds at the edges of the range (%s), read back as sent, and issue inside them', async (_case, start, end) => {
+    const couponId = await server.createCoupon({ totalQuantity: 5, issueStartAt: start, issueEndAt: end });
+    const read = await server.get(`/v1/coupons/${couponId}`);
+    expect(read.body).toMatchObject({ issueStartAt: '1000-01-01T00:00:00.000Z', issueEndAt: '9999-12-31T23:59:59.999Z' });
+    expect((await server.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: 1 })).status).toBe(202);
+    expect((await server.post(`/v1/strategies/record-lock/coupons/${couponId}/issues`, { userId: 2 })).status).toBe(201);
   });
 
   it('that do not exist answer 404', async () => {
@@ -121,6 +143,24 @@ describe('bad issue requests get a 4xx with a code and write nothing', () => {
     expectErrorAnswer(answer, 413, 'PAYLOAD_TOO_LARGE');
   });
 
+  it.each(['gzip', 'deflate', 'br'])('a body sent with content-encoding %s that is not such data', async (encoding) => {
+    const headers = { 'content-encoding': encoding };
+    const answer = await server.request('POST', `/v1/coupons/${couponId}/issues`, { body: '{"userId":1}', headers });
+    expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
+    expect(answer.body.message).toContain(encoding);
+  });
+
+  it.each(['%FF', '%', '%E0%A4%A'])('a coupon id that is not valid percent-encoding: %s', async (id) => {
+    const answers = [
+      await server.get(`/v1/coupons/${id}`),
+      await server.request('PATCH', `/v1/coupons/${id}`, { body: { totalQuantity: 8 } }),
+      await server.post(`/v1/coupons/${id}/issues`, { userId: 1 }),
+      await server.post(`/v1/strategies/record-lock/coupons/${id}/issues`, { userId: 1 }),
+      await server.post(`/v1/strategies/${id}/coupons/${couponId}/issues`, { userId: 1 }),
+    ];
+    for (const answer of answers) expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
+  });
+
   it('an unknown strategy, in the query or in the path', async () => {
     const query = await server.post(`/v1/coupons/${couponId}/issues?strategy=optimistic`, { userId: 1 });
     expectErrorAnswer(query, 400, 'INVALID_REQUEST');
@@ -134,6 +174,19 @@ describe('bad issue requests get a 4xx with a code and write nothing', () => {
   });
 });
 
+describe('compressed bodies', () => {
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ])('are read when they are valid %s data', async (encoding, compress) => {
+    const couponId = await server.createCoupon({ totalQuantity: 5 });
+    const headers = { 'content-encoding': encoding };
+    const answer = await server.request('POST', `/v1/strategies/record-lock/coupons/${couponId}/issues`, { body: compress('{"userId":3}'), headers });
+    expect({ status: answer.status, userId: answer.body.userId }).toEqual({ status: 201, userId: 3 });
+  });
+});
+
 describe('the default route', () => {
   it('uses the server default (lua), or the strategy named by ?strategy=', async () => {
     const couponId = await server.createCoupon({ totalQuantity: 5 });
@@ -143,13 +196,193 @@ describe('the default route', () => {
   });
 });
 
+describe('a method a path does not take', () => {
+  it.each([
+    ['DELETE', '/v1/coupons/1', 'GET, HEAD, PATCH'],
+    ['PUT', '/v1/coupons/1', 'GET, HEAD, PATCH'],
+    ['GET', '/v1/coupons', 'POST'],
+    ['GET', '/v1/coupons/1/issues', 'POST'],
+    ['DELETE', '/v1/strategies/lua/coupons/1/issues', 'POST'],
+    ['POST', '/hello', 'GET, HEAD'],
+    ['POST', '/health', 'GET, HEAD'],
+    ['DELETE', '/metrics', 'GET, HEAD'],
+  ])('%s %s: 405 METHOD_NOT_ALLOWED with Allow: %s', async (method, path, allow) => {
+    const answer = await server.request(method, path);
+    expect(answer.headers.get('allow')).toBe(allow);
+    expectErrorAnswer(answer, 405, 'METHOD_NOT_ALLOWED');
+  });
+
+  it('HEAD is answered wherever GET is', async () => {
+    expect((await fetch(`${server.url}/hello`, { method: 'HEAD' })).status).toBe(200);
+  });
+
+  it('an unknown path stays 404 ROUTE_NOT_FOUND, whatever the method', async () => {
+    expectErrorAnswer(await server.request('DELETE', '/v1/coupons/1/issues/2'), 404, 'ROUTE_NOT_FOUND');
+    expectErrorAnswer(await server.get('/v1/strategies/lua'), 404, 'ROUTE_NOT_FOUND');
+  });
+});
+
 describe('service endpoints', () => {
   it('GET /hello answers the cheapest thing the server can', async () => {
-    expect(await server.get('/hello')).toEqual({ status: 200, body: 'hello' });
+    const { status, body } = await server.get('/hello');
+    expect({ status, body }).toEqual({ status: 200, body: 'hello' });
   });
 
   it('GET /health answers 200 while Redis and MySQL answer', async () => {
-    expect(await server.get('/health')).toEqual({ status: 200, body: { status: 'ok' } });
+    const { status, body } = await server.get('/health');
+    expect({ status, body }).toEqual({ status: 200, body: { status: 'ok' } });
+  });
+});
+
+describe('connections that go quiet are closed by the server', () => {
+  const timeouts = { keepAlive: 300, headers: 600, request: 1_000 };
+  /** Node closes a keep-alive socket 1 s after the timeout it announces, and checks the others at intervals. */
+  const grace = 1_000 + 1_000;
+  let quick: TestServer;
+  beforeAll(async () => {
+    quick = await startTestServer({
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: String(timeouts.keepAlive),
+      HTTP_HEADERS_TIMEOUT_MS: String(timeouts.headers),
+      HTTP_REQUEST_TIMEOUT_MS: String(timeouts.request),
+      CONSUMER_IN_PROCESS: 'false',
+    });
+  });
+  afterAll(() => quick.close());
+
+  /** A raw connection: what it is sent, and the first bytes it gets back and when the server closes it. */
+  async function quietClient(): Promise<{ socket: Socket; answer: Promise<string>; closed: Promise<number> }> {
+    const socket = connect(quick.address.port, '127.0.0.1');
+    await once(socket, 'connect');
+    const answer = once(socket, 'data').then(([data]) => String(data));
+    const closed = once(socket, 'close').then(() => performance.now());
+    return { socket, answer, closed };
+  }
+
+  it('a headers timeout must exceed the keep-alive timeout, and the request timeout reach the headers timeout', () => {
+    expect(() => loadConfig({}, { HTTP_KEEP_ALIVE_TIMEOUT_MS: '10000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS: must be more than/);
+    expect(() => loadConfig({}, { HTTP_REQUEST_TIMEOUT_MS: '9999' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS: must be at least/);
+  });
+
+  it('an idle keep-alive connection, HTTP_KEEP_ALIVE_TIMEOUT_MS after its last answer', async () => {
+    const { socket, answer, closed } = await quietClient();
+    socket.write('GET /hello HTTP/1.1\r\nHost: lab\r\n\r\n');
+    expect(await answer).toMatch(/^HTTP\/1\.1 200 .*\r\nConnection: keep-alive\r\n/s);
+    const answeredAt = performance.now();
+    const idleMs = (await closed) - answeredAt;
+    expect(idleMs).toBeGreaterThanOrEqual(timeouts.keepAlive);
+    expect(idleMs).toBeLessThan(timeouts.keepAlive + grace);
+  });
+
+  it('a client that stops halfway through its headers: 408, HTTP_HEADERS_TIMEOUT_MS after it connected', async () => {
+    const { socket, answer, closed } = await quietClient();
+    const startedAt = performance.now();
+    socket.write('GET /hello HTTP/1.1\r\nHost: lab\r\n');
+    expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
+    const openMs = (await closed) - startedAt;
+    expect(openMs).toBeGreaterThanOrEqual(timeouts.headers);
+    expect(openMs).toBeLessThan(timeouts.headers + grace);
+  });
+
+  it('a client that stops halfway through its body: 408, HTTP_REQUEST_TIMEOUT_MS after it started, nothing written', async () => {
+    const couponId = await quick.createCoupon({ totalQuantity: 5 });
+    const { socket, answer, closed } = await quietClient();
+    const startedAt = performance.now();
+    const head = `POST /v1/strategies/record-lock/coupons/${couponId}/issues HTTP/1.1\r\nHost: lab\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n`;
+    socket.write(`${head}{"userId"`);
+    expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
+    const openMs = (await closed) - startedAt;
+    expect(openMs).toBeGreaterThanOrEqual(timeouts.request);
+    expect(openMs).toBeLessThan(timeouts.request + grace);
+    expect(await quick.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
+  });
+});
+
+describe('with ADMIN_TOKEN set', () => {
+  const token = 'lab-admin-token';
+  let guarded: TestServer;
+  let couponId: number;
+  beforeAll(async () => {
+    guarded = await startTestServer({ ADMIN_TOKEN: token, CONSUMER_IN_PROCESS: 'false' });
+    couponId = await guarded.createCoupon({ totalQuantity: 5 }); // the helper sends the token
+  });
+  afterAll(() => guarded.close());
+
+  /** Both admin routes, sent with exactly the headers given (the helper's token left out). */
+  const adminRequests = (headers: Record<string, string>) => [
+    guarded.request('POST', '/v1/coupons', { body: { title: 'guarded', totalQuantity: 5 }, headers, admin: false }),
+    guarded.request('PATCH', `/v1/coupons/${couponId}`, { body: { totalQuantity: 9 }, headers, admin: false }),
+  ];
+  const stored = async () => ({
+    coupons: await guarded.lab.db('coupons').count({ n: '*' }),
+    row: await guarded.lab.db('coupons').where({ id: couponId }).first('total_quantity', 'version'),
+  });
+
+  it.each([
+    ['no Authorization header', {}],
+    ['another scheme', { authorization: 'Basic bGFiOmxhYg==' }],
+    ['Bearer and no token', { authorization: 'Bearer' }],
+    ['a token without Bearer', { authorization: token }],
+  ])('%s: 401 UNAUTHORIZED with WWW-Authenticate: Bearer, and nothing written', async (_case, headers) => {
+    const before = await stored();
+    for (const answer of await Promise.all(adminRequests(headers))) {
+      expectErrorAnswer(answer, 401, 'UNAUTHORIZED');
+      expect(answer.headers.get('www-authenticate')).toBe('Bearer');
+    }
+    expect(await stored()).toEqual(before);
+  });
+
+  it.each([
+    ['another token', 'not-the-token'],
+    ['a prefix of the token', token.slice(0, -1)],
+    ['the token and more', `${token}x`],
+  ])('%s: 403 FORBIDDEN, and nothing written', async (_case, presented) => {
+    const before = await stored();
+    for (const answer of await Promise.all(adminRequests({ authorization: `Bearer ${presented}` }))) {
+      expectErrorAnswer(answer, 403, 'FORBIDDEN');
+    }
+    expect(await stored()).toEqual(before);
+  });
+
+  it('must be something a client can send as a bearer token', () => {
+    expect(() => loadConfig({}, { ADMIN_TOKEN: 'two words' })).toThrow(/ADMIN_TOKEN: must be a bearer token/);
+  });
+
+  it('the token creates and changes coupons; the scheme may be in any case', async () => {
+    const [created, changed] = await Promise.all(adminRequests({ authorization: `bearer ${token}` }));
+    expect([created!.status, changed!.status]).toEqual([201, 200]);
+    expect(changed!.body.totalQuantity).toBe(9);
+  });
+
+  it('reading a coupon and issuing stay open to anyone', async () => {
+    expect((await guarded.request('GET', `/v1/coupons/${couponId}`, { admin: false })).status).toBe(200);
+    const issued = await guarded.request('POST', `/v1/strategies/record-lock/coupons/${couponId}/issues`, { body: { userId: 1 }, admin: false });
+    expect(issued.status).toBe(201);
+  });
+});
+
+describe('with METRICS_PORT set', () => {
+  let split: TestServer;
+  beforeAll(async () => {
+    split = await startTestServer({ METRICS_PORT: '0', CONSUMER_IN_PROCESS: 'false' });
+  });
+  afterAll(() => split.close());
+
+  it('serves /metrics on that port only, counting the requests of the API port', async () => {
+    expect(split.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    expect(new URL(split.metricsUrl!).port).not.toBe(String(split.address.port));
+    const couponId = await split.createCoupon({ totalQuantity: 5 });
+    expect((await split.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: 1 })).status).toBe(202);
+    const scraped = await fetch(split.metricsUrl!);
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toMatch(/^coupon_lab_issue_requests_total\{strategy="lua",outcome="accepted",code="ACCEPTED"\} 1$/m);
+    expectErrorAnswer(await split.get('/metrics'), 404, 'ROUTE_NOT_FOUND');
+  });
+
+  it('answers nothing else there', async () => {
+    const other = await fetch(new URL('/hello', split.metricsUrl));
+    expect(other.status).toBe(404);
+    const post = await fetch(split.metricsUrl!, { method: 'POST' });
+    expect({ status: post.status, allow: post.headers.get('allow') }).toEqual({ status: 405, allow: 'GET, HEAD' });
   });
 });
 

@@ -18,8 +18,8 @@ afterAll(async () => {
   await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX).finally(() => redis.disconnect());
 });
 
-function labCommand(args: string[]): Promise<{ stdout: string }> {
-  return run(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', ...args], { env });
+function labCommand(args: string[], extraEnv: Record<string, string> = {}): Promise<{ stdout: string }> {
+  return run(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', ...args], { env: { ...env, ...extraEnv } });
 }
 
 async function rowsOf(couponId: number): Promise<{ rows: number; users: number }> {
@@ -59,7 +59,9 @@ describe('npm run load:locust', () => {
 
 describe('npm run load:autocannon', () => {
   it('sees unsafe over-issue a small coupon under 200 connections, reports it as expected, and exits 0', async () => {
-    const { stdout } = await labCommand(['load-autocannon', '--strategy', 'unsafe', '--users', '200', '--duration', '2', '--quantity', '20', '--json']);
+    // With ADMIN_TOKEN, as a guarded server runs: the command creates its coupon with the token.
+    const args = ['load-autocannon', '--strategy', 'unsafe', '--users', '200', '--duration', '2', '--quantity', '20', '--json'];
+    const { stdout } = await labCommand(args, { ADMIN_TOKEN: 'load-test-admin-token' });
     const report = JSON.parse(stdout) as LoadTestReport;
     expect(report.runs.map((r) => r.generator)).toEqual(['autocannon']);
     const [only] = report.runs;

@@ -130,6 +130,26 @@ describe('GET /metrics of a server of two processes', () => {
   });
 });
 
+describe('coupon admin routes', () => {
+  const isWarning = (line: string) => line.includes('"level":"warn"') && line.includes('ADMIN_TOKEN');
+
+  it('open without ADMIN_TOKEN: the server says so at start, once', () => {
+    expect(logLines.filter(isWarning)).toHaveLength(1);
+    expect(JSON.parse(logLines.find(isWarning)!).msg).toMatch(/POST \/v1\/coupons and PATCH \/v1\/coupons\/:couponId are open/);
+  });
+
+  it('guarded with ADMIN_TOKEN: no warning', async () => {
+    const lines: string[] = [];
+    const guarded = await spawnServer({ ...lab.config, PORT: 0, ADMIN_TOKEN: 'lab-admin-token', CONSUMER_IN_PROCESS: false }, { onLog: (line) => lines.push(line) });
+    try {
+      expect((await fetch(`${guarded.url}/v1/coupons`, { method: 'POST' })).status).toBe(401);
+      expect(lines.filter(isWarning)).toEqual([]);
+    } finally {
+      await kill(guarded, 'SIGTERM');
+    }
+  });
+});
+
 it('LOG_REQUESTS=all: a line for every request, with the time it took', async () => {
   const lines: string[] = [];
   const all = await spawnServer({ ...lab.config, PORT: 0, LOG_REQUESTS: 'all', CONSUMER_IN_PROCESS: false }, { onLog: (line) => lines.push(line) });
@@ -142,6 +162,28 @@ it('LOG_REQUESTS=all: a line for every request, with the time it took', async ()
   } finally {
     await kill(all, 'SIGTERM');
   }
+});
+
+describe('METRICS_PORT with a server of two processes', () => {
+  it('the primary serves the sum of both there, and the API port has no /metrics', async () => {
+    const split = await spawnServer({ ...lab.config, PORT: 0, METRICS_PORT: 0, CONSUMER_IN_PROCESS: false }, { instances: 2 });
+    try {
+      expect(split.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      const coupon = await createCoupon(lab, terms('metrics port', 1_000));
+      const before = await scrape(split.metricsUrl);
+      // Twenty connections, handed to the two processes in turn: each counts its share.
+      const crowd = { users: 200, requestsPerUser: 1, concurrency: 20 };
+      const result = await httpCrowd(split.url, `/v1/strategies/record-lock/coupons/${coupon.id}/issues`, crowd, false);
+      expect(result.answers.success).toBe(200);
+      const after = await scrape(split.metricsUrl);
+      const moved = (labels: Record<string, string>) =>
+        total(after, 'coupon_lab_issue_requests_total', labels) - total(before, 'coupon_lab_issue_requests_total', labels);
+      expect(moved({ strategy: 'record-lock', outcome: 'issued' })).toBe(200);
+      expect((await fetch(`${split.url}/metrics`)).status).toBe(404);
+    } finally {
+      await kill(split, 'SIGTERM');
+    }
+  });
 });
 
 describe('the lag gauges', () => {

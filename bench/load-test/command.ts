@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfigOrExit, wholeNumber } from '../../src/cli-options.js';
+import { loadConfigOrExit, requireServices, wholeNumber } from '../../src/cli-options.js';
 import { STRATEGY_NAMES, type StrategyName } from '../../src/strategies/index.js';
 import { findLocust } from './locust.js';
 import { renderLoadTest } from './render.js';
@@ -44,7 +44,7 @@ function loadCommand(name: string, generators: Generator[]): Command {
     .addOption(new Option('-d, --duration <time>', 'how long each generator runs: 30s, 2m, 1m30s, or seconds').argParser(seconds).default(30, '30s'))
     .option('-q, --quantity <n>', "totalQuantity of each generator's fresh coupon", wholeNumber(1, 1_000_000_000), 100)
     .addOption(new Option('--endpoint <name>', 'issue: POST the strategy\'s issue path; hello: GET /hello, the baseline').choices(['issue', 'hello']).default('issue'))
-    .option('--host <url>', 'load this running server instead of starting one (its MySQL must be --mysql-url)', httpUrl)
+    .option('--host <url>', 'load this running server instead of starting one (its MySQL must be --mysql-url, its ADMIN_TOKEN, if any, in the environment)', httpUrl)
     .option('-i, --instances <n>', 'server processes to start behind one port (with --host: how many it runs)', wholeNumber(1, 64), 1)
     .option('--mysql-url <url>', 'MYSQL_URL: the started server\'s database, where the coupons are checked (default: the environment)')
     .option('--redis-url <url>', 'REDIS_URL of the started server (default: the environment)')
@@ -52,6 +52,8 @@ function loadCommand(name: string, generators: Generator[]): Command {
     .option('--no-progress', "no autocannon progress bar (it is off anyway when stderr is not a terminal or with --json)")
     .action(async (flags: Flags, command: Command) => {
       const config = loadConfigOrExit(command, { MYSQL_URL: flags.mysqlUrl, REDIS_URL: flags.redisUrl });
+      // A server started here needs both; one at --host, only the MySQL its coupons are checked in.
+      await requireServices(command, config, flags.host ? (flags.endpoint === 'issue' ? ['mysql'] : []) : ['mysql', 'redis']);
       const locust = generators.includes('locust') ? (findLocust() ?? installLocust(command)) : undefined;
       const report = await runLoadTest({
         generators,

@@ -6,11 +6,14 @@ import type { CouponCheck } from './report.js';
 
 const DRAIN_TIMEOUT_MS = 120_000;
 
-/** Creates a coupon on the server under test, over its own API, and returns its id. */
-export async function createCouponOverHttp(url: string, title: string, totalQuantity: number): Promise<number> {
+/**
+ * Creates a coupon on the server under test, over its own API, and returns its id; with the
+ * bearer token when one is given (the ADMIN_TOKEN the server was started with).
+ */
+export async function createCouponOverHttp(url: string, title: string, totalQuantity: number, adminToken?: string): Promise<number> {
   const response = await fetch(`${url}/v1/coupons`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(adminToken ? { authorization: `Bearer ${adminToken}` } : {}) },
     body: JSON.stringify({ title, totalQuantity }),
   }).catch((error: Error) => {
     throw new Error(`could not create a coupon at ${url}: ${(error.cause as Error | undefined)?.message ?? error.message}`);

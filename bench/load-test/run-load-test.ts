@@ -81,7 +81,7 @@ async function runGenerator(generator: Generator, url: string, lab: Lab | undefi
   let couponId: number | undefined;
   let numbers: GeneratorNumbers;
   try {
-    couponId = lab ? await createCouponOverHttp(url, title, options.quantity) : undefined;
+    couponId = lab ? await createCouponOverHttp(url, title, options.quantity, options.config.ADMIN_TOKEN) : undefined;
     const what = couponId === undefined ? 'GET /hello' : `${options.strategy} on coupon ${couponId}`;
     options.onStep?.(`${generator}: ${options.users} users for ${options.durationS} s, ${what}`);
     numbers = await load(generator, url, couponId, options);

@@ -1,10 +1,13 @@
 import { Command } from 'commander';
-import { loadConfigOrExit } from '../cli-options.js';
+import { loadConfigOrExit, requireServices } from '../cli-options.js';
 import { prepareDatabase } from '../core/db.js';
 import { log } from '../core/log.js';
+import { serveMetrics } from '../core/metrics-server.js';
 import { createLab } from '../lab.js';
-import { serveMetrics } from './metrics-server.js';
 import { startConsumer } from './start-consumer.js';
+
+/** Where a consumer of its own serves `/metrics` when METRICS_PORT is unset. */
+const DEFAULT_METRICS_PORT = 9464;
 
 /** `consumer`: the stream consumer as a process of its own; several may run at once. */
 export function createConsumerCommand(): Command {
@@ -13,12 +16,14 @@ export function createConsumerCommand(): Command {
     .option('--metrics-port <port>', 'port of GET /metrics (env METRICS_PORT, default 9464; 0 picks a free one)')
     .action(async (flags: { metricsPort?: string }, command: Command) => {
       const config = loadConfigOrExit(command, { METRICS_PORT: flags.metricsPort });
+      await requireServices(command, config);
       if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL);
       const lab = createLab(config);
-      const metrics = await serveMetrics(lab.metrics.registry, config.METRICS_PORT).catch(async (error: unknown) => {
+      const metricsPort = config.METRICS_PORT ?? DEFAULT_METRICS_PORT;
+      const metrics = await serveMetrics(lab.metrics.registry, metricsPort).catch(async (error: unknown) => {
         await lab.close();
         if ((error as { code?: string }).code === 'EADDRINUSE') {
-          command.error(`port ${config.METRICS_PORT} is already in use; choose another with --metrics-port or METRICS_PORT`, { exitCode: 2 });
+          command.error(`port ${metricsPort} is already in use; choose another with --metrics-port or METRICS_PORT`, { exitCode: 2 });
         }
         throw error;
       });

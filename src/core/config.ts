@@ -58,8 +58,39 @@ export const configSchema = z.object({
   CONSUMER_BATCH_SIZE: positiveInt(1_000),
   /** Entries another consumer left unacknowledged this long are taken over. */
   CONSUMER_CLAIM_IDLE_MS: positiveInt(5_000),
-  /** Port of `/metrics` in a consumer of its own (`npm run consumer`); the API serves it on PORT. 0 picks a free one. */
-  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /**
+   * Port of `/metrics`, apart from the API's. Unset: the API server answers `/metrics` on PORT, and a
+   * consumer of its own (`npm run consumer`) on 9464. Set: both serve it there only (with
+   * `--instances`, the primary process, for all of them). 0 picks a free one.
+   */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /**
+   * How long the API server keeps an idle keep-alive connection after its last answer (Node
+   * closes the socket 1 s later than it announces). Node's default: long enough for a client's
+   * next request to reuse the connection, short enough that idle sockets do not pile up. Behind
+   * a load balancer, set it above the balancer's own idle timeout.
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(5_000),
+  /**
+   * How long a client may take to send a request's headers, counted from the connection or the
+   * previous answer: then 408 and the connection is closed. A few hundred bytes need far less;
+   * a client that dribbles them (slowloris) holds a socket this long at most. Above the keep-alive
+   * timeout, so a connection is never cut by this timer while it is allowed to sit idle.
+   */
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt(10_000),
+  /**
+   * How long a client may take to send a whole request, body included (at most 16 kB), then 408.
+   * The server's own time to answer (a lock wait, say) does not count. At least the headers timeout.
+   */
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  /**
+   * Bearer token that creating and changing coupons (`POST /v1/coupons`, `PATCH /v1/coupons/:id`)
+   * require. Unset: anyone may, and the server warns at start. Reading and issuing stay open.
+   */
+  ADMIN_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'must be a bearer token: letters, digits and -._~+/ (RFC 6750)')
+    .optional(),
   /** Least severe log level written, as JSON lines on stderr. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
@@ -68,6 +99,13 @@ export const configSchema = z.object({
    * percent of its throughput (README, "Metrics and logs"); `failed` costs the normal answers nothing.
    */
   LOG_REQUESTS: z.enum(['failed', 'all', 'none']).default('failed'),
+}).superRefine((config, context) => {
+  const problem = (key: keyof typeof config, message: string) => context.addIssue({ code: 'custom', path: [key], message });
+  // At or below the keep-alive timeout, it would cut connections a client may still keep idle.
+  if (config.HTTP_HEADERS_TIMEOUT_MS <= config.HTTP_KEEP_ALIVE_TIMEOUT_MS) problem('HTTP_HEADERS_TIMEOUT_MS', 'must be more than HTTP_KEEP_ALIVE_TIMEOUT_MS');
+  // Node refuses a headers timeout above the request timeout.
+  if (config.HTTP_REQUEST_TIMEOUT_MS < config.HTTP_HEADERS_TIMEOUT_MS) problem('HTTP_REQUEST_TIMEOUT_MS', 'must be at least HTTP_HEADERS_TIMEOUT_MS');
+  if (config.METRICS_PORT && config.METRICS_PORT === config.PORT) problem('METRICS_PORT', 'must differ from PORT');
 });
 
 export type Env = Partial<Record<keyof z.input<typeof configSchema>, string | undefined>>;

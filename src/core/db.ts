@@ -1,5 +1,6 @@
 import knex, { type Knex } from 'knex';
 import { log } from './log.js';
+import mysql from 'mysql2/promise';
 import { migrationSource } from './migrations.js';
 
 export type Db = Knex;
@@ -68,5 +69,19 @@ export async function prepareDatabase(mysqlUrl: string): Promise<void> {
     await db.migrate.latest({ migrationSource });
   } finally {
     await db.destroy();
+  }
+}
+
+/**
+ * Connects to the server in the URL and runs `SELECT 1`: whether MySQL answers now. Without the
+ * database, which may not exist yet (migrations create it).
+ */
+export async function pingMysql(mysqlUrl: string): Promise<void> {
+  const { database: _database, ...server } = parseMysqlUrl(mysqlUrl);
+  const connection = await mysql.createConnection({ ...server, connectTimeout: 5_000 });
+  try {
+    await connection.query('SELECT 1');
+  } finally {
+    connection.destroy();
   }
 }

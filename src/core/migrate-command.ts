@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { loadConfigOrExit } from '../cli-options.js';
+import { loadConfigOrExit, requireServices } from '../cli-options.js';
 import { prepareDatabase } from './db.js';
 
 /** `migrate`: creates the database named in MYSQL_URL if missing and brings its schema up to date. */
@@ -8,6 +8,7 @@ export function createMigrateCommand(): Command {
     .description('Create the database named in MYSQL_URL if it is missing, and bring its schema up to date.')
     .action(async (_flags: object, command: Command) => {
       const config = loadConfigOrExit(command);
+      await requireServices(command, config, ['mysql']);
       await prepareDatabase(config.MYSQL_URL);
       console.log(`database ready: ${new URL(config.MYSQL_URL).pathname.slice(1)}`);
     });

@@ -52,6 +52,24 @@ export async function closeRedis(redis: Redis): Promise<void> {
   await redis.quit().catch(() => redis.disconnect());
 }
 
+/** One PING on a connection of its own that neither retries nor queues: whether Redis answers now. */
+export async function pingRedis(url: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5_000 });
+  // Without retries, connect() rejects with "Connection is closed."; the socket's error says why.
+  let cause: Error | undefined;
+  redis.on('error', (error: Error) => {
+    cause ??= error;
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    throw cause ?? error;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** The URL with its password, if any, replaced by `***`: fit for a log line. */
 export function redactUrl(url: string): string {
   const parsed = new URL(url);

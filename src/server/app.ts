@@ -6,62 +6,82 @@ import { HTTP_STATUS, LabError, failureCode, isRedisUnavailable, type ErrorCode 
 import { log } from '../core/log.js';
 import type { Lab } from '../lab.js';
 import type { StrategyName } from '../strategies/index.js';
+import { requireAdminToken } from './admin-token.js';
 import { parseCouponChange, parseCouponId, parseIssueBody, parseNewCoupon, parseStrategy } from './validation.js';
 
 const BODY_LIMIT = '16kb';
 
 export interface AppOptions {
-  /** What `/metrics` answers; by default this process's registry. */
+  /** What `/metrics` answers; without it there is no `/metrics` here (it is on a port of its own). */
   metricsText?: () => Promise<string>;
 }
 
 /** Thin routes: parse, call the domain, map the answer. Failures go to the one error handler. */
-export function createApp(lab: Lab, { metricsText = () => lab.metrics.registry.metrics() }: AppOptions = {}): express.Express {
+export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   if (lab.config.LOG_REQUESTS === 'all') app.use(requestLogger());
   app.set(LOG_FAILED, lab.config.LOG_REQUESTS === 'failed');
   app.use(express.json({ limit: BODY_LIMIT }));
+  const admin = requireAdminToken(lab.config.ADMIN_TOKEN);
 
-  app.get('/hello', (_req, res) => {
-    res.type('text/plain').send('hello');
-  });
+  app
+    .route('/hello')
+    .get((_req, res) => {
+      res.type('text/plain').send('hello');
+    })
+    .all(methodNotAllowed);
 
-  app.get('/metrics', async (_req, res) => {
-    res.type(lab.metrics.registry.contentType).send(await metricsText());
-  });
+  if (metricsText) {
+    app
+      .route('/metrics')
+      .get(async (_req, res) => {
+        res.type(lab.metrics.registry.contentType).send(await metricsText());
+      })
+      .all(methodNotAllowed);
+  }
 
-  app.get('/health', async (_req, res) => {
-    await Promise.all([lab.redis.ping(), lab.db.raw('SELECT 1')]);
-    res.json({ status: 'ok' });
-  });
+  app
+    .route('/health')
+    .get(async (_req, res) => {
+      await Promise.all([lab.redis.ping(), lab.db.raw('SELECT 1')]);
+      res.json({ status: 'ok' });
+    })
+    .all(methodNotAllowed);
 
-  app.post('/v1/coupons', async (req, res) => {
-    const coupon = await createCoupon(lab, parseNewCoupon(req.body));
-    res.status(201).json(coupon);
-  });
+  app
+    .route('/v1/coupons')
+    .post(admin, async (req, res) => {
+      const coupon = await createCoupon(lab, parseNewCoupon(req.body));
+      res.status(201).json(coupon);
+    })
+    .all(methodNotAllowed);
 
-  app.get('/v1/coupons/:couponId', async (req, res) => {
-    const couponId = parseCouponId(req.params.couponId);
-    const coupon = await viewCoupon(lab, couponId);
-    if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
-    res.json(coupon);
-  });
+  app
+    .route('/v1/coupons/:couponId')
+    .get(async (req, res) => {
+      const couponId = parseCouponId(req.params.couponId);
+      const coupon = await viewCoupon(lab, couponId);
+      if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
+      res.json(coupon);
+    })
+    .patch(admin, async (req, res) => {
+      const couponId = parseCouponId(req.params.couponId);
+      const coupon = await changeCoupon(lab, couponId, parseCouponChange(req.body));
+      if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
+      res.json(coupon);
+    })
+    .all(methodNotAllowed);
 
-  app.patch('/v1/coupons/:couponId', async (req, res) => {
-    const couponId = parseCouponId(req.params.couponId);
-    const coupon = await changeCoupon(lab, couponId, parseCouponChange(req.body));
-    if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
-    res.json(coupon);
-  });
-
-  app.post('/v1/coupons/:couponId/issues', (req, res) =>
-    issue(req, res, parseStrategy(req.query.strategy, lab.config.ISSUE_STRATEGY)),
-  );
-  app.post('/v1/strategies/:strategy/coupons/:couponId/issues', (req, res) =>
-    issue(req, res, parseStrategy(req.params.strategy, lab.config.ISSUE_STRATEGY)),
-  );
+  app
+    .route('/v1/coupons/:couponId/issues')
+    .post((req, res) => issue(req, res, parseStrategy(req.query.strategy, lab.config.ISSUE_STRATEGY)))
+    .all(methodNotAllowed);
+  app
+    .route('/v1/strategies/:strategy/coupons/:couponId/issues')
+    .post((req, res) => issue(req, res, parseStrategy(req.params.strategy, lab.config.ISSUE_STRATEGY)))
+    .all(methodNotAllowed);
 
   async function issue(req: Request, res: Response, strategy: StrategyName): Promise<void> {
     const couponId = parseCouponId(req.params.couponId);
@@ -95,6 +115,19 @@ function requestLogger(): express.RequestHandler {
 }
 
 /**
+ * The last handler of every path, reached only by a method the path does not take: 405 with the
+ * methods it does take (RFC 9110), read off the route itself so the list cannot drift from the
+ * handlers. HEAD goes with GET, as Express answers HEAD with the GET handler. Last rather than
+ * first, so the answers of the methods a path does take pass through nothing more.
+ */
+const methodNotAllowed: express.RequestHandler = (req, res) => {
+  const methods = Object.keys((req.route as { methods: Record<string, boolean> }).methods).filter((method) => method !== '_all');
+  const allowed = methods.flatMap((method) => (method === 'get' && !methods.includes('head') ? ['GET', 'HEAD'] : [method.toUpperCase()]));
+  res.set('Allow', allowed.join(', '));
+  sendError(res, 'METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}; it takes ${allowed.join(', ')}`);
+};
+
+/**
  * App setting: log a line for each failed request, from `sendError`, where every failure is
  * answered. Costs the normal answers nothing, as a middleware around every request would
  * (~3% of lua's throughput). 409 is not a failure but an issue's expected "no" (sold out,
@@ -108,6 +141,7 @@ const RETRY_LATER = new Set<ErrorCode>(['LOCK_TIMEOUT', 'SERVICE_UNAVAILABLE']);
 function sendError(res: Response, code: ErrorCode, message: string): void {
   const status = HTTP_STATUS[code];
   if (RETRY_LATER.has(code)) res.set('Retry-After', '1');
+  if (code === 'UNAUTHORIZED') res.set('WWW-Authenticate', 'Bearer'); // the scheme a 401 must name (RFC 9110)
   res.status(status).json({ code, message });
   if (status !== 409 && res.app.get(LOG_FAILED)) {
     const fields = { method: res.req.method, url: res.req.originalUrl, status, code };
@@ -137,10 +171,29 @@ const BODY_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
   'charset.unsupported': { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'body: unsupported charset' },
 };
 
+/**
+ * A failure of the request itself, raised before any route ran: by body-parser (with a `type`,
+ * or without one when a compressed body does not decompress) or by the router (a path parameter
+ * that is not valid percent-encoding). They carry an http-errors style 4xx `status`.
+ */
+function clientError(error: unknown, req: Request): { code: ErrorCode; message: string } | undefined {
+  const { type, status, expose } = (error ?? {}) as { type?: unknown; status?: unknown; expose?: unknown };
+  const known = typeof type === 'string' ? BODY_ERRORS[type] : undefined;
+  if (known) return known;
+  if (error instanceof URIError && status === 400) {
+    return { code: 'INVALID_REQUEST', message: `path: ${req.path} is not valid percent-encoding` };
+  }
+  if (typeof status !== 'number' || status < 400 || status > 499 || expose !== true) return undefined;
+  const encoding = req.get('content-encoding');
+  if (type === undefined && encoding) return { code: 'INVALID_REQUEST', message: `body: not valid ${encoding} data` };
+  // Any other error body-parser deems fit for the client: its message, under the one code for bad requests.
+  return { code: 'INVALID_REQUEST', message: `request: ${(error as Error).message}` };
+}
+
 const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   if (error instanceof LabError) return sendError(res, error.code, error.message);
-  const bodyError = BODY_ERRORS[(error as { type?: string }).type ?? ''];
-  if (bodyError) return sendError(res, bodyError.code, bodyError.message);
+  const refused = clientError(error, req);
+  if (refused) return sendError(res, refused.code, refused.message);
   switch (failureCode(error)) {
     case 'LOCK_TIMEOUT': // a coupon change that waited on the row's lock longer than MySQL waits, or deadlocked
       return sendError(res, 'LOCK_TIMEOUT', 'mysql: the row lock was contended; try again');

@@ -55,10 +55,11 @@ export function workerMetrics(registry: Registry): () => Promise<string> {
 }
 
 /**
- * In the primary: answers every worker's request with the sum of all, `own()` included. Called
- * as soon as the workers are forked, before any of them listens and can be scraped.
+ * In the primary: answers every worker's request with the sum of all, `own()` included, and
+ * returns how to get that sum here (for METRICS_PORT). Called as soon as the workers are forked,
+ * before any of them listens and can be scraped.
  */
-export function serveClusterMetrics(workers: Worker[], own: () => Registry | undefined): void {
+export function serveClusterMetrics(workers: Worker[], own: () => Registry | undefined): () => Promise<string> {
   const collecting = new Map<number, (metrics: MetricsJson) => void>();
   let nextId = 0;
 
@@ -93,6 +94,7 @@ export function serveClusterMetrics(workers: Worker[], own: () => Registry | und
       );
     });
   }
+  return whole;
 }
 
 /**

@@ -1,8 +1,10 @@
 import cluster, { type Worker } from 'node:cluster';
 import { once } from 'node:events';
+import { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import { prepareDatabase } from '../core/db.js';
 import { log } from '../core/log.js';
+import { serveMetrics, type MetricsServer } from '../core/metrics-server.js';
 import { startConsumer } from '../consumer/start-consumer.js';
 import { createLab, type Lab } from '../lab.js';
 import { serveClusterMetrics } from './cluster-metrics.js';
@@ -17,6 +19,8 @@ export class WorkerExitedError extends Error {
 
 export interface RunningCluster {
   url: string;
+  /** Where `/metrics`, summed over every process, is served when METRICS_PORT is set. */
+  metricsUrl: string | undefined;
   workers: Worker[];
   stop(): Promise<void>;
 }
@@ -32,8 +36,12 @@ export async function startCluster(config: Config, instances: number): Promise<R
   const workers = Array.from({ length: instances }, () =>
     cluster.fork({ MIGRATE_ON_START: 'false', CONSUMER_IN_PROCESS: 'false' }),
   );
+  const abandon = (error: unknown): never => {
+    for (const worker of workers) if (!worker.isDead()) worker.process.kill('SIGTERM');
+    throw error;
+  };
   let lab: Lab | undefined; // the consumer's, once the workers listen
-  serveClusterMetrics(workers, () => lab?.metrics.registry);
+  const whole = serveClusterMetrics(workers, () => lab?.metrics.registry);
   const addresses = await Promise.all(
     workers.map(async (worker) => {
       const [address] = (await Promise.race([
@@ -44,11 +52,9 @@ export async function startCluster(config: Config, instances: number): Promise<R
       ])) as [{ port: number }];
       return address;
     }),
-  ).catch((error: unknown) => {
-    for (const worker of workers) if (!worker.isDead()) worker.process.kill('SIGTERM');
-    throw error;
-  });
+  ).catch(abandon);
   const port = addresses[0]!.port; // workers listening on one port share it, port 0 included
+  const metrics = await servedMetrics(config, whole).catch(abandon);
   lab = config.CONSUMER_IN_PROCESS ? createLab(config) : undefined;
   const consumer = lab && startConsumer(lab);
   let stopping = false;
@@ -59,9 +65,11 @@ export async function startCluster(config: Config, instances: number): Promise<R
   }
   return {
     url: `http://127.0.0.1:${port}`,
+    metricsUrl: metrics?.url,
     workers,
     async stop() {
       stopping = true;
+      await metrics?.close();
       await Promise.all(
         workers.filter((w) => !w.isDead()).map((worker) => {
           const exited = once(worker, 'exit');
@@ -73,4 +81,10 @@ export async function startCluster(config: Config, instances: number): Promise<R
       await lab?.close();
     },
   };
+}
+
+/** With METRICS_PORT, the primary serves the sum over every process there; the workers serve none. */
+async function servedMetrics(config: Config, whole: () => Promise<string>): Promise<MetricsServer | undefined> {
+  if (config.METRICS_PORT === undefined) return undefined;
+  return serveMetrics({ metrics: whole, contentType: Registry.PROMETHEUS_CONTENT_TYPE }, config.METRICS_PORT);
 }

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
-import { loadConfigOrExit, wholeNumber } from '../cli-options.js';
+import { loadConfigOrExit, requireServices, wholeNumber } from '../cli-options.js';
 import { log } from '../core/log.js';
 import { STRATEGY_NAMES } from '../strategies/index.js';
 import { startCluster, WorkerExitedError } from './cluster.js';
@@ -30,19 +30,26 @@ export function createServerCommand(): Command {
         THINK_MS: flags.thinkMs,
         ...(flags.consumer ? {} : { CONSUMER_IN_PROCESS: 'false' }),
       });
+      if (cluster.isPrimary) await requireServices(command, config); // the workers start only after it passed
       // node:cluster workers run this same command again and land in the second branch.
       const server = await (cluster.isPrimary && flags.instances > 1 ? startCluster(config, flags.instances) : startServer(config)).catch(
         (error: unknown) => {
-          const code = (error as { code?: string }).code;
-          if (code === 'EADDRINUSE') command.error(`port ${config.PORT} is already in use; choose another with --port or PORT`, { exitCode: 2 });
-          if (code === 'EACCES') command.error(`port ${config.PORT} needs privileges this process lacks; choose another with --port or PORT`, { exitCode: 2 });
+          const { code, port } = error as { code?: string; port?: number };
+          // The API's port or METRICS_PORT: a listen error names the one it failed on.
+          const which = port !== undefined && port === config.METRICS_PORT ? 'METRICS_PORT' : '--port or PORT';
+          if (code === 'EADDRINUSE') command.error(`port ${port} is already in use; choose another with ${which}`, { exitCode: 2 });
+          if (code === 'EACCES') command.error(`port ${port} needs privileges this process lacks; choose another with ${which}`, { exitCode: 2 });
           if (error instanceof WorkerExitedError) command.error(error.message, { exitCode: error.exitCode || 1 });
           throw error;
         },
       );
       if (cluster.isPrimary) {
+        if (!config.ADMIN_TOKEN) {
+          log.warn('POST /v1/coupons and PATCH /v1/coupons/:couponId are open to anyone: set ADMIN_TOKEN to require a bearer token');
+        }
         const { instances } = flags;
-        log.info({ url: server.url, instances, strategy: config.ISSUE_STRATEGY, consumer: config.CONSUMER_IN_PROCESS }, 'server listening');
+        const metrics = server.metricsUrl ?? `${server.url}/metrics`;
+        log.info({ url: server.url, metrics, instances, strategy: config.ISSUE_STRATEGY, consumer: config.CONSUMER_IN_PROCESS }, 'server listening');
       }
       let stopping: Promise<void> | undefined;
       // A worker gets the signal twice when the terminal signals the whole group and the primary

@@ -1,8 +1,10 @@
 import cluster from 'node:cluster';
 import { once } from 'node:events';
+import { createServer, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../core/config.js';
 import { prepareDatabase } from '../core/db.js';
+import { serveMetrics, type MetricsServer } from '../core/metrics-server.js';
 import type { IssueStreamConsumer } from '../consumer/stream-consumer.js';
 import { startConsumer } from '../consumer/start-consumer.js';
 import { createLab, type Lab } from '../lab.js';
@@ -12,6 +14,8 @@ import { workerMetrics } from './cluster-metrics.js';
 export interface RunningServer {
   url: string;
   address: AddressInfo;
+  /** Where `/metrics` is served when METRICS_PORT puts it on a port of its own. */
+  metricsUrl: string | undefined;
   lab: Lab;
   consumer: IssueStreamConsumer | undefined;
   /** Stops accepting, lets in-flight requests and the consumer's batch finish, closes pools. */
@@ -20,33 +24,65 @@ export interface RunningServer {
 
 const GRACE_MS = 10_000;
 
+/**
+ * The timeouts that close connections a client leaves quiet (see config.ts). Node checks the
+ * headers and request timeouts at an interval (30 s by default, so a 10 s timeout could take 40 s):
+ * a quarter of the headers timeout cuts a slow client within a quarter of its timeout past it.
+ */
+function serverOptions(config: Config): ServerOptions {
+  return {
+    keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: Math.ceil(config.HTTP_HEADERS_TIMEOUT_MS / 4),
+  };
+}
+
 export async function startServer(config: Config): Promise<RunningServer> {
   if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL);
   const lab = createLab(config);
   const consumer = config.CONSUMER_IN_PROCESS ? startConsumer(lab) : undefined;
-  // A worker of several behind one port answers /metrics for all of them (see cluster-metrics.ts).
-  const metricsText = cluster.isWorker ? workerMetrics(lab.metrics.registry) : undefined;
-  const server = createApp(lab, { metricsText }).listen(config.PORT, '0.0.0.0');
+  let metrics: MetricsServer | undefined;
   try {
+    metrics = await ownMetricsPort(lab);
+    const server = createServer(serverOptions(config), createApp(lab, { metricsText: metricsOnApiPort(lab) })).listen(config.PORT, '0.0.0.0');
     await once(server, 'listening'); // rejects with the 'error' event: a port in use, say
+    const address = server.address() as AddressInfo;
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        const closed = new Promise((resolve) => server.close(resolve));
+        server.closeIdleConnections();
+        const force = setTimeout(() => server.closeAllConnections(), GRACE_MS).unref();
+        await closed;
+        clearTimeout(force);
+        await metrics?.close();
+        await consumer?.stop();
+        await lab.close();
+      })());
+
+    return { url: `http://127.0.0.1:${address.port}`, address, metricsUrl: metrics?.url, lab, consumer, stop };
   } catch (error) {
+    await metrics?.close();
     await consumer?.stop();
     await lab.close();
     throw error;
   }
-  const address = server.address() as AddressInfo;
+}
 
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      const closed = new Promise((resolve) => server.close(resolve));
-      server.closeIdleConnections();
-      const force = setTimeout(() => server.closeAllConnections(), GRACE_MS).unref();
-      await closed;
-      clearTimeout(force);
-      await consumer?.stop();
-      await lab.close();
-    })());
+/**
+ * What `/metrics` on the API port answers, if it is served there (METRICS_PORT unset). A worker of
+ * several behind one port answers for all of them (see cluster-metrics.ts), and joins the
+ * primary's collections either way.
+ */
+function metricsOnApiPort(lab: Lab): (() => Promise<string>) | undefined {
+  const whole = cluster.isWorker ? workerMetrics(lab.metrics.registry) : () => lab.metrics.registry.metrics();
+  return lab.config.METRICS_PORT === undefined ? whole : undefined;
+}
 
-  return { url: `http://127.0.0.1:${address.port}`, address, lab, consumer, stop };
+/** `/metrics` on METRICS_PORT; in a cluster, the primary serves it for all (see cluster.ts). */
+async function ownMetricsPort(lab: Lab): Promise<MetricsServer | undefined> {
+  const port = lab.config.METRICS_PORT;
+  return port === undefined || cluster.isWorker ? undefined : serveMetrics(lab.metrics.registry, port);
 }

@@ -13,7 +13,17 @@ const idInPath = z
 const title = z.string().trim().min(1).max(255);
 const quantity = z.number().int().positive().max(1_000_000_000);
 const amount = z.number().int().min(0).max(2_000_000_000);
-const date = z.iso.datetime({ offset: true }).transform((text) => new Date(text));
+/**
+ * MySQL's DATETIME range, in UTC once the offset is applied. Outside it MySQL refuses the value
+ * (year 10000), or mysql2 reads it back as another year (0001 as 2001, 0050 as 1950).
+ */
+const DATE_RANGE = { min: new Date('1000-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z') };
+const date = z.iso
+  .datetime({ offset: true })
+  .transform((text) => new Date(text))
+  .refine((value) => value >= DATE_RANGE.min && value <= DATE_RANGE.max, {
+    message: `must be from ${DATE_RANGE.min.toISOString()} to ${DATE_RANGE.max.toISOString()} in UTC`,
+  });
 const instant = date.nullish().transform((value) => value ?? null);
 
 const newCouponSchema = z

@@ -10,6 +10,8 @@ export interface TestServer extends RunningServer {
   createCoupon(body?: Record<string, unknown>): Promise<number>;
   post(path: string, body: unknown): Promise<HttpAnswer>;
   get(path: string): Promise<HttpAnswer>;
+  /** Any request: a string or Buffer body is sent as it is, anything else as JSON. */
+  request(method: string, path: string, options?: RequestOptions): Promise<HttpAnswer>;
   /** Rows in coupon_issues for the coupon, and how many distinct users hold them. */
   rows(couponId: number): Promise<{ rows: number; users: number; issuedQuantity: number }>;
   /** Resolves once the consumer has written everything the lua path accepted for the coupon. */
@@ -21,6 +23,15 @@ export interface TestServer extends RunningServer {
 export interface HttpAnswer {
   status: number;
   body: any;
+  headers: Headers;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Sent as they are, after (and over) the JSON content type a body gets and the admin token. */
+  headers?: Record<string, string>;
+  /** Send the server's ADMIN_TOKEN, if it has one, as an admin client would (default true). */
+  admin?: boolean;
 }
 
 export async function startTestServer(overrides: Env = {}): Promise<TestServer> {
@@ -28,23 +39,26 @@ export async function startTestServer(overrides: Env = {}): Promise<TestServer> 
   const server = await startServer(config);
   const { db, redis, keys } = server.lab;
 
-  const request = async (method: string, path: string, body?: unknown): Promise<HttpAnswer> => {
+  const adminHeaders: Record<string, string> = config.ADMIN_TOKEN ? { authorization: `Bearer ${config.ADMIN_TOKEN}` } : {};
+  const request = async (method: string, path: string, { body, headers = {}, admin = true }: RequestOptions = {}): Promise<HttpAnswer> => {
     const response = await fetch(`${server.url}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(admin ? adminHeaders : {}), ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : Buffer.isBuffer(body) ? new Uint8Array(body) : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, body: text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+    const json = text && response.headers.get('content-type')?.includes('json');
+    return { status: response.status, body: json ? JSON.parse(text) : text, headers: response.headers };
   };
 
   return {
     ...server,
     config,
-    post: (path, body) => request('POST', path, body),
+    post: (path, body) => request('POST', path, { body }),
     get: (path) => request('GET', path),
+    request,
     async createCoupon(body = {}) {
-      const answer = await request('POST', '/v1/coupons', { title: 'test coupon', totalQuantity: 100, ...body });
+      const answer = await request('POST', '/v1/coupons', { body: { title: 'test coupon', totalQuantity: 100, ...body } });
       if (answer.status !== 201) throw new Error(`coupon not created: ${answer.status} ${JSON.stringify(answer.body)}`);
       return answer.body.id as number;
     },

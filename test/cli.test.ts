@@ -1,0 +1,86 @@
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, connect } from 'node:net';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
+import { testConfig } from './support/config.js';
+
+/** The CLI as a user runs it: `node --import tsx bin/coupon-lab.ts <command>`, in a process of its own. */
+const run = promisify(execFile);
+const config = testConfig();
+const env = { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX, LOG_LEVEL: 'warn' };
+
+afterAll(async () => {
+  const redis = createRedis(config.REDIS_URL, { autoPipelining: false });
+  await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX).finally(() => redis.disconnect());
+});
+
+function labCommand(args: string[], extraEnv: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
+  return run(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', ...args], { env: { ...env, ...extraEnv } });
+}
+
+describe('npm run demo', () => {
+  it('with ADMIN_TOKEN set, creates its coupons with the token and races them as usual', async () => {
+    const { stdout } = await labCommand(['demo', '--users', '20', '--quantity', '5', '--requests-per-user', '1'], { ADMIN_TOKEN: 'demo-admin-token' });
+    for (const strategy of ['mutex', 'redis-lock', 'record-lock', 'lua']) {
+      expect(stdout).toMatch(new RegExp(`^${strategy} +\\w+ +5 +15 +0 +0 +5 +EXACT$`, 'm'));
+    }
+  });
+});
+
+/** Runs a command to its end, whatever its exit status. */
+function finished(args: string[], extraEnv: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', ...args], { env: { ...env, ...extraEnv }, timeout: 30_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** A port nothing listens on now: bound, read, released. */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function refusesConnections(port: number): Promise<boolean> {
+  const socket = connect(port, '127.0.0.1');
+  const refused = await new Promise<boolean>((resolve) => {
+    socket.once('connect', () => resolve(false));
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+  socket.destroy();
+  return refused;
+}
+
+describe('a command whose MySQL or Redis does not answer', () => {
+  // Nothing listens on port 1. Passwords in both, to see them kept out of the message.
+  const unreachable = {
+    mysql: { MYSQL_URL: 'mysql://root:s3cret@127.0.0.1:1/coupon_lab', line: /^cannot reach MySQL at mysql:\/\/root:\*\*\*@127\.0\.0\.1:1\/coupon_lab \(MYSQL_URL\): connect ECONNREFUSED 127\.0\.0\.1:1 — start it \(docker compose up -d mysql redis\) or point MYSQL_URL at yours$/ },
+    redis: { REDIS_URL: 'redis://:s3cret@127.0.0.1:1', line: /^cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 \(REDIS_URL\): connect ECONNREFUSED 127\.0\.0\.1:1 — start it \(docker compose up -d mysql redis\) or point REDIS_URL at yours$/ },
+  };
+
+  it.concurrent.for([
+    ['start', 'mysql'],
+    ['start', 'redis'],
+    ['consumer', 'mysql'],
+    ['consumer', 'redis'],
+    ['migrate', 'mysql'],
+    ['demo', 'mysql'],
+    ['demo', 'redis'],
+    ['bench', 'mysql'],
+    ['bench', 'redis'],
+  ] as const)('%s, with %s down: one line on stderr, no stack, exit status 2, nothing started', async ([command, service], { expect }) => {
+    const { line, ...setting } = unreachable[service];
+    const port = await freePort();
+    const result = await finished([command], { ...setting, PORT: String(port), METRICS_PORT: '0' });
+    expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(line)]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe(''); // no header, no table
+    if (command === 'start') expect(await refusesConnections(port)).toBe(true);
+  });
+});

@@ -9,6 +9,7 @@ const COLUMNS: Column<FaultRun>[] = [
   { title: 'fault', cell: faultLabel, left: true },
   { title: 'strategy', cell: strategyLabel, left: true },
   { title: 'verdict', cell: (r) => `${r.verdict}${r.ok ? '' : ' ✗'}`, left: true },
+  { title: 'fault ms', cell: (r) => (r.faultMs ? int(r.faultMs.toMs - r.faultMs.fromMs) : '-') },
   { title: 'sent', cell: (r) => int(r.sent) },
   { title: 'yes', cell: (r) => int(r.answers.success) },
   { title: '503', cell: (r) => int(r.unavailable) },

@@ -43,6 +43,10 @@ export interface FaultRun {
   lost: number;
   /** Told yes, then revoked by the consumer, visibly. */
   revoked: number;
+  /** When the fault began and ended, ms into the crowd. */
+  faultMs?: { fromMs: number; toMs: number };
+  /** Requests sent while the fault lasted. */
+  sentDuringFault?: number;
   /** From the end of the fault to the answer of the first request sent after it that succeeded, ms; absent if none did. */
   recoverMs?: number;
   /** From the last answer until the consumer had written everything (asynchronous strategies). */

@@ -173,8 +173,8 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
   const drained = await writtenOut(lab, coupon.id);
   const drainMs = performance.now() - drainStarted;
   const found = await verifyCoupon(lab.db, coupon.id, quantity, crowd.tally.answers, crowd.tally.successfulUsers);
-  const endedMs = injected.status === 'fulfilled' ? injected.value : undefined;
-  const firstSuccess = endedMs === undefined ? undefined : crowd.firstSuccessAfter(endedMs);
+  const window = injected.status === 'fulfilled' ? injected.value : undefined;
+  const firstSuccess = window && crowd.firstSuccessAfter(window.toMs);
   const allowed = ['EXACT' as const, ...scenario.allows(strategy)];
   const { errors } = crowd.tally.answers;
   const count = (...codes: string[]) => codes.reduce((sum, code) => sum + (errors[code] ?? 0), 0);
@@ -198,7 +198,8 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
     duplicated: found.duplicated,
     lost: found.lost,
     revoked: found.revoked,
-    ...(firstSuccess === undefined || endedMs === undefined ? {} : { recoverMs: firstSuccess - endedMs }),
+    ...(window ? { faultMs: window, sentDuringFault: crowd.answers.filter((a) => a.startedMs >= window.fromMs && a.startedMs < window.toMs).length } : {}),
+    ...(firstSuccess === undefined || !window ? {} : { recoverMs: firstSuccess - window.toMs }),
     ...(strategy.asynchronous ? { drainMs } : {}),
     verdict: found.verdict,
     allowed,

@@ -15,6 +15,12 @@ export interface FaultEnvironment {
   lockNodes: PrivateRedis[];
 }
 
+/** When a fault began and ended, ms into the crowd. */
+export interface FaultWindow {
+  fromMs: number;
+  toMs: number;
+}
+
 /** What an injection sees and may act on. */
 export interface RunContext {
   crowd: FaultCrowd;
@@ -42,8 +48,8 @@ export interface Scenario {
   /** Settings of the servers and the consumer for this fault. */
   settings?: Env;
   crowd: PacedCrowd & { quantity: number };
-  /** Injects the fault while the crowd runs; resolves with when (ms into the crowd) it ended. */
-  inject(context: RunContext): Promise<number | undefined>;
+  /** Injects the fault while the crowd runs; resolves with when it began and ended, if it did. */
+  inject(context: RunContext): Promise<FaultWindow | undefined>;
   /** Verdicts a strategy may show under this fault besides EXACT: what the README explains. */
   allows(strategy: IssueStrategy): Verdict[];
 }
@@ -90,10 +96,11 @@ function redisRestart(persistence: 'none' | 'everysec' | 'always'): Scenario {
     crowd: CROWD,
     async inject({ crowd, env, quantity }) {
       await crowd.whenSuccesses(quantity / 3);
+      const fromMs = crowd.now();
       await env.redis.kill('SIGKILL');
       await sleep(REDIS_DOWN_MS);
       await env.redis.start();
-      return crowd.now();
+      return { fromMs, toMs: crowd.now() };
     },
     allows: persistence === 'always' ? always : redisLoss,
   };
@@ -111,10 +118,11 @@ const redisStale: Scenario = {
     await crowd.whenSuccesses(quantity * 0.8);
     // Let the consumer write what was accepted, so that MySQL is well ahead of the snapshot.
     await writtenOut(lab, couponId);
+    const fromMs = crowd.now();
     await env.redis.kill('SIGKILL');
     await env.redis.restore(snapshot);
     await env.redis.start();
-    return crowd.now();
+    return { fromMs, toMs: crowd.now() };
   },
   allows: redisLoss,
 };
@@ -127,10 +135,11 @@ const mysqlRestart: Scenario = {
   crowd: CROWD,
   async inject({ crowd, env, quantity }) {
     await crowd.whenSuccesses(quantity / 3);
+    const fromMs = crowd.now();
     await env.mysql.kill('SIGKILL');
     await sleep(MYSQL_DOWN_MS);
     await env.mysql.start();
-    return crowd.now();
+    return { fromMs, toMs: crowd.now() };
   },
   allows: always,
 };
@@ -149,7 +158,7 @@ const slowCommit: Scenario = {
 
 const processPause: Scenario = {
   fault: 'process-pause',
-  what: `on the slow-commit database, the server holding the lock is stopped (SIGSTOP) for ${PAUSE_MS / 1000} s, over three leases, then continued: a GC pause, a frozen VM`,
+  what: `on the slow-commit database, the server holding the lock is stopped (SIGSTOP) while its commit is in flight, for ${PAUSE_MS / 1000} s (three leases), then continued: a GC pause or a frozen VM at the worst moment`,
   reaches: 'every',
   redis: 'none',
   slowCommit: true,
@@ -160,6 +169,10 @@ const processPause: Scenario = {
     const [paused, other] = fleet.servers as [(typeof fleet.servers)[0], (typeof fleet.servers)[0]];
     crowd.sendTo([paused.url]);
     await crowd.whenSuccesses(2);
+    // A pause before the commit is caught by redis-lock's check of the lease; one while a slow
+    // commit is in flight is what no check and no watchdog in the paused process can cover.
+    if (!(await commitInFlight(lab))) notes.push('no commit was in flight when the server was paused');
+    const fromMs = crowd.now();
     paused.child.kill('SIGSTOP');
     // A synchronous strategy that uses Redis does so for its lock.
     if (!strategy.asynchronous && strategy.uses.some((store) => store !== 'mysql')) {
@@ -169,7 +182,7 @@ const processPause: Scenario = {
     crowd.sendTo([paused.url, other.url]);
     await sleep(PAUSE_MS);
     paused.child.kill('SIGCONT');
-    return crowd.now();
+    return { fromMs, toMs: crowd.now() };
   },
   allows: leaseOutrun,
 };
@@ -184,8 +197,9 @@ const serverKill: Scenario = {
     await crowd.whenSuccesses(quantity / 3);
     const [killed, other] = fleet.servers;
     crowd.sendTo([other!.url]);
+    const fromMs = crowd.now();
     killed!.child.kill('SIGKILL');
-    return crowd.now();
+    return { fromMs, toMs: crowd.now() };
   },
   allows: always,
 };
@@ -198,8 +212,10 @@ const consumerKill: Scenario = {
   settings: { CONSUMER_CLAIM_IDLE_MS: '500', CONSUMER_BATCH_SIZE: '25' },
   crowd: CROWD,
   async inject({ crowd, fleet, lab, couponId, quantity, notes }) {
+    let fromMs: number | undefined;
     for (const share of [0.25, 0.5, 0.75]) {
       await crowd.whenSuccesses(quantity * share);
+      fromMs ??= crowd.now();
       fleet.consumer.kill('SIGKILL'); // a backlog builds while it is down
       await crowd.whenSuccesses(quantity * (share + 0.2));
       await fleet.restartConsumer();
@@ -209,7 +225,7 @@ const consumerKill: Scenario = {
       fleet.consumer.kill('SIGKILL');
     }
     await fleet.restartConsumer();
-    return crowd.now();
+    return { fromMs: fromMs!, toMs: crowd.now() };
   },
   allows: always,
 };
@@ -225,8 +241,9 @@ function lockNodeDown(down: 1 | 2): Scenario {
     crowd: CROWD,
     async inject({ crowd, env, quantity }) {
       await crowd.whenSuccesses(quantity / 3);
+      const fromMs = crowd.now();
       await Promise.all(env.lockNodes.slice(0, down).map((node) => node.kill('SIGKILL')));
-      return crowd.now();
+      return { fromMs, toMs: crowd.now() };
     },
     allows: always,
   };
@@ -253,6 +270,16 @@ export function reaches(scenario: Scenario, strategy: IssueStrategy): boolean {
   if (scenario.reaches === 'every') return true;
   if (scenario.reaches === 'asynchronous') return strategy.asynchronous;
   return strategy.uses.some((store) => (scenario.reaches as readonly Dependency[]).includes(store));
+}
+
+/** True as soon as MySQL is running a COMMIT, false if it has not within a second. */
+async function commitInFlight({ db }: Lab): Promise<boolean> {
+  const deadline = Date.now() + 1_000;
+  while (Date.now() < deadline) {
+    const [[{ n }]] = (await db.raw("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE 'COMMIT%'")) as [[{ n: number }]];
+    if (Number(n) > 0) return true;
+  }
+  return false;
 }
 
 /** Resolves once the coupon's stream is empty, or after two seconds. */

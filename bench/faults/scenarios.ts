@@ -163,7 +163,9 @@ const processPause: Scenario = {
   redis: 'none',
   slowCommit: true,
   settings: SLOW_SETTINGS,
-  crowd: { users: 100, quantity: 20, rate: Infinity, concurrency: 40 },
+  // Paced, and never short of connections: requests keep reaching the other server while the
+  // paused one holds those sent to it.
+  crowd: { users: 100, quantity: 20, rate: 40, concurrency: 100 },
   async inject({ crowd, fleet, lab, couponId, strategy, notes }) {
     // Only the first server gets requests until it is paused, so the lock, when held, is its.
     const [paused, other] = fleet.servers as [(typeof fleet.servers)[0], (typeof fleet.servers)[0]];

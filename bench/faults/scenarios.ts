@@ -62,6 +62,11 @@ const SLOW_SETTINGS: Env = { LOCK_LEASE_MS: '320', THINK_MS: '100' };
 const REDIS_DOWN_MS = 500;
 const MYSQL_DOWN_MS = 2_000;
 const PAUSE_MS = 1_000;
+/**
+ * A lease shorter than a commit: the watchdog keeps it (it extends every third of it while the
+ * process runs), so it is the pause, not the commit, that lets it run out.
+ */
+const PAUSE_SETTINGS: Env = { LOCK_LEASE_MS: '200', THINK_MS: '100' };
 
 /** What no fault changes: broken strategies over-issue, an in-process one across two servers. */
 function always(strategy: IssueStrategy): Verdict[] {
@@ -158,11 +163,11 @@ const slowCommit: Scenario = {
 
 const processPause: Scenario = {
   fault: 'process-pause',
-  what: `on the slow-commit database, the server holding the lock is stopped (SIGSTOP) while its commit is in flight, for ${PAUSE_MS / 1000} s (three leases), then continued: a GC pause or a frozen VM at the worst moment`,
+  what: `on the slow-commit database, with a ${PAUSE_SETTINGS.LOCK_LEASE_MS} ms lease, the server holding the lock is stopped (SIGSTOP) while its commit is in flight, for ${PAUSE_MS / 1000} s, then continued: a GC pause or a frozen VM at the worst moment`,
   reaches: 'every',
   redis: 'none',
   slowCommit: true,
-  settings: SLOW_SETTINGS,
+  settings: PAUSE_SETTINGS,
   // Paced, and never short of connections: requests keep reaching the other server while the
   // paused one holds those sent to it.
   crowd: { users: 100, quantity: 20, rate: 40, concurrency: 100 },

@@ -55,18 +55,21 @@ export async function runFaults(options: FaultOptions): Promise<FaultReport> {
   }
 }
 
-/** The private MariaDB instances, started when first needed and kept for the whole run. */
+/** The private MariaDB instances, one per commit speed, started when first needed and kept for the whole run. */
 class Databases {
-  #normal: Promise<PrivateMariadb> | undefined;
-  #slow: Promise<PrivateMariadb> | undefined;
+  readonly #started = new Map<number | undefined, Promise<PrivateMariadb>>();
 
-  get(slowCommit: boolean): Promise<PrivateMariadb> {
-    if (slowCommit) return (this.#slow ??= prepared(startMariadb({ slowCommitUsec: 300_000 })));
-    return (this.#normal ??= prepared(startMariadb()));
+  get(slowCommitUsec: number | undefined): Promise<PrivateMariadb> {
+    let database = this.#started.get(slowCommitUsec);
+    if (!database) {
+      database = prepared(startMariadb(slowCommitUsec === undefined ? {} : { slowCommitUsec }));
+      this.#started.set(slowCommitUsec, database);
+    }
+    return database;
   }
 
   async stop(): Promise<void> {
-    await Promise.allSettled([this.#normal, this.#slow].map(async (db) => (await db)?.stop()));
+    await Promise.allSettled([...this.#started.values()].map(async (database) => (await database).stop()));
   }
 }
 
@@ -90,7 +93,7 @@ async function runScenario(
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
     const [redis, ...lockNodes] = instances as [PrivateRedis, ...PrivateRedis[]];
-    const env: FaultEnvironment = { mysql: await databases.get(scenario.slowCommit ?? false), redis, lockNodes };
+    const env: FaultEnvironment = { mysql: await databases.get(scenario.slowCommitUsec), redis, lockNodes };
     const lab = createLab(faultConfig({ ...env, lockNodes: [] }));
     try {
       await describe(lab);

@@ -164,9 +164,9 @@ const processPause: Scenario = {
   redis: 'none',
   slowCommitUsec: SLOW_COMMIT_USEC,
   settings: SLOW_SETTINGS,
-  // Paced, and never short of connections: requests keep reaching the other server while the
-  // paused one holds those sent to it.
-  crowd: { users: 60, quantity: 10, rate: 20, concurrency: 60 },
+  // Paced slowly enough to last past the pause, and never short of connections: requests keep
+  // reaching the other server while the paused one holds those sent to it.
+  crowd: { users: 80, quantity: 10, rate: 10, concurrency: 80 },
   async inject({ crowd, fleet, lab, couponId, quantity, strategy, notes }) {
     // Only the first server gets requests until it is paused, so the lock, when held, is its.
     const [paused, other] = fleet.servers as [(typeof fleet.servers)[0], (typeof fleet.servers)[0]];

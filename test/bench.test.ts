@@ -3,7 +3,6 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../bench/report.js';
 import { runBench } from '../bench/run-bench.js';
@@ -11,6 +10,7 @@ import { verifyCoupon } from '../bench/verify.js';
 import { createCoupon } from '../src/core/coupon-service.js';
 import { deleteKeysWithPrefix } from '../src/core/redis.js';
 import { createLab, type Lab } from '../src/lab.js';
+import { launchChromium } from './support/browser.js';
 import { testConfig } from './support/config.js';
 
 const run = promisify(execFile);
@@ -52,10 +52,7 @@ describe('npm run bench', () => {
 
   it('writes an HTML report that draws its charts in Chromium with the numbers of the JSON', async () => {
     const report = JSON.parse(stdout) as BenchReport;
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`file://${join(dir, 'r.html')}`);
@@ -127,8 +124,12 @@ describe('the verdict', () => {
     ['OVER-ISSUED', 2, [1, 2, 3], answers(3, 5), [1, 2, 3]],
     ['LOST', 3, [1, 2], answers(3, 0), [1, 2, 3]],
     ['UNDER-ISSUED', 3, [1, 2], answers(2, 5), [1, 2]],
+    ['REVOKED', 2, [1, 2], answers(3, 5), [1, 2, 3]],
   ] as const)('is %s when MySQL holds what the case describes', async (verdict, quantity, held, told, succeeded) => {
     const couponId = await couponWithRows(quantity, [...held]);
+    if (verdict === 'REVOKED') {
+      await lab.db('coupon_revocations').insert({ coupon_id: couponId, user_id: 3, accepted_at: new Date(), reason: 'no place left' });
+    }
     const found = await verifyCoupon(lab.db, couponId, quantity, told, succeeded);
     expect(found.verdict).toBe(verdict);
   });

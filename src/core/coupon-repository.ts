@@ -96,15 +96,20 @@ export async function updateCoupon(db: Runner, id: number, change: CouponChange)
 }
 
 /**
- * Records a fencing token on the coupon row unless the row holds this one or a newer one, and
- * takes the row's lock until the transaction ends either way. Returns the newest token the row
- * holds if ours was refused, undefined if it was taken (or there is no such coupon).
+ * Records a fencing token on the coupon row unless the row holds a newer one, taking the row's
+ * lock until the transaction ends. A sold-out coupon records nothing: nothing will be written
+ * under the token, and a refusal then costs no write. Returns the newest token the row holds if
+ * ours is older, undefined otherwise (taken, sold out, or no such coupon).
  */
 export async function passFence(db: Runner, couponId: number, token: number): Promise<number | undefined> {
-  const taken = await db('coupons').where({ id: couponId }).andWhere('lock_fence', '<', token).update({ lock_fence: token });
+  const taken = await db('coupons')
+    .where({ id: couponId })
+    .andWhere('lock_fence', '<', token)
+    .andWhere('issued_quantity', '<', db.ref('total_quantity'))
+    .update({ lock_fence: token });
   if (taken > 0) return undefined;
   const row = await db('coupons').where({ id: couponId }).first('lock_fence');
-  return row ? Number(row.lock_fence) : undefined;
+  return row && Number(row.lock_fence) >= token ? Number(row.lock_fence) : undefined;
 }
 
 export async function holdsIssue(db: Runner, couponId: number, userId: number): Promise<boolean> {

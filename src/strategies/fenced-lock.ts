@@ -15,7 +15,9 @@ import { issueInTransaction } from './transactional-issue.js';
  * token to the coupon row, and MySQL refuses a token older than the newest it has taken: a
  * holder whose lease ran out (a slow commit, a paused process) can no longer write after the
  * next holder has, and while it still writes, the next holder waits for its row lock. So the
- * lease is only about liveness: exact whatever the lease, the clock or a pause does.
+ * lease is only about liveness: exact whatever the lease, the clock or a pause does. First,
+ * not with the writes: a holder that read the count before the previous commit landed would
+ * pass a check made only at its writes, its token being the newer one.
  *
  * One Redis (REDIS_URL), not a majority of several: tokens must come from one counter to be
  * in order. If Redis loses the counter, MySQL refuses the lower tokens and the counter is

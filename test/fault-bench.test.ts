@@ -1,0 +1,76 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FaultReport } from '../bench/faults/report.js';
+import { launchChromium } from './support/browser.js';
+
+const run = promisify(execFile);
+
+/**
+ * A fast subset of `npm run faults`, run as a user runs it: the two faults that outrun a lock's
+ * lease, on the locks they separate. Everything it kills runs in private instances it starts.
+ */
+describe('npm run faults -- --fault slow-commit,process-pause --strategy redis-lock,fenced-lock', () => {
+  let dir: string;
+  let report: FaultReport;
+  let exitCode: number;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'coupon-lab-faults-report-'));
+    const args = ['--import', 'tsx', 'bin/coupon-lab.ts', 'faults', '--fault', 'slow-commit,process-pause', '--strategy', 'redis-lock,fenced-lock'];
+    const outcome = await run(process.execPath, [...args, '--json', '--out', join(dir, 'faults.json'), '--report', join(dir, 'faults.html')]).then(
+      (result) => ({ ...result, code: 0 }),
+      (error: { stdout: string; code: number }) => error,
+    );
+    report = JSON.parse(outcome.stdout) as FaultReport;
+    exitCode = outcome.code;
+  }, 180_000);
+
+  const verdict = (fault: string, strategy: string, setting?: string) =>
+    report.runs.find((r) => r.fault === fault && r.strategy === strategy && r.setting === setting);
+
+  it('shows redis-lock over-issuing when a commit outlasts its lease, and the watchdog keeping it exact', () => {
+    expect(verdict('slow-commit', 'redis-lock')).toMatchObject({ verdict: 'OVER-ISSUED', ok: true });
+    expect(verdict('slow-commit', 'redis-lock', 'watchdog')).toMatchObject({ verdict: 'EXACT', ok: true });
+  });
+
+  it('shows the watchdog over-issuing too once the process holding the lock is paused mid-commit', () => {
+    expect(verdict('process-pause', 'redis-lock', 'watchdog')).toMatchObject({ verdict: 'OVER-ISSUED', ok: true });
+    expect(verdict('process-pause', 'redis-lock', 'watchdog')?.notes).toContain('the paused server held the lock');
+  });
+
+  it('shows fenced-lock exact in the same runs, and no 500 anywhere', () => {
+    for (const fault of ['slow-commit', 'process-pause']) expect(verdict(fault, 'fenced-lock')).toMatchObject({ verdict: 'EXACT', rows: 10 });
+    expect(report.runs.map((r) => r.internalErrors)).toEqual(report.runs.map(() => 0));
+    expect(report.ok).toBe(true);
+    expect(exitCode).toBe(0);
+  });
+
+  it('writes with --out the report it prints', async () => {
+    expect(JSON.parse(await readFile(join(dir, 'faults.json'), 'utf8'))).toEqual(report);
+  });
+
+  it('writes an HTML report whose matrix shows, in Chromium, the verdicts of the JSON', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`file://${join(dir, 'faults.html')}`);
+      expect(JSON.parse((await page.locator('#fault-report').textContent()) ?? 'null')).toEqual(report);
+      const cells = await page.locator('#matrix td[data-verdict]').evaluateAll((tds) =>
+        tds.map((td) => [td.getAttribute('data-strategy'), td.getAttribute('data-fault'), td.getAttribute('data-verdict'), getComputedStyle(td).color]),
+      );
+      const label = (r: FaultReport['runs'][number]) => (r.setting ? `${r.strategy} (${r.setting})` : r.strategy);
+      expect(cells.map(([strategy, fault, shown]) => [strategy, fault, shown]).sort()).toEqual(
+        report.runs.map((r) => [label(r), r.fault, r.verdict]).sort(),
+      );
+      // Exact and allowed-but-not-exact are told apart by colour, and neither is the colour of a failure.
+      const colours = new Map(cells.map(([, , shown, colour]) => [shown, colour]));
+      expect(colours.get('EXACT')).not.toBe(colours.get('OVER-ISSUED'));
+      expect(await page.locator('#matrix td.bad').count()).toBe(0);
+    } finally {
+      await browser.close();
+    }
+  });
+});

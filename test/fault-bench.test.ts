@@ -42,7 +42,7 @@ describe('npm run faults -- --fault slow-commit,process-pause --strategy redis-l
   });
 
   it('shows fenced-lock exact in the same runs, and no 500 anywhere', () => {
-    for (const fault of ['slow-commit', 'process-pause']) expect(verdict(fault, 'fenced-lock')).toMatchObject({ verdict: 'EXACT', rows: 10 });
+    for (const fault of ['slow-commit', 'process-pause']) expect(verdict(fault, 'fenced-lock')).toMatchObject({ verdict: 'EXACT', rows: 5 });
     expect(report.runs.map((r) => r.internalErrors)).toEqual(report.runs.map(() => 0));
     expect(report.ok).toBe(true);
     expect(exitCode).toBe(0);

@@ -147,12 +147,12 @@ const mysqlRestart: Scenario = {
 
 const slowCommit: Scenario = {
   fault: 'slow-commit',
-  what: `every commit takes ~${SLOW_COMMIT_USEC / 1000} ms (MariaDB's binlog group commit wait), longer than what is left of a ${SLOW_SETTINGS.LOCK_LEASE_MS} ms lease after ${SLOW_SETTINGS.THINK_MS} ms of work; 60 users at once for 10`,
+  what: `every commit takes ~${SLOW_COMMIT_USEC / 1000} ms (MariaDB's binlog group commit wait), longer than what is left of a ${SLOW_SETTINGS.LOCK_LEASE_MS} ms lease after ${SLOW_SETTINGS.THINK_MS} ms of work; 40 users at once for 5`,
   reaches: ['mysql'],
   redis: 'none',
   slowCommitUsec: SLOW_COMMIT_USEC,
   settings: SLOW_SETTINGS,
-  crowd: { users: 60, quantity: 10, rate: Infinity, concurrency: 60 },
+  crowd: { users: 40, quantity: 5, rate: Infinity, concurrency: 40 },
   inject: async () => undefined,
   allows: leaseOutrun,
 };
@@ -166,7 +166,7 @@ const processPause: Scenario = {
   settings: SLOW_SETTINGS,
   // Paced slowly enough to last past the pause, and never short of connections: requests keep
   // reaching the other server while the paused one holds those sent to it.
-  crowd: { users: 80, quantity: 10, rate: 10, concurrency: 80 },
+  crowd: { users: 50, quantity: 5, rate: 10, concurrency: 50 },
   async inject({ crowd, fleet, lab, couponId, quantity, strategy, notes }) {
     // Only the first server gets requests until it is paused, so the lock, when held, is its.
     const [paused, other] = fleet.servers as [(typeof fleet.servers)[0], (typeof fleet.servers)[0]];

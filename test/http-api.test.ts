@@ -408,10 +408,10 @@ describe('redis-lock with a lease shorter than its transaction', () => {
   });
   afterAll(() => slow.close());
 
-  it('rolls back instead of committing, and answers 503 LOCK_TIMEOUT', async () => {
+  it('rolls back instead of committing, and answers 503 LEASE_EXPIRED', async () => {
     const couponId = await slow.createCoupon({ totalQuantity: 5 });
     const answer = await slow.post(`/v1/strategies/redis-lock/coupons/${couponId}/issues`, { userId: 1 });
-    expectErrorAnswer(answer, 503, 'LOCK_TIMEOUT');
+    expectErrorAnswer(answer, 503, 'LEASE_EXPIRED');
     expect(answer.body.message).toContain('lease');
     expect(await slow.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
   });

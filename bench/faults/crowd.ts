@@ -19,6 +19,8 @@ export interface Answer {
   endedMs: number;
   /** `success` (201/202), a refusal or error code, `HTTP_<status>`, or CONNECTION_ERROR / TIMEOUT. */
   outcome: string;
+  /** The HTTP status; absent when no answer came. */
+  status?: number;
 }
 
 /** A request that is not answered in this long counts as a TIMEOUT (a paused server answers later). */
@@ -88,8 +90,8 @@ export class FaultCrowd {
   async #send(userId: number): Promise<void> {
     const target = this.#targets[userId % this.#targets.length]!;
     const startedMs = this.now();
-    const outcome = await post(`${target}${this.path(userId)}`, userId);
-    this.answers.push({ userId, startedMs, endedMs: this.now(), outcome });
+    const { outcome, status } = await post(`${target}${this.path(userId)}`, userId);
+    this.answers.push({ userId, startedMs, endedMs: this.now(), outcome, ...(status === undefined ? {} : { status }) });
     this.tally.record(userId, outcome);
     if (outcome !== 'success') return;
     const reached = this.#waiters.filter((waiter) => this.tally.answers.success >= waiter.successes);
@@ -98,7 +100,7 @@ export class FaultCrowd {
   }
 }
 
-async function post(url: string, userId: number): Promise<string> {
+async function post(url: string, userId: number): Promise<{ outcome: string; status?: number }> {
   try {
     const response = await fetch(url, {
       method: 'POST',
@@ -107,10 +109,10 @@ async function post(url: string, userId: number): Promise<string> {
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     const text = await response.text();
-    if (response.status < 300) return 'success';
-    return codeOf(text) ?? `HTTP_${response.status}`;
+    const outcome = response.status < 300 ? 'success' : (codeOf(text) ?? `HTTP_${response.status}`);
+    return { outcome, status: response.status };
   } catch (error) {
-    return (error as Error).name === 'TimeoutError' ? 'TIMEOUT' : 'CONNECTION_ERROR';
+    return { outcome: (error as Error).name === 'TimeoutError' ? 'TIMEOUT' : 'CONNECTION_ERROR' };
   }
 }
 

@@ -33,7 +33,7 @@ export function renderFaultTable(report: FaultReport): string {
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${report.startedAt}`,
     '',
     ...textTable(COLUMNS, report.runs),
-    '503: SERVICE_UNAVAILABLE or LOCK_TIMEOUT; no answer: connection cut or refused; recover: from the end of the fault to the next success',
+    '503: SERVICE_UNAVAILABLE, LOCK_TIMEOUT or LEASE_EXPIRED; no answer: connection cut or refused, or none in 20 s; recover: from the end of the fault to the first success sent after it',
     ...(notes.length ? ['', ...notes.map((run) => `${faultLabel(run)}, ${strategyLabel(run)}: ${[run.error, ...run.notes].filter(Boolean).join('; ')}`)] : []),
     '',
     ...matrixLines(report),

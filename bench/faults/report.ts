@@ -32,7 +32,7 @@ export interface FaultRun {
   answers: Answers;
   /** Answers 500: never acceptable, whatever failed. */
   internalErrors: number;
-  /** Answers 503 (SERVICE_UNAVAILABLE, LOCK_TIMEOUT): a clear "try again". */
+  /** Answers 503 (SERVICE_UNAVAILABLE, LOCK_TIMEOUT, LEASE_EXPIRED): a clear "try again"; `answers.errors` has them by code. */
   unavailable: number;
   /** Requests that got no answer: a connection reset or refused, or no answer in 20 s. */
   unanswered: number;

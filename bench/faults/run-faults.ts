@@ -181,7 +181,8 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
   const allowed = ['EXACT' as const, ...scenario.allows(strategy)];
   const { errors } = crowd.tally.answers;
   const count = (...codes: string[]) => codes.reduce((sum, code) => sum + (errors[code] ?? 0), 0);
-  const internalErrors = count('INTERNAL_ERROR', 'HTTP_500');
+  const withStatus = (status: number) => crowd.answers.filter((answer) => answer.status === status).length;
+  const internalErrors = withStatus(500);
   if (!drained) notes.push(`still not written ${DRAIN_TIMEOUT_MS / 1000} s after the crowd`);
   return {
     fault: scenario.fault,
@@ -194,7 +195,7 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
     sent: crowd.answers.length,
     answers: crowd.tally.answers,
     internalErrors,
-    unavailable: count('SERVICE_UNAVAILABLE', 'LOCK_TIMEOUT'),
+    unavailable: withStatus(503),
     unanswered: count('CONNECTION_ERROR', 'TIMEOUT'),
     rows: found.rows,
     overIssued: found.overIssued,

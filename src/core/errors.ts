@@ -17,6 +17,7 @@ export const HTTP_STATUS = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL_ERROR: 500,
   LOCK_TIMEOUT: 503,
+  LEASE_EXPIRED: 503,
   SERVICE_UNAVAILABLE: 503,
 } as const;
 
@@ -57,7 +58,7 @@ export class LeaseExpiredError extends LabError {
     readonly strategy: string,
     readonly leaseMs: number,
   ) {
-    super('LOCK_TIMEOUT', `${strategy}: the lock's ${leaseMs} ms lease ran out before commit; nothing was written, try again`);
+    super('LEASE_EXPIRED', `${strategy}: the lock's ${leaseMs} ms lease ran out before commit; nothing was written, try again`);
   }
 }
 
@@ -72,7 +73,7 @@ export class StaleFenceError extends LabError {
     readonly token: number,
     readonly newest: number,
   ) {
-    super('LOCK_TIMEOUT', `${strategy}: the lock was taken over (token ${token}, MySQL holds ${newest}); nothing was written, try again`);
+    super('LEASE_EXPIRED', `${strategy}: the lock was taken over (token ${token}, MySQL holds ${newest}); nothing was written, try again`);
   }
 }
 

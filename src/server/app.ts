@@ -136,7 +136,7 @@ const methodNotAllowed: express.RequestHandler = (req, res) => {
 const LOG_FAILED = 'coupon-lab: log failed requests';
 
 /** Codes that pass: the same request may well succeed in a moment. */
-const RETRY_LATER = new Set<ErrorCode>(['LOCK_TIMEOUT', 'SERVICE_UNAVAILABLE']);
+const RETRY_LATER = new Set<ErrorCode>(['LOCK_TIMEOUT', 'LEASE_EXPIRED', 'SERVICE_UNAVAILABLE']);
 
 function sendError(res: Response, code: ErrorCode, message: string): void {
   const status = HTTP_STATUS[code];

@@ -21,7 +21,7 @@ import { issueInTransaction } from './transactional-issue.js';
  *
  * One Redis (REDIS_URL), not a majority of several: tokens must come from one counter to be
  * in order. If Redis loses the counter, MySQL refuses the lower tokens and the counter is
- * raised to what MySQL holds; requests in between answer LOCK_TIMEOUT, none is wrongly written.
+ * raised to what MySQL holds; requests in between answer LEASE_EXPIRED, none is wrongly written.
  */
 export const createFencedLock: StrategyFactory = (deps) => {
   const { config, keys, redis, observer } = deps;

@@ -133,7 +133,8 @@ const mysqlRestart: Scenario = {
   what: `MariaDB killed with SIGKILL after a third of the places, restarted ${MYSQL_DOWN_MS / 1000} s later (crash recovery)`,
   reaches: ['mysql'],
   redis: 'none',
-  crowd: CROWD,
+  // Longer: the crowd goes on well past the restart and its crash recovery, to the last place.
+  crowd: { ...CROWD, users: 2_400 },
   async inject({ crowd, env, quantity }) {
     await crowd.whenSuccesses(quantity / 3);
     const fromMs = crowd.now();

@@ -5,24 +5,13 @@ import { createConnection } from 'mysql2/promise';
 import { requireBinary } from './binaries.js';
 import { guardedDir, type GuardedDir } from '../guarded-dir.js';
 import { freePort } from './ports.js';
-import { superviseServer } from './supervised-server.js';
+import { superviseServer, type PrivateInstance } from './supervised-server.js';
 
-export interface PrivateMariadb {
-  /** `mysql://root@127.0.0.1:<port>/<database>`: root, empty password. */
-  readonly url: string;
-  readonly port: number;
-  readonly dir: string;
-  /** The running mariadbd's pid, undefined while it is down. */
-  readonly pid: number | undefined;
-  /** (Re)starts on the same port and data directory (crash recovery included); resolves once it accepts connections. */
-  start(): Promise<void>;
-  /** Signals mariadbd (SIGKILL by default) and resolves once it has exited. */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  pause(): void;
-  resume(): void;
-  /** Kills it and removes its directory; idempotent. */
-  stop(): Promise<void>;
-}
+/**
+ * A private MariaDB at `mysql://root@127.0.0.1:<port>/<database>` (root, empty password): `start()`
+ * recovers from a crash on the same data directory and resolves once it accepts connections.
+ */
+export type PrivateMariadb = PrivateInstance;
 
 export interface MariadbOptions {
   /**

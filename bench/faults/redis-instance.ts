@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { requireBinary } from './binaries.js';
 import { guardedDir } from '../guarded-dir.js';
 import { freePort } from './ports.js';
-import { superviseServer } from './supervised-server.js';
+import { superviseServer, type PrivateInstance } from './supervised-server.js';
 
 /**
  * What survives a kill:
@@ -15,26 +15,12 @@ import { superviseServer } from './supervised-server.js';
  */
 export type RedisPersistence = 'none' | 'everysec' | 'always' | 'rdb';
 
-export interface PrivateRedis {
-  readonly url: string;
-  readonly port: number;
-  readonly dir: string;
-  /** The running redis-server's pid, undefined while it is down. */
-  readonly pid: number | undefined;
-  /** (Re)starts on the same port and directory; resolves once PING answers PONG, data loaded. */
-  start(): Promise<void>;
-  /** Signals redis-server (SIGKILL by default) and resolves once it has exited. */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  /** SIGSTOP: connections stay open, nothing answers. */
-  pause(): void;
-  /** SIGCONT. */
-  resume(): void;
+/** A private Redis: `start()` resolves once PING answers PONG with the data loaded. */
+export interface PrivateRedis extends PrivateInstance {
   /** BGSAVE, awaited; the dump copied to a file in `dir`, whose path is returned. */
   snapshot(): Promise<string>;
   /** While down: the next start() loads exactly this snapshot (append-only files are removed). */
   restore(snapshotPath: string): Promise<void>;
-  /** Kills it and removes its directory; idempotent. */
-  stop(): Promise<void>;
 }
 
 const DUMP = 'dump.rdb';

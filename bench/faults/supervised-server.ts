@@ -33,6 +33,13 @@ export interface SupervisedServer {
   stop(): Promise<void>;
 }
 
+/** A private Redis or MariaDB: the server, where clients reach it, and its data directory. */
+export interface PrivateInstance extends SupervisedServer {
+  readonly url: string;
+  readonly port: number;
+  readonly dir: string;
+}
+
 interface Running {
   child: ChildProcess;
   exited: Promise<void>;

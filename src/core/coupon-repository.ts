@@ -128,10 +128,8 @@ export interface IssueRow {
 }
 
 /** Which of these users already hold the coupon. */
-export async function holdersAmong(db: Runner, couponId: number, userIds: readonly number[]): Promise<Set<number>> {
-  if (userIds.length === 0) return new Set();
-  const rows = await db('coupon_issues').where({ coupon_id: couponId }).whereIn('user_id', userIds).select('user_id');
-  return new Set(rows.map((row: { user_id: number }) => Number(row.user_id)));
+export function holdersAmong(db: Runner, couponId: number, userIds: readonly number[]): Promise<Set<number>> {
+  return usersAmong(db, 'coupon_issues', couponId, userIds);
 }
 
 /**
@@ -157,10 +155,14 @@ export interface RevocationRow {
 }
 
 /** Which of these users had an accepted request revoked before. */
-export async function revokedAmong(db: Runner, couponId: number, userIds: readonly number[]): Promise<Set<number>> {
+export function revokedAmong(db: Runner, couponId: number, userIds: readonly number[]): Promise<Set<number>> {
+  return usersAmong(db, 'coupon_revocations', couponId, userIds);
+}
+
+async function usersAmong(db: Runner, table: string, couponId: number, userIds: readonly number[]): Promise<Set<number>> {
   if (userIds.length === 0) return new Set();
-  const rows = await db('coupon_revocations').where({ coupon_id: couponId }).whereIn('user_id', userIds).select('user_id');
-  return new Set(rows.map((row: { user_id: number }) => Number(row.user_id)));
+  const rows = await db(table).where({ coupon_id: couponId }).whereIn('user_id', userIds).pluck('user_id');
+  return new Set(rows.map(Number));
 }
 
 export async function insertRevocations(db: Runner, rows: readonly RevocationRow[]): Promise<void> {

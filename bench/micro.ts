@@ -36,7 +36,7 @@ export async function runMicro(labConfig: Config, timeMs: number): Promise<Micro
   const lab = createLab(config);
   const consumer = startConsumer(lab, 'micro');
   const pool = mysql.createPool({ ...parseMysqlUrl(config.MYSQL_URL), connectionLimit: 1 });
-  const lockRedis = createRedis(config.REDIS_URL, { autoPipelining: false });
+  const lockRedis = createRedis(config.REDIS_URL, { autoPipelining: false, log: lab.log });
   try {
     const bench = new Bench({ time: timeMs, warmupTime: 200 });
     let user = 0;

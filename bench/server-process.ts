@@ -41,7 +41,9 @@ async function spawnLabCommand(
   readyMessage: string,
   onLog?: (line: string) => void,
 ): Promise<{ child: ChildProcess; ready: unknown }> {
-  const env = { ...process.env, ...configEnv(config) };
+  // Readiness is read from the log line that says so: at least info, whatever the caller's level.
+  const level = ['fatal', 'error', 'warn', 'silent'].includes(config.LOG_LEVEL) ? 'info' : config.LOG_LEVEL;
+  const env = { ...process.env, ...configEnv({ ...config, LOG_LEVEL: level }) };
   const guard = await guardedDir('process');
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   guard.watch(child.pid);

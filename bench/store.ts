@@ -1,6 +1,7 @@
 import knex from 'knex';
 import type { Config } from '../src/core/config.js';
 import { parseMysqlUrl, prepareDatabase } from '../src/core/db.js';
+import { silentLog } from '../src/core/log.js';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 
 /**
@@ -27,7 +28,7 @@ export async function resetBenchStore(config: Config): Promise<void> {
     await admin.destroy();
   }
   await prepareDatabase(config.MYSQL_URL);
-  const redis = createRedis(config.REDIS_URL, { autoPipelining: false });
+  const redis = createRedis(config.REDIS_URL, { autoPipelining: false, log: silentLog });
   try {
     await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX);
   } finally {

@@ -1,8 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigError, loadConfig, type Config, type Env } from './core/config.js';
 import { pingMysql } from './core/db.js';
-import { configureLog } from './core/log.js';
+import type { Log } from './core/log.js';
 import { pingRedis, redactUrl } from './core/redis.js';
+import { isStrategyName, STRATEGY_NAMES } from './strategies/index.js';
 
 /** Parses an option that must be a whole number from `min` to `max`, naming the range if not. */
 export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): (text: string) => number {
@@ -25,13 +26,15 @@ export function nameList<T extends string>(allowed: readonly T[]): (text: string
 }
 
 /**
- * The configuration from the environment and the command's flags, with the log level set from it.
- * A bad value ends the command with the message naming it (exit status 2), not a stack trace.
+ * The configuration from the environment and the command's flags. A bad value ends the command
+ * with the message naming it (exit status 2), not a stack trace.
  */
 export function loadConfigOrExit(command: Command, overrides: Env = {}): Config {
   try {
     const config = loadConfig(process.env, overrides);
-    configureLog(config);
+    if (!isStrategyName(config.ISSUE_STRATEGY)) {
+      throw new ConfigError(`invalid configuration:\n  ISSUE_STRATEGY: unknown strategy "${config.ISSUE_STRATEGY}"; choose one of ${STRATEGY_NAMES.join(', ')}`);
+    }
     return config;
   } catch (error) {
     if (error instanceof ConfigError) command.error(error.message, { exitCode: 2, code: 'coupon-lab.config' });
@@ -68,4 +71,24 @@ function reason(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length) return [...new Set(error.errors.map(reason))].join('; ');
   if (error instanceof Error) return error.message || String((error as { code?: unknown }).code ?? error.name);
   return String(error);
+}
+
+/**
+ * Stops the program once on SIGTERM or SIGINT. A second signal (the terminal signals a whole
+ * process group, and a cluster's primary passes it on) waits for the first stop instead of
+ * starting another; a stop that fails is logged and sets the exit status, never left unhandled.
+ */
+export function stopOnSignals(log: Log, what: string, stop: () => Promise<void>): void {
+  let stopping: Promise<void> | undefined;
+  const handler = (signal: NodeJS.Signals) => {
+    stopping ??= (async () => {
+      log.info({ signal }, `${what} stopping`);
+      await stop();
+      log.info(`${what} stopped`);
+    })().catch((error: unknown) => {
+      log.error({ error }, `${what}: stopping failed`);
+      process.exitCode = 1;
+    });
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, handler);
 }

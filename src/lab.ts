@@ -1,37 +1,61 @@
 import type { Config } from './core/config.js';
+import { ConfigError } from './core/config.js';
+import type { CouponHooks } from './core/coupon-service.js';
 import { createDb, type Db } from './core/db.js';
-import { createMetrics, strategyObserver, type Metrics } from './core/metrics.js';
-import { closeRedis, createRedis, redisKeys, type Redis, type RedisKeys } from './core/redis.js';
-import { createStrategies, type Strategies } from './strategies/index.js';
+import { createLog, type Log } from './core/log.js';
+import { createMetrics, type Metrics } from './core/metrics.js';
+import { closeRedis, createRedis, type Redis } from './core/redis.js';
+import { createStrategies, isStrategyName, STRATEGY_NAMES, type Strategies, type StrategyName } from './strategies/index.js';
+import { luaCouponHooks } from './strategies/lua/coupon-hooks.js';
+import { metricsObserver } from './strategies/observed.js';
+import { redisKeys, type RedisKeys } from './strategies/redis-keys.js';
 
 /** Everything a server, consumer or bench process shares: pools, clients, strategies. */
 export interface Lab {
   config: Config;
+  log: Log;
   db: Db;
   redis: Redis;
   keys: RedisKeys;
   /** What `/metrics` reports for this process. */
   metrics: Metrics;
   strategies: Strategies;
+  /** The strategy of a request that names none: ISSUE_STRATEGY. */
+  defaultStrategy: StrategyName;
+  /** What the strategies keep of a coupon elsewhere, told of its creation and changes. */
+  couponHooks: CouponHooks;
   close(): Promise<void>;
 }
 
-export function createLab(config: Config): Lab {
-  const db = createDb(config.MYSQL_URL, config.MYSQL_POOL_SIZE);
-  const redis = createRedis(config.REDIS_URL, { autoPipelining: true });
-  const lockRedis = (config.LOCK_REDIS_URLS ?? [config.REDIS_URL]).map((url) => createRedis(url, { autoPipelining: false }));
+/**
+ * The composition root: builds the pools and clients once and hands each part what it needs.
+ * `log`: the process's logger, if it has one already (one is made from LOG_LEVEL otherwise).
+ */
+export function createLab(config: Config, { log = createLog(config.LOG_LEVEL) }: { log?: Log } = {}): Lab {
+  const defaultStrategy = checkedStrategy(config.ISSUE_STRATEGY);
+  const db = createDb(config.MYSQL_URL, config.MYSQL_POOL_SIZE, log);
+  const redis = createRedis(config.REDIS_URL, { autoPipelining: true, log });
+  const lockRedis = (config.LOCK_REDIS_URLS ?? [config.REDIS_URL]).map((url) => createRedis(url, { autoPipelining: false, log }));
   const keys = redisKeys(config.REDIS_KEY_PREFIX);
   const metrics = createMetrics();
-  const strategies = createStrategies({ config, observer: strategyObserver(metrics), db, redis, lockRedis, keys });
+  const strategies = createStrategies({ config, observer: metricsObserver(metrics), log, db, redis, lockRedis, keys });
   return {
     config,
+    log,
     db,
     redis,
     keys,
     metrics,
     strategies,
+    defaultStrategy,
+    couponHooks: luaCouponHooks({ db, redis, keys }),
     async close() {
       await Promise.allSettled([db.destroy(), ...[redis, ...lockRedis].map(closeRedis)]);
     },
   };
+}
+
+function checkedStrategy(name: string): StrategyName {
+  if (isStrategyName(name)) return name;
+  throw new ConfigError(`invalid configuration:\n  ISSUE_STRATEGY: unknown strategy "${name}"; choose one of ${STRATEGY_NAMES.join(', ')}`);
 }

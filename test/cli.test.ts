@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 import { testConfig } from './support/config.js';
+import { silentLog } from '../src/core/log.js';
 
 /** The CLI as a user runs it: `node --import tsx bin/coupon-lab.ts <command>`, in a process of its own. */
 const run = promisify(execFile);
@@ -12,7 +13,7 @@ const config = testConfig();
 const env = { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX, LOG_LEVEL: 'warn' };
 
 afterAll(async () => {
-  const redis = createRedis(config.REDIS_URL, { autoPipelining: false });
+  const redis = createRedis(config.REDIS_URL, { autoPipelining: false, log: silentLog });
   await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX).finally(() => redis.disconnect());
 });
 

@@ -4,6 +4,7 @@ import { createRedis } from '../src/core/redis.js';
 import { IssueStreamConsumer } from '../src/consumer/stream-consumer.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
 import { startTestServer, type TestServer } from './support/lab.js';
+import { silentLog } from '../src/core/log.js';
 
 /**
  * The consumer, driven step by step: no consumer runs inside this server, so each test
@@ -24,7 +25,7 @@ async function acceptRequests(couponId: number, users: number): Promise<void> {
 }
 
 function consumer(name: string): IssueStreamConsumer {
-  const blockingRedis = createRedis(server.config.REDIS_URL, { autoPipelining: false });
+  const blockingRedis = createRedis(server.config.REDIS_URL, { autoPipelining: false, log: silentLog });
   return new IssueStreamConsumer({ ...server.lab, blockingRedis }, name);
 }
 
@@ -38,7 +39,7 @@ describe('a consumer that dies', () => {
     const couponId = await server.createCoupon({ totalQuantity: 300 });
     await acceptRequests(couponId, 300);
     const dying = consumer('dies-after-read');
-    expect(await dying.readNew(10)).toHaveLength(300);
+    expect(await dying.source.readNew(10)).toHaveLength(300);
     expect(await pendingCount(couponId)).toBe(300);
     await dying.stop(); // it never writes nor acknowledges
 
@@ -53,12 +54,12 @@ describe('a consumer that dies', () => {
     const couponId = await server.createCoupon({ totalQuantity: 200 });
     await acceptRequests(couponId, 200);
     const dying = consumer('dies-before-ack');
-    const entries = await dying.readNew(10);
+    const entries = await dying.source.readNew(10);
     expect(await dying.write(entries)).toEqual({ written: 200, revoked: 0, parked: 0, unplaced: [] });
     await dying.stop(); // committed, never acknowledged
 
     const fresh = consumer('fresh-2');
-    const replayed = await fresh.claimStale();
+    const replayed = await fresh.source.claimStale();
     expect(replayed).toHaveLength(200);
     expect(await fresh.persist(replayed)).toEqual({ written: 0, revoked: 0, parked: 0 });
     await fresh.stop();
@@ -94,12 +95,12 @@ describe('an unreachable MySQL', () => {
     await acceptRequests(couponId, 20);
     const { redis, keys } = server.lab;
     const parkedBefore = await redis.xlen(keys.parked);
-    const offlineDb = createDb('mysql://root@127.0.0.1:1/coupon_lab_test', 1);
+    const offlineDb = createDb('mysql://root@127.0.0.1:1/coupon_lab_test', 1, silentLog);
     const cutOff = new IssueStreamConsumer(
-      { ...server.lab, db: offlineDb, blockingRedis: createRedis(server.config.REDIS_URL, { autoPipelining: false }) },
+      { ...server.lab, db: offlineDb, blockingRedis: createRedis(server.config.REDIS_URL, { autoPipelining: false, log: silentLog }) },
       'cut-off',
     );
-    const entries = await cutOff.readNew(10);
+    const entries = await cutOff.source.readNew(10);
     expect(entries).toHaveLength(20);
     await expect(cutOff.write(entries)).rejects.toThrow(/ECONNREFUSED/);
     await cutOff.stop();
@@ -149,7 +150,7 @@ describe('acknowledging', () => {
     await redis.set(notAStream, 'x');
     const entry = { stream: notAStream, id: '1-0', fields: [] };
     const acker = consumer('acks');
-    await expect(acker.acknowledge([entry])).rejects.toThrow(/WRONGTYPE/);
+    await expect(acker.source.acknowledge([entry])).rejects.toThrow(/WRONGTYPE/);
     await acker.stop();
   });
 });
@@ -202,12 +203,12 @@ describe('MySQL as the last fence', () => {
     await server.lab.redis.srem(server.lab.keys.couponRequests(couponId), 1);
     expect(await server.lab.strategies.lua.issue({ couponId, userId: 3 })).toEqual({ outcome: 'accepted' });
     const dying = consumer('revokes-then-dies');
-    const entries = await dying.readNew(10);
+    const entries = await dying.source.readNew(10);
     expect(await dying.write(entries)).toMatchObject({ written: 2, revoked: 1, parked: 0 });
     await dying.stop(); // committed, never acknowledged
 
     const fresh = consumer('replays-the-revocation');
-    expect(await fresh.persist(await fresh.claimStale())).toEqual({ written: 0, revoked: 0, parked: 0 });
+    expect(await fresh.persist(await fresh.source.claimStale())).toEqual({ written: 0, revoked: 0, parked: 0 });
     await fresh.stop();
     expect((await server.get(`/v1/coupons/${couponId}`)).body).toMatchObject({ issuedQuantity: 2, revokedQuantity: 1 });
   });

@@ -1,5 +1,6 @@
 import { setTimeout } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pruneFinishedStreams } from '../src/strategies/lua/stream-registry.js';
 import { crowd, expectErrorAnswer, serverWithoutRedis, startTestServer, waitFor, type HttpAnswer, type TestServer } from './support/lab.js';
 
 let server: TestServer;
@@ -82,7 +83,7 @@ describe('raising the quantity of a sold-out lua coupon', () => {
     await server.drained(couponId);
     // What the consumer does by itself every CONSUMER_CLAIM_IDLE_MS / 2: it stops reading the
     // stream of a coupon that is sold out in Redis. Done here so the raise must undo it.
-    await server.consumer!.pruneFinishedStreams();
+    await pruneFinishedStreams(server.lab.redis, server.lab.keys);
     expect(await server.lab.redis.sismember(server.lab.keys.streamRegistry, String(couponId))).toBe(0);
 
     const changed = await patch(couponId, { totalQuantity: 8 });

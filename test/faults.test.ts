@@ -6,6 +6,7 @@ import { createRedis } from '../src/core/redis.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
 import { IssueStreamConsumer } from '../src/consumer/stream-consumer.js';
 import { crowd, startTestServer, waitFor, type TestServer } from './support/lab.js';
+import { silentLog } from '../src/core/log.js';
 
 /**
  * Defects found by killing and restarting Redis and MariaDB under requests. Every fault goes to
@@ -76,8 +77,8 @@ describe('lua when Redis loses part of its state', () => {
 
     // A consumer has read the batch and is writing it when Redis goes: nothing of it is in MySQL
     // yet, and nothing of it survives in Redis.
-    const consumer = new IssueStreamConsumer({ ...server.lab, blockingRedis: createRedis(redis.url, { autoPipelining: false }) }, 'in-flight');
-    const inFlight = await consumer.readNew(10);
+    const consumer = new IssueStreamConsumer({ ...server.lab, blockingRedis: createRedis(redis.url, { autoPipelining: false, log: silentLog }) }, 'in-flight');
+    const inFlight = await consumer.source.readNew(10);
     expect(inFlight).toHaveLength(60);
     await redis.kill('SIGKILL');
     await redis.start();

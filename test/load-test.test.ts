@@ -5,16 +5,17 @@ import type { LoadTestReport } from '../bench/load-test/report.js';
 import { createDb } from '../src/core/db.js';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 import { testConfig } from './support/config.js';
+import { silentLog } from '../src/core/log.js';
 
 const run = promisify(execFile);
 // The test database, and Redis keys of this file's own, for the servers the commands start.
 const config = testConfig();
 const env = { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX };
-const db = createDb(config.MYSQL_URL, 2);
+const db = createDb(config.MYSQL_URL, 2, silentLog);
 
 afterAll(async () => {
   await db.destroy();
-  const redis = createRedis(config.REDIS_URL, { autoPipelining: false });
+  const redis = createRedis(config.REDIS_URL, { autoPipelining: false, log: silentLog });
   await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX).finally(() => redis.disconnect());
 });
 

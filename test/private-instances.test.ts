@@ -8,6 +8,7 @@ import { MissingBinaryError, startMariadb, startRedis, stopAllInstances, type Re
 import { createDb } from '../src/core/db.js';
 import { createRedis } from '../src/core/redis.js';
 import { waitFor } from './support/lab.js';
+import { silentLog } from '../src/core/log.js';
 
 /**
  * The private instances the fault tests kill, pause and restart: real redis-server and mariadbd
@@ -44,7 +45,7 @@ function readFileSyncOrEmpty(path: string): string {
 
 /** Writes `count` keys through a client of its own and closes it, so no client sees the kill. */
 async function writeKeys(url: string, prefix: string, count: number): Promise<void> {
-  const redis = createRedis(url, { autoPipelining: false });
+  const redis = createRedis(url, { autoPipelining: false, log: silentLog });
   try {
     for (let i = 0; i < count; i++) await redis.set(`${prefix}${i}`, String(i));
   } finally {
@@ -53,7 +54,7 @@ async function writeKeys(url: string, prefix: string, count: number): Promise<vo
 }
 
 async function keysOf(url: string): Promise<string[]> {
-  const redis = createRedis(url, { autoPipelining: false });
+  const redis = createRedis(url, { autoPipelining: false, log: silentLog });
   try {
     return (await redis.keys('*')).sort();
   } finally {
@@ -160,7 +161,7 @@ describe('private MariaDB', () => {
   it('a committed row survives SIGKILL (InnoDB crash recovery on the same data directory)', async () => {
     const mariadb = await startMariadb({ database: 'faults' });
     expect(mariadb.url).toBe(`mysql://root@127.0.0.1:${mariadb.port}/faults`);
-    let db = createDb(mariadb.url, 1);
+    let db = createDb(mariadb.url, 1, silentLog);
     await db.schema.createTable('survivors', (table) => {
       table.increments('id');
       table.string('name');
@@ -170,7 +171,7 @@ describe('private MariaDB', () => {
 
     await mariadb.kill('SIGKILL');
     await mariadb.start();
-    db = createDb(mariadb.url, 1);
+    db = createDb(mariadb.url, 1, silentLog);
     try {
       expect(await db('survivors').pluck('name')).toEqual(['committed before the kill']);
     } finally {
@@ -197,7 +198,7 @@ describe('private MariaDB', () => {
 
 /** The median time of three single-row INSERT + COMMIT transactions. */
 async function commitMs(url: string): Promise<number> {
-  const db = createDb(url, 1);
+  const db = createDb(url, 1, silentLog);
   try {
     await db.schema.createTable('commits', (table) => table.increments('id'));
     const times: number[] = [];

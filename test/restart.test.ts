@@ -1,17 +1,19 @@
 import { afterAll, expect, it } from 'vitest';
 import { createDb } from '../src/core/db.js';
-import { createRedis, deleteKeysWithPrefix, redisKeys } from '../src/core/redis.js';
+import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
+import { redisKeys } from '../src/strategies/redis-keys.js';
 import { testConfig } from './support/config.js';
 import { waitFor } from './support/lab.js';
 import { kill, spawnServer } from '../bench/server-process.js';
+import { silentLog } from '../src/core/log.js';
 
 /**
  * The promise behind 202: stopped while accepted requests are still queued, the server loses
  * none of them once it is started again.
  */
 const config = testConfig({ PORT: '0', CONSUMER_CLAIM_IDLE_MS: '500', ISSUE_STRATEGY: 'lua' });
-const db = createDb(config.MYSQL_URL, 2);
-const redis = createRedis(config.REDIS_URL, { autoPipelining: false });
+const db = createDb(config.MYSQL_URL, 2, silentLog);
+const redis = createRedis(config.REDIS_URL, { autoPipelining: false, log: silentLog });
 const keys = redisKeys(config.REDIS_KEY_PREFIX);
 
 afterAll(async () => {

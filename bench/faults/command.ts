@@ -2,7 +2,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { nameList } from '../../src/cli-options.js';
-import { configureLog } from '../../src/core/log.js';
 import { STRATEGY_NAMES, type StrategyName } from '../../src/strategies/index.js';
 import { MissingBinaryError } from './instances.js';
 import { renderFaultHtml, renderFaultTable } from './render.js';
@@ -29,7 +28,6 @@ export function createFaultsCommand(): Command {
     .option('--out <file.json>', 'write the report as JSON')
     .option('--report <file.html>', 'write the report as a self-contained HTML page')
     .action(async (flags: Flags, command: Command) => {
-      configureLog({ LOG_LEVEL: 'error' }); // the servers' connections to instances being killed would warn by the hundred
       const report = await runFaults({
         scenarios: SCENARIOS.filter((scenario) => flags.fault.includes(scenario.fault)),
         ...(flags.strategy ? { strategies: flags.strategy } : {}),

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type Config, type Env } from '../../src/core/config.js';
 import { createCoupon } from '../../src/core/coupon-service.js';
 import { prepareDatabase } from '../../src/core/db.js';
+import { createLog } from '../../src/core/log.js';
 import { createLab, type Lab } from '../../src/lab.js';
 import type { IssueStrategy, StrategyName } from '../../src/strategies/index.js';
 import { describeHost, describeMachine } from '../machine.js';
@@ -94,7 +95,8 @@ async function runScenario(
     if (failed) throw failed.reason;
     const [redis, ...lockNodes] = instances as [PrivateRedis, ...PrivateRedis[]];
     const env: FaultEnvironment = { mysql: await databases.get(scenario.slowCommitUsec), redis, lockNodes };
-    const lab = createLab(faultConfig({ ...env, lockNodes: [] }));
+    // Its own connections to instances being killed would warn by the hundred: errors only.
+    const lab = createLab(faultConfig({ ...env, lockNodes: [] }), { log: createLog('error') });
     try {
       await describe(lab);
       const runs: FaultRun[] = [];
@@ -188,7 +190,7 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
     fault: scenario.fault,
     ...(scenario.variant ? { variant: scenario.variant } : {}),
     what: scenario.what,
-    strategy: strategy.name,
+    strategy: strategy.name as StrategyName, // the registry checked it is the name it is listed under
     ...(variant ? { setting: variant } : {}),
     protection: strategy.protection,
     quantity,

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
-import { loadConfigOrExit, requireServices } from '../cli-options.js';
+import { loadConfigOrExit, requireServices, stopOnSignals } from '../cli-options.js';
 import { prepareDatabase } from '../core/db.js';
-import { log } from '../core/log.js';
 import { serveMetrics } from '../core/metrics-server.js';
 import { createLab } from '../lab.js';
 import { startConsumer } from './start-consumer.js';
@@ -17,8 +16,9 @@ export function createConsumerCommand(): Command {
     .action(async (flags: { metricsPort?: string }, command: Command) => {
       const config = loadConfigOrExit(command, { METRICS_PORT: flags.metricsPort });
       await requireServices(command, config);
-      if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL);
       const lab = createLab(config);
+      const { log } = lab;
+      if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL, log);
       const metricsPort = config.METRICS_PORT ?? DEFAULT_METRICS_PORT;
       const metrics = await serveMetrics(lab.metrics.registry, metricsPort).catch(async (error: unknown) => {
         await lab.close();
@@ -29,15 +29,11 @@ export function createConsumerCommand(): Command {
       });
       const consumer = startConsumer(lab);
       log.info({ name: consumer.name, metrics: metrics.url }, 'consumer started');
-      let stopping: Promise<void> | undefined;
-      const stop = (signal: NodeJS.Signals) =>
-        (stopping ??= (async () => {
-          log.info({ signal }, 'consumer stopping');
-          await consumer.stop();
-          await metrics.close();
-          await lab.close();
-          log.info({ ...consumer.totals }, 'consumer stopped');
-        })());
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, stop);
+      stopOnSignals(log, 'consumer', async () => {
+        await consumer.stop();
+        await metrics.close();
+        await lab.close();
+        log.info({ ...consumer.totals }, 'consumer totals');
+      });
     });
 }

@@ -9,7 +9,7 @@ import {
 } from '../core/coupon-repository.js';
 import type { Coupon } from '../core/coupon.js';
 import type { Db } from '../core/db.js';
-import { isMysqlDataError, MYSQL_ERRNO, mysqlErrno } from '../core/errors.js';
+import { isMysqlDataError, MYSQL_ERRNO, mysqlErrno } from '../core/mysql-errors.js';
 import { groupBy } from '../core/group-by.js';
 import type { IssueEntry, RawEntry } from '../strategies/lua/stream-entries.js';
 

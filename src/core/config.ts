@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { STRATEGY_NAMES } from '../strategies/names.js';
 
 /**
  * Every setting the lab reads, parsed and validated once at start-up.
@@ -31,8 +30,11 @@ export const configSchema = z.object({
     .transform((text) => text.split(',').map((url) => url.trim()))
     .pipe(z.array(redisUrl).min(1).max(9))
     .optional(),
-  /** Strategy used by `POST /v1/coupons/:id/issues` when the request names none. */
-  ISSUE_STRATEGY: z.enum(STRATEGY_NAMES).default('lua'),
+  /**
+   * Strategy used by `POST /v1/coupons/:id/issues` when the request names none: a name of the
+   * strategy registry (src/strategies/index.ts), which checks it when the lab is created.
+   */
+  ISSUE_STRATEGY: z.string().min(1).default('lua'),
   /** Prepended to every Redis key, so two labs can share one Redis. */
   REDIS_KEY_PREFIX: z.string().max(64).default('coupon-lab:'),
   /** How long a request may wait for a lock (mutex, redis-lock) before LOCK_TIMEOUT. */

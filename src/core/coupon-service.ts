@@ -1,4 +1,3 @@
-import { refreshTerms } from '../strategies/lua/terms.js';
 import { isValidWindow, type Coupon, type CouponChange, type NewCoupon } from './coupon.js';
 import {
   findCoupon,
@@ -9,29 +8,42 @@ import {
 } from './coupon-repository.js';
 import type { Db } from './db.js';
 import { ChangeNotPropagatedError, InvalidRequestError } from './errors.js';
-import { log } from './log.js';
-import type { Redis, RedisKeys } from './redis.js';
+import type { Log } from './log.js';
 
 export interface CouponView extends Coupon {
-  /** Requests the lua path accepted that the consumer has not yet written. */
+  /** Requests accepted and not yet written (the lua path's, by its hooks). */
   pendingQuantity: number;
+}
+
+/**
+ * What keeps a copy of a coupon elsewhere (the lua path keeps its terms in Redis) does at each
+ * step of the coupon's life. The composition root (src/lab.ts) hands them in: the domain knows
+ * no strategy.
+ */
+export interface CouponHooks {
+  /**
+   * Inside the new coupon's transaction, before its commit: forget whatever a previous coupon with
+   * this id left behind (a database that was reset hands out old ids again). Throwing aborts the
+   * creation: the coupon is not created.
+   */
+  created(couponId: number): Promise<void>;
+  /** After a change has committed: bring the copy up to date. Throwing answers that it was not. */
+  changed(couponId: number, changed: VersionedCoupon): Promise<void>;
+  /** Requests accepted and not yet written to MySQL. */
+  pending(couponId: number): Promise<number>;
 }
 
 export interface CouponServiceDeps {
   db: Db;
-  redis: Redis;
-  keys: RedisKeys;
+  log: Log;
+  couponHooks: CouponHooks;
 }
 
 export async function createCoupon(deps: CouponServiceDeps, input: NewCoupon): Promise<CouponView> {
-  const { db, redis, keys } = deps;
+  const { db, couponHooks } = deps;
   const id = await db.transaction(async (trx) => {
     const id = await insertCoupon(trx, input);
-    // A database that was reset hands out old ids again; what a previous coupon with this id
-    // left in Redis (terms, requests, unwritten entries) must not be taken for this one's.
-    // Cleared before the commit: no request can see the id yet, and if Redis cannot be
-    // reached the coupon is not created at all.
-    await redis.del(keys.couponTerms(id), keys.couponRequests(id), keys.couponStream(id));
+    await couponHooks.created(id); // no request can see the id before the commit
     return id;
   });
   const coupon = await findCoupon(db, id);
@@ -45,9 +57,9 @@ export async function viewCoupon(deps: CouponServiceDeps, id: number): Promise<C
 }
 
 /**
- * Changes a coupon: MySQL first, then the copy of its terms the lua path keeps in Redis, so
- * the lua path judges the next request by the new terms. Returns undefined if there is no
- * such coupon. Sending the same change twice is harmless: it bumps the version and refreshes.
+ * Changes a coupon: MySQL first, then its copies (the hooks), so that the lua path judges the
+ * next request by the new terms. Returns undefined if there is no such coupon. Sending the same
+ * change twice is harmless: it bumps the version and refreshes.
  */
 export async function changeCoupon(
   deps: CouponServiceDeps,
@@ -57,11 +69,11 @@ export async function changeCoupon(
   const changed = await deps.db.transaction((trx) => applyChange(trx, id, change));
   if (!changed) return undefined;
   try {
-    await refreshTerms(deps, id, changed);
+    await deps.couponHooks.changed(id, changed);
     return await withPending(deps, changed.coupon);
   } catch (error) {
     // The commit stands whatever happens here; the caller must learn that it did.
-    log.warn({ couponId: id, error }, 'coupon changed in MySQL, but its terms in Redis were not refreshed');
+    deps.log.warn({ couponId: id, error }, 'coupon changed in MySQL, but its copies were not brought up to date');
     throw new ChangeNotPropagatedError(id, error);
   }
 }
@@ -82,8 +94,6 @@ async function applyChange(trx: Db, id: number, change: CouponChange): Promise<V
   return findVersionedCoupon(trx, id);
 }
 
-async function withPending({ redis, keys }: CouponServiceDeps, coupon: Coupon): Promise<CouponView> {
-  // Acknowledged entries are deleted, so the stream holds exactly what is still to be written.
-  const pendingQuantity = await redis.xlen(keys.couponStream(coupon.id));
-  return { ...coupon, pendingQuantity };
+async function withPending({ couponHooks }: CouponServiceDeps, coupon: Coupon): Promise<CouponView> {
+  return { ...coupon, pendingQuantity: await couponHooks.pending(coupon.id) };
 }

@@ -1,5 +1,5 @@
 import knex, { type Knex } from 'knex';
-import { log } from './log.js';
+import { silentLog, type Log } from './log.js';
 import mysql from 'mysql2/promise';
 import { migrationSource } from './migrations.js';
 
@@ -28,7 +28,7 @@ export function parseMysqlUrl(url: string): MysqlTarget {
   };
 }
 
-export function createDb(mysqlUrl: string, poolSize: number): Db {
+export function createDb(mysqlUrl: string, poolSize: number, log: Log): Db {
   return knex({
     client: 'mysql2',
     connection: {
@@ -39,7 +39,7 @@ export function createDb(mysqlUrl: string, poolSize: number): Db {
     },
     pool: { min: 0, max: poolSize },
     acquireConnectionTimeout: 10_000,
-    log: knexLog,
+    log: knexLog(log),
   });
 }
 
@@ -48,23 +48,25 @@ export function createDb(mysqlUrl: string, poolSize: number): Db {
  * JSON) must keep to itself: they go to the lab's log instead. A lost connection is answered 503
  * where it is met; knex saying so too is for debugging.
  */
-const knexLog: Knex.Logger = {
-  warn: (message: unknown) => log.debug({ knex: String(message) }, 'knex warning'),
-  error: (message: unknown) => log.warn({ knex: String(message) }, 'knex error'),
-  deprecate: (method: unknown, alternative: unknown) => log.warn({ method, alternative }, 'knex: deprecated'),
-  debug: () => undefined,
-};
+function knexLog(log: Log): Knex.Logger {
+  return {
+    warn: (message: unknown) => log.debug({ knex: String(message) }, 'knex warning'),
+    error: (message: unknown) => log.warn({ knex: String(message) }, 'knex error'),
+    deprecate: (method: unknown, alternative: unknown) => log.warn({ method, alternative }, 'knex: deprecated'),
+    debug: () => undefined,
+  };
+}
 
 /** Creates the database named in the URL if it does not exist, then brings its schema up to date. */
-export async function prepareDatabase(mysqlUrl: string): Promise<void> {
+export async function prepareDatabase(mysqlUrl: string, log: Log = silentLog): Promise<void> {
   const { database, ...server } = parseMysqlUrl(mysqlUrl);
-  const admin = knex({ client: 'mysql2', connection: server, pool: { min: 0, max: 1 } });
+  const admin = knex({ client: 'mysql2', connection: server, pool: { min: 0, max: 1 }, log: knexLog(log) });
   try {
     await admin.raw(`CREATE DATABASE IF NOT EXISTS \`${database}\` CHARACTER SET utf8mb4`);
   } finally {
     await admin.destroy();
   }
-  const db = createDb(mysqlUrl, 1);
+  const db = createDb(mysqlUrl, 1, log);
   try {
     await db.migrate.latest({ migrationSource });
   } finally {

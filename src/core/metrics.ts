@@ -1,5 +1,4 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
-import type { StrategyObserver } from '../strategies/issue-strategy.js';
 
 /**
  * What a server or consumer process exports on `/metrics`, in Prometheus's text format. One
@@ -124,19 +123,6 @@ function lagGauges(registry: Registry) {
       return () => {
         if (source === next) source = undefined;
       };
-    },
-  };
-}
-
-/** What strategies report, turned into the counters and histograms above. */
-export function strategyObserver(metrics: Metrics): StrategyObserver {
-  return {
-    answered(strategy: string, outcome: string, code: string, elapsedMs: number): void {
-      metrics.issues.inc({ strategy, outcome, code });
-      metrics.issueSeconds.observe({ strategy, outcome }, elapsedMs / 1000);
-    },
-    lockAcquired(strategy: string, waitedMs: number): void {
-      metrics.lockWaitSeconds.observe({ strategy }, waitedMs / 1000);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { log } from './log.js';
+import type { Log } from './log.js';
 
 export type { Redis };
 
@@ -9,6 +9,8 @@ export interface RedisOptions {
    * lua path; must stay off for a connection that runs blocking commands (XREADGROUP BLOCK).
    */
   autoPipelining: boolean;
+  /** Where a connection problem is reported, once per outage. */
+  log: Log;
 }
 
 /** Longest pause between two attempts to reconnect: how soon a Redis that is back is used again. */
@@ -34,7 +36,7 @@ export function createRedis(url: string, options: RedisOptions): Redis {
   // Without a listener ioredis prints every failed reconnect; say it once per outage instead.
   let lastProblem = '';
   redis.on('error', (error: Error) => {
-    if (error.message !== lastProblem) log.warn({ url: redactUrl(url), error }, 'redis connection problem');
+    if (error.message !== lastProblem) options.log.warn({ url: redactUrl(url), error }, 'redis connection problem');
     lastProblem = error.message;
   });
   redis.on('ready', () => {
@@ -77,35 +79,6 @@ export function redactUrl(url: string): string {
   return parsed.toString();
 }
 
-/**
- * Every Redis key the lab uses, built in one place. Per-coupon keys carry the coupon id as a
- * hash tag (`{42}`) so the issue script's keys share one slot and it would run on Redis Cluster.
- */
-export function redisKeys(prefix: string) {
-  const coupon = (id: number) => `${prefix}coupon:{${id}}`;
-  return {
-    /** Hash of what the lua path needs to judge a request: total, start, end, and v, their coupon version. */
-    couponTerms: (id: number) => `${coupon(id)}:terms`,
-    /** Set of users whose request the lua path accepted. */
-    couponRequests: (id: number) => `${coupon(id)}:requests`,
-    /** Stream of accepted requests the consumer has not yet written to MySQL. */
-    couponStream: (id: number) => `${coupon(id)}:issues`,
-    /** The redis-lock strategy's lock. */
-    couponLock: (id: number) => `${coupon(id)}:lock`,
-    /** The fenced-lock strategy's lock. */
-    couponFencedLock: (id: number) => `${coupon(id)}:fenced-lock`,
-    /** A pattern (KEYS, SCAN) matching every lock any strategy takes for a coupon. */
-    couponLockPattern: (id: number) => `${coupon(id)}:*lock`,
-    /** The fenced-lock strategy's counter: the last fencing token it handed out. */
-    couponFence: (id: number) => `${coupon(id)}:fence`,
-    /** Set of coupon ids whose stream the consumer reads. */
-    streamRegistry: `${prefix}issue-streams`,
-    /** Stream of entries the consumer could not write, for an operator to look at. */
-    parked: `${prefix}parked-issues`,
-  };
-}
-
-export type RedisKeys = ReturnType<typeof redisKeys>;
 
 /** Deletes every key under a prefix (tests and the bench clean up after themselves with it). */
 export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<void> {
@@ -113,12 +86,11 @@ export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promis
   for await (const keys of stream as AsyncIterable<string[]>) if (keys.length) await redis.unlink(...keys);
 }
 
-/** The consumer group every consumer process joins. */
-export const CONSUMER_GROUP = 'coupon-writers';
-
-/** Creates a stream with the consumers' group, or leaves it as it is if the group exists. */
-export async function ensureConsumerGroup(redis: Redis, stream: string): Promise<void> {
-  await redis.xgroup('CREATE', stream, CONSUMER_GROUP, '0', 'MKSTREAM').catch((error: unknown) => {
-    if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
-  });
+/** True for errors that mean Redis cannot serve now, as opposed to a bad command. */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'MaxRetriesPerRequestError' || /^Connection is closed|Stream isn't writeable/.test(error.message)) return true;
+  // Replies of a Redis that cannot serve right now: loading its data, a read-only replica, busy
+  // with a script, out of memory.
+  return error.name === 'ReplyError' && /^(LOADING|READONLY|BUSY|MASTERDOWN|OOM) /.test(error.message);
 }

@@ -25,11 +25,18 @@ const COLLECT_TIMEOUT_MS = 2_000;
 /** How long a worker waits for the primary's answer before giving up on the scrape. */
 const ASK_TIMEOUT_MS = 2 * COLLECT_TIMEOUT_MS + 1_000;
 
+export interface WorkerMetrics {
+  /** The sum over every process, asked of the primary. */
+  whole(): Promise<string>;
+  /** Stops answering the primary: removes the listener of the channel. */
+  stop(): void;
+}
+
 /** In a worker: answers the primary's collections, and returns how to ask it for the whole. */
-export function workerMetrics(registry: Registry): () => Promise<string> {
+export function workerMetrics(registry: Registry): WorkerMetrics {
   const waiting = new Map<number, (answer: Extract<Message, { type: 'coupon-lab:metrics:answer' }>) => void>();
   let nextId = 0;
-  process.on('message', (message: Message) => {
+  const listener = (message: Message) => {
     if (message.type === 'coupon-lab:metrics:collect') {
       registry.getMetricsAsJSON().then(
         (metrics) => send(process, { type: 'coupon-lab:metrics:collected', id: message.id, metrics }),
@@ -38,9 +45,10 @@ export function workerMetrics(registry: Registry): () => Promise<string> {
     } else if (message.type === 'coupon-lab:metrics:answer') {
       waiting.get(message.id)?.(message);
     }
-  });
-  return () =>
-    new Promise((resolve, reject) => {
+  };
+  process.on('message', listener);
+  const whole = () =>
+    new Promise<string>((resolve, reject) => {
       const id = nextId++;
       const timer = setTimeout(() => settle({ type: 'coupon-lab:metrics:answer', id, error: 'the primary process did not answer' }), ASK_TIMEOUT_MS);
       function settle(answer: Extract<Message, { type: 'coupon-lab:metrics:answer' }>): void {
@@ -52,6 +60,7 @@ export function workerMetrics(registry: Registry): () => Promise<string> {
       waiting.set(id, settle);
       send(process, { type: 'coupon-lab:metrics:ask', id });
     });
+  return { whole, stop: () => process.off('message', listener) };
 }
 
 /**

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import { prepareDatabase } from '../core/db.js';
-import { log } from '../core/log.js';
+import type { Log } from '../core/log.js';
 import { serveMetrics, type MetricsServer } from '../core/metrics-server.js';
 import { startConsumer } from '../consumer/start-consumer.js';
 import { createLab, type Lab } from '../lab.js';
@@ -31,8 +31,8 @@ export interface RunningCluster {
  * sharing only Redis and MySQL — the scale-out the in-process mutex cannot survive. The
  * consumer, if wanted, runs once, in the primary, which otherwise only hands out connections.
  */
-export async function startCluster(config: Config, instances: number): Promise<RunningCluster> {
-  if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL);
+export async function startCluster(config: Config, instances: number, log: Log): Promise<RunningCluster> {
+  if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL, log);
   const workers = Array.from({ length: instances }, () =>
     cluster.fork({ MIGRATE_ON_START: 'false', CONSUMER_IN_PROCESS: 'false' }),
   );
@@ -55,7 +55,7 @@ export async function startCluster(config: Config, instances: number): Promise<R
   ).catch(abandon);
   const port = addresses[0]!.port; // workers listening on one port share it, port 0 included
   const metrics = await servedMetrics(config, whole).catch(abandon);
-  lab = config.CONSUMER_IN_PROCESS ? createLab(config) : undefined;
+  lab = config.CONSUMER_IN_PROCESS ? createLab(config, { log }) : undefined;
   const consumer = lab && startConsumer(lab);
   let stopping = false;
   for (const worker of workers) {

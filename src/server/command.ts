@@ -1,7 +1,8 @@
 import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
-import { loadConfigOrExit, requireServices, wholeNumber } from '../cli-options.js';
-import { log } from '../core/log.js';
+import { loadConfigOrExit, requireServices, stopOnSignals, wholeNumber } from '../cli-options.js';
+import { redactUrl } from '../core/redis.js';
+import { createLog } from '../core/log.js';
 import { STRATEGY_NAMES } from '../strategies/index.js';
 import { startCluster, WorkerExitedError } from './cluster.js';
 import { startServer } from './server.js';
@@ -30,9 +31,10 @@ export function createServerCommand(): Command {
         THINK_MS: flags.thinkMs,
         ...(flags.consumer ? {} : { CONSUMER_IN_PROCESS: 'false' }),
       });
+      const log = createLog(config.LOG_LEVEL);
       if (cluster.isPrimary) await requireServices(command, config); // the workers start only after it passed
       // node:cluster workers run this same command again and land in the second branch.
-      const server = await (cluster.isPrimary && flags.instances > 1 ? startCluster(config, flags.instances) : startServer(config)).catch(
+      const server = await (cluster.isPrimary && flags.instances > 1 ? startCluster(config, flags.instances, log) : startServer(config, { log })).catch(
         (error: unknown) => {
           const { code, port } = error as { code?: string; port?: number };
           // The API's port or METRICS_PORT: a listen error names the one it failed on.
@@ -47,20 +49,24 @@ export function createServerCommand(): Command {
         if (!config.ADMIN_TOKEN) {
           log.warn('POST /v1/coupons and PATCH /v1/coupons/:couponId are open to anyone: set ADMIN_TOKEN to require a bearer token');
         }
-        const { instances } = flags;
-        const metrics = server.metricsUrl ?? `${server.url}/metrics`;
-        log.info({ url: server.url, metrics, instances, strategy: config.ISSUE_STRATEGY, consumer: config.CONSUMER_IN_PROCESS }, 'server listening');
+        log.info(
+          {
+            url: server.url,
+            listening: `0.0.0.0:${new URL(server.url).port}`, // every interface
+            metrics: server.metricsUrl ?? `${server.url}/metrics`,
+            instances: flags.instances,
+            strategy: config.ISSUE_STRATEGY,
+            consumer: config.CONSUMER_IN_PROCESS,
+            mysql: redactUrl(config.MYSQL_URL),
+            redis: redactUrl(config.REDIS_URL),
+            redisKeyPrefix: config.REDIS_KEY_PREFIX,
+          },
+          'server listening',
+        );
       }
-      let stopping: Promise<void> | undefined;
-      // A worker gets the signal twice when the terminal signals the whole group and the primary
-      // passes it on: the second waits for the first instead of killing the process mid-stop.
-      const stop = (signal: NodeJS.Signals) =>
-        (stopping ??= (async () => {
-          log.info({ signal }, 'server stopping');
-          await server.stop();
-          log.info('server stopped');
-          cluster.worker?.disconnect(); // the channel to the primary is the last thing keeping a worker alive
-        })());
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, stop);
+      stopOnSignals(log, 'server', async () => {
+        await server.stop();
+        cluster.worker?.disconnect(); // the channel to the primary is the last thing keeping a worker alive
+      });
     });
 }

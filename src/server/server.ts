@@ -4,12 +4,13 @@ import { createServer, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../core/config.js';
 import { prepareDatabase } from '../core/db.js';
+import type { Log } from '../core/log.js';
 import { serveMetrics, type MetricsServer } from '../core/metrics-server.js';
 import type { IssueStreamConsumer } from '../consumer/stream-consumer.js';
 import { startConsumer } from '../consumer/start-consumer.js';
 import { createLab, type Lab } from '../lab.js';
 import { createApp } from './app.js';
-import { workerMetrics } from './cluster-metrics.js';
+import { workerMetrics, type WorkerMetrics } from './cluster-metrics.js';
 
 export interface RunningServer {
   url: string;
@@ -38,14 +39,17 @@ function serverOptions(config: Config): ServerOptions {
   };
 }
 
-export async function startServer(config: Config): Promise<RunningServer> {
-  if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL);
-  const lab = createLab(config);
+/** `log`: the process's logger, if it has one already. */
+export async function startServer(config: Config, options: { log?: Log } = {}): Promise<RunningServer> {
+  const lab = createLab(config, options);
+  if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL, lab.log);
   const consumer = config.CONSUMER_IN_PROCESS ? startConsumer(lab) : undefined;
+  const cluster = clusterMetrics(lab);
   let metrics: MetricsServer | undefined;
   try {
     metrics = await ownMetricsPort(lab);
-    const server = createServer(serverOptions(config), createApp(lab, { metricsText: metricsOnApiPort(lab) })).listen(config.PORT, '0.0.0.0');
+    const metricsText = lab.config.METRICS_PORT === undefined ? cluster?.whole ?? (() => lab.metrics.registry.metrics()) : undefined;
+    const server = createServer(serverOptions(config), createApp(lab, { metricsText })).listen(config.PORT, '0.0.0.0');
     await once(server, 'listening'); // rejects with the 'error' event: a port in use, say
     const address = server.address() as AddressInfo;
 
@@ -58,6 +62,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
         await closed;
         clearTimeout(force);
         await metrics?.close();
+        cluster?.stop();
         await consumer?.stop();
         await lab.close();
       })());
@@ -65,6 +70,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     return { url: `http://127.0.0.1:${address.port}`, address, metricsUrl: metrics?.url, lab, consumer, stop };
   } catch (error) {
     await metrics?.close();
+    cluster?.stop();
     await consumer?.stop();
     await lab.close();
     throw error;
@@ -72,13 +78,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
 }
 
 /**
- * What `/metrics` on the API port answers, if it is served there (METRICS_PORT unset). A worker of
- * several behind one port answers for all of them (see cluster-metrics.ts), and joins the
- * primary's collections either way.
+ * A worker of several behind one port answers `/metrics` for all of them (see cluster-metrics.ts),
+ * and joins the primary's collections either way.
  */
-function metricsOnApiPort(lab: Lab): (() => Promise<string>) | undefined {
-  const whole = cluster.isWorker ? workerMetrics(lab.metrics.registry) : () => lab.metrics.registry.metrics();
-  return lab.config.METRICS_PORT === undefined ? whole : undefined;
+function clusterMetrics(lab: Lab): WorkerMetrics | undefined {
+  return cluster.isWorker ? workerMetrics(lab.metrics.registry) : undefined;
 }
 
 /** `/metrics` on METRICS_PORT; in a cluster, the primary serves it for all (see cluster.ts). */

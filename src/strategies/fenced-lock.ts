@@ -3,7 +3,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { passFence } from '../core/coupon-repository.js';
 import { LockTimeoutError, StaleFenceError } from '../core/errors.js';
 import { KeyedMutex } from '../core/keyed-mutex.js';
-import { log } from '../core/log.js';
 import type { StrategyFactory } from './issue-strategy.js';
 import { defineLockScripts } from './lock-scripts/lock-scripts.js';
 import { lockWait } from './observed.js';
@@ -51,6 +50,7 @@ export const createFencedLock: StrategyFactory = (deps) => {
     name: 'fenced-lock',
     protection: 'global',
     uses: ['mysql', 'redis'],
+    lockWaits: 'each request',
     asynchronous: false,
     issue(request) {
       const { couponId } = request;
@@ -64,7 +64,7 @@ export const createFencedLock: StrategyFactory = (deps) => {
           return await issueInTransaction(deps, request, { strategy: 'fenced-lock', enter: (trx) => fence(trx, couponId, token) });
         } finally {
           await redis.releaseLock(keys.couponFencedLock(couponId), owner).catch((error: unknown) => {
-            log.warn({ couponId, error }, 'fenced-lock: release failed; the lease will run out on its own');
+            deps.log.warn({ couponId, error }, 'fenced-lock: release failed; the lease will run out on its own');
           });
         }
       });

@@ -3,17 +3,19 @@ import type { IssueStrategy, StrategyDeps, StrategyFactory } from './issue-strat
 import { createLua } from './lua.js';
 import { createMutex } from './mutex.js';
 import { createMutexInTx } from './mutex-in-tx.js';
-import type { StrategyName } from './names.js';
 import { observed } from './observed.js';
 import { createRecordLock } from './record-lock.js';
 import { createRedisLock } from './redis-lock.js';
 import { createUnsafe } from './unsafe.js';
 
-export { STRATEGY_NAMES, isStrategyName, type StrategyName } from './names.js';
-export type { Dependency, IssueResult, IssueStrategy, Protection, StrategyDeps, StrategyObserver } from './issue-strategy.js';
+export type { Dependency, IssueResult, IssueStrategy, LockWaits, Protection, StrategyDeps, StrategyObserver } from './issue-strategy.js';
 
-/** The one place a strategy name becomes an implementation. */
-export const strategyFactories = {
+/**
+ * The one place a strategy name becomes an implementation, in the order the lab shows them:
+ * adding a strategy is its file and one line here. Everything that lists strategies (the API,
+ * the CLI, the bench, the fault bench, the tests, /metrics) reads this.
+ */
+const registry = {
   unsafe: createUnsafe,
   'mutex-in-tx': createMutexInTx,
   mutex: createMutex,
@@ -21,11 +23,24 @@ export const strategyFactories = {
   'fenced-lock': createFencedLock,
   'record-lock': createRecordLock,
   lua: createLua,
-} satisfies Record<StrategyName, StrategyFactory>;
+} satisfies Record<string, StrategyFactory>;
+
+export type StrategyName = keyof typeof registry;
+
+export const STRATEGY_NAMES = Object.keys(registry) as StrategyName[];
+
+export function isStrategyName(name: string): name is StrategyName {
+  return Object.hasOwn(registry, name);
+}
 
 export type Strategies = Readonly<Record<StrategyName, IssueStrategy>>;
 
+/** Every strategy, each telling the observer how it answered. */
 export function createStrategies(deps: StrategyDeps): Strategies {
-  const entries = Object.entries(strategyFactories).map(([name, factory]) => [name, observed(factory(deps), deps.observer)]);
+  const entries = Object.entries(registry).map(([name, factory]) => {
+    const strategy = factory(deps);
+    if (strategy.name !== name) throw new Error(`the registry names ${name} a strategy that calls itself ${strategy.name}`);
+    return [name, observed(strategy, deps.observer)];
+  });
   return Object.freeze(Object.fromEntries(entries)) as Strategies;
 }

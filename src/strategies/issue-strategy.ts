@@ -1,8 +1,9 @@
 import type { Config, Env } from '../core/config.js';
 import type { IssueRequest, Refusal } from '../core/coupon.js';
 import type { Db } from '../core/db.js';
-import type { Redis, RedisKeys } from '../core/redis.js';
-import type { StrategyName } from './names.js';
+import type { Log } from '../core/log.js';
+import type { Redis } from '../core/redis.js';
+import type { RedisKeys } from './redis-keys.js';
 
 /**
  * The answer to one issue request. `issued`: the row is committed. `accepted`: the request
@@ -25,17 +26,25 @@ export type Protection = 'none' | 'process' | 'lease' | 'global';
  */
 export type Dependency = 'mysql' | 'redis' | 'lock-redis';
 
+/**
+ * What `coupon_lab_lock_wait_seconds` counts for a strategy: one wait for each request that got
+ * its lock, one for each transaction attempt (a retry after a deadlock waits again), or none.
+ */
+export type LockWaits = 'each request' | 'each attempt' | 'none';
+
 export interface IssueStrategy {
-  readonly name: StrategyName;
+  /** Its name in the registry (src/strategies/index.ts), which checks that they agree. */
+  readonly name: string;
   readonly protection: Protection;
   readonly uses: readonly Dependency[];
+  readonly lockWaits: LockWaits;
+  /** True if a success is only accepted (202) and written to MySQL later by the consumer. */
+  readonly asynchronous: boolean;
   /**
    * Settings worth comparing the strategy under, by name (redis-lock's watchdog): the fault
    * bench runs the strategy with each of them too.
    */
   readonly variants?: Readonly<Record<string, Env>>;
-  /** True if a success is only accepted (202) and written to MySQL later by the consumer. */
-  readonly asynchronous: boolean;
   issue(request: IssueRequest): Promise<IssueResult>;
 }
 
@@ -48,14 +57,15 @@ export type AnswerOutcome = 'issued' | 'accepted' | 'refused' | 'failed';
  */
 export interface StrategyObserver {
   /** `code` is the refusal or error code, or ISSUED / ACCEPTED. */
-  answered(strategy: StrategyName, outcome: AnswerOutcome, code: string, elapsedMs: number): void;
+  answered(strategy: string, outcome: AnswerOutcome, code: string, elapsedMs: number): void;
   /** Called once the request holds its lock: a mutex, the Redis lock, or the coupon's row lock. */
-  lockAcquired(strategy: StrategyName, waitedMs: number): void;
+  lockAcquired(strategy: string, waitedMs: number): void;
 }
 
 export interface StrategyDeps {
   config: Config;
   observer: StrategyObserver;
+  log: Log;
   db: Db;
   /** Shared, auto-pipelined connection; never used for blocking commands. */
   redis: Redis;

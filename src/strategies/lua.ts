@@ -45,6 +45,7 @@ export const createLua: StrategyFactory = (deps) => {
     name: 'lua',
     protection: 'global',
     uses: ['redis', 'mysql'],
+    lockWaits: 'none',
     asynchronous: true,
     async issue(request): Promise<IssueResult> {
       let admission = await admit(request);

@@ -15,6 +15,7 @@ export const createMutexInTx: StrategyFactory = (deps) => {
     name: 'mutex-in-tx',
     protection: 'none',
     uses: ['mysql'],
+    lockWaits: 'each attempt',
     asynchronous: false,
     issue: (request) =>
       issueInTransaction(deps, request, {

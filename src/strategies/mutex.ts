@@ -14,6 +14,7 @@ export const createMutex: StrategyFactory = (deps) => {
     name: 'mutex',
     protection: 'process',
     uses: ['mysql'],
+    lockWaits: 'each request',
     asynchronous: false,
     issue(request) {
       const acquired = lockWait(deps.observer, 'mutex');

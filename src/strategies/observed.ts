@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { failureCode } from '../core/errors.js';
+import { failureCode } from '../core/failures.js';
+import type { Metrics } from '../core/metrics.js';
 import type { IssueResult, IssueStrategy, StrategyObserver } from './issue-strategy.js';
 
 /**
@@ -12,8 +13,9 @@ export function observed(strategy: IssueStrategy, observer: StrategyObserver): I
     name,
     protection: strategy.protection,
     uses: strategy.uses,
-    ...(strategy.variants ? { variants: strategy.variants } : {}),
+    lockWaits: strategy.lockWaits,
     asynchronous: strategy.asynchronous,
+    ...(strategy.variants ? { variants: strategy.variants } : {}),
     async issue(request): Promise<IssueResult> {
       const startedAt = performance.now();
       let result: IssueResult;
@@ -31,7 +33,20 @@ export function observed(strategy: IssueStrategy, observer: StrategyObserver): I
 }
 
 /** Starts timing a wait for a lock; call the result once the lock is held. */
-export function lockWait(observer: StrategyObserver, strategy: IssueStrategy['name']): () => void {
+export function lockWait(observer: StrategyObserver, strategy: string): () => void {
   const startedAt = performance.now();
   return () => observer.lockAcquired(strategy, performance.now() - startedAt);
+}
+
+/** What strategies report, turned into the counters and histograms of /metrics. */
+export function metricsObserver(metrics: Metrics): StrategyObserver {
+  return {
+    answered(strategy, outcome, code, elapsedMs) {
+      metrics.issues.inc({ strategy, outcome, code });
+      metrics.issueSeconds.observe({ strategy, outcome }, elapsedMs / 1000);
+    },
+    lockAcquired(strategy, waitedMs) {
+      metrics.lockWaitSeconds.observe({ strategy }, waitedMs / 1000);
+    },
+  };
 }

@@ -10,6 +10,7 @@ export const createRecordLock: StrategyFactory = (deps) => ({
   name: 'record-lock',
   protection: 'global',
   uses: ['mysql'],
+  lockWaits: 'each attempt',
   asynchronous: false,
   issue: (request) => issueInTransaction(deps, request, { strategy: 'record-lock', lockCouponRow: true }),
 });

@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExecutionError, Redlock, ResourceLockedError, type Lock } from '@sesamecare-oss/redlock';
 import { KeyedMutex } from '../core/keyed-mutex.js';
 import { LeaseExpiredError, LockTimeoutError, ServiceUnavailableError } from '../core/errors.js';
-import { log } from '../core/log.js';
 import type { StrategyFactory } from './issue-strategy.js';
 import { lockWait } from './observed.js';
 import { issueInTransaction } from './transactional-issue.js';
@@ -51,6 +50,7 @@ export const createRedisLock: StrategyFactory = (deps) => {
     name: 'redis-lock',
     protection: 'lease',
     uses: ['mysql', 'lock-redis'],
+    lockWaits: 'each request',
     variants: { watchdog: { LOCK_WATCHDOG: 'true' } },
     asynchronous: false,
     issue(request) {
@@ -72,7 +72,7 @@ export const createRedisLock: StrategyFactory = (deps) => {
           // The release script deletes the key only if it still holds our token: after the
           // lease has run out the lock may be someone else's, and we must not free it.
           await held.release().catch((error: unknown) => {
-            log.warn({ couponId: request.couponId, error }, 'redis-lock: release failed; the lease had probably expired');
+            deps.log.warn({ couponId: request.couponId, error }, 'redis-lock: release failed; the lease had probably expired');
           });
         }
       });

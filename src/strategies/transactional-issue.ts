@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkIssue, type IssueRequest } from '../core/coupon.js';
 import { findCoupon, holdsIssue, insertIssue, addIssued } from '../core/coupon-repository.js';
-import { LockTimeoutError, MYSQL_ERRNO, mysqlErrno } from '../core/errors.js';
-import type { StrategyName } from './names.js';
+import { LockTimeoutError } from '../core/errors.js';
+import { isMysqlContention, MYSQL_ERRNO, mysqlErrno } from '../core/mysql-errors.js';
 import { lockWait } from './observed.js';
 import { ISSUED, refused, type IssueResult, type StrategyDeps } from './issue-strategy.js';
 
 export interface TransactionalIssueOptions {
   /** Named in a LockTimeoutError if MySQL gives up waiting for a row lock. */
-  strategy: StrategyName;
+  strategy: string;
   /** Read the coupon with SELECT … FOR UPDATE, holding its row lock until commit. */
   lockCouponRow?: boolean;
   /**
@@ -52,7 +52,7 @@ export async function issueInTransaction(
       if (mysqlErrno(error) === MYSQL_ERRNO.DUPLICATE_ENTRY) return refused('ALREADY_ISSUED');
       if (mysqlErrno(error) === MYSQL_ERRNO.DEADLOCK && attempt < DEADLOCK_RETRIES) continue;
       // Contention MySQL gave up on, or that kept deadlocking: the client may try again.
-      if (mysqlErrno(error) === MYSQL_ERRNO.LOCK_WAIT_TIMEOUT || mysqlErrno(error) === MYSQL_ERRNO.DEADLOCK) {
+      if (isMysqlContention(error)) {
         throw new LockTimeoutError(options.strategy, Date.now() - startedAt);
       }
       throw error;

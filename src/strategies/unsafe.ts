@@ -10,6 +10,7 @@ export const createUnsafe: StrategyFactory = (deps) => ({
   name: 'unsafe',
   protection: 'none',
   uses: ['mysql'],
+  lockWaits: 'none',
   asynchronous: false,
   issue: (request) => issueInTransaction(deps, request, { strategy: 'unsafe' }),
 });

@@ -3,6 +3,7 @@ import type { Config, Env } from '../../src/core/config.js';
 import { createRedis, deleteKeysWithPrefix } from '../../src/core/redis.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { testConfig } from './config.js';
+import { silentLog } from '../../src/core/log.js';
 
 export interface TestServer extends RunningServer {
   config: Config;
@@ -72,7 +73,7 @@ export async function startTestServer(overrides: Env = {}): Promise<TestServer> 
     drained: (couponId) => waitFor(async () => (await redis.xlen(keys.couponStream(couponId))) === 0, `coupon ${couponId} drained`),
     async close() {
       await server.stop();
-      const redis = createRedis(config.REDIS_URL, { autoPipelining: false });
+      const redis = createRedis(config.REDIS_URL, { autoPipelining: false, log: silentLog });
       await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX).finally(() => redis.disconnect());
     },
   };

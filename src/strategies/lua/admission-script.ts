@@ -24,11 +24,9 @@ declare module 'ioredis' {
   }
 }
 
-const source = readFileSync(new URL('./issue.lua', import.meta.url), 'utf8');
-
 /** Registers the script on a client; ioredis sends EVALSHA and falls back to EVAL once. */
 export function defineAdmissionScript(redis: Redis): void {
   if (typeof redis.admitIssue !== 'function') {
-    redis.defineCommand('admitIssue', { numberOfKeys: 3, lua: source });
+    redis.defineCommand('admitIssue', { numberOfKeys: 3, lua: readFileSync(new URL('./issue.lua', import.meta.url), 'utf8') });
   }
 }

@@ -24,14 +24,12 @@ declare module 'ioredis' {
   }
 }
 
-const source = readFileSync(new URL('./write-terms.lua', import.meta.url), 'utf8');
-
 /**
  * Registers the script on a client. Call it when the client is set up (the lua strategy does):
  * a command defined while an auto-pipeline is being filled is missing from that pipeline.
  */
 export function defineTermsScript(redis: Redis): void {
   if (typeof redis.writeTerms !== 'function') {
-    redis.defineCommand('writeTerms', { numberOfKeys: 1, lua: source });
+    redis.defineCommand('writeTerms', { numberOfKeys: 1, lua: readFileSync(new URL('./write-terms.lua', import.meta.url), 'utf8') });
   }
 }

@@ -1,7 +1,8 @@
 import { findVersionedCoupon, issuedUserIds, type VersionedCoupon } from '../../core/coupon-repository.js';
-import { ensureConsumerGroup, type Redis } from '../../core/redis.js';
+import type { Redis } from '../../core/redis.js';
 import type { StrategyDeps } from '../issue-strategy.js';
 import { parseEntry } from './stream-entries.js';
+import { ensureConsumerGroup, registerStream } from './stream-registry.js';
 import { defineTermsScript, TermsWrite, type TermsWriteMode } from './terms-script.js';
 
 const SADD_CHUNK = 5_000;
@@ -95,6 +96,6 @@ async function writeTerms(
   // a coupon's stream once it is sold out or its window has ended: new terms may undo either.
   // Registered after the write, so a prune that removed it meanwhile sees these terms when it
   // checks again, and registers it back itself.
-  if (outcome === TermsWrite.WRITTEN) await redis.sadd(keys.streamRegistry, couponId);
+  if (outcome === TermsWrite.WRITTEN) await registerStream(redis, keys, couponId);
   return outcome;
 }

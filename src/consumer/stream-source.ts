@@ -1,0 +1,148 @@
+import { groupBy } from '../core/group-by.js';
+import type { Log } from '../core/log.js';
+import type { ConsumerLag } from '../core/metrics.js';
+import type { Redis } from '../core/redis.js';
+import type { RedisKeys } from '../strategies/redis-keys.js';
+import { fromClaimReply, fromReadReply, type IssueEntry, type RawEntry } from '../strategies/lua/stream-entries.js';
+import { CONSUMER_GROUP, ensureConsumerGroup, registeredStreams } from '../strategies/lua/stream-registry.js';
+import type { Parked } from './issue-writer.js';
+
+export interface SourceDeps {
+  /** For acknowledgements, claims and reads that do not block. */
+  redis: Redis;
+  /** A connection of its own for XREADGROUP BLOCK, which would stall every other command. */
+  blockingRedis: Redis;
+  keys: RedisKeys;
+  log: Log;
+  batchSize: number;
+  claimIdleMs: number;
+}
+
+/**
+ * Where the consumer's entries come from and go back to: every registered stream of the lua path,
+ * through the consumers' group, as this consumer. Redis's side of the consumer, in as few round
+ * trips as it takes: a read names every stream at once, and the registry for the next read is
+ * fetched while this one blocks; claims and acknowledgements are pipelined over all streams.
+ */
+export class StreamSource {
+  #nextStreams: Promise<string[]> | undefined;
+
+  constructor(
+    private readonly deps: SourceDeps,
+    readonly consumer: string,
+  ) {}
+
+  /** Entries no consumer has been given yet, waiting up to `blockMs` for some. */
+  async readNew(blockMs: number): Promise<RawEntry[]> {
+    const { redis, blockingRedis, keys, batchSize } = this.deps;
+    const fetching = this.#nextStreams ?? registeredStreams(redis, keys);
+    this.#nextStreams = undefined; // a fetch that failed is not awaited again: the next read fetches afresh
+    const streams = await fetching;
+    this.#nextStreams = handledLater(registeredStreams(redis, keys));
+    if (streams.length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, blockMs));
+      return [];
+    }
+    const reply = await blockingRedis
+      .xreadgroup('GROUP', CONSUMER_GROUP, this.consumer, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', ...streams, ...streams.map(() => '>'))
+      .catch((error: unknown) => this.#recreateMissingGroups(error, streams));
+    return fromReadReply(reply);
+  }
+
+  /** Entries any consumer (a dead one, or this one after a failed batch) left unacknowledged. */
+  async claimStale(): Promise<RawEntry[]> {
+    const { redis, keys, batchSize, claimIdleMs } = this.deps;
+    const streams = await registeredStreams(redis, keys);
+    if (streams.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const stream of streams) pipeline.xautoclaim(stream, CONSUMER_GROUP, this.consumer, claimIdleMs, '0-0', 'COUNT', batchSize);
+    const replies = (await pipeline.exec()) ?? [];
+    const claimed: RawEntry[] = [];
+    for (const [i, [error, reply]] of replies.entries()) {
+      if (error) await this.#recreateMissingGroups(error, [streams[i]!]);
+      else claimed.push(...fromClaimReply(streams[i]!, reply));
+    }
+    return claimed;
+  }
+
+  /**
+   * Acknowledged entries are also deleted, so a stream's length is what is still to write. The
+   * places of revoked requests go back to their coupon's requests set, so that Redis again admits
+   * no more than MySQL holds room for. One transaction, whose every command must succeed.
+   */
+  async acknowledge(entries: RawEntry[], unplaced: IssueEntry[] = []): Promise<void> {
+    const { redis, keys } = this.deps;
+    const tx = redis.multi();
+    for (const [stream, group] of groupBy(entries, (entry) => entry.stream)) {
+      const ids = group.map((entry) => entry.id);
+      tx.xack(stream, CONSUMER_GROUP, ...ids).xdel(stream, ...ids);
+    }
+    for (const [couponId, group] of groupBy(unplaced, (entry) => entry.couponId)) {
+      tx.srem(keys.couponRequests(couponId), ...group.map((entry) => entry.userId));
+    }
+    // EXEC answers each command's error in place rather than failing as a whole.
+    const failed = (await tx.exec())?.find(([error]) => error)?.[0];
+    if (failed) throw failed;
+  }
+
+  /** Moves entries that can never be written to the parked stream, where an operator can look at them. */
+  async park(bad: Parked[]): Promise<void> {
+    if (bad.length === 0) return;
+    const { redis, keys, log } = this.deps;
+    const pipeline = redis.pipeline();
+    for (const { entry, reason } of bad) {
+      log.warn({ stream: entry.stream, id: entry.id, reason }, 'consumer: parked an entry it cannot write');
+      pipeline.xadd(keys.parked, '*', 'stream', entry.stream, 'id', entry.id, 'reason', reason, 'fields', JSON.stringify(entry.fields));
+    }
+    const failed = (await pipeline.exec())?.find(([error]) => error)?.[0];
+    if (failed) throw failed;
+  }
+
+  /**
+   * What is accepted and not yet written, over every registered stream. Entries are deleted once
+   * acknowledged, so a stream's length is its backlog, and its first entry the oldest of it.
+   */
+  async lag(): Promise<ConsumerLag> {
+    const { redis, keys } = this.deps;
+    const streams = await registeredStreams(redis, keys);
+    const pipeline = redis.pipeline();
+    for (const stream of streams) pipeline.xlen(stream).xrange(stream, '-', '+', 'COUNT', 1);
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.find(([error]) => error)?.[0];
+    if (failed) throw failed; // better no figure than one that leaves a stream out
+    let pending = 0;
+    let oldestMs = Date.now();
+    for (let i = 0; i < replies.length; i += 2) {
+      pending += Number(replies[i]![1] ?? 0);
+      const [first] = (replies[i + 1]![1] as [string, string[]][] | null) ?? [];
+      if (first) oldestMs = Math.min(oldestMs, Number(first[0].split('-')[0]));
+    }
+    return { pending, oldestAgeSeconds: pending === 0 ? 0 : (Date.now() - oldestMs) / 1000 };
+  }
+
+  /** Ends a pending XREADGROUP BLOCK at once. */
+  close(): void {
+    this.deps.blockingRedis.disconnect();
+  }
+
+  /**
+   * A registered stream whose key was deleted (a flushed Redis, an operator's DEL) has lost its
+   * group, and XREADGROUP then fails for every stream it names. Recreating the group, on an
+   * empty stream, keeps one missing key from stopping the writes of every coupon.
+   */
+  async #recreateMissingGroups(error: unknown, streams: string[]): Promise<null> {
+    if (!(error instanceof Error && error.message.startsWith('NOGROUP'))) throw error;
+    this.deps.log.warn({ streams }, 'consumer: a stream had no consumer group; created it again');
+    for (const stream of streams) await ensureConsumerGroup(this.deps.redis, stream);
+    return null;
+  }
+}
+
+/**
+ * For a promise awaited later, which handles its failure then: without a handler now, a failure
+ * arriving before then would count as an unhandled rejection and end the process.
+ */
+export function handledLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}

@@ -5,7 +5,7 @@ import { createFaultsCommand } from '../bench/faults/command.js';
 import { createLoadAutocannonCommand, createLoadLocustCommand } from '../bench/load-test/command.js';
 import { createMicroCommand } from '../bench/micro.js';
 import { createConsumerCommand } from '../src/consumer/command.js';
-import { createMigrateCommand } from '../src/core/migrate-command.js';
+import { createMigrateCommand } from '../src/migrate-command.js';
 import { createServerCommand } from '../src/server/command.js';
 
 /** The project's one CLI; every npm script is one of its commands (`npm run lab -- --help`). */

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { loadConfigOrExit, requireServices } from '../cli-options.js';
-import { prepareDatabase } from './db.js';
+import { loadConfigOrExit, requireServices } from './cli-options.js';
+import { prepareDatabase } from './core/db.js';
 
 /** `migrate`: creates the database named in MYSQL_URL if missing and brings its schema up to date. */
 export function createMigrateCommand(): Command {

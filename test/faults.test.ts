@@ -5,6 +5,8 @@ import { prepareDatabase } from '../src/core/db.js';
 import { createRedis } from '../src/core/redis.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
 import { IssueStreamConsumer } from '../src/consumer/stream-consumer.js';
+import { defineTermsScript } from '../src/strategies/lua/terms-script.js';
+import { loadTerms } from '../src/strategies/lua/terms.js';
 import { crowd, startTestServer, waitFor, type TestServer } from './support/lab.js';
 import { silentLog } from '../src/core/log.js';
 
@@ -96,6 +98,59 @@ describe('lua when Redis loses part of its state', () => {
     // Every 202 is a row or a revocation: told yes, got nothing, and it shows.
     expect(coupon.revokedQuantity).toBe(60 + (after[202] ?? 0) - 100);
     expect(coupon.revokedQuantity).toBeGreaterThan(0);
+
+    // And it stops there: Redis holds again every place MySQL holds, so the next users are
+    // told the truth, sold out, rather than accepted and revoked in turn.
+    const running2 = startConsumer(server.lab, 'later');
+    expect(await issue(couponId, users(161, 50))).toEqual({ COUPON_SOLD_OUT: 50 });
+    await server.drained(couponId);
+    await running2.stop();
+    expect((await server.get(`/v1/coupons/${couponId}`)).body.revokedQuantity).toBe(coupon.revokedQuantity);
+  });
+
+  it('restarted again in the middle of a rebuild, it is rebuilt again, not taken as rebuilt', async () => {
+    const redis = await privateRedis('rdb');
+    const server = await serverOn({ REDIS_URL: redis.url });
+    const issue = (couponId: number, ids: number[]) =>
+      crowd(ids.map((userId) => () => server.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId })));
+    const couponId = await server.createCoupon({ totalQuantity: 10 });
+    expect(await issue(couponId, users(1, 3))).toEqual({ 202: 3 });
+    await server.drained(couponId);
+    const snapshot = await redis.snapshot(); // holds users 1–3
+    expect(await issue(couponId, users(4, 7))).toEqual({ 202: 7 });
+    await server.drained(couponId);
+
+    const restartFromSnapshot = async () => {
+      await redis.kill('SIGKILL');
+      await redis.restore(snapshot);
+      await redis.start();
+    };
+    await restartFromSnapshot();
+    // A loader of its own, so that the second restart can be put in its path: after it has
+    // rebuilt the set to 10, just before it writes the terms that let the script admit.
+    const loader = createRedis(redis.url, { autoPipelining: false, log: silentLog });
+    try {
+      await waitFor(async () => loader.status === 'ready', 'the loader connected');
+      defineTermsScript(loader);
+      const writeTerms = loader.writeTerms.bind(loader);
+      let restarted = false;
+      (loader as { writeTerms: typeof writeTerms }).writeTerms = async (...args) => {
+        if (!restarted) {
+          restarted = true;
+          await restartFromSnapshot();
+          await waitFor(async () => loader.status === 'ready', 'the loader reconnected');
+        }
+        return writeTerms(...args);
+      };
+      expect(await loadTerms({ db: server.lab.db, redis: loader, keys: server.lab.keys }, couponId)).toBe(true);
+      expect(restarted).toBe(true);
+    } finally {
+      loader.disconnect();
+    }
+    await reconnected(server, couponId);
+    expect(await issue(couponId, users(11, 10))).toEqual({ COUPON_SOLD_OUT: 10 });
+    await server.drained(couponId);
+    expect((await server.get(`/v1/coupons/${couponId}`)).body).toMatchObject({ issuedQuantity: 10, revokedQuantity: 0 });
   });
 });
 
@@ -113,6 +168,24 @@ describe('MySQL killed in the middle of transactions', () => {
     const tally = await answers;
     expect(Object.keys(tally).filter((key) => key !== '201' && key !== 'SERVICE_UNAVAILABLE')).toEqual([]);
     expect(tally.SERVICE_UNAVAILABLE).toBeGreaterThan(0);
+  });
+});
+
+describe('a Redis that stops answering but keeps its connections', () => {
+  it('is answered 503 once a command has waited 2 s, not held for as long as it lasts', async () => {
+    const redis = await privateRedis('none');
+    const server = await serverOn({ REDIS_URL: redis.url });
+    const couponId = await server.createCoupon({ totalQuantity: 10 });
+    expect((await server.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: 1 })).status).toBe(202);
+    redis.pause();
+    try {
+      const sent = performance.now();
+      const answer = await server.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: 2 });
+      expect(answer.body.code).toBe('SERVICE_UNAVAILABLE');
+      expect(performance.now() - sent).toBeLessThan(4_000);
+    } finally {
+      redis.resume();
+    }
   });
 });
 

@@ -26,6 +26,12 @@ export interface WriteOutcome {
   revoked: number;
   /** Every entry that found no place left, replays included: its place in Redis must be given back. */
   unplaced: IssueEntry[];
+  /**
+   * Every entry whose user holds a row now, written or found written before: its place in Redis
+   * must be held. It is, unless Redis lost it (an entry being written when Redis restarted is not
+   * in the set rebuilt meanwhile), and then Redis would admit one more than MySQL has room for.
+   */
+  placed: IssueEntry[];
   /** Entries MySQL refuses however often they are sent: a coupon that does not exist, a bad value. */
   refused: Parked[];
 }
@@ -39,16 +45,17 @@ const REVOKED_REASON = 'no place left: Redis admitted more requests than the qua
  */
 export async function writeEntries(db: Db, entries: IssueEntry[]): Promise<WriteOutcome> {
   try {
-    return await db.transaction((trx) => writeBatch(trx, entries));
+    return await inTransaction(db, (trx) => writeBatch(trx, entries));
   } catch (error) {
     if (!isMysqlDataError(error)) throw error;
-    const outcome: WriteOutcome = { written: 0, revoked: 0, unplaced: [], refused: [] };
+    const outcome: WriteOutcome = { written: 0, revoked: 0, unplaced: [], placed: [], refused: [] };
     for (const entry of entries) {
       try {
-        const one = await db.transaction((trx) => writeBatch(trx, [entry]));
+        const one = await inTransaction(db, (trx) => writeBatch(trx, [entry]));
         outcome.written += one.written;
         outcome.revoked += one.revoked;
         outcome.unplaced.push(...one.unplaced);
+        outcome.placed.push(...one.placed);
         outcome.refused.push(...one.refused);
       } catch (single) {
         if (!isMysqlDataError(single)) throw single;
@@ -60,24 +67,36 @@ export async function writeEntries(db: Db, entries: IssueEntry[]): Promise<Write
 }
 
 /**
+ * READ COMMITTED: every read sees what is committed when it runs, rather than a snapshot taken
+ * at the transaction's first read. The coupon row's lock, taken per coupon, is what orders the
+ * writers; a snapshot older than that lock (the batch's first coupon read before this one's lock
+ * was granted) could miss a row another consumer committed for it in between.
+ */
+function inTransaction<T>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
+  return db.transaction(work, { isolationLevel: 'read committed' });
+}
+
+/**
  * Per coupon, under its row lock: every insert of a coupon's rows happens under that lock (the
  * strategies update the row first), so the count read here stays true until the commit, and
  * locking it first keeps the insert's foreign-key check from deadlocking with the count update.
  */
 async function writeBatch(trx: Db, entries: IssueEntry[]): Promise<WriteOutcome> {
-  const outcome: WriteOutcome = { written: 0, revoked: 0, unplaced: [], refused: [] };
+  const outcome: WriteOutcome = { written: 0, revoked: 0, unplaced: [], placed: [], refused: [] };
   for (const [couponId, group] of groupBy(entries, (entry) => entry.couponId)) {
     const coupon = await findCoupon(trx, couponId, { forUpdate: true });
     if (!coupon) {
       outcome.refused.push(...group.map((entry) => ({ entry, reason: 'no such coupon' })));
       continue;
     }
-    // One entry per user, even if a replayed entry arrives twice in one batch.
-    const once = [...new Map(group.map((entry) => [entry.userId, entry])).values()];
-    const { written, revoked, unplaced } = await writeWithinQuantity(trx, coupon, once);
+    // One entry per user, the first, even if a replayed entry arrives twice in one batch.
+    const once = new Map<number, IssueEntry>();
+    for (const entry of group) if (!once.has(entry.userId)) once.set(entry.userId, entry);
+    const { written, revoked, unplaced, placed } = await writeWithinQuantity(trx, coupon, [...once.values()]);
     outcome.written += written;
     outcome.revoked += revoked;
     outcome.unplaced.push(...unplaced);
+    outcome.placed.push(...placed);
   }
   return outcome;
 }
@@ -93,14 +112,14 @@ async function writeWithinQuantity(
   trx: Db,
   coupon: Coupon,
   entries: IssueEntry[],
-): Promise<Pick<WriteOutcome, 'written' | 'revoked' | 'unplaced'>> {
+): Promise<Pick<WriteOutcome, 'written' | 'revoked' | 'unplaced' | 'placed'>> {
   const places = (entry: IssueEntry) => entry.admittedTotal ?? coupon.totalQuantity;
   // The usual case: entries read for the first time, every one with a place.
   if (entries.every((entry, i) => coupon.issuedQuantity + i < places(entry))) {
     try {
       await insertIssues(trx, entries.map(toRow));
       await addIssued(trx, coupon.id, entries.length);
-      return { written: entries.length, revoked: 0, unplaced: [] };
+      return { written: entries.length, revoked: 0, unplaced: [], placed: entries };
     } catch (error) {
       if (mysqlErrno(error) !== MYSQL_ERRNO.DUPLICATE_ENTRY) throw error;
       // A replay: some of these users hold a row already. MySQL undid only the failed
@@ -117,7 +136,8 @@ async function writeWithinQuantity(
   }
   await insertIssues(trx, write.map(toRow));
   if (write.length > 0) await addIssued(trx, coupon.id, write.length);
-  return { written: write.length, revoked: await revoke(trx, coupon.id, unplaced), unplaced };
+  const placed = entries.filter((entry) => held.has(entry.userId)).concat(write);
+  return { written: write.length, revoked: await revoke(trx, coupon.id, unplaced), unplaced, placed };
 }
 
 /** Records the revocations not recorded before (a replayed entry is revoked once); returns how many. */

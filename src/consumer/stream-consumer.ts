@@ -32,8 +32,9 @@ export interface PersistOutcome {
   parked: number;
 }
 
-/** A batch written: the counts, and the revoked entries whose places Redis must give back. */
+/** A batch written: the counts, and the entries whose places Redis must hold or give back. */
 interface BatchOutcome extends PersistOutcome {
+  placed: IssueEntry[];
   unplaced: IssueEntry[];
 }
 
@@ -106,7 +107,7 @@ export class IssueStreamConsumer {
         if (batch.length >= batchSize) ahead = handledLater(this.source.readNew(BLOCK_MS));
         const outcome = await this.write(batch);
         const previous = acknowledging;
-        acknowledging = handledLater(this.source.acknowledge(batch, outcome.unplaced));
+        acknowledging = handledLater(this.source.acknowledge(batch, outcome));
         // A failed acknowledgement leaves its entries pending, to be claimed and replayed (the
         // writes are idempotent); it is reported here and does not hold up the ones after it.
         await previous;
@@ -124,8 +125,8 @@ export class IssueStreamConsumer {
   /** Writes the entries to MySQL, then acknowledges them: never the other way round. */
   async persist(entries: RawEntry[]): Promise<PersistOutcome> {
     if (entries.length === 0) return { written: 0, revoked: 0, parked: 0 };
-    const { unplaced, ...outcome } = await this.write(entries);
-    await this.source.acknowledge(entries, unplaced);
+    const { placed, unplaced, ...outcome } = await this.write(entries);
+    await this.source.acknowledge(entries, { placed, unplaced });
     return outcome;
   }
 
@@ -142,12 +143,12 @@ export class IssueStreamConsumer {
       if (issue) issues.push(issue);
       else bad.push({ entry, reason: 'malformed entry' });
     }
-    const { written, revoked, unplaced, refused } = await writeEntries(this.deps.db, issues);
+    const { written, revoked, unplaced, placed, refused } = await writeEntries(this.deps.db, issues);
     bad.push(...refused);
     await this.source.park(bad);
     const outcome = { written, revoked, parked: bad.length };
     this.#count(outcome);
-    return { ...outcome, unplaced };
+    return { ...outcome, placed, unplaced };
   }
 
   #count(outcome: PersistOutcome): void {

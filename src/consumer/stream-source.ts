@@ -7,6 +7,12 @@ import { fromClaimReply, fromReadReply, type IssueEntry, type RawEntry } from '.
 import { CONSUMER_GROUP, ensureConsumerGroup, registeredStreams } from '../strategies/lua/stream-registry.js';
 import type { Parked } from './issue-writer.js';
 
+/** The entries of a written batch whose users hold a row now, and those revoked. */
+export interface Places {
+  placed: IssueEntry[];
+  unplaced: IssueEntry[];
+}
+
 export interface SourceDeps {
   /** For acknowledgements, claims and reads that do not block. */
   redis: Redis;
@@ -67,17 +73,21 @@ export class StreamSource {
 
   /**
    * Acknowledged entries are also deleted, so a stream's length is what is still to write. The
-   * places of revoked requests go back to their coupon's requests set, so that Redis again admits
-   * no more than MySQL holds room for. One transaction, whose every command must succeed.
+   * requests set is made to agree with MySQL: the users who hold a row keep (or get back) their
+   * place, those revoked give theirs back, so that Redis admits no more than MySQL has room for.
+   * One transaction, whose every command must succeed.
    */
-  async acknowledge(entries: RawEntry[], unplaced: IssueEntry[] = []): Promise<void> {
+  async acknowledge(entries: RawEntry[], places: Places = { placed: [], unplaced: [] }): Promise<void> {
     const { redis, keys } = this.deps;
     const tx = redis.multi();
     for (const [stream, group] of groupBy(entries, (entry) => entry.stream)) {
       const ids = group.map((entry) => entry.id);
       tx.xack(stream, CONSUMER_GROUP, ...ids).xdel(stream, ...ids);
     }
-    for (const [couponId, group] of groupBy(unplaced, (entry) => entry.couponId)) {
+    for (const [couponId, group] of groupBy(places.placed, (entry) => entry.couponId)) {
+      tx.sadd(keys.couponRequests(couponId), ...group.map((entry) => entry.userId));
+    }
+    for (const [couponId, group] of groupBy(places.unplaced, (entry) => entry.couponId)) {
       tx.srem(keys.couponRequests(couponId), ...group.map((entry) => entry.userId));
     }
     // EXEC answers each command's error in place rather than failing as a whole.

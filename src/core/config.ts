@@ -28,7 +28,14 @@ export const configSchema = z.object({
   LOCK_REDIS_URLS: z
     .string()
     .transform((text) => text.split(',').map((url) => url.trim()))
-    .pipe(z.array(redisUrl).min(1).max(9))
+    .pipe(
+      z
+        .array(redisUrl)
+        .min(1)
+        .max(9)
+        // With an even count, two contenders can split the votes evenly and neither ever wins.
+        .refine((urls) => urls.length % 2 === 1, 'must list an odd number of nodes (1, 3, 5, …): an even number can split its votes'),
+    )
     .optional(),
   /**
    * Strategy used by `POST /v1/coupons/:id/issues` when the request names none: a name of the

@@ -15,6 +15,12 @@ export interface RedisOptions {
 
 /** Longest pause between two attempts to reconnect: how soon a Redis that is back is used again. */
 const RECONNECT_MAX_MS = 100;
+/**
+ * Longest a command waits for its answer. A Redis that keeps the connection open but answers
+ * nothing (stopped, swapping, behind a proxy to a server that is down) would otherwise hold a
+ * request, and a lock's vote, for as long as that lasts.
+ */
+const COMMAND_TIMEOUT_MS = 2_000;
 
 export function createRedis(url: string, options: RedisOptions): Redis {
   const redis = new Redis(url, {
@@ -23,6 +29,11 @@ export function createRedis(url: string, options: RedisOptions): Redis {
     maxRetriesPerRequest: 1,
     retryStrategy: (attempt) => Math.min(attempt * 20, RECONNECT_MAX_MS),
     connectTimeout: 5_000,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    // A command that was in flight when the connection dropped is not sent again: it may have run
+    // (an admission answered twice would say ALREADY_ISSUED to the request it accepted), and it
+    // fails within COMMAND_TIMEOUT_MS instead.
+    autoResendUnfulfilledCommands: false,
     lazyConnect: false,
   });
   // Commands sent before the first connection wait for it (a process starting beside Redis).
@@ -89,7 +100,7 @@ export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promis
 /** True for errors that mean Redis cannot serve now, as opposed to a bad command. */
 export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (error.name === 'MaxRetriesPerRequestError' || /^Connection is closed|Stream isn't writeable/.test(error.message)) return true;
+  if (error.name === 'MaxRetriesPerRequestError' || /^Connection is closed|Stream isn't writeable|^Command timed out/.test(error.message)) return true;
   // Replies of a Redis that cannot serve right now: loading its data, a read-only replica, busy
   // with a script, out of memory.
   return error.name === 'ReplyError' && /^(LOADING|READONLY|BUSY|MASTERDOWN|OOM) /.test(error.message);

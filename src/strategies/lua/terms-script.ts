@@ -6,6 +6,7 @@ export enum TermsWrite {
   WRITTEN = 1,
   NOT_NEWER = 2,
   NOT_LOADED = 3,
+  RESTARTED = 4,
 }
 
 /** `load` creates a missing hash; `refresh` only updates one a loader created. */
@@ -20,7 +21,10 @@ declare module 'ioredis' {
       total: number,
       startMs: number | '',
       endMs: number | '',
+      rebuiltOnRun: string,
     ): Result<TermsWrite, Context>;
+    /** add-waiting.lua: [run id, last entry id read or '', entries read]. */
+    addWaiting(streamKey: string, requestsKey: string, start: string, count: number): Result<[string, string, number], Context>;
   }
 }
 
@@ -31,5 +35,6 @@ declare module 'ioredis' {
 export function defineTermsScript(redis: Redis): void {
   if (typeof redis.writeTerms !== 'function') {
     redis.defineCommand('writeTerms', { numberOfKeys: 1, lua: readFileSync(new URL('./write-terms.lua', import.meta.url), 'utf8') });
+    redis.defineCommand('addWaiting', { numberOfKeys: 2, lua: readFileSync(new URL('./add-waiting.lua', import.meta.url), 'utf8') });
   }
 }

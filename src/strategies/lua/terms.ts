@@ -1,12 +1,14 @@
 import { findVersionedCoupon, issuedUserIds, type VersionedCoupon } from '../../core/coupon-repository.js';
+import { ServiceUnavailableError } from '../../core/errors.js';
 import type { Redis } from '../../core/redis.js';
 import type { StrategyDeps } from '../issue-strategy.js';
-import { parseEntry } from './stream-entries.js';
 import { ensureConsumerGroup, registerStream } from './stream-registry.js';
-import { defineTermsScript, TermsWrite, type TermsWriteMode } from './terms-script.js';
+import { defineTermsScript, TermsWrite } from './terms-script.js';
 
 const SADD_CHUNK = 5_000;
 const XRANGE_CHUNK = 10_000;
+/** Restarts of Redis met during one rebuild before giving up on it (each starts it over). */
+const REBUILD_ATTEMPTS = 3;
 
 type TermsDeps = Pick<StrategyDeps, 'db' | 'redis' | 'keys'>;
 
@@ -19,37 +21,46 @@ type TermsDeps = Pick<StrategyDeps, 'db' | 'redis' | 'keys'>;
  * ever replace older terms. Returns false if the coupon does not exist.
  */
 export async function loadTerms(deps: TermsDeps, couponId: number): Promise<boolean> {
+  for (let attempt = 1; attempt <= REBUILD_ATTEMPTS; attempt++) {
+    const read = await findVersionedCoupon(deps.db, couponId);
+    if (!read) return false;
+    if (await rebuild(deps, couponId, read)) return true;
+  }
+  throw new ServiceUnavailableError('redis', new Error(`Redis restarted ${REBUILD_ATTEMPTS} times while coupon ${couponId} was loaded`));
+}
+
+/** One attempt: false if Redis restarted or failed over meanwhile, so that its work may be lost. */
+async function rebuild(deps: TermsDeps, couponId: number, read: VersionedCoupon): Promise<boolean> {
   const { db, redis, keys } = deps;
-  const read = await findVersionedCoupon(db, couponId);
-  if (!read) return false;
+  defineTermsScript(redis); // a no-op when the lua strategy has defined it at start-up
   // The group must exist before the first XADD, or the consumer would not see that entry.
   await ensureConsumerGroup(redis, keys.couponStream(couponId));
   // Every admitted user is waiting in the stream or holds a row, and is read in this order:
   // an entry leaves the stream only after its row has committed, so a user who moves from
   // one to the other meanwhile is still found in the second read. The set keeps the members
   // it has: SADD only adds, so a set that lost nothing stays as it was.
-  const waiting = await waitingUsers(redis, keys.couponStream(couponId));
+  const run = await addWaitingUsers(redis, keys, couponId);
   const holders = await issuedUserIds(db, couponId);
-  const admitted = [...new Set([...waiting, ...holders])];
-  for (let i = 0; i < admitted.length; i += SADD_CHUNK) {
-    await redis.sadd(keys.couponRequests(couponId), ...admitted.slice(i, i + SADD_CHUNK));
+  for (let i = 0; i < holders.length; i += SADD_CHUNK) {
+    await redis.sadd(keys.couponRequests(couponId), ...holders.slice(i, i + SADD_CHUNK));
   }
-  // Written last: the terms, marked as rebuilt on this server, are what lets the script admit.
-  await writeUntilCurrent(deps, couponId, read);
-  return true;
+  // Written last, and only on the server the rebuild began on: the terms, marked as rebuilt
+  // there, are what lets the script admit.
+  return writeUntilCurrent(deps, couponId, read, run);
 }
 
-/** The users of every entry still in the stream: accepted, not yet written to MySQL. */
-async function waitingUsers(redis: Redis, stream: string): Promise<number[]> {
-  const users: number[] = [];
+/** Adds the users still waiting in the stream, chunk by chunk; returns the run id of the server they were added on. */
+async function addWaitingUsers(redis: Redis, keys: TermsDeps['keys'], couponId: number): Promise<string> {
+  let run: string | undefined;
   for (let start = '-'; ; ) {
-    const chunk = await redis.xrange(stream, start, '+', 'COUNT', XRANGE_CHUNK);
-    for (const [id, fields] of chunk) {
-      const entry = parseEntry({ stream, id, fields });
-      if (entry) users.push(entry.userId);
-    }
-    if (chunk.length < XRANGE_CHUNK) return users;
-    start = `(${chunk.at(-1)![0]}`;
+    const [chunkRun, last, read] = await redis.addWaiting(keys.couponStream(couponId), keys.couponRequests(couponId), start, XRANGE_CHUNK);
+    run ??= chunkRun;
+    // A chunk on another server than the first: what the first ones added may be gone. The
+    // terms are written only on the first one's run id, so they will not be, and the rebuild
+    // starts over.
+    if (chunkRun !== run) return run;
+    if (read < XRANGE_CHUNK) return run;
+    start = `(${last}`;
   }
 }
 
@@ -57,14 +68,15 @@ async function waitingUsers(redis: Redis, stream: string): Promise<number[]> {
  * Writes the terms, then reads the version again, and writes the newer row until MySQL has
  * not moved on. Why: a change can commit after our read and find no hash to refresh (a refresh
  * never creates one), and our write then puts the older terms in place. That change committed
- * before our re-read, so the re-read sees it and the next write carries it.
+ * before our re-read, so the re-read sees it and the next write carries it. False if the
+ * server is no longer the one the rebuild began on.
  */
-async function writeUntilCurrent(deps: TermsDeps, couponId: number, read: VersionedCoupon): Promise<void> {
+async function writeUntilCurrent(deps: TermsDeps, couponId: number, read: VersionedCoupon, run: string): Promise<boolean> {
   let written = read;
   for (;;) {
-    await writeTerms(deps, couponId, written, 'load');
+    if ((await writeTerms(deps, couponId, written, { mode: 'load', run })) === TermsWrite.RESTARTED) return false;
     const latest = await findVersionedCoupon(deps.db, couponId);
-    if (!latest || latest.version === written.version) return;
+    if (!latest || latest.version === written.version) return true;
     written = latest;
   }
 }
@@ -74,23 +86,22 @@ async function writeUntilCurrent(deps: TermsDeps, couponId: number, read: Versio
  * unloaded (its first request loads it fresh). Call it after the change has committed.
  */
 export async function refreshTerms(deps: TermsDeps, couponId: number, changed: VersionedCoupon): Promise<TermsWrite> {
-  return writeTerms(deps, couponId, changed, 'refresh');
+  return writeTerms(deps, couponId, changed, { mode: 'refresh' });
 }
 
-async function writeTerms(
-  { redis, keys }: TermsDeps,
-  couponId: number,
-  { coupon, version }: VersionedCoupon,
-  mode: TermsWriteMode,
-): Promise<TermsWrite> {
+/** 'load': after a rebuild that began on the server of run id `run`; 'refresh': after a change. */
+type TermsWriteOf = { mode: 'load'; run: string } | { mode: 'refresh' };
+
+async function writeTerms({ redis, keys }: TermsDeps, couponId: number, { coupon, version }: VersionedCoupon, how: TermsWriteOf): Promise<TermsWrite> {
   defineTermsScript(redis); // a no-op when the lua strategy has defined it at start-up
   const outcome = await redis.writeTerms(
     keys.couponTerms(couponId),
-    mode,
+    how.mode,
     version,
     coupon.totalQuantity,
     coupon.issueStartAt?.getTime() ?? '',
     coupon.issueEndAt?.getTime() ?? '',
+    how.mode === 'load' ? how.run : '',
   );
   // Terms that admit requests need a consumer reading the stream, and the consumer stops reading
   // a coupon's stream once it is sold out or its window has ended: new terms may undo either.

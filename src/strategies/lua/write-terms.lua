@@ -17,11 +17,15 @@
   ARGV[3]  total quantity
   ARGV[4]  start, ms since the epoch, or '' for an open bound
   ARGV[5]  end, ms since the epoch, or '' for an open bound
+  ARGV[6]  'load' only: the run id of the server the set was rebuilt on, read as the rebuild began
 
   Returns (names in terms-script.ts):
     1 WRITTEN     the hash now holds these terms
     2 NOT_NEWER   the hash holds this version or a newer one, rebuilt here; left as it is
     3 NOT_LOADED  'refresh' of a hash that does not exist; left absent
+    4 RESTARTED   'load' on another server than the one the rebuild began on: Redis restarted
+                  or failed over meanwhile, and this set may lack what was added to the other
+                  one; nothing written, the rebuild must start over
 ]]
 local mode = ARGV[1]
 if mode ~= 'load' and mode ~= 'refresh' then
@@ -31,6 +35,7 @@ end
 local run = nil
 if mode == 'load' then
   run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+  if run ~= ARGV[6] then return 4 end
 end
 
 local exists = redis.call('EXISTS', KEYS[1]) == 1

@@ -16,7 +16,9 @@ import { issueInTransaction } from './transactional-issue.js';
  * next holder has, and while it still writes, the next holder waits for its row lock. So the
  * lease is only about liveness: exact whatever the lease, the clock or a pause does. First,
  * not with the writes: a holder that read the count before the previous commit landed would
- * pass a check made only at its writes, its token being the newer one.
+ * pass a check made only at its writes, its token being the newer one. (So it is that first
+ * statement's row lock that orders the holders; the token makes one that lost its lease stop
+ * at once rather than take its turn.)
  *
  * One Redis (REDIS_URL), not a majority of several: tokens must come from one counter to be
  * in order. If Redis loses the counter, MySQL refuses the lower tokens and the counter is

@@ -34,8 +34,11 @@ export interface Lab {
 export function createLab(config: Config, { log = createLog(config.LOG_LEVEL) }: { log?: Log } = {}): Lab {
   const defaultStrategy = checkedStrategy(config.ISSUE_STRATEGY);
   const db = createDb(config.MYSQL_URL, config.MYSQL_POOL_SIZE, log);
-  const redis = createRedis(config.REDIS_URL, { autoPipelining: true, log });
-  const lockRedis = (config.LOCK_REDIS_URLS ?? [config.REDIS_URL]).map((url) => createRedis(url, { autoPipelining: false, log }));
+  const cluster = config.REDIS_CLUSTER;
+  const redis = createRedis(config.REDIS_URL, { autoPipelining: true, log, cluster });
+  const lockRedis = config.LOCK_REDIS_URLS
+    ? config.LOCK_REDIS_URLS.map((url) => createRedis(url, { autoPipelining: false, log }))
+    : [createRedis(config.REDIS_URL, { autoPipelining: false, log, cluster })];
   const keys = redisKeys(config.REDIS_KEY_PREFIX);
   const metrics = createMetrics();
   const strategies = createStrategies({ config, observer: metricsObserver(metrics), log, db, redis, lockRedis, keys });

@@ -3,7 +3,8 @@ import { createDb } from '../src/core/db.js';
 import { createRedis } from '../src/core/redis.js';
 import { IssueStreamConsumer } from '../src/consumer/stream-consumer.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
-import { startTestServer, type TestServer } from './support/lab.js';
+import { ensureConsumerGroup, registerStream } from '../src/strategies/lua/stream-registry.js';
+import { startTestServer, waitFor, type TestServer } from './support/lab.js';
 import { silentLog } from '../src/core/log.js';
 
 /**
@@ -75,17 +76,23 @@ describe('bad entries', () => {
     const { redis, keys } = server.lab;
     const stream = keys.couponStream(couponId);
     await redis.xadd(stream, '*', 'coupon', String(couponId), 'user', 'not-a-number', 'at', String(Date.now()));
-    await redis.xadd(stream, '*', 'coupon', '999999999999', 'user', '7', 'at', String(Date.now()));
+    await redis.xadd(stream, '*', 'coupon', '999999999998', 'user', '7', 'at', String(Date.now()));
     await redis.xadd(stream, '*', 'garbage', 'x');
+    // The stream of a coupon that does not exist, registered as if it had been loaded.
+    const missing = 999999999999;
+    await ensureConsumerGroup(redis, keys.couponStream(missing));
+    await registerStream(redis, keys, missing);
+    await redis.xadd(keys.couponStream(missing), '*', 'coupon', String(missing), 'user', '7', 'at', String(Date.now()));
 
     const running = startConsumer(server.lab, 'with-bad-entries');
     await server.drained(couponId);
+    await waitFor(async () => (await redis.xlen(keys.couponStream(missing))) === 0, 'the missing coupon drained');
     await running.stop();
 
     expect(await server.rows(couponId)).toEqual({ rows: 50, users: 50, issuedQuantity: 50 });
     const parked = await redis.xrange(keys.parked, '-', '+');
     const reasons = parked.map(([, fields]) => fields[fields.indexOf('reason') + 1]);
-    expect(reasons.sort()).toEqual(['malformed entry', 'malformed entry', 'no such coupon']);
+    expect(reasons.sort()).toEqual(["in another coupon's stream", 'malformed entry', 'malformed entry', 'no such coupon']);
   });
 });
 

@@ -28,7 +28,14 @@ const AOF_DIR = 'appendonlydir';
 /** How long a BGSAVE or an append-only rewrite of a lab-sized dataset may take. */
 const PERSISTENCE_TIMEOUT_MS = 60_000;
 
-export async function startRedis(options: { persistence?: RedisPersistence; port?: number } = {}): Promise<PrivateRedis> {
+export interface RedisInstanceOptions {
+  persistence?: RedisPersistence;
+  port?: number;
+  /** A node of a Redis Cluster (`--cluster-enabled yes`), to be joined by startRedisCluster(). */
+  clusterNode?: boolean;
+}
+
+export async function startRedis(options: RedisInstanceOptions = {}): Promise<PrivateRedis> {
   const binary = await requireBinary('redis-server', 'redis-server');
   const persistence = options.persistence ?? 'none';
   const aof = persistence === 'everysec' || persistence === 'always';
@@ -40,7 +47,10 @@ export async function startRedis(options: { persistence?: RedisPersistence; port
   const server = superviseServer(dir, {
     name: `private redis on 127.0.0.1:${port} (${dir.path})`,
     logPath: join(dir.path, 'redis.log'),
-    command: () => ({ binary, args: redisArgs(port, dir.path, persistence, aof && !restored) }),
+    command: () => ({
+      binary,
+      args: [...redisArgs(port, dir.path, persistence, aof && !restored), ...(options.clusterNode ? clusterArgs() : [])],
+    }),
     probe: (pid) => serves(port, pid),
   });
   let snapshots = 0;
@@ -99,6 +109,11 @@ function redisArgs(port: number, dir: string, persistence: RedisPersistence, app
     '--appendonly', appendOnly ? 'yes' : 'no',
     '--appendfsync', fsync,
   ];
+}
+
+/** Its own node file in its own directory; failures noticed within a second. */
+function clusterArgs(): string[] {
+  return ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000'];
 }
 
 /** Our redis-server, not another process on its port, answers and has loaded its data (INFO works while loading). */

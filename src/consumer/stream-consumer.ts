@@ -16,7 +16,8 @@ export interface ConsumerDeps {
   config: Config;
   db: Db;
   redis: Redis;
-  blockingRedis: Redis;
+  /** For XREADGROUP BLOCK; without one (on a cluster), streams are read without blocking. */
+  blockingRedis?: Redis;
   keys: RedisKeys;
   log: Log;
   /** Rows written, revoked and parked are counted here; the lag is read from Redis at scrape time. */
@@ -69,7 +70,7 @@ export class IssueStreamConsumer {
   ) {
     this.name = name;
     const { CONSUMER_BATCH_SIZE: batchSize, CONSUMER_CLAIM_IDLE_MS: claimIdleMs } = deps.config;
-    this.source = new StreamSource({ ...deps, batchSize, claimIdleMs }, name);
+    this.source = new StreamSource({ ...deps, batchSize, claimIdleMs, cluster: deps.config.REDIS_CLUSTER }, name);
   }
 
   start(): void {
@@ -140,8 +141,9 @@ export class IssueStreamConsumer {
     const bad: Parked[] = [];
     for (const entry of entries) {
       const issue = parseEntry(entry);
-      if (issue) issues.push(issue);
-      else bad.push({ entry, reason: 'malformed entry' });
+      if (!issue) bad.push({ entry, reason: 'malformed entry' });
+      else if (this.deps.keys.couponStream(issue.couponId) !== entry.stream) bad.push({ entry, reason: "in another coupon's stream" });
+      else issues.push(issue);
     }
     const { written, revoked, unplaced, placed, refused } = await writeEntries(this.deps.db, issues);
     bad.push(...refused);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { groupBy } from '../core/group-by.js';
 import type { Log } from '../core/log.js';
 import type { ConsumerLag } from '../core/metrics.js';
@@ -16,19 +17,27 @@ export interface Places {
 export interface SourceDeps {
   /** For acknowledgements, claims and reads that do not block. */
   redis: Redis;
-  /** A connection of its own for XREADGROUP BLOCK, which would stall every other command. */
-  blockingRedis: Redis;
+  /** A connection of its own for XREADGROUP BLOCK, which would stall every other command; none on a cluster. */
+  blockingRedis?: Redis;
   keys: RedisKeys;
   log: Log;
   batchSize: number;
   claimIdleMs: number;
+  /**
+   * Redis is a cluster: a command may name keys of one slot only, and each coupon's stream has
+   * a slot of its own, so each is read by itself, and without blocking (one blocking read per
+   * stream would need a connection per stream).
+   */
+  cluster: boolean;
 }
 
 /**
  * Where the consumer's entries come from and go back to: every registered stream of the lua path,
  * through the consumers' group, as this consumer. Redis's side of the consumer, in as few round
- * trips as it takes: a read names every stream at once, and the registry for the next read is
- * fetched while this one blocks; claims and acknowledgements are pipelined over all streams.
+ * trips as it takes: a read names every stream at once (on a cluster, every stream of a node is
+ * read in one write), and the registry for the next read is fetched while this one blocks; the
+ * commands of claims, acknowledgements and the lag go out together, one per stream (a command
+ * per slot, as a cluster requires), auto-pipelined into one write per node.
  */
 export class StreamSource {
   #nextStreams: Promise<string[]> | undefined;
@@ -45,8 +54,9 @@ export class StreamSource {
     this.#nextStreams = undefined; // a fetch that failed is not awaited again: the next read fetches afresh
     const streams = await fetching;
     this.#nextStreams = handledLater(registeredStreams(redis, keys));
+    if (this.deps.cluster || !blockingRedis) return this.#readEach(streams, blockMs);
     if (streams.length === 0) {
-      await new Promise((resolve) => setTimeout(resolve, blockMs));
+      await sleep(blockMs);
       return [];
     }
     const reply = await blockingRedis
@@ -55,20 +65,34 @@ export class StreamSource {
     return fromReadReply(reply);
   }
 
+  /** Each stream by itself, none blocking; if none had anything, waits `blockMs` before answering. */
+  async #readEach(streams: string[], blockMs: number): Promise<RawEntry[]> {
+    const { redis, batchSize } = this.deps;
+    const replies = await Promise.all(
+      streams.map((stream) =>
+        redis
+          .xreadgroup('GROUP', CONSUMER_GROUP, this.consumer, 'COUNT', batchSize, 'STREAMS', stream, '>')
+          .catch((error: unknown) => this.#recreateMissingGroups(error, [stream])),
+      ),
+    );
+    const entries = replies.flatMap(fromReadReply);
+    if (entries.length === 0) await sleep(blockMs);
+    return entries;
+  }
+
   /** Entries any consumer (a dead one, or this one after a failed batch) left unacknowledged. */
   async claimStale(): Promise<RawEntry[]> {
     const { redis, keys, batchSize, claimIdleMs } = this.deps;
     const streams = await registeredStreams(redis, keys);
-    if (streams.length === 0) return [];
-    const pipeline = redis.pipeline();
-    for (const stream of streams) pipeline.xautoclaim(stream, CONSUMER_GROUP, this.consumer, claimIdleMs, '0-0', 'COUNT', batchSize);
-    const replies = (await pipeline.exec()) ?? [];
-    const claimed: RawEntry[] = [];
-    for (const [i, [error, reply]] of replies.entries()) {
-      if (error) await this.#recreateMissingGroups(error, [streams[i]!]);
-      else claimed.push(...fromClaimReply(streams[i]!, reply));
-    }
-    return claimed;
+    const claims = await Promise.all(
+      streams.map(async (stream) => {
+        const reply = await redis
+          .xautoclaim(stream, CONSUMER_GROUP, this.consumer, claimIdleMs, '0-0', 'COUNT', batchSize)
+          .catch((error: unknown) => this.#recreateMissingGroups(error, [stream]));
+        return fromClaimReply(stream, reply);
+      }),
+    );
+    return claims.flat();
   }
 
   /**
@@ -79,20 +103,25 @@ export class StreamSource {
    */
   async acknowledge(entries: RawEntry[], places: Places = { placed: [], unplaced: [] }): Promise<void> {
     const { redis, keys } = this.deps;
-    const tx = redis.multi();
-    for (const [stream, group] of groupBy(entries, (entry) => entry.stream)) {
+    const placed = groupBy(places.placed, (entry) => entry.stream);
+    const unplaced = groupBy(places.unplaced, (entry) => entry.stream);
+    // One transaction per stream: its keys and its coupon's requests set share the coupon's slot.
+    // (The consumer writes only entries found in their own coupon's stream.)
+    const transactions = [...groupBy(entries, (entry) => entry.stream)].map(async ([stream, group]) => {
       const ids = group.map((entry) => entry.id);
-      tx.xack(stream, CONSUMER_GROUP, ...ids).xdel(stream, ...ids);
-    }
-    for (const [couponId, group] of groupBy(places.placed, (entry) => entry.couponId)) {
-      tx.sadd(keys.couponRequests(couponId), ...group.map((entry) => entry.userId));
-    }
-    for (const [couponId, group] of groupBy(places.unplaced, (entry) => entry.couponId)) {
-      tx.srem(keys.couponRequests(couponId), ...group.map((entry) => entry.userId));
-    }
-    // EXEC answers each command's error in place rather than failing as a whole.
-    const failed = (await tx.exec())?.find(([error]) => error)?.[0];
-    if (failed) throw failed;
+      const tx = redis.multi().xack(stream, CONSUMER_GROUP, ...ids).xdel(stream, ...ids);
+      for (const [held, add] of [[placed.get(stream), true], [unplaced.get(stream), false]] as const) {
+        if (!held?.length) continue;
+        const set = keys.couponRequests(held[0]!.couponId);
+        const users = held.map((entry) => entry.userId);
+        if (add) tx.sadd(set, ...users);
+        else tx.srem(set, ...users);
+      }
+      // EXEC answers each command's error in place rather than failing as a whole.
+      const failed = (await tx.exec())?.find(([error]) => error)?.[0];
+      if (failed) throw failed;
+    });
+    await Promise.all(transactions);
   }
 
   /** Moves entries that can never be written to the parked stream, where an operator can look at them. */
@@ -115,16 +144,12 @@ export class StreamSource {
   async lag(): Promise<ConsumerLag> {
     const { redis, keys } = this.deps;
     const streams = await registeredStreams(redis, keys);
-    const pipeline = redis.pipeline();
-    for (const stream of streams) pipeline.xlen(stream).xrange(stream, '-', '+', 'COUNT', 1);
-    const replies = (await pipeline.exec()) ?? [];
-    const failed = replies.find(([error]) => error)?.[0];
-    if (failed) throw failed; // better no figure than one that leaves a stream out
+    // A failure fails it all: better no figure than one that leaves a stream out.
+    const each = await Promise.all(streams.map((stream) => Promise.all([redis.xlen(stream), redis.xrange(stream, '-', '+', 'COUNT', 1)])));
     let pending = 0;
     let oldestMs = Date.now();
-    for (let i = 0; i < replies.length; i += 2) {
-      pending += Number(replies[i]![1] ?? 0);
-      const [first] = (replies[i + 1]![1] as [string, string[]][] | null) ?? [];
+    for (const [length, [first]] of each) {
+      pending += length;
       if (first) oldestMs = Math.min(oldestMs, Number(first[0].split('-')[0]));
     }
     return { pending, oldestAgeSeconds: pending === 0 ? 0 : (Date.now() - oldestMs) / 1000 };
@@ -132,7 +157,7 @@ export class StreamSource {
 
   /** Ends a pending XREADGROUP BLOCK at once. */
   close(): void {
-    this.deps.blockingRedis.disconnect();
+    this.deps.blockingRedis?.disconnect();
   }
 
   /**

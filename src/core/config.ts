@@ -19,8 +19,16 @@ export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** MySQL/MariaDB connection; the database in the path is created if missing. */
   MYSQL_URL: z.url({ protocol: /^mysql$/ }).default('mysql://root@127.0.0.1:3306/coupon_lab'),
-  /** Redis connection. */
-  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  /** Redis: one node, or with REDIS_CLUSTER the seed nodes of a Redis Cluster, comma-separated. */
+  REDIS_URL: z
+    .string()
+    .default('redis://127.0.0.1:6379')
+    .refine((text) => text.split(',').every((url) => redisUrl.safeParse(url.trim()).success), 'must be a redis:// URL, or a comma-separated list of them'),
+  /**
+   * REDIS_URL names a Redis Cluster: every coupon's keys live on the node of its slot, and the
+   * consumer reads each coupon's stream by itself rather than many in one call.
+   */
+  REDIS_CLUSTER: flag(false),
   /**
    * The Redis nodes of redis-lock, comma-separated: with several, a lock needs a majority of
    * them (Redlock), so it outlives the loss of a minority. Unset: REDIS_URL alone.
@@ -115,6 +123,8 @@ export const configSchema = z.object({
   // Node refuses a headers timeout above the request timeout.
   if (config.HTTP_REQUEST_TIMEOUT_MS < config.HTTP_HEADERS_TIMEOUT_MS) problem('HTTP_REQUEST_TIMEOUT_MS', 'must be at least HTTP_HEADERS_TIMEOUT_MS');
   if (config.METRICS_PORT && config.METRICS_PORT === config.PORT) problem('METRICS_PORT', 'must differ from PORT');
+  // Seeds are for a cluster: several single nodes would be several labs' worth of Redis.
+  if (config.REDIS_URL.includes(',') && !config.REDIS_CLUSTER) problem('REDIS_URL', 'lists several nodes: set REDIS_CLUSTER=true if they are a Redis Cluster');
 });
 
 export type Env = Partial<Record<keyof z.input<typeof configSchema>, string | undefined>>;

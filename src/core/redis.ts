@@ -1,7 +1,8 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis as Node, type RedisOptions as NodeOptions } from 'ioredis';
 import type { Log } from './log.js';
 
-export type { Redis };
+/** A connection to one Redis server, or to a Redis Cluster: the commands the lab sends work on both. */
+export type Redis = Node | Cluster;
 
 export interface RedisOptions {
   /**
@@ -11,6 +12,8 @@ export interface RedisOptions {
   autoPipelining: boolean;
   /** Where a connection problem is reported, once per outage. */
   log: Log;
+  /** `url` lists the seed nodes of a Redis Cluster (REDIS_CLUSTER). */
+  cluster?: boolean;
 }
 
 /** Longest pause between two attempts to reconnect: how soon a Redis that is back is used again. */
@@ -22,20 +25,27 @@ const RECONNECT_MAX_MS = 100;
  */
 const COMMAND_TIMEOUT_MS = 2_000;
 
+const NODE_OPTIONS: NodeOptions = {
+  // Fail a command after one reconnect attempt instead of queueing it for ~20.
+  maxRetriesPerRequest: 1,
+  connectTimeout: 5_000,
+  commandTimeout: COMMAND_TIMEOUT_MS,
+  // A command that was in flight when the connection dropped is not sent again: it may have run
+  // (an admission answered twice would say ALREADY_ISSUED to the request it accepted), and it
+  // fails within COMMAND_TIMEOUT_MS instead.
+  autoResendUnfulfilledCommands: false,
+};
+
+const reconnectDelay = (attempt: number) => Math.min(attempt * 20, RECONNECT_MAX_MS);
+
 export function createRedis(url: string, options: RedisOptions): Redis {
-  const redis = new Redis(url, {
-    enableAutoPipelining: options.autoPipelining,
-    // Fail a command after one reconnect attempt instead of queueing it for ~20.
-    maxRetriesPerRequest: 1,
-    retryStrategy: (attempt) => Math.min(attempt * 20, RECONNECT_MAX_MS),
-    connectTimeout: 5_000,
-    commandTimeout: COMMAND_TIMEOUT_MS,
-    // A command that was in flight when the connection dropped is not sent again: it may have run
-    // (an admission answered twice would say ALREADY_ISSUED to the request it accepted), and it
-    // fails within COMMAND_TIMEOUT_MS instead.
-    autoResendUnfulfilledCommands: false,
-    lazyConnect: false,
-  });
+  const redis = options.cluster
+    ? new Cluster(redisSeeds(url).map((seed) => new URL(seed)).map((seed) => ({ host: seed.hostname, port: Number(seed.port || 6379) })), {
+        enableAutoPipelining: options.autoPipelining,
+        clusterRetryStrategy: reconnectDelay,
+        redisOptions: NODE_OPTIONS,
+      })
+    : new Node(url, { ...NODE_OPTIONS, enableAutoPipelining: options.autoPipelining, retryStrategy: reconnectDelay, lazyConnect: false });
   // Commands sent before the first connection wait for it (a process starting beside Redis).
   // After that, a command sent while the connection is down fails at once, so a request is
   // answered SERVICE_UNAVAILABLE at once, rather than after reconnect attempts that may each
@@ -56,6 +66,11 @@ export function createRedis(url: string, options: RedisOptions): Redis {
   return redis;
 }
 
+/** The URLs of REDIS_URL: one, or a Redis Cluster's seed nodes. */
+export function redisSeeds(url: string): string[] {
+  return url.split(',').map((seed) => seed.trim());
+}
+
 /**
  * Closes a connection: QUIT when it is up, so that what was sent is answered first; at once when
  * it is down, since QUIT then fails (nothing is queued while down) and the client would go on
@@ -65,9 +80,9 @@ export async function closeRedis(redis: Redis): Promise<void> {
   await redis.quit().catch(() => redis.disconnect());
 }
 
-/** One PING on a connection of its own that neither retries nor queues: whether Redis answers now. */
+/** One PING on a connection of its own that neither retries nor queues: whether Redis (its first seed) answers now. */
 export async function pingRedis(url: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5_000 });
+  const redis = new Node(redisSeeds(url)[0]!, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5_000 });
   // Without retries, connect() rejects with "Connection is closed."; the socket's error says why.
   let cause: Error | undefined;
   redis.on('error', (error: Error) => {
@@ -83,18 +98,25 @@ export async function pingRedis(url: string): Promise<void> {
   }
 }
 
-/** The URL with its password, if any, replaced by `***`: fit for a log line. */
+/** The URL (or URLs) with its password, if any, replaced by `***`: fit for a log line. */
 export function redactUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
+  return redisSeeds(url)
+    .map((seed) => {
+      const parsed = new URL(seed);
+      if (parsed.password) parsed.password = '***';
+      return parsed.toString();
+    })
+    .join(',');
 }
 
 
-/** Deletes every key under a prefix (tests and the bench clean up after themselves with it). */
+/** Deletes every key under a prefix (tests and the bench clean up after themselves with it); on a cluster, on every master. */
 export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<void> {
-  const stream = redis.scanStream({ match: `${prefix}*`, count: 500 });
-  for await (const keys of stream as AsyncIterable<string[]>) if (keys.length) await redis.unlink(...keys);
+  for (const node of redis instanceof Cluster ? redis.nodes('master') : [redis]) {
+    const stream = node.scanStream({ match: `${prefix}*`, count: 500 });
+    // One key per UNLINK: on a cluster, keys of different slots may not share a command.
+    for await (const keys of stream as AsyncIterable<string[]>) await Promise.all(keys.map((key) => node.unlink(key)));
+  }
 }
 
 /** True for errors that mean Redis cannot serve now, as opposed to a bad command. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { Redis } from '../../core/redis.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {

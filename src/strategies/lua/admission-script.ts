@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { Redis } from '../../core/redis.js';
 
 /** Return codes of issue.lua; the numbers are the script's, the names are what code reads. */
 export enum Admission {

@@ -36,8 +36,8 @@ export async function registeredStreams(redis: Redis, keys: RedisKeys): Promise<
 /**
  * Stops reading streams that are empty and can get no more entries: sold out in Redis or past
  * the end of their window. Keeps the list every read names short. A change to the coupon (a
- * raised quantity, a reopened window) registers its stream again. Two pipelined round trips to
- * look at every coupon, and one more for those found finished.
+ * raised quantity, a reopened window) registers its stream again. A look at every coupon in one
+ * round trip, and two more for those found finished.
  */
 export async function pruneFinishedStreams(redis: Redis, keys: RedisKeys): Promise<void> {
   const ids = (await redis.smembers(keys.streamRegistry)).map(Number);
@@ -50,17 +50,13 @@ export async function pruneFinishedStreams(redis: Redis, keys: RedisKeys): Promi
 }
 
 async function finishedAmong(redis: Redis, keys: RedisKeys, ids: number[]): Promise<number[]> {
-  if (ids.length === 0) return [];
-  const pipeline = redis.pipeline();
-  // In this order for each: once finished, nothing new can be appended after the length is read.
-  for (const id of ids) pipeline.hmget(keys.couponTerms(id), 'total', 'end').scard(keys.couponRequests(id)).xlen(keys.couponStream(id));
-  const replies = await pipeline.exec();
-  const failed = replies?.find(([error]) => error)?.[0];
-  if (!replies || failed) throw failed ?? new Error('pipeline not run');
+  // Sent together, auto-pipelined; in this order for each coupon, so that once it is finished,
+  // nothing new can have been appended after its length was read.
+  const looks = await Promise.all(
+    ids.map((id) => Promise.all([redis.hmget(keys.couponTerms(id), 'total', 'end'), redis.scard(keys.couponRequests(id)), redis.xlen(keys.couponStream(id))])),
+  );
   return ids.filter((_, i) => {
-    const [total, end] = replies[i * 3]![1] as [string | null, string | null];
-    const admitted = replies[i * 3 + 1]![1] as number;
-    const waiting = replies[i * 3 + 2]![1] as number;
+    const [[total, end], admitted, waiting] = looks[i]!;
     const soldOut = total != null && admitted >= Number(total);
     const ended = end != null && Number(end) + CLOCK_SKEW_GRACE_MS < Date.now();
     return (soldOut || ended) && waiting === 0;

@@ -73,7 +73,7 @@ export async function startTestServer(overrides: Env = {}): Promise<TestServer> 
     drained: (couponId) => waitFor(async () => (await redis.xlen(keys.couponStream(couponId))) === 0, `coupon ${couponId} drained`),
     async close() {
       await server.stop();
-      const redis = createRedis(config.REDIS_URL, { autoPipelining: false, log: silentLog });
+      const redis = createRedis(config.REDIS_URL, { autoPipelining: false, log: silentLog, cluster: config.REDIS_CLUSTER });
       await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX).finally(() => redis.disconnect());
     },
   };

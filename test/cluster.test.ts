@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kill, spawnConsumer } from '../bench/server-process.js';
+import { startRedisCluster, type PrivateRedisCluster } from '../bench/faults/instances.js';
+import { testConfig } from './support/config.js';
+import { describeContract } from './support/contract.js';
+import { crowd, startTestServer, waitFor, type TestServer } from './support/lab.js';
+import { describeRestarts } from './support/restarts.js';
+
+/**
+ * `lua` on a real Redis Cluster of three masters (private redis-server processes made into a
+ * cluster by redis-cli), which the design's one global queue key could not run on: every key a
+ * script or a transaction names must hash to one slot.
+ */
+let cluster: PrivateRedisCluster;
+let server: TestServer;
+const onCluster = () => ({ REDIS_URL: cluster.url, REDIS_CLUSTER: 'true', CONSUMER_CLAIM_IDLE_MS: '500' });
+
+beforeAll(async () => {
+  cluster = await startRedisCluster(3);
+  server = await startTestServer(onCluster());
+}, 60_000);
+afterAll(async () => {
+  await server?.close();
+  await cluster?.stop();
+});
+
+describe('lua on a Redis Cluster of three masters', () => {
+  describeContract(['lua'], () => server);
+
+  it("spreads coupons over the masters, and the consumer writes every one's stream", async () => {
+    const coupons = await Promise.all(Array.from({ length: 6 }, () => server.createCoupon({ totalQuantity: 30 })));
+    const slots = await Promise.all(coupons.map((id) => server.lab.redis.cluster('KEYSLOT', server.lab.keys.couponStream(id)) as Promise<number>));
+    const owners = await Promise.all(slots.map((slot) => ownerOf(slot)));
+    expect(new Set(owners).size).toBeGreaterThan(1);
+    for (const couponId of coupons) {
+      const tally = await crowd(Array.from({ length: 40 }, (_, i) => () => server.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: i + 1 })));
+      expect(tally).toEqual({ 202: 30, COUPON_SOLD_OUT: 10 });
+    }
+    for (const couponId of coupons) {
+      await server.drained(couponId);
+      expect(await server.rows(couponId)).toEqual({ rows: 30, users: 30, issuedQuantity: 30 });
+    }
+  });
+
+  it('loses nothing when its consumer, a process of its own, is killed with a backlog and another takes over', async () => {
+    const config = testConfig({ ...onCluster(), CONSUMER_BATCH_SIZE: '10' });
+    // Accepted by a server with no consumer running, so that a backlog waits for the one killed.
+    const lua = await startTestServer({ ...onCluster(), REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX, CONSUMER_IN_PROCESS: 'false' });
+    try {
+      const own = await lua.createCoupon({ totalQuantity: 500 });
+      const tally = await crowd(Array.from({ length: 500 }, (_, i) => () => lua.post(`/v1/strategies/lua/coupons/${own}/issues`, { userId: i + 1 })));
+      expect(tally).toEqual({ 202: 500 });
+      const dying = await spawnConsumer(config);
+      await waitFor(async () => (await lua.rows(own)).rows > 0, 'the consumer writing');
+      await kill(dying, 'SIGKILL');
+      expect((await lua.rows(own)).rows).toBeLessThan(500);
+      const next = await spawnConsumer(config);
+      try {
+        await lua.drained(own);
+      } finally {
+        await kill(next, 'SIGTERM');
+      }
+      expect(await lua.rows(own)).toEqual({ rows: 500, users: 500, issuedQuantity: 500 });
+    } finally {
+      await lua.close();
+    }
+  });
+});
+
+describe('lua on a Redis Cluster: a server stopped with requests queued', () => {
+  describeRestarts(() => testConfig({ ...onCluster(), ISSUE_STRATEGY: 'lua' }));
+});
+
+/** The port of the master that serves a slot. */
+async function ownerOf(slot: number): Promise<number> {
+  const ranges = await server.lab.redis.cluster('SLOTS');
+  const master = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2];
+  if (!master) throw new Error(`no master serves slot ${slot}`);
+  return master[1];
+}

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LoadTestReport } from '../bench/load-test/report.js';
+import type { LoadTestReport } from '../load-test/report.js';
 import { createDb } from '../src/core/db.js';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 import { testConfig } from './support/config.js';

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Config } from '../../src/core/config.js';
-import { redactUrl } from '../../src/core/redis.js';
-import { createLab, type Lab } from '../../src/lab.js';
-import type { StrategyName } from '../../src/strategies/index.js';
-import { httpCrowd, httpHello } from '../load.js';
-import { kill, spawnServer, type ServerProcess } from '../server-process.js';
-import { expectedVerdict } from '../verify.js';
+import type { Config } from '../src/core/config.js';
+import { redactUrl } from '../src/core/redis.js';
+import { createLab, type Lab } from '../src/lab.js';
+import type { StrategyName } from '../src/strategies/index.js';
+import { httpCrowd, httpHello } from '../bench/load.js';
+import { kill, spawnServer, type ServerProcess } from '../bench/server-process.js';
+import { expectedVerdict } from '../bench/verify.js';
 import { checkCoupon, createCouponOverHttp, drainedOverHttp } from './coupons.js';
 import { runLocust } from './locust.js';
 import type { Endpoint, Generator, GeneratorNumbers, GeneratorRun, LoadTestReport } from './report.js';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfigOrExit, requireServices, wholeNumber } from '../../src/cli-options.js';
-import { STRATEGY_NAMES, type StrategyName } from '../../src/strategies/index.js';
+import { loadConfigOrExit, requireServices, wholeNumber } from '../src/cli-options.js';
+import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
 import { findLocust } from './locust.js';
 import { renderLoadTest } from './render.js';
 import type { Endpoint, Generator } from './report.js';

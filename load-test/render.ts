@@ -1,4 +1,4 @@
-import { int, ms } from '../format.js';
+import { int, ms } from '../bench/format.js';
 import type { CouponCheck, GeneratorRun, LoadTestReport } from './report.js';
 
 /** The report as text: the generators side by side, then a verdict per coupon. */

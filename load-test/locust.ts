@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { Endpoint, GeneratorNumbers } from './report.js';
 
 const LOCUSTFILES: Record<Endpoint, string> = {
-  hello: fileURLToPath(new URL('../../load-test/locustfile-hello.py', import.meta.url)),
-  issue: fileURLToPath(new URL('../../load-test/locustfile-issue.py', import.meta.url)),
+  hello: fileURLToPath(new URL('./locustfile-hello.py', import.meta.url)),
+  issue: fileURLToPath(new URL('./locustfile-issue.py', import.meta.url)),
 };
 
 /** Locust gets this long past its run time to start, stop and write its files before it is killed. */

@@ -1,5 +1,5 @@
-import type { StrategyName } from '../../src/strategies/index.js';
-import type { Latency, Verdict } from '../report.js';
+import type { StrategyName } from '../src/strategies/index.js';
+import type { Latency, Verdict } from '../bench/report.js';
 
 export type Generator = 'locust' | 'autocannon';
 export type Endpoint = 'issue' | 'hello';

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Db } from '../../src/core/db.js';
-import type { Verdict } from '../report.js';
+import type { Db } from '../src/core/db.js';
+import type { Verdict } from '../bench/report.js';
 import type { CouponCheck } from './report.js';
 
 const DRAIN_TIMEOUT_MS = 120_000;

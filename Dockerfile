@@ -20,6 +20,7 @@ COPY tsconfig.json vitest.config.ts ./
 COPY bin ./bin
 COPY src ./src
 COPY bench ./bench
+COPY demo ./demo
 COPY load-test ./load-test
 COPY test ./test
 RUN npm run typecheck
@@ -33,11 +34,12 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
-# bench/ and load-test/ too: the CLI registers the demo, bench and load commands next to start and consumer.
+# bench/, demo/ and load-test/ too: the CLI registers the bench, demo and load commands next to start and consumer.
 COPY --from=build /app/package.json ./
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/src ./src
 COPY --from=build /app/bench ./bench
+COPY --from=build /app/demo ./demo
 COPY --from=build /app/load-test ./load-test
 USER node
 EXPOSE 8080 9464

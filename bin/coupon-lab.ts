@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { createDemoCommand } from '../bench/demo.js';
+import { createDemoCommand } from '../demo/command.js';
 import { createBenchCommand } from '../bench/command.js';
 import { createFaultsCommand } from '../bench/faults/command.js';
 import { createLoadAutocannonCommand, createLoadLocustCommand } from '../load-test/command.js';

@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { loadConfigOrExit, requireServices, wholeNumber } from '../src/cli-options.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
-import { Tally } from './load.js';
-import { drained, verifyCoupon } from './verify.js';
+import { Tally } from '../bench/load.js';
+import { drained, verifyCoupon } from '../bench/verify.js';
 
 interface Flags {
   quantity: number;

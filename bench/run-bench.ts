@@ -5,6 +5,7 @@ import { startConsumer } from '../src/consumer/start-consumer.js';
 import { deleteKeysWithPrefix } from '../src/core/redis.js';
 import { createLab, type Lab } from '../src/lab.js';
 import type { StrategyName } from '../src/strategies/index.js';
+import { issuePath } from '../lab-client/http.js';
 import { measureFloors } from './floors.js';
 import { directCrowd, httpCrowd, httpHello, type Crowd, type HelloRun, type LoadResult } from './load.js';
 import { describeMachine } from './machine.js';
@@ -112,7 +113,7 @@ async function runPaired(
   url: string,
   progress: boolean,
 ): Promise<{ result: StrategyResult; helloRuns: HelloRun[] }> {
-  const path = (couponId: number) => `/v1/strategies/${strategy}/coupons/${couponId}/issues`;
+  const path = (couponId: number) => issuePath(strategy, couponId);
   await warmUp(lab, strategy, (couponId) => httpCrowd(url, path(couponId), warmUpCrowd(settings), false));
   const pairs = await repeat(settings.repeat, async () => {
     const hello = await httpHello(url, settings);

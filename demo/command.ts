@@ -4,6 +4,7 @@ import { startServer, type RunningServer } from '../src/server/server.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
 import { Tally } from '../bench/load.js';
 import { drained, verifyCoupon } from '../bench/verify.js';
+import { createCouponOverHttp, issuePath } from '../lab-client/http.js';
 
 interface Flags {
   quantity: number;
@@ -37,11 +38,12 @@ export function createDemoCommand(): Command {
 }
 
 async function race(server: RunningServer, strategy: StrategyName, flags: Flags): Promise<string> {
-  const couponId = await createCoupon(server, `demo ${strategy}`, flags.quantity);
+  // Over the API, as an admin client: with the bearer token when the lab has one (ADMIN_TOKEN).
+  const couponId = await createCouponOverHttp(server.url, { title: `demo ${strategy}`, totalQuantity: flags.quantity }, server.lab.config.ADMIN_TOKEN);
   const tally = new Tally();
   const sends = Array.from({ length: flags.users * flags.requestsPerUser }, async (_, i) => {
     const userId = (i % flags.users) + 1;
-    const response = await fetch(`${server.url}/v1/strategies/${strategy}/coupons/${couponId}/issues`, {
+    const response = await fetch(`${server.url}${issuePath(strategy, couponId)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ userId }),
@@ -56,19 +58,6 @@ async function race(server: RunningServer, strategy: StrategyName, flags: Flags)
   const verdict = found.verdict === 'OVER-ISSUED' ? `OVER-ISSUED by ${found.overIssued}` : found.verdict;
   const { protection } = server.lab.strategies[strategy];
   return row(strategy, protection, answers.success, answers.soldOut, answers.alreadyIssued, other, found.rows, verdict);
-}
-
-/** Over the API, as an admin client: with the bearer token when the lab has one (ADMIN_TOKEN). */
-async function createCoupon(server: RunningServer, title: string, totalQuantity: number): Promise<number> {
-  const token = server.lab.config.ADMIN_TOKEN;
-  const response = await fetch(`${server.url}/v1/coupons`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ title, totalQuantity }),
-  });
-  const body = (await response.json()) as { id: number; code?: string };
-  if (response.status !== 201) throw new Error(`the demo's coupon was not created: ${response.status} ${body.code}`);
-  return body.id;
 }
 
 function row(...cells: (string | number)[]): string {

@@ -7,25 +7,6 @@ import type { CouponCheck } from './report.js';
 const DRAIN_TIMEOUT_MS = 120_000;
 
 /**
- * Creates a coupon on the server under test, over its own API, and returns its id; with the
- * bearer token when one is given (the ADMIN_TOKEN the server was started with).
- */
-export async function createCouponOverHttp(url: string, title: string, totalQuantity: number, adminToken?: string): Promise<number> {
-  const response = await fetch(`${url}/v1/coupons`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(adminToken ? { authorization: `Bearer ${adminToken}` } : {}) },
-    body: JSON.stringify({ title, totalQuantity }),
-  }).catch((error: Error) => {
-    throw new Error(`could not create a coupon at ${url}: ${(error.cause as Error | undefined)?.message ?? error.message}`);
-  });
-  const body = (await response.json().catch(() => ({}))) as { id?: number; code?: string };
-  if (response.status !== 201 || typeof body.id !== 'number') {
-    throw new Error(`could not create a coupon at ${url}: ${response.status} ${body.code ?? ''}`.trim());
-  }
-  return body.id;
-}
-
-/**
  * Resolves once the server reports nothing pending for the coupon (what lua accepted and the
  * consumer has not written yet), or after two minutes, with what is still pending. Asked over
  * HTTP rather than read from Redis: with --host, the server's Redis and key prefix are its own.

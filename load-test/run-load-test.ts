@@ -6,7 +6,8 @@ import type { StrategyName } from '../src/strategies/index.js';
 import { httpCrowd, httpHello } from '../bench/load.js';
 import { kill, spawnServer, type ServerProcess } from '../bench/server-process.js';
 import { expectedVerdict } from '../bench/verify.js';
-import { checkCoupon, createCouponOverHttp, drainedOverHttp } from './coupons.js';
+import { createCouponOverHttp, issuePath } from '../lab-client/http.js';
+import { checkCoupon, drainedOverHttp } from './coupons.js';
 import { runLocust } from './locust.js';
 import type { Endpoint, Generator, GeneratorNumbers, GeneratorRun, LoadTestReport } from './report.js';
 
@@ -81,7 +82,7 @@ async function runGenerator(generator: Generator, url: string, lab: Lab | undefi
   let couponId: number | undefined;
   let numbers: GeneratorNumbers;
   try {
-    couponId = lab ? await createCouponOverHttp(url, title, options.quantity, options.config.ADMIN_TOKEN) : undefined;
+    couponId = lab ? await createCouponOverHttp(url, { title, totalQuantity: options.quantity }, options.config.ADMIN_TOKEN) : undefined;
     const what = couponId === undefined ? 'GET /hello' : `${options.strategy} on coupon ${couponId}`;
     options.onStep?.(`${generator}: ${options.users} users for ${options.durationS} s, ${what}`);
     numbers = await load(generator, url, couponId, options);
@@ -122,8 +123,4 @@ async function load(generator: Generator, url: string, couponId: number | undefi
   const { success, soldOut, alreadyIssued, errors } = result.answers;
   const failures = Object.values(errors).reduce((sum, n) => sum + n, 0);
   return { requests: success + soldOut + alreadyIssued + failures, throughput: result.throughput, latency: result.latency, failures };
-}
-
-function issuePath(strategy: StrategyName, couponId: number | string): string {
-  return `/v1/strategies/${strategy}/coupons/${couponId}/issues`;
 }

@@ -5,6 +5,7 @@ import { createCoupon } from '../../src/core/coupon-service.js';
 import { prepareDatabase } from '../../src/core/db.js';
 import { createLab, type Lab } from '../../src/lab.js';
 import type { IssueStrategy, StrategyName } from '../../src/strategies/index.js';
+import { issuePath } from '../../lab-client/http.js';
 import { describeHost, describeMachine } from '../machine.js';
 import { verifyCoupon } from '../verify.js';
 import { FaultCrowd } from './crowd.js';
@@ -167,7 +168,7 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
     issueStartAt: null,
     issueEndAt: null,
   });
-  const crowd = new FaultCrowd(fleet.urls(), (userId) => `/v1/strategies/${strategy.name}/coupons/${coupon.id}/issues`, pace);
+  const crowd = new FaultCrowd(fleet.urls(), issuePath(strategy.name, coupon.id), pace);
   const notes: string[] = [];
   const context = { crowd, env, fleet, lab, couponId: coupon.id, quantity, strategy, notes };
   const [injected] = await Promise.allSettled([scenario.inject(context), crowd.done]);

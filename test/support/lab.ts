@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { Config, Env } from '../../src/core/config.js';
 import { createRedis, deleteKeysWithPrefix } from '../../src/core/redis.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
+import { createCouponOverHttp } from '../../lab-client/http.js';
 import { testConfig } from './config.js';
 
 export interface TestServer extends RunningServer {
@@ -57,11 +58,7 @@ export async function startTestServer(overrides: Env = {}): Promise<TestServer> 
     post: (path, body) => request('POST', path, { body }),
     get: (path) => request('GET', path),
     request,
-    async createCoupon(body = {}) {
-      const answer = await request('POST', '/v1/coupons', { body: { title: 'test coupon', totalQuantity: 100, ...body } });
-      if (answer.status !== 201) throw new Error(`coupon not created: ${answer.status} ${JSON.stringify(answer.body)}`);
-      return answer.body.id as number;
-    },
+    createCoupon: (body = {}) => createCouponOverHttp(server.url, { title: 'test coupon', totalQuantity: 100, ...body }, config.ADMIN_TOKEN),
     async rows(couponId) {
       const [counts] = await db('coupon_issues')
         .where({ coupon_id: couponId })

@@ -8,7 +8,7 @@ import { createLab, type Lab } from '../src/lab.js';
 import { defineAdmissionScript } from '../src/strategies/lua/admission-script.js';
 import { loadTerms } from '../src/strategies/lua/terms.js';
 import type { BenchSettings, Floors } from './report.js';
-import { drained } from './verify.js';
+import { drainOrThrow, streamBacklog } from '../lab-client/drain.js';
 
 const SCRIPT_CALLS = 50_000;
 const IN_FLIGHT = 1_000;
@@ -56,7 +56,7 @@ async function scriptAndDrain(lab: Lab): Promise<Floors> {
 
   const drainStarted = performance.now();
   const consumer = startConsumer(lab, 'floor-consumer');
-  await drained(lab, id);
+  await drainOrThrow(streamBacklog(lab, id), id, { timeoutMs: 120_000, stallMs: 15_000, pollMs: 2 });
   const consumerDrainRowsPerS = SCRIPT_CALLS / ((performance.now() - drainStarted) / 1000);
   await consumer.stop();
 

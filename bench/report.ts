@@ -103,6 +103,8 @@ export interface RunResult {
   elapsedMs: number;
   /** From the last answer until MySQL held every accepted request (lua only). */
   drainMs?: number;
+  /** Why the bench stopped waiting for the drain, if it did: what was unwritten then counts as lost. */
+  drainGaveUp?: string;
 }
 
 export interface StrategyResult {

@@ -1,7 +1,4 @@
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../src/core/db.js';
-import type { Lab } from '../src/lab.js';
 import type { Protection } from '../src/strategies/index.js';
 import type { Answers, RunResult, Verdict } from './report.js';
 
@@ -12,19 +9,6 @@ export interface Verification {
   lost: number;
   revoked: number;
   verdict: Verdict;
-}
-
-const DRAIN_TIMEOUT_MS = 120_000;
-
-/**
- * Resolves once the consumer has written everything the lua path accepted for the coupon (at
- * once for the other strategies), or after two minutes: what is still missing then shows up
- * as LOST.
- */
-export async function drained({ redis, keys }: Lab, couponId: number): Promise<void> {
-  const deadline = performance.now() + DRAIN_TIMEOUT_MS;
-  const stream = keys.couponStream(couponId);
-  while ((await redis.xlen(stream)) > 0 && performance.now() < deadline) await sleep(2);
 }
 
 /** Counts what MySQL holds for the coupon and judges it against what the crowd was told. */

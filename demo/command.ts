@@ -3,7 +3,8 @@ import { loadConfigOrExit, requireServices, wholeNumber } from '../src/cli-optio
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
 import { Tally } from '../bench/load.js';
-import { drained, verifyCoupon } from '../bench/verify.js';
+import { verifyCoupon } from '../bench/verify.js';
+import { drainOrThrow, streamBacklog } from '../lab-client/drain.js';
 import { createCouponOverHttp, issuePath } from '../lab-client/http.js';
 
 interface Flags {
@@ -51,7 +52,7 @@ async function race(server: RunningServer, strategy: StrategyName, flags: Flags)
     tally.record(userId, response.ok ? 'success' : ((await response.json()) as { code: string }).code);
   });
   await Promise.all(sends);
-  await drained(server.lab, couponId);
+  await drainOrThrow(streamBacklog(server.lab, couponId), couponId, { timeoutMs: 120_000, stallMs: 15_000 });
   const { answers, successfulUsers } = tally;
   const found = await verifyCoupon(server.lab.db, couponId, flags.quantity, answers, successfulUsers);
   const other = Object.values(answers.errors).reduce((sum, n) => sum + n, 0);

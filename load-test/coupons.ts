@@ -1,25 +1,11 @@
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../src/core/db.js';
 import type { Verdict } from '../bench/report.js';
 import type { CouponCheck } from './report.js';
 
-const DRAIN_TIMEOUT_MS = 120_000;
-
-/**
- * Resolves once the server reports nothing pending for the coupon (what lua accepted and the
- * consumer has not written yet), or after two minutes, with what is still pending. Asked over
- * HTTP rather than read from Redis: with --host, the server's Redis and key prefix are its own.
- */
-export async function drainedOverHttp(url: string, couponId: number): Promise<number> {
-  const deadline = performance.now() + DRAIN_TIMEOUT_MS;
-  for (;;) {
-    const response = await fetch(`${url}/v1/coupons/${couponId}`);
-    const { pendingQuantity } = (await response.json()) as { pendingQuantity?: number };
-    if (typeof pendingQuantity !== 'number') throw new Error(`GET /v1/coupons/${couponId} at ${url} answered ${response.status} without pendingQuantity`);
-    if (pendingQuantity === 0 || performance.now() > deadline) return pendingQuantity;
-    await sleep(10);
-  }
+/** What was still unwritten when the wait for the consumer gave up, and why it gave up. */
+export interface Undrained {
+  pending: number;
+  why: string;
 }
 
 /**
@@ -31,7 +17,7 @@ export async function checkCoupon(
   couponId: number,
   title: string,
   expected: Verdict,
-  pending: number,
+  undrained?: Undrained,
 ): Promise<CouponCheck> {
   const coupon = await db('coupons').where({ id: couponId }).first('title', 'total_quantity', 'issued_quantity');
   if (!coupon || coupon.title !== title) {
@@ -47,7 +33,8 @@ export async function checkCoupon(
   const problems: string[] = [];
   if (distinctUsers < rows) problems.push(`${rows - distinctUsers} rows held by a user who already holds one`);
   if (issuedQuantity !== rows) problems.push(`issued_quantity ${issuedQuantity} but ${rows} rows`);
-  if (pending > 0) problems.push(`${pending} accepted requests still unwritten after ${DRAIN_TIMEOUT_MS / 1000} s`);
+  if (undrained) problems.push(undrained.why);
+  const pending = undrained?.pending ?? 0;
   const verdict = rows > totalQuantity ? 'OVER-ISSUED' : rows < totalQuantity ? 'UNDER' : 'EXACT';
   return { couponId, totalQuantity, issuedQuantity, rows, distinctUsers, pending, verdict, by: Math.abs(rows - totalQuantity), expected, problems };
 }

@@ -6,8 +6,9 @@ import type { StrategyName } from '../src/strategies/index.js';
 import { httpCrowd, httpHello } from '../bench/load.js';
 import { kill, spawnServer, type ServerProcess } from '../bench/server-process.js';
 import { expectedVerdict } from '../bench/verify.js';
-import { createCouponOverHttp, issuePath } from '../lab-client/http.js';
-import { checkCoupon, drainedOverHttp } from './coupons.js';
+import { describeUndrained, waitForDrain, type DrainOptions } from '../lab-client/drain.js';
+import { createCouponOverHttp, issuePath, pendingOverHttp } from '../lab-client/http.js';
+import { checkCoupon, type Undrained } from './coupons.js';
 import { runLocust } from './locust.js';
 import type { Endpoint, Generator, GeneratorNumbers, GeneratorRun, LoadTestReport } from './report.js';
 
@@ -35,6 +36,8 @@ export interface LoadTestOptions {
 
 /** Requests that warm the server before anything is measured, so neither generator meets it cold. */
 const WARM_UP_REQUESTS = 1_000;
+/** How long the consumer may take to write what a generator's crowd was accepted. */
+const DRAIN: DrainOptions = { timeoutMs: 120_000 };
 
 /** Runs each generator against the same endpoint with the same users and duration. Prints nothing. */
 export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestReport> {
@@ -91,15 +94,27 @@ async function runGenerator(generator: Generator, url: string, lab: Lab | undefi
   }
   if (!lab || couponId === undefined) return { generator, numbers, ok: true };
   try {
-    const pending = await drainedOverHttp(url, couponId);
+    const undrained = await drain(url, couponId);
     const expected = expectedVerdict(lab.strategies[options.strategy].protection, options.instances, true);
-    const coupon = await checkCoupon(lab.db, couponId, title, expected, pending);
+    const coupon = await checkCoupon(lab.db, couponId, title, expected, undrained);
     // Under is fine (the run ended first); over is a failure only where the strategy promises exactness.
     const ok = expected !== 'EXACT' || (coupon.verdict !== 'OVER-ISSUED' && coupon.problems.length === 0);
     return { generator, couponId, numbers, coupon, ok };
   } catch (error) {
     return { generator, couponId, numbers, checkError: messageOf(error), ok: false };
   }
+}
+
+/**
+ * Waits until the server reports nothing pending for the coupon (what lua accepted and no consumer
+ * has written yet). Asked over HTTP rather than read from Redis: with --host, the server's Redis
+ * and key prefix are its own. A server that cannot tell is an error: the coupon cannot be checked.
+ */
+async function drain(url: string, couponId: number): Promise<Undrained | undefined> {
+  const outcome = await waitForDrain(() => pendingOverHttp(url, couponId), DRAIN);
+  if (outcome.drained) return undefined;
+  if (outcome.pending === undefined) throw new Error(describeUndrained(outcome, couponId));
+  return { pending: outcome.pending, why: describeUndrained(outcome, couponId) };
 }
 
 function messageOf(error: unknown): string {

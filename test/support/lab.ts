@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { Config, Env } from '../../src/core/config.js';
 import { createRedis, deleteKeysWithPrefix } from '../../src/core/redis.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
+import { drainOrThrow, streamBacklog } from '../../lab-client/drain.js';
 import { createCouponOverHttp } from '../../lab-client/http.js';
 import { testConfig } from './config.js';
 
@@ -66,7 +67,7 @@ export async function startTestServer(overrides: Env = {}): Promise<TestServer> 
       const coupon = await db('coupons').where({ id: couponId }).first('issued_quantity');
       return { rows: Number(counts.rows), users: Number(counts.users), issuedQuantity: coupon.issued_quantity };
     },
-    drained: (couponId) => waitFor(async () => (await redis.xlen(keys.couponStream(couponId))) === 0, `coupon ${couponId} drained`),
+    drained: async (couponId) => void (await drainOrThrow(streamBacklog(server.lab, couponId), couponId, { timeoutMs: 30_000, pollMs: 20 })),
     async close() {
       await server.stop();
       const redis = createRedis(config.REDIS_URL, { autoPipelining: false });

@@ -1,4 +1,5 @@
 import type { Db } from '../src/core/db.js';
+import { countRows } from '../lab-client/rows.js';
 import type { Verdict } from '../bench/report.js';
 import type { CouponCheck } from './report.js';
 
@@ -19,17 +20,12 @@ export async function checkCoupon(
   expected: Verdict,
   undrained?: Undrained,
 ): Promise<CouponCheck> {
-  const coupon = await db('coupons').where({ id: couponId }).first('title', 'total_quantity', 'issued_quantity');
+  const coupon = await db('coupons').where({ id: couponId }).first('title', 'total_quantity');
   if (!coupon || coupon.title !== title) {
     throw new Error(`coupon ${couponId} "${title}" is not in this MySQL database: is --mysql-url (MYSQL_URL) the server's?`);
   }
-  const [counts] = await db('coupon_issues')
-    .where({ coupon_id: couponId })
-    .select(db.raw('COUNT(*) AS `rows`'), db.raw('COUNT(DISTINCT user_id) AS users'));
-  const rows = Number(counts.rows);
-  const distinctUsers = Number(counts.users);
+  const { rows, users: distinctUsers, issuedQuantity } = await countRows(db, couponId);
   const totalQuantity = Number(coupon.total_quantity);
-  const issuedQuantity = Number(coupon.issued_quantity);
   const problems: string[] = [];
   if (distinctUsers < rows) problems.push(`${rows - distinctUsers} rows held by a user who already holds one`);
   if (issuedQuantity !== rows) problems.push(`issued_quantity ${issuedQuantity} but ${rows} rows`);

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LoadTestReport } from '../load-test/report.js';
+import { countRows } from '../lab-client/rows.js';
 import { createDb } from '../src/core/db.js';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 import { testConfig } from './support/config.js';
@@ -23,10 +24,8 @@ function labCommand(args: string[], extraEnv: Record<string, string> = {}): Prom
 }
 
 async function rowsOf(couponId: number): Promise<{ rows: number; users: number }> {
-  const [counts] = await db('coupon_issues')
-    .where({ coupon_id: couponId })
-    .select(db.raw('COUNT(*) AS `rows`'), db.raw('COUNT(DISTINCT user_id) AS users'));
-  return { rows: Number(counts.rows), users: Number(counts.users) };
+  const { rows, users } = await countRows(db, couponId);
+  return { rows, users };
 }
 
 describe('npm run load:locust', () => {

@@ -7,6 +7,7 @@ import { startConsumer } from '../src/consumer/start-consumer.js';
 import { createLab, type Lab } from '../src/lab.js';
 import { defineAdmissionScript } from '../src/strategies/lua/admission-script.js';
 import { loadTerms } from '../src/strategies/lua/terms.js';
+import { rawIssue } from './raw-issue.js';
 import type { BenchSettings, Floors } from './report.js';
 import { drainOrThrow, streamBacklog } from '../lab-client/drain.js';
 
@@ -77,21 +78,7 @@ async function rawRecordLockLoop(lab: Lab, concurrency: number): Promise<number>
   const pool = mysql.createPool({ ...parseMysqlUrl(lab.config.MYSQL_URL), connectionLimit: lab.config.MYSQL_POOL_SIZE });
   let next = 1;
   const worker = async () => {
-    for (let user = next++; user <= RAW_TRANSACTIONS; user = next++) {
-      const connection = await pool.getConnection();
-      try {
-        await connection.beginTransaction();
-        const [coupons] = await connection.query('SELECT total_quantity, issued_quantity FROM coupons WHERE id = ? FOR UPDATE', [id]);
-        const [held] = await connection.query('SELECT id FROM coupon_issues WHERE coupon_id = ? AND user_id = ?', [id, user]);
-        if ((coupons as unknown[]).length === 1 && (held as unknown[]).length === 0) {
-          await connection.query('UPDATE coupons SET issued_quantity = issued_quantity + 1 WHERE id = ?', [id]);
-          await connection.query('INSERT INTO coupon_issues (coupon_id, user_id, issued_at) VALUES (?, ?, NOW(3))', [id, user]);
-        }
-        await connection.commit();
-      } finally {
-        connection.release();
-      }
-    }
+    for (let user = next++; user <= RAW_TRANSACTIONS; user = next++) await rawIssue(pool, id, user);
   };
   const started = performance.now();
   await Promise.all(range(0, concurrency).map(worker));

@@ -12,6 +12,7 @@ import { createLab, type Lab } from '../src/lab.js';
 import { STRATEGY_NAMES } from '../src/strategies/index.js';
 import { defineAdmissionScript } from '../src/strategies/lua/admission-script.js';
 import { loadTerms } from '../src/strategies/lua/terms.js';
+import { rawIssue } from './raw-issue.js';
 import { benchConfig, resetBenchStore } from './store.js';
 
 /** One task's result: a strategy's whole issue, or the raw floor of a layer beneath them. */
@@ -89,20 +90,7 @@ async function scriptFloor(lab: Lab, nextUser: () => number): Promise<() => Prom
 
 async function transactionFloor(lab: Lab, pool: mysql.Pool, nextUser: () => number): Promise<() => Promise<void>> {
   const couponId = await newCoupon(lab, 'micro raw transaction');
-  return async () => {
-    const user = nextUser();
-    const connection = await pool.getConnection();
-    try {
-      await connection.beginTransaction();
-      await connection.query('SELECT total_quantity, issued_quantity FROM coupons WHERE id = ? FOR UPDATE', [couponId]);
-      await connection.query('SELECT id FROM coupon_issues WHERE coupon_id = ? AND user_id = ?', [couponId, user]);
-      await connection.query('UPDATE coupons SET issued_quantity = issued_quantity + 1 WHERE id = ?', [couponId]);
-      await connection.query('INSERT INTO coupon_issues (coupon_id, user_id, issued_at) VALUES (?, ?, NOW(3))', [couponId, user]);
-      await connection.commit();
-    } finally {
-      connection.release();
-    }
-  };
+  return () => rawIssue(pool, couponId, nextUser());
 }
 
 /** `bench-micro`: prints what `runMicro` returns. */

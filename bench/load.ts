@@ -3,7 +3,8 @@ import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
 import { LabError } from '../src/core/errors.js';
 import type { IssueStrategy } from '../src/strategies/index.js';
-import type { Answers, Latency } from './report.js';
+import { Tally, type Answers } from '../lab-client/tally.js';
+import type { Latency } from './report.js';
 
 /** Who sends what: a flash crowd of `users` × `requestsPerUser`, or `durationS` of fresh users. */
 export interface Crowd {
@@ -28,21 +29,6 @@ function userIds(crowd: Crowd): () => number | undefined {
   let sent = 0;
   const total = crowd.durationS ? Infinity : crowd.users * crowd.requestsPerUser;
   return () => (sent < total ? (crowd.durationS ? ++sent : (sent++ % crowd.users) + 1) : undefined);
-}
-
-/** Counts the answers a crowd got, and who was told yes. */
-export class Tally {
-  readonly answers: Answers = { success: 0, soldOut: 0, alreadyIssued: 0, errors: {} };
-  readonly successfulUsers: number[] = [];
-
-  record(userId: number, outcome: 'success' | string): void {
-    if (outcome === 'success') {
-      this.answers.success++;
-      this.successfulUsers.push(userId);
-    } else if (outcome === 'COUPON_SOLD_OUT') this.answers.soldOut++;
-    else if (outcome === 'ALREADY_ISSUED') this.answers.alreadyIssued++;
-    else this.answers.errors[outcome] = (this.answers.errors[outcome] ?? 0) + 1;
-  }
 }
 
 interface Timed {

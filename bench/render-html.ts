@@ -1,6 +1,6 @@
 import { escapeHtml as escape, htmlPage } from './format.js';
 import type { BenchReport, StrategyResult } from './report.js';
-import { worstRun } from './verify.js';
+import { worstRun } from '../lab-client/verdict.js';
 
 /**
  * The report as one HTML file that opens offline: charts are inline SVG drawn here, no script,

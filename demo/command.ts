@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { loadConfigOrExit, requireServices, wholeNumber } from '../src/cli-options.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
-import { Tally } from '../bench/load.js';
-import { verifyCoupon } from '../bench/verify.js';
+import { Tally } from '../lab-client/tally.js';
+import { verdictWithFigure, verifyCoupon } from '../lab-client/verdict.js';
 import { drainOrThrow, streamBacklog } from '../lab-client/drain.js';
 import { createCouponOverHttp, issuePath } from '../lab-client/http.js';
 
@@ -56,9 +56,8 @@ async function race(server: RunningServer, strategy: StrategyName, flags: Flags)
   const { answers, successfulUsers } = tally;
   const found = await verifyCoupon(server.lab.db, couponId, flags.quantity, answers, successfulUsers);
   const other = Object.values(answers.errors).reduce((sum, n) => sum + n, 0);
-  const verdict = found.verdict === 'OVER-ISSUED' ? `OVER-ISSUED by ${found.overIssued}` : found.verdict;
   const { protection } = server.lab.strategies[strategy];
-  return row(strategy, protection, answers.success, answers.soldOut, answers.alreadyIssued, other, found.rows, verdict);
+  return row(strategy, protection, answers.success, answers.soldOut, answers.alreadyIssued, other, found.rows, verdictWithFigure(found));
 }
 
 function row(...cells: (string | number)[]): string {

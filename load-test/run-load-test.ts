@@ -5,10 +5,11 @@ import { createLab, type Lab } from '../src/lab.js';
 import type { StrategyName } from '../src/strategies/index.js';
 import { httpCrowd, httpHello } from '../bench/load.js';
 import { kill, spawnServer, type ServerProcess } from '../bench/server-process.js';
-import { expectedVerdict } from '../bench/verify.js';
 import { describeUndrained, waitForDrain, type DrainOptions } from '../lab-client/drain.js';
 import { createCouponOverHttp, issuePath, pendingOverHttp } from '../lab-client/http.js';
-import { checkCoupon, type Undrained } from './coupons.js';
+import type { Tally } from '../lab-client/tally.js';
+import { expectedVerdict, meetsExpectation } from '../lab-client/verdict.js';
+import { checkCoupon, type Undrained } from './check-coupon.js';
 import { runLocust } from './locust.js';
 import type { Endpoint, Generator, GeneratorNumbers, GeneratorRun, LoadTestReport } from './report.js';
 
@@ -83,25 +84,26 @@ async function startServer(options: LoadTestOptions): Promise<ServerProcess> {
 async function runGenerator(generator: Generator, url: string, lab: Lab | undefined, options: LoadTestOptions): Promise<GeneratorRun> {
   const title = `load-test ${generator} ${options.strategy} ${randomBytes(4).toString('hex')}`;
   let couponId: number | undefined;
-  let numbers: GeneratorNumbers;
+  let loaded: Loaded;
   try {
     couponId = lab ? await createCouponOverHttp(url, { title, totalQuantity: options.quantity }, options.config.ADMIN_TOKEN) : undefined;
     const what = couponId === undefined ? 'GET /hello' : `${options.strategy} on coupon ${couponId}`;
     options.onStep?.(`${generator}: ${options.users} users for ${options.durationS} s, ${what}`);
-    numbers = await load(generator, url, couponId, options);
+    loaded = await load(generator, url, couponId, options);
   } catch (error) {
     return { generator, ...(couponId === undefined ? {} : { couponId }), error: messageOf(error), ok: false };
   }
-  if (!lab || couponId === undefined) return { generator, numbers, ok: true };
+  const { numbers, told } = loaded;
+  if (!lab || couponId === undefined || !told) return { generator, numbers, ok: true };
   try {
     const undrained = await drain(url, couponId);
     const expected = expectedVerdict(lab.strategies[options.strategy].protection, options.instances, true);
-    const coupon = await checkCoupon(lab.db, couponId, title, expected, undrained);
-    // Under is fine (the run ended first); over is a failure only where the strategy promises exactness.
-    const ok = expected !== 'EXACT' || (coupon.verdict !== 'OVER-ISSUED' && coupon.problems.length === 0);
-    return { generator, couponId, numbers, coupon, ok };
+    const coupon = await checkCoupon(lab.db, { id: couponId, title }, told, expected, undrained);
+    // The problems are the figures the verdict leaves out; they fail only a strategy that promises exactness.
+    const ok = meetsExpectation(expected, coupon.verdict) && (expected !== 'EXACT' || coupon.problems.length === 0);
+    return { generator, couponId, numbers, answers: told.answers, coupon, ok };
   } catch (error) {
-    return { generator, couponId, numbers, checkError: messageOf(error), ok: false };
+    return { generator, couponId, numbers, answers: told.answers, checkError: messageOf(error), ok: false };
   }
 }
 
@@ -121,21 +123,29 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function load(generator: Generator, url: string, couponId: number | undefined, options: LoadTestOptions): Promise<GeneratorNumbers> {
+/** A generator's figures and, on a coupon, what its crowd was told. */
+interface Loaded {
+  numbers: GeneratorNumbers;
+  told?: Pick<Tally, 'answers' | 'successfulUsers'>;
+}
+
+async function load(generator: Generator, url: string, couponId: number | undefined, options: LoadTestOptions): Promise<Loaded> {
   const { users, durationS } = options;
   if (generator === 'locust') {
     if (!options.locust) throw new Error('no locust executable');
     const env: Record<string, string> = couponId === undefined ? {} : { COUPON_ID: String(couponId), COUPON_STRATEGY: options.strategy };
-    return runLocust({ executable: options.locust, url, endpoint: options.endpoint, users, spawnRate: options.spawnRate, durationS, env });
+    const { numbers, told } = await runLocust({ executable: options.locust, url, endpoint: options.endpoint, users, spawnRate: options.spawnRate, durationS, env });
+    return couponId === undefined ? { numbers } : { numbers, told };
   }
   // One connection per user, each request from a user never seen before (httpCrowd with a duration).
   const crowd = { users, requestsPerUser: 1, concurrency: users, durationS };
   if (couponId === undefined) {
     const { requests, throughput, latency, failures } = await httpHello(url, crowd, options.progress);
-    return { requests, throughput, latency, failures };
+    return { numbers: { requests, throughput, latency, failures } };
   }
   const result = await httpCrowd(url, issuePath(options.strategy, couponId), crowd, options.progress);
   const { success, soldOut, alreadyIssued, errors } = result.answers;
   const failures = Object.values(errors).reduce((sum, n) => sum + n, 0);
-  return { requests: success + soldOut + alreadyIssued + failures, throughput: result.throughput, latency: result.latency, failures };
+  const numbers = { requests: success + soldOut + alreadyIssued + failures, throughput: result.throughput, latency: result.latency, failures };
+  return { numbers, told: result };
 }

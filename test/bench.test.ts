@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../bench/report.js';
 import { runBench } from '../bench/run-bench.js';
-import { verifyCoupon } from '../bench/verify.js';
+import { verifyCoupon } from '../lab-client/verdict.js';
 import { createCoupon } from '../src/core/coupon-service.js';
 import { deleteKeysWithPrefix } from '../src/core/redis.js';
 import { createLab, type Lab } from '../src/lab.js';

@@ -48,7 +48,7 @@ describe('npm run load:locust', () => {
       expect(numbers.throughput, generator).toBeGreaterThan(0);
       expect(numbers.failures, generator).toBe(0);
       expect(stdout).toContain(
-        `coupon ${numbers.couponId} (${generator}): 50 rows, 50 distinct users, issued_quantity 50 of 50: EXACT\n`,
+        `coupon ${numbers.couponId} (${generator}): 50 rows, 50 distinct users, issued_quantity 50 of 50, sold out: yes — EXACT\n`,
       );
       // What the command claims, checked in MySQL by this test.
       expect(await rowsOf(numbers.couponId)).toEqual({ rows: 50, users: 50 });
@@ -65,10 +65,12 @@ describe('npm run load:autocannon', () => {
     expect(report.runs.map((r) => r.generator)).toEqual(['autocannon']);
     const [only] = report.runs;
     expect(only!.numbers!.requests).toBeGreaterThan(20);
-    expect(only!.coupon).toMatchObject({ verdict: 'OVER-ISSUED', expected: 'OVER-ISSUED', totalQuantity: 20, problems: [] });
-    const { rows, by } = only!.coupon!;
-    expect(by).toBeGreaterThan(0);
-    expect(rows).toBe(20 + by);
+    expect(only!.coupon).toMatchObject({ verdict: 'OVER-ISSUED', expected: 'OVER-ISSUED', totalQuantity: 20, soldOut: true, lost: 0, duplicated: 0, problems: [] });
+    const { rows, overIssued } = only!.coupon!;
+    expect(overIssued).toBeGreaterThan(0);
+    expect(rows).toBe(20 + overIssued);
+    // What the crowd was told, and who holds a row: each user told yes holds one.
+    expect(only!.answers!.success).toBe(rows);
     expect(report.ok).toBe(true);
     expect(await rowsOf(only!.couponId!)).toEqual({ rows, users: rows });
   }, 30_000);

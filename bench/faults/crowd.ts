@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Tally } from '../load.js';
+import { Tally } from '../../lab-client/tally.js';
 
 /** A crowd of distinct users, one request each, spread over some servers at a steady pace. */
 export interface PacedCrowd {

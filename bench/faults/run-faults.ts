@@ -7,7 +7,7 @@ import type { IssueStrategy, StrategyName } from '../../src/strategies/index.js'
 import { describeUndrained, streamBacklog, waitForDrain, type DrainOptions } from '../../lab-client/drain.js';
 import { issuePath } from '../../lab-client/http.js';
 import { describeHost, describeMachine } from '../machine.js';
-import { verifyCoupon } from '../verify.js';
+import { verifyCoupon } from '../../lab-client/verdict.js';
 import { FaultCrowd } from './crowd.js';
 import { Fleet } from './fleet.js';
 import { startMariadb, startRedis, type PrivateMariadb, type PrivateRedis } from './instances.js';

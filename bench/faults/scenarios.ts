@@ -3,7 +3,7 @@ import type { Env } from '../../src/core/config.js';
 import type { Lab } from '../../src/lab.js';
 import type { Dependency, IssueStrategy } from '../../src/strategies/index.js';
 import { streamBacklog, waitForDrain } from '../../lab-client/drain.js';
-import type { Verdict } from '../report.js';
+import type { Verdict } from '../../lab-client/verdict.js';
 import type { FaultCrowd, PacedCrowd } from './crowd.js';
 import type { Fleet } from './fleet.js';
 import type { PrivateMariadb, PrivateRedis, RedisPersistence } from './instances.js';

@@ -1,7 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { loadConfigOrExit, nameList, requireServices, wholeNumber } from '../src/cli-options.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
+import { prepareOutputFiles, writeOutputFile } from './output-file.js';
 import { renderHtml } from './render-html.js';
 import { renderTable } from './render-table.js';
 import type { BenchMode, BenchSettings } from './report.js';
@@ -74,6 +74,7 @@ export function createBenchCommand(): Command {
         MYSQL_URL: flags.mysqlUrl,
       });
       await requireServices(command, config);
+      await prepareOutputFiles(command, [flags.out, flags.report]);
       const settings: BenchSettings = {
         mode: flags.mode,
         strategies: flags.strategy,
@@ -93,8 +94,8 @@ export function createBenchCommand(): Command {
       const progress = flags.progress && !flags.json && process.stderr.isTTY === true;
       const report = await runBench({ settings, config, floors: flags.floors, progress });
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTable(report)}\n`);
-      if (flags.out) await writeFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
-      if (flags.report) await writeFile(flags.report, renderHtml(report));
+      if (flags.out) await writeOutputFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
+      if (flags.report) await writeOutputFile(flags.report, renderHtml(report));
       process.exitCode = report.ok ? 0 : 1;
     });
 }

@@ -31,12 +31,14 @@ describe('npm run bench', () => {
     dir = await mkdtemp(join(tmpdir(), 'coupon-lab-bench-'));
     const env = { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX };
     const args = ['--import', 'tsx', 'bin/coupon-lab.ts', 'bench', '--strategy', 'record-lock,lua', '--users', '400', '--quantity', '40', '--instances', '1,2'];
-    ({ stdout } = await run(process.execPath, [...args, '--json', '--out', join(dir, 'r.json'), '--report', join(dir, 'r.html')], { env }));
+    // Into folders that do not exist yet: the bench creates them.
+    const files = ['--out', join(dir, 'json', 'r.json'), '--report', join(dir, 'html', 'today', 'r.html')];
+    ({ stdout } = await run(process.execPath, [...args, '--json', ...files], { env }));
   }, 120_000);
 
   it('prints JSON a script can parse, the same report it writes with --out, and exits 0', async () => {
     const printed = JSON.parse(stdout) as BenchReport;
-    expect(JSON.parse(await readFile(join(dir, 'r.json'), 'utf8'))).toEqual(printed);
+    expect(JSON.parse(await readFile(join(dir, 'json', 'r.json'), 'utf8'))).toEqual(printed);
     expect(printed.ok).toBe(true);
     expect(printed.results.map((r) => [r.strategy, r.instances, r.verdict, r.runs[0]!.rows])).toEqual([
       ['record-lock', 1, 'EXACT', 40],
@@ -55,7 +57,7 @@ describe('npm run bench', () => {
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();
-      await page.goto(`file://${join(dir, 'r.html')}`);
+      await page.goto(`file://${join(dir, 'html', 'today', 'r.html')}`);
       const embedded = JSON.parse((await page.locator('#bench-report').textContent()) ?? 'null');
       expect(embedded).toEqual(report);
       for (const [chart, value] of [

@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type AddressInfo, connect } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,6 +40,23 @@ function finished(args: string[], extraEnv: Record<string, string>): Promise<{ c
     );
   });
 }
+
+describe('a command told to write a file where it cannot', () => {
+  it.concurrent.for([
+    ['bench', '--out'],
+    ['bench', '--report'],
+    ['faults', '--out'],
+    ['faults', '--report'],
+  ] as const)('%s %s: one line on stderr and exit status 2 before it runs anything', async ([command, flag], { expect }) => {
+    const dir = await mkdtemp(join(tmpdir(), 'coupon-lab-cli-'));
+    await writeFile(join(dir, 'a-file'), '');
+    const path = join(dir, 'a-file', 'reports', 'r');
+    const result = await finished([command, flag, path], {});
+    expect(result.stderr.trimEnd().split('\n')).toEqual([`cannot write ${path}: a part of its path is a file, not a folder`]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+  });
+});
 
 /** A port nothing listens on now: bound, read, released. */
 async function freePort(): Promise<number> {

@@ -1,9 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { nameList } from '../../src/cli-options.js';
 import { configureLog } from '../../src/core/log.js';
 import { STRATEGY_NAMES, type StrategyName } from '../../src/strategies/index.js';
+import { prepareOutputFiles, writeOutputFile } from '../output-file.js';
 import { MissingBinaryError } from './instances.js';
 import { renderFaultHtml, renderFaultTable } from './render.js';
 import { runFaults } from './run-faults.js';
@@ -30,6 +29,7 @@ export function createFaultsCommand(): Command {
     .option('--report <file.html>', 'write the report as a self-contained HTML page')
     .action(async (flags: Flags, command: Command) => {
       configureLog({ LOG_LEVEL: 'error' }); // the servers' connections to instances being killed would warn by the hundred
+      await prepareOutputFiles(command, [flags.out, flags.report]);
       const report = await runFaults({
         scenarios: SCENARIOS.filter((scenario) => flags.fault.includes(scenario.fault)),
         ...(flags.strategy ? { strategies: flags.strategy } : {}),
@@ -43,9 +43,7 @@ export function createFaultsCommand(): Command {
         [flags.out, `${JSON.stringify(report, null, 2)}\n`],
         [flags.report, renderFaultHtml(report)],
       ] as const) {
-        if (!file) continue;
-        await mkdir(dirname(file), { recursive: true });
-        await writeFile(file, text);
+        if (file) await writeOutputFile(file, text);
       }
       process.exitCode = report.ok ? 0 : 1;
     });

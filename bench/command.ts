@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { loadConfigOrExit, nameList, requireServices, wholeNumber } from '../src/cli-options.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
 import { prepareOutputFiles, writeOutputFile } from './output-file.js';
+import { progressOn } from './progress.js';
 import { renderHtml } from './render-html.js';
 import { renderTable } from './render-table.js';
 import type { BenchMode, BenchSettings } from './report.js';
@@ -59,7 +60,7 @@ export function createBenchCommand(): Command {
     .option('--json', 'print the report as JSON instead of the table', false)
     .option('--out <file.json>', 'write the report as JSON')
     .option('--report <file.html>', 'write the report as a self-contained HTML page with charts')
-    .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal or with --json)')
+    .option('--no-progress', 'no progress on stderr (a line per run, rewritten in place on a terminal)')
     .action(async (flags: Flags, command: Command) => {
       if (flags.mode === 'direct' && flags.instances.some((k) => k !== 1)) {
         command.error('--instances starts server processes: it needs --mode http', { exitCode: 2 });
@@ -91,8 +92,7 @@ export function createBenchCommand(): Command {
         lockRetryDelayMs: config.LOCK_RETRY_DELAY_MS,
         mysqlPoolSize: config.MYSQL_POOL_SIZE,
       };
-      const progress = flags.progress && !flags.json && process.stderr.isTTY === true;
-      const report = await runBench({ settings, config, floors: flags.floors, progress });
+      const report = await runBench({ settings, config, floors: flags.floors, progress: progressOn(flags.progress ? process.stderr : undefined) });
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTable(report)}\n`);
       if (flags.out) await writeOutputFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
       if (flags.report) await writeOutputFile(flags.report, renderHtml(report));

@@ -15,8 +15,6 @@ export interface DrainOptions {
   stallMs?: number;
   /** Time between looks; the drain's measured length is only as fine as this. */
   pollMs?: number;
-  /** Told once, with the backlog, when a look first finds one: what the wait is for. */
-  onWaiting?: (pending: number) => void;
 }
 
 export type DrainOutcome =
@@ -43,7 +41,6 @@ export async function waitForDrain(backlog: Backlog, options: DrainOptions): Pro
     const look = await lookAt(backlog);
     if (look.n === 0) return { drained: true, waitedMs: performance.now() - started };
     if (look.n !== undefined) {
-      if (pending === undefined) options.onWaiting?.(look.n);
       if (pending === undefined || look.n < pending) shrankAt = now;
       pending = look.n;
     }
@@ -75,7 +72,7 @@ export function describeUndrained(outcome: Extract<DrainOutcome, { drained: fals
   const what =
     pending === undefined
       ? `the backlog of coupon ${couponId} could not be read${error ? ` (${error})` : ''}`
-      : `${pending} accepted requests of coupon ${couponId} still unwritten`;
+      : `${pending.toLocaleString('en-US')} accepted requests of coupon ${couponId} still unwritten`;
   const when = gaveUp === 'stalled' ? `none written in the last ${seconds(options.stallMs!)}` : `after ${seconds(options.timeoutMs)}`;
   return `${what}, ${when}`;
 }

@@ -89,11 +89,12 @@ export function meetsExpectation(expected: Verdict, verdict: Verdict): boolean {
 
 /** The verdict with the figure behind it: `OVER-ISSUED by 17`, `LOST 3`, `EXACT`. */
 export function verdictWithFigure(found: Verification): string {
+  const n = (count: number) => count.toLocaleString('en-US');
   const figure: Partial<Record<Verdict, string>> = {
-    'OVER-ISSUED': `by ${found.overIssued}`,
-    LOST: String(found.lost),
-    DUPLICATED: String(found.duplicated),
-    REVOKED: String(found.revoked),
+    'OVER-ISSUED': `by ${n(found.overIssued)}`,
+    LOST: n(found.lost),
+    DUPLICATED: n(found.duplicated),
+    REVOKED: n(found.revoked),
   };
   return [found.verdict, figure[found.verdict]].filter(Boolean).join(' ');
 }

@@ -27,13 +27,14 @@ afterAll(async () => {
 describe('npm run bench', () => {
   let dir: string;
   let stdout: string;
+  let stderr: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'coupon-lab-bench-'));
     const env = { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX };
     const args = ['--import', 'tsx', 'bin/coupon-lab.ts', 'bench', '--strategy', 'record-lock,lua', '--users', '400', '--quantity', '40', '--instances', '1,2'];
     // Into folders that do not exist yet: the bench creates them.
     const files = ['--out', join(dir, 'json', 'r.json'), '--report', join(dir, 'html', 'today', 'r.html')];
-    ({ stdout } = await run(process.execPath, [...args, '--json', ...files], { env }));
+    ({ stdout, stderr } = await run(process.execPath, [...args, '--json', ...files], { env }));
   }, 120_000);
 
   it('prints JSON a script can parse, the same report it writes with --out, and exits 0', async () => {
@@ -50,6 +51,16 @@ describe('npm run bench', () => {
     expect(printed.baselines.every((b) => b.throughput > 0)).toBe(true);
     expect(printed.results.every((r) => r.helloRatio! > 0 && r.hello!.throughput > 0)).toBe(true);
     expect(printed.results.map((r) => r.drainMs === undefined)).toEqual([true, false, true, false]);
+  });
+
+  it('shows its progress on stderr without a terminal: one labelled line per run, and no warning', () => {
+    const number = '[\\d,.]+';
+    for (const [strategy, processes] of [['record-lock', '1 process'], ['lua', '1 process'], ['record-lock', '2 processes'], ['lua', '2 processes']]) {
+      const drain = strategy === 'lua' ? `; drain… ${number} ms` : '';
+      const line = `bench: ${strategy}, ${processes}, run 1/1: GET /hello… ${number} req/s; 400 users for 40 coupons… ${number} req/s${drain}`;
+      expect(stderr).toMatch(new RegExp(`^${line}$`, 'm'));
+    }
+    expect(stderr).not.toMatch(/Warning|\[\]/);
   });
 
   it('writes an HTML report that draws its charts in Chromium with the numbers of the JSON', async () => {
@@ -103,7 +114,7 @@ describe('the bench in direct mode', () => {
       lockRetryDelayMs: config.LOCK_RETRY_DELAY_MS,
       mysqlPoolSize: config.MYSQL_POOL_SIZE,
     };
-    const report = await runBench({ settings: { ...settings, strategies: [...settings.strategies] }, config, floors: false, progress: false });
+    const report = await runBench({ settings: { ...settings, strategies: [...settings.strategies] }, config, floors: false });
     expect(report.results.map((r) => [r.strategy, r.expected, r.verdict])).toEqual([
       ['unsafe', 'OVER-ISSUED', 'OVER-ISSUED'],
       ['mutex', 'EXACT', 'EXACT'],

@@ -66,7 +66,7 @@ describe('GET /metrics of a server of two processes', () => {
     const coupon = await createCoupon(lab, terms(`metrics ${strategy}`, 100));
     const before = await scrape(`${server.url}/metrics`);
     const crowd = { users: 300, requestsPerUser: 2, concurrency: 100 };
-    const result = await httpCrowd(server.url, `/v1/strategies/${strategy}/coupons/${coupon.id}/issues`, crowd, false);
+    const result = await httpCrowd(server.url, `/v1/strategies/${strategy}/coupons/${coupon.id}/issues`, crowd);
     await drainOrThrow(streamBacklog(lab, coupon.id), coupon.id, { timeoutMs: 30_000 });
     const after = await scrape(`${server.url}/metrics`);
     const moved = (name: string, labels: Record<string, string> = {}) => total(after, name, labels) - total(before, name, labels);
@@ -173,7 +173,7 @@ describe('METRICS_PORT with a server of two processes', () => {
       const before = await scrape(split.metricsUrl);
       // Twenty connections, handed to the two processes in turn: each counts its share.
       const crowd = { users: 200, requestsPerUser: 1, concurrency: 20 };
-      const result = await httpCrowd(split.url, `/v1/strategies/record-lock/coupons/${coupon.id}/issues`, crowd, false);
+      const result = await httpCrowd(split.url, `/v1/strategies/record-lock/coupons/${coupon.id}/issues`, crowd);
       expect(result.answers.success).toBe(200);
       const after = await scrape(split.metricsUrl);
       const moved = (labels: Record<string, string>) =>

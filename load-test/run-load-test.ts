@@ -98,24 +98,31 @@ async function warmUp(url: string, options: LoadTestOptions, line: ProgressLine)
   if (warm.failures === warm.requests) throw new Error(`${url} does not answer GET /hello: is the API server running there?`);
 }
 
-/** One generator on its own line: a fresh coupon (issue endpoint), the load, then the coupon counted in MySQL. */
+/** One generator on a progress line of its own. */
 async function runOne(generator: Generator, url: string, lab: Lab | undefined, options: LoadTestOptions & { progress: Progress }): Promise<GeneratorRun> {
   const line = options.progress(generator);
   try {
-    const title = `load-test ${generator} ${options.strategy} ${randomBytes(4).toString('hex')}`;
-    let couponId: number | undefined;
-    let loaded: Loaded;
-    try {
-      couponId = lab ? await createCouponOverHttp(url, { title, totalQuantity: options.quantity }, options.config.ADMIN_TOKEN) : undefined;
-      loaded = await runGenerator(generator, { ...options, url, ...(couponId === undefined ? {} : { couponId }) }, line);
-    } catch (error) {
-      return { generator, ...(couponId === undefined ? {} : { couponId }), error: messageOf(error), ok: false };
-    }
-    if (!lab || couponId === undefined || !loaded.told) return { generator, numbers: loaded.numbers, ok: true };
-    return { generator, couponId, numbers: loaded.numbers, answers: loaded.told.answers, ...(await check(lab, { id: couponId, title }, url, loaded, options, line)) };
+    return await loadAndCheck(generator, url, lab, options, line);
   } finally {
     line.end();
   }
+}
+
+/** A fresh coupon (issue endpoint), the load, then the coupon counted in MySQL. */
+async function loadAndCheck(generator: Generator, url: string, lab: Lab | undefined, options: LoadTestOptions, line: ProgressLine): Promise<GeneratorRun> {
+  const title = `load-test ${generator} ${options.strategy} ${randomBytes(4).toString('hex')}`;
+  let couponId: number | undefined;
+  let loaded: Loaded;
+  try {
+    couponId = lab ? await createCouponOverHttp(url, { title, totalQuantity: options.quantity }, options.config.ADMIN_TOKEN) : undefined;
+    loaded = await runGenerator(generator, { ...options, url, ...(couponId === undefined ? {} : { couponId }) }, line);
+  } catch (error) {
+    return { generator, ...(couponId === undefined ? {} : { couponId }), error: messageOf(error), ok: false };
+  }
+  const { numbers, told } = loaded;
+  if (!lab || couponId === undefined || !told) return { generator, numbers, ok: true };
+  const checked = await check(lab, { id: couponId, title }, url, loaded, options, line);
+  return { generator, couponId, numbers, answers: told.answers, ...checked };
 }
 
 /** The coupon once drained, judged as the bench judges its own; or why it could not be checked. */

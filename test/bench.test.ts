@@ -10,6 +10,9 @@ import { verifyCoupon } from '../lab-client/verdict.js';
 import { createCoupon } from '../src/core/coupon-service.js';
 import { deleteKeysWithPrefix } from '../src/core/redis.js';
 import { createLab, type Lab } from '../src/lab.js';
+import type { Page } from 'playwright-core';
+import { valueAxis } from '../bench/chart-axis.js';
+import { int, ms } from '../bench/format.js';
 import { launchChromium } from './support/browser.js';
 import { testConfig } from './support/config.js';
 
@@ -31,7 +34,7 @@ describe('npm run bench', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'coupon-lab-bench-'));
     const env = { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX };
-    const args = ['--import', 'tsx', 'bin/coupon-lab.ts', 'bench', '--strategy', 'record-lock,lua', '--users', '400', '--quantity', '40', '--instances', '1,2'];
+    const args = ['--import', 'tsx', 'bin/coupon-lab.ts', 'bench', '--strategy', 'record-lock,lua', '--users', '400', '--quantity', '40', '--instances', '1,2', '--floors'];
     // Into folders that do not exist yet: the bench creates them.
     const files = ['--out', join(dir, 'json', 'r.json'), '--report', join(dir, 'html', 'today', 'r.html')];
     ({ stdout, stderr } = await run(process.execPath, [...args, '--json', ...files], { env }));
@@ -51,6 +54,67 @@ describe('npm run bench', () => {
     expect(printed.baselines.every((b) => b.throughput > 0)).toBe(true);
     expect(printed.results.every((r) => r.helloRatio! > 0 && r.hello!.throughput > 0)).toBe(true);
     expect(printed.results.map((r) => r.drainMs === undefined)).toEqual([true, false, true, false]);
+    expect(Object.keys(printed.floors).sort()).toEqual(['bulkInsertRowsPerS', 'consumerDrainRowsPerS', 'luaScriptPerS', 'recordLockTxPerS']);
+    expect(Object.values(printed.floors).every((perS) => perS > 0)).toBe(true);
+  });
+
+  /** The report opened in headless Chromium, and the JSON the bench printed. */
+  async function withReport(check: (page: Page, report: BenchReport) => Promise<void>): Promise<void> {
+    const report = JSON.parse(stdout) as BenchReport;
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`file://${join(dir, 'html', 'today', 'r.html')}`);
+      await check(page, report);
+    } finally {
+      await browser.close();
+    }
+  }
+
+  /** Each number cell of a table: its exact value and the text shown, by row key and column key. */
+  function numberCells(page: Page, selector: string, rowKey: string) {
+    return page.locator(`${selector} td[data-value]`).evaluateAll(
+      (cells, key) =>
+        cells.map((cell) => ({
+          row: cell.parentElement!.getAttribute(key),
+          key: cell.getAttribute('data-key'),
+          value: Number(cell.getAttribute('data-value')),
+          text: cell.textContent,
+        })),
+      rowKey,
+    );
+  }
+
+  it('shows the /hello baseline and the floors in the HTML report with the numbers of the JSON, as the terminal writes them', async () => {
+    await withReport(async (page, report) => {
+      const baselines = await numberCells(page, '#baselines', 'data-instances');
+      const expected = report.baselines.flatMap((b) => [
+        { row: String(b.instances), key: 'throughput', value: b.throughput, text: int(b.throughput) },
+        { row: String(b.instances), key: 'p50', value: b.latency.p50, text: ms(b.latency.p50) },
+        { row: String(b.instances), key: 'p99', value: b.latency.p99, text: ms(b.latency.p99) },
+        { row: String(b.instances), key: 'max', value: b.latency.max, text: ms(b.latency.max) },
+      ]);
+      expect(baselines).toEqual(expected);
+      const floors = await numberCells(page, '#floors', 'data-floor');
+      expect(floors.map(({ row, value, text }) => [row, value, text]).sort()).toEqual(
+        Object.entries(report.floors).map(([key, perS]) => [key, perS, int(perS)]).sort(),
+      );
+      const verdicts = await numberCells(page, '#verdicts', 'data-strategy');
+      const throughputs = verdicts.filter((cell) => cell.key === 'throughput');
+      expect(throughputs.map(({ row, value, text }) => [row, value, text])).toEqual(report.results.map((r) => [r.strategy, r.throughput, int(r.throughput)]));
+    });
+  });
+
+  it('explains its bar colours: each bar has the colour its protection has in the legend', async () => {
+    await withReport(async (page, report) => {
+      const legend = await page.locator('#legend [data-protection]').evaluateAll((items) =>
+        items.map((item) => [item.getAttribute('data-protection'), getComputedStyle(item.querySelector('.swatch')!).backgroundColor, item.textContent]),
+      );
+      expect(legend.map(([protection]) => protection)).toEqual(['none', 'process', 'lease', 'global']);
+      const swatch = new Map(legend.map(([protection, colour]) => [protection, colour]));
+      const fills = await page.locator('#chart-throughput rect.bar').evaluateAll((rects) => rects.map((rect) => getComputedStyle(rect).fill));
+      expect(fills).toEqual(report.results.map((r) => swatch.get(r.protection)));
+    });
   });
 
   it('shows its progress on stderr without a terminal: one labelled line per run, and no warning', () => {
@@ -64,11 +128,7 @@ describe('npm run bench', () => {
   });
 
   it('writes an HTML report that draws its charts in Chromium with the numbers of the JSON', async () => {
-    const report = JSON.parse(stdout) as BenchReport;
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.goto(`file://${join(dir, 'html', 'today', 'r.html')}`);
+    await withReport(async (page, report) => {
       const embedded = JSON.parse((await page.locator('#bench-report').textContent()) ?? 'null');
       expect(embedded).toEqual(report);
       for (const [chart, value] of [
@@ -85,15 +145,37 @@ describe('npm run bench', () => {
         expect(bars.map((bar) => [bar.strategy, bar.value])).toEqual(report.results.map((r) => [r.strategy, value(r)]));
         expect(bars.every((bar) => bar.width > 0)).toBe(true);
       }
-      const points = await page.locator('#chart-scale circle.point').evaluateAll((circles) =>
-        circles.map((circle) => [circle.getAttribute('data-strategy'), Number(circle.getAttribute('data-instances')), Number(circle.getAttribute('data-value'))]),
+      const points = await page.locator('#chart-scale .point').evaluateAll((marks) =>
+        marks.map((mark) => [mark.getAttribute('data-strategy'), Number(mark.getAttribute('data-instances')), Number(mark.getAttribute('data-value'))]),
       );
       expect(points.sort()).toEqual(report.results.map((r) => [r.strategy, r.instances, r.throughput]).sort());
+      // Every point inside the plot, on an axis that starts and ends near the data, not decades away.
+      const plot = page.locator('#chart-scale [data-axis]');
+      const attribute = async (name: string) => Number(await plot.getAttribute(name));
+      const [lo, hi, top, bottom] = [await attribute('data-lo'), await attribute('data-hi'), await attribute('data-top'), await attribute('data-bottom')];
+      const throughputs = report.results.map((r) => r.throughput);
+      expect(lo).toBeLessThanOrEqual(Math.min(...throughputs));
+      expect(hi).toBeGreaterThanOrEqual(Math.max(...throughputs));
+      expect(hi).toBeLessThan(Math.max(...throughputs) * 2);
+      const ys = await page.locator('#chart-scale .point').evaluateAll((marks) => marks.map((mark) => (mark as SVGGraphicsElement).getBBox()).map((box) => box.y + box.height / 2));
+      expect(ys.every((y) => y >= top && y <= bottom)).toBe(true);
       expect(await page.locator('#verdicts tr[data-strategy]').count()).toBe(report.results.length);
       expect(await page.locator('#outcome').textContent()).toContain('Every strategy meant to be exact was EXACT');
-    } finally {
-      await browser.close();
-    }
+    });
+  });
+});
+
+describe("the scale chart's axis", () => {
+  it('spans the data, not the decades around it: a log axis of 200–3,000 for 285–2,880', () => {
+    const axis = valueAxis([285, 1_120, 2_880]);
+    expect({ kind: axis.kind, lo: axis.lo, hi: axis.hi, ticks: axis.ticks }).toEqual({ kind: 'log', lo: 200, hi: 3_000, ticks: [200, 300, 500, 1_000, 2_000, 3_000] });
+    expect([axis.at(200), axis.at(3_000)]).toEqual([0, 1]);
+  });
+
+  it('is linear from 0 when the data spread little', () => {
+    const axis = valueAxis([900, 1_100]);
+    expect({ kind: axis.kind, lo: axis.lo, hi: axis.hi, ticks: axis.ticks }).toEqual({ kind: 'linear', lo: 0, hi: 1_200, ticks: [0, 300, 600, 900, 1_200] });
+    expect(axis.at(600)).toBe(0.5);
   });
 });
 

@@ -12,6 +12,7 @@ import { createLab, type Lab } from '../src/lab.js';
 import { STRATEGY_NAMES } from '../src/strategies/index.js';
 import { defineAdmissionScript } from '../src/strategies/lua/admission-script.js';
 import { loadTerms } from '../src/strategies/lua/terms.js';
+import { int, textTable, type Column } from './format.js';
 import { rawIssue } from './raw-issue.js';
 import { benchConfig, resetBenchStore } from './store.js';
 
@@ -98,21 +99,26 @@ export function createMicroCommand(): Command {
   return new Command('bench-micro')
     .description('Uncontended cost of one issue per strategy, next to the raw floor of each layer (tinybench).')
     .option('--time-ms <ms>', 'time spent on each task', wholeNumber(100, 600_000), 1_500)
-    .option('--json', 'print the results as JSON', false)
-    .action(async (flags: { timeMs: number; json: boolean }, command: Command) => {
+    .option('--json', 'print the results as JSON')
+    .action(async (flags: { timeMs: number; json?: boolean }, command: Command) => {
       const config = loadConfigOrExit(command);
       await requireServices(command, config);
       const results = await runMicro(config, flags.timeMs);
-      if (flags.json) return void process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-      console.log(`Uncontended cost of one call, one call at a time, ${flags.timeMs} ms per task`);
-      console.table(
-        results.map((r) => ({
-          task: r.task,
-          'mean ms': Number(r.meanMs.toFixed(3)),
-          'p99 ms': Number(r.p99Ms.toFixed(3)),
-          'ops/s': Math.round(r.opsPerS),
-          samples: r.samples,
-        })),
-      );
+      process.stdout.write(flags.json ? `${JSON.stringify(results, null, 2)}\n` : `${renderMicro(results, flags.timeMs)}\n`);
     });
+}
+
+/** Sub-millisecond costs, so three decimals: what a strategy adds to its floor is often a tenth of a ms. */
+const ms3 = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(3));
+
+const MICRO_COLUMNS: Column<MicroResult>[] = [
+  { title: 'task', cell: (r) => r.task, left: true },
+  { title: 'mean ms', cell: (r) => ms3(r.meanMs) },
+  { title: 'p99 ms', cell: (r) => ms3(r.p99Ms) },
+  { title: 'per s', cell: (r) => int(r.opsPerS) },
+  { title: 'samples', cell: (r) => int(r.samples) },
+];
+
+export function renderMicro(results: readonly MicroResult[], timeMs: number): string {
+  return [`Uncontended cost of one call, one call at a time, ${int(timeMs)} ms per task`, '', ...textTable(MICRO_COLUMNS, results)].join('\n');
 }

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { nameList } from '../../src/cli-options.js';
 import { configureLog } from '../../src/core/log.js';
 import { STRATEGY_NAMES, type StrategyName } from '../../src/strategies/index.js';
@@ -11,7 +11,7 @@ import { FAULT_NAMES, SCENARIOS } from './scenarios.js';
 interface Flags {
   fault: string[];
   strategy?: StrategyName[];
-  json: boolean;
+  json?: boolean;
   out?: string;
   report?: string;
 }
@@ -22,9 +22,9 @@ export function createFaultsCommand(): Command {
     .description(
       'Inject faults into private Redis and MariaDB instances and server processes started for the run, under a crowd per strategy; then verify in MySQL.',
     )
-    .option('-f, --fault <names>', `a fault, a comma list, or all (${FAULT_NAMES.join(', ')})`, nameList(FAULT_NAMES), FAULT_NAMES)
+    .addOption(new Option('-f, --fault <names>', `a fault, a comma list, or all (${FAULT_NAMES.join(', ')})`).argParser(nameList(FAULT_NAMES)).default(FAULT_NAMES, 'all'))
     .option('-s, --strategy <names>', `strategies, a comma list, or all (${STRATEGY_NAMES.join(', ')}); default: those that claim to hold across processes`, nameList(STRATEGY_NAMES))
-    .option('--json', 'print the report as JSON instead of the table', false)
+    .option('--json', 'print the report as JSON instead of the table')
     .option('--out <file.json>', 'write the report as JSON')
     .option('--report <file.html>', 'write the report as a self-contained HTML page')
     .action(async (flags: Flags, command: Command) => {

@@ -3,6 +3,7 @@ import { loadConfigOrExit, nameList, requireServices, wholeNumber } from '../src
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
 import { prepareOutputFiles, writeOutputFile } from './output-file.js';
 import { progressOn } from './progress.js';
+import { noteOtherBenches } from './store.js';
 import { renderHtml } from './render-html.js';
 import { renderTable } from './render-table.js';
 import type { BenchMode, BenchSettings } from './report.js';
@@ -58,8 +59,8 @@ export function createBenchCommand(): Command {
     .option('--lock-lease-ms <ms>', 'LOCK_LEASE_MS for this run', wholeNumber(1))
     .option('--lock-retry-delay-ms <ms>', 'LOCK_RETRY_DELAY_MS for this run', wholeNumber(1))
     .option('--pool-size <n>', 'MYSQL_POOL_SIZE for this run', wholeNumber(1, 1000))
-    .option('--redis-url <url>', 'REDIS_URL (default: the environment, as for the server); keys under <prefix>bench:')
-    .option('--mysql-url <url>', 'MYSQL_URL (default: the environment, as for the server); the bench works in <database>_bench, emptied at each run')
+    .option('--redis-url <url>', 'REDIS_URL (default: the environment, as for the server); keys under <prefix>bench:<run id>:, deleted at the end')
+    .option('--mysql-url <url>', 'MYSQL_URL (default: the environment, as for the server); each run works in a database of its own, <database>_bench_<run id>, dropped at the end')
     .option('--floors', 'also measure the raw floor of each layer (EVALSHA, FOR UPDATE loop, bulk insert, drain)')
     .option('--json', 'print the report as JSON instead of the table')
     .option('--out <file.json>', 'write the report as JSON')
@@ -80,6 +81,7 @@ export function createBenchCommand(): Command {
       });
       await requireServices(command, config);
       await prepareOutputFiles(command, [flags.out, flags.report]);
+      if (flags.progress) await noteOtherBenches('bench', config);
       const settings: BenchSettings = {
         mode: flags.mode,
         strategies: flags.strategy,

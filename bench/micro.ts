@@ -6,7 +6,7 @@ import { loadConfigOrExit, requireServices, wholeNumber } from '../src/cli-optio
 import type { Config } from '../src/core/config.js';
 import { createCoupon } from '../src/core/coupon-service.js';
 import { parseMysqlUrl } from '../src/core/db.js';
-import { closeRedis, createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
+import { closeRedis, createRedis } from '../src/core/redis.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
 import { createLab, type Lab } from '../src/lab.js';
 import { STRATEGY_NAMES } from '../src/strategies/index.js';
@@ -14,7 +14,7 @@ import { defineAdmissionScript } from '../src/strategies/lua/admission-script.js
 import { loadTerms } from '../src/strategies/lua/terms.js';
 import { int, textTable, type Column } from './format.js';
 import { rawIssue } from './raw-issue.js';
-import { benchConfig, resetBenchStore } from './store.js';
+import { noteOtherBenches, openBenchStore } from './store.js';
 
 /** One task's result: a strategy's whole issue, or the raw floor of a layer beneath them. */
 export interface MicroResult {
@@ -29,12 +29,12 @@ export interface MicroResult {
 /**
  * The uncontended cost of one issue per strategy, one call at a time, next to the raw floor of
  * each layer beneath it (the script through ioredis, the FOR UPDATE transaction through mysql2,
- * a Redlock round trip): what a strategy adds is the difference. Runs in the bench's own
- * database and Redis keys (store.ts), deleting the keys afterwards. Returns data; prints nothing.
+ * a Redlock round trip): what a strategy adds is the difference. Runs in a database and Redis
+ * keys of its own (store.ts), removed afterwards. Returns data; prints nothing.
  */
 export async function runMicro(labConfig: Config, timeMs: number): Promise<MicroResult[]> {
-  const config = benchConfig(labConfig);
-  await resetBenchStore(config);
+  const store = await openBenchStore(labConfig);
+  const { config } = store;
   const lab = createLab(config);
   const consumer = startConsumer(lab, 'micro');
   const pool = mysql.createPool({ ...parseMysqlUrl(config.MYSQL_URL), connectionLimit: 1 });
@@ -71,8 +71,8 @@ export async function runMicro(labConfig: Config, timeMs: number): Promise<Micro
     });
   } finally {
     await consumer.stop();
-    await deleteKeysWithPrefix(lab.redis, config.REDIS_KEY_PREFIX);
     await Promise.all([pool.end(), closeRedis(lockRedis), lab.close()]);
+    await store.remove();
   }
 }
 
@@ -103,6 +103,7 @@ export function createMicroCommand(): Command {
     .action(async (flags: { timeMs: number; json?: boolean }, command: Command) => {
       const config = loadConfigOrExit(command);
       await requireServices(command, config);
+      await noteOtherBenches('bench-micro', config);
       const results = await runMicro(config, flags.timeMs);
       process.stdout.write(flags.json ? `${JSON.stringify(results, null, 2)}\n` : `${renderMicro(results, flags.timeMs)}\n`);
     });

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../src/core/config.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
-import { deleteKeysWithPrefix } from '../src/core/redis.js';
 import { createLab, type Lab } from '../src/lab.js';
 import type { StrategyName } from '../src/strategies/index.js';
 import { issuePath } from '../lab-client/http.js';
@@ -14,7 +13,7 @@ import { runOne, warmUp } from './measure-run.js';
 import { progressOn, type Progress } from './progress.js';
 import type { Baseline, BenchReport, BenchSettings, Latency, RunResult, StrategyResult } from './report.js';
 import { kill, spawnServer } from './server-process.js';
-import { benchConfig, resetBenchStore } from './store.js';
+import { openBenchStore } from './store.js';
 import { median, medianLatency } from './stats.js';
 
 export interface BenchOptions {
@@ -40,9 +39,8 @@ interface Bench {
 export async function runBench({ settings, config: labConfig, floors, progress = progressOn(undefined) }: BenchOptions): Promise<BenchReport> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  const config = benchConfig(labConfig);
-  await resetBenchStore(config);
-  const lab = createLab(config);
+  const store = await openBenchStore(labConfig);
+  const lab = createLab(store.config);
   try {
     const bench = { lab, settings, progress };
     const machine = await describeMachine(lab);
@@ -60,8 +58,8 @@ export async function runBench({ settings, config: labConfig, floors, progress =
       ok: results.every((result) => result.ok),
     };
   } finally {
-    await deleteKeysWithPrefix(lab.redis, config.REDIS_KEY_PREFIX);
     await lab.close();
+    await store.remove();
   }
 }
 

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BenchReport } from '../bench/report.js';
+import type { BenchReport, BenchSettings } from '../bench/report.js';
+import { benchDatabases } from '../bench/store.js';
+import type { StrategyName } from '../src/strategies/index.js';
 import { runBench } from '../bench/run-bench.js';
 import { verifyCoupon } from '../lab-client/verdict.js';
 import { createCoupon } from '../src/core/coupon-service.js';
@@ -56,6 +58,11 @@ describe('npm run bench', () => {
     expect(printed.results.map((r) => r.drainMs === undefined)).toEqual([true, false, true, false]);
     expect(Object.keys(printed.floors).sort()).toEqual(['bulkInsertRowsPerS', 'consumerDrainRowsPerS', 'luaScriptPerS', 'recordLockTxPerS']);
     expect(Object.values(printed.floors).every((perS) => perS > 0)).toBe(true);
+  });
+
+  it('worked in a database and Redis keys of its own, and removed both at the end', async () => {
+    expect(await benchDatabases(config)).toEqual([]);
+    expect(await lab.redis.keys(`${config.REDIS_KEY_PREFIX}bench:*`)).toEqual([]);
   });
 
   /** The report opened in headless Chromium, and the JSON the bench printed. */
@@ -179,30 +186,49 @@ describe("the scale chart's axis", () => {
   });
 });
 
+/** Settings of a bench in direct mode: each strategy called in this process, no HTTP. */
+function directSettings(strategies: StrategyName[], crowd: { users: number; quantity: number }): BenchSettings {
+  return {
+    mode: 'direct',
+    strategies,
+    instances: [1],
+    ...crowd,
+    requestsPerUser: 1,
+    concurrency: 200,
+    thinkMs: 0,
+    repeat: 1,
+    lockWaitMs: config.LOCK_WAIT_MS,
+    lockLeaseMs: config.LOCK_LEASE_MS,
+    lockRetryDelayMs: config.LOCK_RETRY_DELAY_MS,
+    mysqlPoolSize: config.MYSQL_POOL_SIZE,
+  };
+}
+
 describe('the bench in direct mode', () => {
   it('calls each strategy in-process and still verifies in MySQL', async () => {
-    const settings = {
-      mode: 'direct' as const,
-      strategies: ['unsafe', 'mutex', 'lua'] as const,
-      instances: [1],
-      users: 1000,
-      requestsPerUser: 1,
-      quantity: 100,
-      concurrency: 200,
-      thinkMs: 0,
-      repeat: 1,
-      lockWaitMs: config.LOCK_WAIT_MS,
-      lockLeaseMs: config.LOCK_LEASE_MS,
-      lockRetryDelayMs: config.LOCK_RETRY_DELAY_MS,
-      mysqlPoolSize: config.MYSQL_POOL_SIZE,
-    };
-    const report = await runBench({ settings: { ...settings, strategies: [...settings.strategies] }, config, floors: false });
+    const report = await runBench({ settings: directSettings(['unsafe', 'mutex', 'lua'], { users: 1000, quantity: 100 }), config, floors: false });
     expect(report.results.map((r) => [r.strategy, r.expected, r.verdict])).toEqual([
       ['unsafe', 'OVER-ISSUED', 'OVER-ISSUED'],
       ['mutex', 'EXACT', 'EXACT'],
       ['lua', 'EXACT', 'EXACT'],
     ]);
     expect(report.ok).toBe(true);
+  });
+});
+
+describe('two benches on one server at once', () => {
+  it('each run in a namespace of its own: neither wipes the other, and both leave nothing behind', async () => {
+    const settings = directSettings(['record-lock', 'lua'], { users: 400, quantity: 40 });
+    // Before runs had namespaces, the second to start dropped the first one's database under it.
+    const reports = await Promise.all([runBench({ settings, config, floors: false }), runBench({ settings, config, floors: false })]);
+    for (const report of reports) {
+      expect(report.results.map((r) => [r.strategy, r.verdict, r.runs[0]!.rows])).toEqual([
+        ['record-lock', 'EXACT', 40],
+        ['lua', 'EXACT', 40],
+      ]);
+    }
+    expect(await benchDatabases(config)).toEqual([]);
+    expect(await lab.redis.keys(`${config.REDIS_KEY_PREFIX}bench:*`)).toEqual([]);
   });
 });
 

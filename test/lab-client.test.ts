@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeUndrained, waitForDrain, type DrainOutcome } from '../lab-client/drain.js';
-import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
+import { Redis } from 'ioredis';
+import { deleteKeysWithPrefix } from '../src/core/redis.js';
 import { testConfig } from './support/config.js';
 
 const config = testConfig();
-const redis = createRedis(config.REDIS_URL, { autoPipelining: false });
+const redis = new Redis(config.REDIS_URL);
 
 afterAll(async () => {
   await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX);

@@ -20,6 +20,9 @@ COPY tsconfig.json vitest.config.ts ./
 COPY bin ./bin
 COPY src ./src
 COPY bench ./bench
+COPY demo ./demo
+COPY load-test ./load-test
+COPY lab-client ./lab-client
 COPY test ./test
 RUN npm run typecheck
 
@@ -32,11 +35,15 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
-# bench/ too: the CLI registers the demo and bench commands next to start and consumer.
+# bench/, demo/, load-test/ and lab-client/ too: the CLI registers the bench, demo and load commands next to start
+# and consumer, and they drive the lab through lab-client/.
 COPY --from=build /app/package.json ./
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/src ./src
 COPY --from=build /app/bench ./bench
+COPY --from=build /app/demo ./demo
+COPY --from=build /app/load-test ./load-test
+COPY --from=build /app/lab-client ./lab-client
 USER node
 EXPOSE 8080 9464
 # Node itself is PID 1, not npm: `docker stop`'s SIGTERM reaches the lab, which finishes the requests in

@@ -1,7 +1,9 @@
-import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { loadConfigOrExit, nameList, requireServices, wholeNumber } from '../src/cli-options.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
+import { prepareOutputFiles, writeOutputFile } from './output-file.js';
+import { progressOn } from './progress.js';
+import { noteOtherBenches } from './store.js';
 import { renderHtml } from './render-html.js';
 import { renderTable } from './render-table.js';
 import type { BenchMode, BenchSettings } from './report.js';
@@ -28,8 +30,8 @@ interface Flags {
   poolSize?: number;
   redisUrl?: string;
   mysqlUrl?: string;
-  floors: boolean;
-  json: boolean;
+  floors?: boolean;
+  json?: boolean;
   out?: string;
   report?: string;
   progress: boolean;
@@ -39,13 +41,17 @@ interface Flags {
 export function createBenchCommand(): Command {
   return new Command('bench')
     .description('Race a crowd for a fresh coupon through each strategy, then verify in MySQL and report.')
-    .option('-s, --strategy <names>', `a strategy, a comma list, or all (${STRATEGY_NAMES.join(', ')})`, nameList(STRATEGY_NAMES), [...STRATEGY_NAMES])
+    .addOption(
+      new Option('-s, --strategy <names>', `a strategy, a comma list, or all (${STRATEGY_NAMES.join(', ')})`)
+        .argParser(nameList(STRATEGY_NAMES))
+        .default([...STRATEGY_NAMES], 'all'),
+    )
     .option('-u, --users <n>', 'distinct users in the crowd', wholeNumber(1), 1000)
     .option('-r, --requests-per-user <n>', 'requests each user sends', wholeNumber(1, 1000), 1)
     .option('-q, --quantity <n>', 'coupons to hand out', wholeNumber(1, 1_000_000_000), 100)
     .option('-c, --concurrency <n>', 'requests in flight at once (connections in http mode)', wholeNumber(1, 10_000), 100)
     .addOption(new Option('-m, --mode <mode>', 'http: real servers over HTTP; direct: the strategy in this process').choices(['http', 'direct']).default('http'))
-    .option('-i, --instances <k[,k…]>', 'server processes behind one port; a list runs each (http mode)', instanceList, [1])
+    .addOption(new Option('-i, --instances <k[,k…]>', 'server processes behind one port; a list runs each (http mode)').argParser(instanceList).default([1], '1'))
     .option('-d, --duration <seconds>', 'sustained load with fresh users instead of one crowd', wholeNumber(1, 3600))
     .option('--think-ms <ms>', 'work inside the critical section', wholeNumber(0, 10_000), 0)
     .option('--repeat <n>', 'runs per strategy; medians are reported', wholeNumber(1, 100), 1)
@@ -53,13 +59,13 @@ export function createBenchCommand(): Command {
     .option('--lock-lease-ms <ms>', 'LOCK_LEASE_MS for this run', wholeNumber(1))
     .option('--lock-retry-delay-ms <ms>', 'LOCK_RETRY_DELAY_MS for this run', wholeNumber(1))
     .option('--pool-size <n>', 'MYSQL_POOL_SIZE for this run', wholeNumber(1, 1000))
-    .option('--redis-url <url>', 'REDIS_URL (default: the environment, as for the server); keys under <prefix>bench:')
-    .option('--mysql-url <url>', 'MYSQL_URL (default: the environment, as for the server); the bench works in <database>_bench, emptied at each run')
-    .option('--floors', 'also measure the raw floor of each layer (EVALSHA, FOR UPDATE loop, bulk insert, drain)', false)
-    .option('--json', 'print the report as JSON instead of the table', false)
+    .option('--redis-url <url>', 'REDIS_URL (default: the environment, as for the server); keys under <prefix>bench:<run id>:, deleted at the end')
+    .option('--mysql-url <url>', 'MYSQL_URL (default: the environment, as for the server); each run works in a database of its own, <database>_bench_<run id>, dropped at the end')
+    .option('--floors', 'also measure the raw floor of each layer (EVALSHA, FOR UPDATE loop, bulk insert, drain)')
+    .option('--json', 'print the report as JSON instead of the table')
     .option('--out <file.json>', 'write the report as JSON')
     .option('--report <file.html>', 'write the report as a self-contained HTML page with charts')
-    .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal or with --json)')
+    .option('--no-progress', 'no progress on stderr (a line per run, rewritten in place on a terminal)')
     .action(async (flags: Flags, command: Command) => {
       if (flags.mode === 'direct' && flags.instances.some((k) => k !== 1)) {
         command.error('--instances starts server processes: it needs --mode http', { exitCode: 2 });
@@ -74,6 +80,8 @@ export function createBenchCommand(): Command {
         MYSQL_URL: flags.mysqlUrl,
       });
       await requireServices(command, config);
+      await prepareOutputFiles(command, [flags.out, flags.report]);
+      if (flags.progress) await noteOtherBenches('bench', config);
       const settings: BenchSettings = {
         mode: flags.mode,
         strategies: flags.strategy,
@@ -90,11 +98,10 @@ export function createBenchCommand(): Command {
         lockRetryDelayMs: config.LOCK_RETRY_DELAY_MS,
         mysqlPoolSize: config.MYSQL_POOL_SIZE,
       };
-      const progress = flags.progress && !flags.json && process.stderr.isTTY === true;
-      const report = await runBench({ settings, config, floors: flags.floors, progress });
+      const report = await runBench({ settings, config, floors: flags.floors === true, progress: progressOn(flags.progress ? process.stderr : undefined) });
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTable(report)}\n`);
-      if (flags.out) await writeFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
-      if (flags.report) await writeFile(flags.report, renderHtml(report));
+      if (flags.out) await writeOutputFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
+      if (flags.report) await writeOutputFile(flags.report, renderHtml(report));
       process.exitCode = report.ok ? 0 : 1;
     });
 }

@@ -7,8 +7,11 @@ import { startConsumer } from '../src/consumer/start-consumer.js';
 import { createLab, type Lab } from '../src/lab.js';
 import { defineAdmissionScript } from '../src/strategies/lua/admission-script.js';
 import { loadTerms } from '../src/strategies/lua/terms.js';
+import { int } from './format.js';
+import type { ProgressLine } from './progress.js';
+import { rawIssue } from './raw-issue.js';
 import type { BenchSettings, Floors } from './report.js';
-import { drained } from './verify.js';
+import { drainOrThrow, streamBacklog } from '../lab-client/drain.js';
 
 const SCRIPT_CALLS = 50_000;
 const IN_FLIGHT = 1_000;
@@ -17,17 +20,28 @@ const INSERT_CHUNK = 1_000;
 
 /**
  * The raw cost of each layer the strategies stand on, measured on the same Redis and MySQL,
- * under a key prefix of its own so no server's consumer sees these entries.
+ * under a key prefix of its own so no server's consumer sees these entries. Each is a phase of
+ * `line`.
  */
-export async function measureFloors(lab: Lab, settings: BenchSettings): Promise<Floors> {
+export async function measureFloors(lab: Lab, settings: BenchSettings, line: ProgressLine): Promise<Floors> {
   const floorLab = createLab({ ...lab.config, REDIS_KEY_PREFIX: `${lab.config.REDIS_KEY_PREFIX}floors:` });
+  const perS = (n: number) => `${int(n)}/s`;
   try {
     const floors: Floors = {};
     const wants = (name: string) => settings.strategies.includes(name as never);
-    if (wants('lua')) Object.assign(floors, await scriptAndDrain(floorLab));
-    if (wants('record-lock')) floors.recordLockTxPerS = await rawRecordLockLoop(floorLab, settings.concurrency);
+    if (wants('lua')) {
+      const admitted = await newCoupon(floorLab, 'floor: script and drain');
+      floors.luaScriptPerS = await line.phase(`EVALSHA issue.lua × ${int(SCRIPT_CALLS)}`, () => scriptFloor(floorLab, admitted.id), perS);
+      floors.consumerDrainRowsPerS = await line.phase('a fresh consumer draining them', () => drainFloor(floorLab, admitted.id), perS);
+      floors.bulkInsertRowsPerS = await line.phase(`raw INSERT IGNORE × ${int(SCRIPT_CALLS)}`, () => bulkInsertFloor(floorLab), perS);
+    }
+    if (wants('record-lock')) {
+      const loop = () => rawRecordLockLoop(floorLab, settings.concurrency);
+      floors.recordLockTxPerS = await line.phase(`raw SELECT … FOR UPDATE transaction × ${int(RAW_TRANSACTIONS)}`, loop, perS);
+    }
     return floors;
   } finally {
+    line.end();
     await deleteKeysWithPrefix(floorLab.redis, floorLab.config.REDIS_KEY_PREFIX);
     await floorLab.close();
   }
@@ -38,37 +52,44 @@ const newCoupon = (lab: Lab, title: string) =>
 
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 
-/** EVALSHA of issue.lua alone, then a fresh consumer writing what it admitted, then a raw bulk insert of as many rows. */
-async function scriptAndDrain(lab: Lab): Promise<Floors> {
-  const { id } = await newCoupon(lab, 'floor: script and drain');
+/** EVALSHA of issue.lua alone, `IN_FLIGHT` at a time, calls/s; it leaves what it admitted in the coupon's stream. */
+async function scriptFloor(lab: Lab, couponId: number): Promise<number> {
   defineAdmissionScript(lab.redis);
-  await loadTerms(lab, id);
+  await loadTerms(lab, couponId);
   const { keys } = lab;
   const started = performance.now();
   for (let from = 1; from <= SCRIPT_CALLS; from += IN_FLIGHT) {
     await Promise.all(
       range(from, IN_FLIGHT).map((user) =>
-        lab.redis.admitIssue(keys.couponTerms(id), keys.couponRequests(id), keys.couponStream(id), user, Date.now(), id),
+        lab.redis.admitIssue(keys.couponTerms(couponId), keys.couponRequests(couponId), keys.couponStream(couponId), user, Date.now(), couponId),
       ),
     );
   }
-  const luaScriptPerS = SCRIPT_CALLS / ((performance.now() - started) / 1000);
+  return SCRIPT_CALLS / ((performance.now() - started) / 1000);
+}
 
-  const drainStarted = performance.now();
+/** A fresh consumer writing what the script admitted, rows/s. */
+async function drainFloor(lab: Lab, couponId: number): Promise<number> {
+  const started = performance.now();
   const consumer = startConsumer(lab, 'floor-consumer');
-  await drained(lab, id);
-  const consumerDrainRowsPerS = SCRIPT_CALLS / ((performance.now() - drainStarted) / 1000);
-  await consumer.stop();
+  try {
+    await drainOrThrow(streamBacklog(lab, couponId), couponId, { timeoutMs: 120_000, stallMs: 15_000, pollMs: 2 });
+    return SCRIPT_CALLS / ((performance.now() - started) / 1000);
+  } finally {
+    await consumer.stop();
+  }
+}
 
+/** A raw multi-row INSERT IGNORE of as many rows as the script admitted, rows/s. */
+async function bulkInsertFloor(lab: Lab): Promise<number> {
   const bulk = await newCoupon(lab, 'floor: bulk insert');
   const now = new Date();
-  const insertStarted = performance.now();
+  const started = performance.now();
   for (let from = 1; from <= SCRIPT_CALLS; from += INSERT_CHUNK) {
     const rows = range(from, INSERT_CHUNK).map((user) => ({ coupon_id: bulk.id, user_id: user, issued_at: now }));
     await lab.db('coupon_issues').insert(rows).onConflict(['coupon_id', 'user_id']).ignore();
   }
-  const bulkInsertRowsPerS = SCRIPT_CALLS / ((performance.now() - insertStarted) / 1000);
-  return { luaScriptPerS, consumerDrainRowsPerS, bulkInsertRowsPerS };
+  return SCRIPT_CALLS / ((performance.now() - started) / 1000);
 }
 
 /** The record-lock transaction written by hand on a plain mysql2 pool: what the strategy's layers cost on top. */
@@ -77,21 +98,7 @@ async function rawRecordLockLoop(lab: Lab, concurrency: number): Promise<number>
   const pool = mysql.createPool({ ...parseMysqlUrl(lab.config.MYSQL_URL), connectionLimit: lab.config.MYSQL_POOL_SIZE });
   let next = 1;
   const worker = async () => {
-    for (let user = next++; user <= RAW_TRANSACTIONS; user = next++) {
-      const connection = await pool.getConnection();
-      try {
-        await connection.beginTransaction();
-        const [coupons] = await connection.query('SELECT total_quantity, issued_quantity FROM coupons WHERE id = ? FOR UPDATE', [id]);
-        const [held] = await connection.query('SELECT id FROM coupon_issues WHERE coupon_id = ? AND user_id = ?', [id, user]);
-        if ((coupons as unknown[]).length === 1 && (held as unknown[]).length === 0) {
-          await connection.query('UPDATE coupons SET issued_quantity = issued_quantity + 1 WHERE id = ?', [id]);
-          await connection.query('INSERT INTO coupon_issues (coupon_id, user_id, issued_at) VALUES (?, ?, NOW(3))', [id, user]);
-        }
-        await connection.commit();
-      } finally {
-        connection.release();
-      }
-    }
+    for (let user = next++; user <= RAW_TRANSACTIONS; user = next++) await rawIssue(pool, id, user);
   };
   const started = performance.now();
   await Promise.all(range(0, concurrency).map(worker));

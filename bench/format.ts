@@ -45,6 +45,7 @@ table{border-collapse:collapse;font-variant-numeric:tabular-nums}td,th{padding:.
 th{text-align:left;background:#f3f4f8}td.n{text-align:right}.bad{color:#b00020;font-weight:600}.warn{color:#b45309;font-weight:600}.good{color:#176b2c;font-weight:600}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(32rem,1fr));gap:1rem}figure{margin:0}
 figcaption{font-weight:600;margin-bottom:.3rem}svg text{font:12px system-ui,sans-serif;fill:#1d232b}.muted{color:#667}
+.legend span{margin-right:1.2rem;white-space:nowrap}.swatch{display:inline-block;width:.85rem;height:.85rem;margin-right:.3rem;vertical-align:-.1rem}
 </style></head><body>
 ${body}
 <script type="application/json" id="${dataId}">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>

@@ -3,7 +3,16 @@ import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
 import { LabError } from '../src/core/errors.js';
 import type { IssueStrategy } from '../src/strategies/index.js';
-import type { Answers, Latency } from './report.js';
+import { Tally, type Answers } from '../lab-client/tally.js';
+import { int } from './format.js';
+import type { ProgressLine } from './progress.js';
+import type { Latency } from './report.js';
+
+/** A run's phase on a progress line (progress.ts), and how to name it there: `5 s of fresh users`. */
+export interface Shown {
+  line: ProgressLine;
+  what: string;
+}
 
 /** Who sends what: a flash crowd of `users` × `requestsPerUser`, or `durationS` of fresh users. */
 export interface Crowd {
@@ -30,21 +39,6 @@ function userIds(crowd: Crowd): () => number | undefined {
   return () => (sent < total ? (crowd.durationS ? ++sent : (sent++ % crowd.users) + 1) : undefined);
 }
 
-/** Counts the answers a crowd got, and who was told yes. */
-export class Tally {
-  readonly answers: Answers = { success: 0, soldOut: 0, alreadyIssued: 0, errors: {} };
-  readonly successfulUsers: number[] = [];
-
-  record(userId: number, outcome: 'success' | string): void {
-    if (outcome === 'success') {
-      this.answers.success++;
-      this.successfulUsers.push(userId);
-    } else if (outcome === 'COUPON_SOLD_OUT') this.answers.soldOut++;
-    else if (outcome === 'ALREADY_ISSUED') this.answers.alreadyIssued++;
-    else this.answers.errors[outcome] = (this.answers.errors[outcome] ?? 0) + 1;
-  }
-}
-
 interface Timed {
   result: autocannon.Result;
   answered: number;
@@ -53,21 +47,21 @@ interface Timed {
 }
 
 /**
- * One autocannon run. `request` may set up each request and sees each answer; the run is
- * stopped as soon as the last answer of a fixed amount arrives.
+ * One autocannon run, shown as a phase of `shown.line` if given. `request` may set up each request
+ * and sees each answer; the run is stopped as soon as the last answer of a fixed amount arrives.
  */
 function timedAutocannon(
   url: string,
   crowd: Crowd,
   request: autocannon.Request,
   onAnswer: (status: number, body: string, context: Record<string, unknown>) => void,
-  progress: boolean,
+  shown?: Shown,
 ): Promise<Timed> {
   const total = crowd.durationS ? Infinity : crowd.users * crowd.requestsPerUser;
   const started = performance.now();
   let answered = 0;
   let lastAnswerAt = started;
-  return new Promise((resolve, reject) => {
+  const run = () => new Promise<Timed>((resolve, reject) => {
     const instance = autocannon(
       {
         url,
@@ -88,14 +82,14 @@ function timedAutocannon(
       },
       (error, result) => (error ? reject(error) : resolve({ result, answered, elapsedMs: lastAnswerAt - started })),
     );
-    if (progress) {
-      autocannon.track(instance, { outputStream: process.stderr, renderResultsTable: false, renderLatencyTable: false });
-    }
   });
+  if (!shown) return run();
+  const perS = (timed: Timed) => `${int(timed.answered / (timed.elapsedMs / 1000))} req/s`;
+  return shown.line.phase(shown.what, run, perS, () => `${int(answered)} answered`);
 }
 
 /** Drives `POST {path}` on a real server with autocannon, a distinct user per request as configured. */
-export async function httpCrowd(url: string, path: string, crowd: Crowd, progress: boolean): Promise<LoadResult> {
+export async function httpCrowd(url: string, path: string, crowd: Crowd, shown?: Shown): Promise<LoadResult> {
   const nextUser = userIds(crowd);
   const tally = new Tally();
   const { result, answered, elapsedMs } = await timedAutocannon(
@@ -115,7 +109,7 @@ export async function httpCrowd(url: string, path: string, crowd: Crowd, progres
       },
     },
     (status, body, context) => tally.record((context.userId as number) ?? 0, status < 300 ? 'success' : errorCode(status, body)),
-    progress,
+    shown,
   );
   if (result.errors > 0) tally.answers.errors.SOCKET_ERROR = result.errors;
   // Requests still in flight when a timed run ends were sent (and may be written) but never answered.
@@ -133,8 +127,8 @@ export interface HelloRun {
 }
 
 /** `GET /hello` with the same connections and the same number of requests (or seconds). */
-export async function httpHello(url: string, crowd: Crowd, progress = false): Promise<HelloRun> {
-  const { result, answered, elapsedMs } = await timedAutocannon(url, crowd, { method: 'GET', path: '/hello' }, () => {}, progress);
+export async function httpHello(url: string, crowd: Crowd, shown?: Shown): Promise<HelloRun> {
+  const { result, answered, elapsedMs } = await timedAutocannon(url, crowd, { method: 'GET', path: '/hello' }, () => {}, shown);
   return {
     throughput: answered / (elapsedMs / 1000),
     latency: pick(result.latency),
@@ -156,16 +150,22 @@ function pick(latency: autocannon.Histogram): Latency {
 }
 
 /** Calls the strategy in this process with `concurrency` callers at once: its own cost, no HTTP. */
-export async function directCrowd(strategy: IssueStrategy, couponId: number, crowd: Crowd): Promise<LoadResult> {
+export async function directCrowd(strategy: IssueStrategy, couponId: number, crowd: Crowd, shown?: Shown): Promise<LoadResult> {
+  if (!shown) return directRun(strategy, couponId, crowd, { sent: 0 });
+  const counter = { sent: 0 };
+  const perS = (result: LoadResult) => `${int(result.throughput)} calls/s`;
+  return shown.line.phase(shown.what, () => directRun(strategy, couponId, crowd, counter), perS, () => `${int(counter.sent)} sent`);
+}
+
+async function directRun(strategy: IssueStrategy, couponId: number, crowd: Crowd, counter: { sent: number }): Promise<LoadResult> {
   const nextUser = userIds(crowd);
   const tally = new Tally();
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
   const deadline = crowd.durationS ? performance.now() + crowd.durationS * 1000 : Infinity;
-  let sent = 0;
   const started = performance.now();
   const caller = async () => {
     for (let userId = nextUser(); userId !== undefined && performance.now() < deadline; userId = nextUser()) {
-      sent++;
+      counter.sent++;
       const begun = performance.now();
       tally.record(userId, await outcomeOf(strategy, couponId, userId));
       histogram.recordValue(Math.max(1, Math.round((performance.now() - begun) * 1000)));
@@ -176,6 +176,7 @@ export async function directCrowd(strategy: IssueStrategy, couponId: number, cro
   const ms = (percentile: number) => histogram.getValueAtPercentile(percentile) / 1000;
   const latency = { p50: ms(50), p90: ms(90), p99: ms(99), max: histogram.maxValue / 1000 };
   histogram.destroy();
+  const { sent } = counter;
   return { sent, ...tally, latency, elapsedMs, throughput: (sent / elapsedMs) * 1000 };
 }
 

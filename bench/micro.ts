@@ -6,13 +6,15 @@ import { loadConfigOrExit, requireServices, wholeNumber } from '../src/cli-optio
 import type { Config } from '../src/core/config.js';
 import { createCoupon } from '../src/core/coupon-service.js';
 import { parseMysqlUrl } from '../src/core/db.js';
-import { closeRedis, createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
+import { closeRedis, createRedis } from '../src/core/redis.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
 import { createLab, type Lab } from '../src/lab.js';
 import { STRATEGY_NAMES } from '../src/strategies/index.js';
 import { defineAdmissionScript } from '../src/strategies/lua/admission-script.js';
 import { loadTerms } from '../src/strategies/lua/terms.js';
-import { benchConfig, resetBenchStore } from './store.js';
+import { int, textTable, type Column } from './format.js';
+import { rawIssue } from './raw-issue.js';
+import { noteOtherBenches, openBenchStore } from './store.js';
 
 /** One task's result: a strategy's whole issue, or the raw floor of a layer beneath them. */
 export interface MicroResult {
@@ -27,12 +29,12 @@ export interface MicroResult {
 /**
  * The uncontended cost of one issue per strategy, one call at a time, next to the raw floor of
  * each layer beneath it (the script through ioredis, the FOR UPDATE transaction through mysql2,
- * a Redlock round trip): what a strategy adds is the difference. Runs in the bench's own
- * database and Redis keys (store.ts), deleting the keys afterwards. Returns data; prints nothing.
+ * a Redlock round trip): what a strategy adds is the difference. Runs in a database and Redis
+ * keys of its own (store.ts), removed afterwards. Returns data; prints nothing.
  */
 export async function runMicro(labConfig: Config, timeMs: number): Promise<MicroResult[]> {
-  const config = benchConfig(labConfig);
-  await resetBenchStore(config);
+  const store = await openBenchStore(labConfig);
+  const { config } = store;
   const lab = createLab(config);
   const consumer = startConsumer(lab, 'micro');
   const pool = mysql.createPool({ ...parseMysqlUrl(config.MYSQL_URL), connectionLimit: 1 });
@@ -69,8 +71,8 @@ export async function runMicro(labConfig: Config, timeMs: number): Promise<Micro
     });
   } finally {
     await consumer.stop();
-    await deleteKeysWithPrefix(lab.redis, config.REDIS_KEY_PREFIX);
     await Promise.all([pool.end(), closeRedis(lockRedis), lab.close()]);
+    await store.remove();
   }
 }
 
@@ -89,20 +91,7 @@ async function scriptFloor(lab: Lab, nextUser: () => number): Promise<() => Prom
 
 async function transactionFloor(lab: Lab, pool: mysql.Pool, nextUser: () => number): Promise<() => Promise<void>> {
   const couponId = await newCoupon(lab, 'micro raw transaction');
-  return async () => {
-    const user = nextUser();
-    const connection = await pool.getConnection();
-    try {
-      await connection.beginTransaction();
-      await connection.query('SELECT total_quantity, issued_quantity FROM coupons WHERE id = ? FOR UPDATE', [couponId]);
-      await connection.query('SELECT id FROM coupon_issues WHERE coupon_id = ? AND user_id = ?', [couponId, user]);
-      await connection.query('UPDATE coupons SET issued_quantity = issued_quantity + 1 WHERE id = ?', [couponId]);
-      await connection.query('INSERT INTO coupon_issues (coupon_id, user_id, issued_at) VALUES (?, ?, NOW(3))', [couponId, user]);
-      await connection.commit();
-    } finally {
-      connection.release();
-    }
-  };
+  return () => rawIssue(pool, couponId, nextUser());
 }
 
 /** `bench-micro`: prints what `runMicro` returns. */
@@ -110,21 +99,27 @@ export function createMicroCommand(): Command {
   return new Command('bench-micro')
     .description('Uncontended cost of one issue per strategy, next to the raw floor of each layer (tinybench).')
     .option('--time-ms <ms>', 'time spent on each task', wholeNumber(100, 600_000), 1_500)
-    .option('--json', 'print the results as JSON', false)
-    .action(async (flags: { timeMs: number; json: boolean }, command: Command) => {
+    .option('--json', 'print the results as JSON')
+    .action(async (flags: { timeMs: number; json?: boolean }, command: Command) => {
       const config = loadConfigOrExit(command);
       await requireServices(command, config);
+      await noteOtherBenches('bench-micro', config);
       const results = await runMicro(config, flags.timeMs);
-      if (flags.json) return void process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-      console.log(`Uncontended cost of one call, one call at a time, ${flags.timeMs} ms per task`);
-      console.table(
-        results.map((r) => ({
-          task: r.task,
-          'mean ms': Number(r.meanMs.toFixed(3)),
-          'p99 ms': Number(r.p99Ms.toFixed(3)),
-          'ops/s': Math.round(r.opsPerS),
-          samples: r.samples,
-        })),
-      );
+      process.stdout.write(flags.json ? `${JSON.stringify(results, null, 2)}\n` : `${renderMicro(results, flags.timeMs)}\n`);
     });
+}
+
+/** Sub-millisecond costs, so three decimals: what a strategy adds to its floor is often a tenth of a ms. */
+const ms3 = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(3));
+
+const MICRO_COLUMNS: Column<MicroResult>[] = [
+  { title: 'task', cell: (r) => r.task, left: true },
+  { title: 'mean ms', cell: (r) => ms3(r.meanMs) },
+  { title: 'p99 ms', cell: (r) => ms3(r.p99Ms) },
+  { title: 'per s', cell: (r) => int(r.opsPerS) },
+  { title: 'samples', cell: (r) => int(r.samples) },
+];
+
+export function renderMicro(results: readonly MicroResult[], timeMs: number): string {
+  return [`Uncontended cost of one call, one call at a time, ${int(timeMs)} ms per task`, '', ...textTable(MICRO_COLUMNS, results)].join('\n');
 }

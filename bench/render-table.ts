@@ -1,6 +1,6 @@
 import { int, ms, textTable, type Column } from './format.js';
 import type { BenchReport, StrategyResult } from './report.js';
-import { worstRun } from './verify.js';
+import { worstRun } from '../lab-client/verdict.js';
 
 const ratio = (n: number | undefined) => (n === undefined ? '-' : `${n.toFixed(2)}×`);
 
@@ -49,6 +49,7 @@ export function renderTable(report: BenchReport): string {
     ...textTable(COLUMNS, report.results),
   ];
   if (s.repeat > 1) lines.push('(counts are from the run behind each verdict, the worst; req/s and latencies are medians of all runs)');
+  lines.push(...undrainedLines(report));
   const f = report.floors;
   const floors = [
     f.luaScriptPerS && `issue.lua EVALSHA ${int(f.luaScriptPerS)}/s`,
@@ -59,6 +60,13 @@ export function renderTable(report: BenchReport): string {
   if (floors.length) lines.push('', `Floors: ${floors.join('; ')}`);
   lines.push('', summary(report), `Wall clock ${(report.wallMs / 1000).toFixed(1)} s.`);
   return lines.join('\n');
+}
+
+/** Runs whose drain the bench stopped waiting for: their unwritten requests count as lost. */
+function undrainedLines(report: BenchReport): string[] {
+  return report.results.flatMap((r) =>
+    r.runs.flatMap((run, i) => (run.drainGaveUp ? [`${r.strategy} (${r.instances} procs), run ${i + 1}: stopped waiting for the consumer: ${run.drainGaveUp}`] : [])),
+  );
 }
 
 function summary(report: BenchReport): string {

@@ -1,4 +1,6 @@
 import type { Protection, StrategyName } from '../src/strategies/index.js';
+import type { Answers } from '../lab-client/tally.js';
+import type { Verdict } from '../lab-client/verdict.js';
 
 /**
  * What one bench run found. The terminal table, `--json`, `--out` and the HTML report are all
@@ -50,14 +52,6 @@ export interface BenchSettings {
   mysqlPoolSize: number;
 }
 
-/**
- * What MySQL holds against what the crowd was told, the worst that applies (verify.ts):
- * LOST (told yes, no row, nothing recorded), DUPLICATED (a user holds two), OVER-ISSUED (more
- * rows than the quantity), REVOKED (told yes, then revoked, visibly: see coupon_revocations),
- * UNDER-ISSUED (told sold out while coupons remained), EXACT.
- */
-export type Verdict = 'EXACT' | 'UNDER-ISSUED' | 'REVOKED' | 'OVER-ISSUED' | 'DUPLICATED' | 'LOST';
-
 export interface Baseline {
   instances: number;
   /** Median of the runs' throughput, req/s. */
@@ -72,15 +66,6 @@ export interface Latency {
   p90: number;
   p99: number;
   max: number;
-}
-
-export interface Answers {
-  /** 201 issued or 202 accepted. */
-  success: number;
-  soldOut: number;
-  alreadyIssued: number;
-  /** Everything else, by error code (LOCK_TIMEOUT, SERVICE_UNAVAILABLE, socket errors, …). */
-  errors: Record<string, number>;
 }
 
 export interface RunResult {
@@ -103,6 +88,8 @@ export interface RunResult {
   elapsedMs: number;
   /** From the last answer until MySQL held every accepted request (lua only). */
   drainMs?: number;
+  /** Why the bench stopped waiting for the drain, if it did: what was unwritten then counts as lost. */
+  drainGaveUp?: string;
 }
 
 export interface StrategyResult {

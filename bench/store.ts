@@ -1,37 +1,83 @@
-import knex from 'knex';
+import { randomBytes } from 'node:crypto';
+import knex, { type Knex } from 'knex';
 import type { Config } from '../src/core/config.js';
 import { parseMysqlUrl, prepareDatabase } from '../src/core/db.js';
 import { silentLog } from '../src/core/log.js';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 
 /**
- * Where the bench keeps its data: a database of its own, named after the lab's with `_bench`
- * appended, and Redis keys under a prefix of their own. The lab's data is never touched, and a
- * lab server running meanwhile never consumes the bench's streams.
+ * Where one bench run keeps its data: a database of its own, `<lab database>_bench_<run id>`,
+ * created and migrated at the start and dropped at the end, and Redis keys under
+ * `<prefix>bench:<run id>:`, deleted at the end. Every run starts from empty tables, so one run's
+ * figures do not depend on the rows earlier runs left; the lab's own data is never touched; a lab
+ * server running meanwhile never consumes the bench's streams; and two benches on one server at
+ * once neither see nor wipe each other's data.
  */
-export function benchConfig(config: Config): Config {
-  const url = new URL(config.MYSQL_URL);
-  url.pathname = `${url.pathname}_bench`;
-  return Object.freeze({ ...config, MYSQL_URL: url.toString(), REDIS_KEY_PREFIX: `${config.REDIS_KEY_PREFIX}bench:` });
+export interface BenchStore {
+  /** The lab's configuration, pointed at the run's database and key prefix. */
+  config: Config;
+  /** Drops the run's database and deletes its Redis keys. */
+  remove(): Promise<void>;
 }
 
-/**
- * Empties the bench's database and Redis keys. Every run starts from the same empty tables, so
- * that one run's figures do not depend on how many rows earlier runs left behind.
- */
-export async function resetBenchStore(config: Config): Promise<void> {
-  const { database, ...server } = parseMysqlUrl(config.MYSQL_URL);
-  const admin = knex({ client: 'mysql2', connection: server, pool: { min: 0, max: 1 } });
-  try {
-    await admin.raw(`DROP DATABASE IF EXISTS \`${database}\``);
-  } finally {
-    await admin.destroy();
+/** MySQL's longest database name. */
+const MAX_NAME = 64;
+
+export async function openBenchStore(config: Config): Promise<BenchStore> {
+  const runId = randomBytes(4).toString('hex');
+  const url = new URL(config.MYSQL_URL);
+  url.pathname = `${url.pathname}_bench_${runId}`;
+  const { database } = parseMysqlUrl(url.toString());
+  if (database.length > MAX_NAME) {
+    throw new Error(`the bench's database name ${database} is longer than MySQL's ${MAX_NAME} characters: name a shorter database in MYSQL_URL`);
   }
-  await prepareDatabase(config.MYSQL_URL);
-  const redis = createRedis(config.REDIS_URL, { autoPipelining: false, log: silentLog });
+  const own = Object.freeze({ ...config, MYSQL_URL: url.toString(), REDIS_KEY_PREFIX: `${config.REDIS_KEY_PREFIX}bench:${runId}:` });
+  await prepareDatabase(own.MYSQL_URL);
+  return { config: own, remove: () => removeStore(own) };
+}
+
+async function removeStore(config: Config): Promise<void> {
+  const { database } = parseMysqlUrl(config.MYSQL_URL);
+  await withServer(config, (admin) => admin.raw(`DROP DATABASE IF EXISTS \`${database}\``));
+  const redis = createRedis(config.REDIS_URL, { autoPipelining: false, log: silentLog, cluster: config.REDIS_CLUSTER });
   try {
     await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX);
   } finally {
     redis.disconnect();
+  }
+}
+
+/**
+ * The databases of bench runs on the lab's MySQL server that still exist: those running now, and
+ * those of runs killed before they could drop theirs.
+ */
+export async function benchDatabases(config: Config): Promise<string[]> {
+  const { database } = parseMysqlUrl(config.MYSQL_URL);
+  const pattern = `${database}_bench_`.replace(/_/g, '\\_');
+  const [rows] = (await withServer(config, (admin) => admin.raw('SHOW DATABASES LIKE ?', [`${pattern}%`]))) as [Record<string, string>[]];
+  return rows.map((row) => Object.values(row)[0]!).filter((name) => /_bench_[0-9a-f]{8}$/.test(name));
+}
+
+/**
+ * Says on stderr, in one line, which bench databases the server already holds, if any: they are
+ * not this run's business, but one left by a killed run stays until someone drops it.
+ */
+export async function noteOtherBenches(command: string, config: Config): Promise<void> {
+  const names = await benchDatabases(config);
+  if (names.length === 0) return;
+  const which = names.length === 1 ? `a bench database, ${names[0]}` : `${names.length} bench databases (${names.join(', ')})`;
+  process.stderr.write(
+    `${command}: this MySQL server already holds ${which}: a bench running now, or one killed before it could drop its own; once no bench runs, DROP DATABASE what is left\n`,
+  );
+}
+
+/** A connection to the MySQL server itself, no database selected, for the duration of `work`. */
+async function withServer<T>(config: Config, work: (admin: Knex) => Promise<T>): Promise<T> {
+  const { database: _database, ...server } = parseMysqlUrl(config.MYSQL_URL);
+  const admin = knex({ client: 'mysql2', connection: server, pool: { min: 0, max: 1 } });
+  try {
+    return await work(admin);
+  } finally {
+    await admin.destroy();
   }
 }

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { createDemoCommand } from '../bench/demo.js';
+import { createDemoCommand } from '../demo/command.js';
 import { createBenchCommand } from '../bench/command.js';
 import { createFaultsCommand } from '../bench/faults/command.js';
-import { createLoadAutocannonCommand, createLoadLocustCommand } from '../bench/load-test/command.js';
+import { createLoadAutocannonCommand, createLoadLocustCommand } from '../load-test/command.js';
 import { createMicroCommand } from '../bench/micro.js';
 import { createConsumerCommand } from '../src/consumer/command.js';
 import { createMigrateCommand } from '../src/migrate-command.js';

@@ -25,7 +25,7 @@ from locust import FastHttpUser, constant, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
-import summary  # noqa: F401  (registers the listener that writes the totals for npm run load:locust)
+import summary  # registers the listener that writes the totals for npm run load:locust; counts the answers
 
 EXPECTED_REFUSALS = {"COUPON_SOLD_OUT", "ALREADY_ISSUED"}
 
@@ -199,12 +199,14 @@ class IssueUser(FastHttpUser):
             raise StopUser()
         with self.client.post(self.path, json={"userId": user_id}, catch_response=True) as response:
             if response.status_code in (201, 202):  # issued (synchronous strategies) or accepted (lua)
+                summary.record_answer(user_id, response.status_code, None)
                 response.success()
                 return
             try:
                 code = response.json().get("code")
             except Exception:  # not JSON: a proxy error page, a reset connection, ...
                 code = None
+            summary.record_answer(user_id, response.status_code, code)
             if response.status_code == 409 and code in EXPECTED_REFUSALS:
                 # Sold out and "you already have one" are the right answers once the coupon is gone.
                 response.success()

@@ -5,11 +5,13 @@ import type { Log } from './core/log.js';
 import { pingRedis, redactUrl } from './core/redis.js';
 import { isStrategyName, STRATEGY_NAMES } from './strategies/index.js';
 
-/** Parses an option that must be a whole number from `min` to `max`, naming the range if not. */
+/** Parses an option that must be a whole number from `min` to `max`, naming the range if not (no max: no 2^53 − 1). */
 export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER): (text: string) => number {
+  const n = (value: number) => value.toLocaleString('en-US');
+  const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${n(min)}` : `from ${n(min)} to ${n(max)}`;
   return (text) => {
     const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max) throw new InvalidArgumentError(`a whole number from ${min} to ${max}`);
+    if (!/^\d+$/.test(text) || value < min || value > max) throw new InvalidArgumentError(`It must be a whole number ${range}.`);
     return value;
   };
 }

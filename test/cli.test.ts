@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type AddressInfo, connect } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -38,6 +41,46 @@ function finished(args: string[], extraEnv: Record<string, string>): Promise<{ c
     );
   });
 }
+
+describe("the commands' help and messages", () => {
+  it.concurrent.for([['bench'], ['faults']] as const)('%s --help shows a list default as "all", not as an array', async ([command], { expect }) => {
+    const { stdout } = await labCommand([command, '--help']);
+    expect(stdout).toContain('(default: all)');
+    expect(stdout).not.toContain('["');
+  });
+
+  it.concurrent('load-autocannon --help speaks of autocannon alone', async ({ expect }) => {
+    const { stdout } = await labCommand(['load-autocannon', '--help']);
+    expect(stdout.replace(/\s+/g, ' ')).toContain('autocannon connections (one per user), each with one request in flight');
+    expect(stdout).not.toMatch(/locust/i);
+  });
+
+  it.concurrent.for([
+    [['bench', '--users', '0'], "error: option '-u, --users <n>' argument '0' is invalid. It must be a whole number of at least 1."],
+    [['bench', '--instances', '1,20'], "error: option '-i, --instances <k[,k…]>' argument '1,20' is invalid. It must be a whole number from 1 to 16."],
+  ] as const)('%s: says in words which numbers it takes', async ([args, line], { expect }) => {
+    const result = await finished([...args], {});
+    expect(result.stderr.trimEnd().split('\n')).toEqual([line]);
+    expect(result.code).toBe(1);
+  });
+});
+
+describe('a command told to write a file where it cannot', () => {
+  it.concurrent.for([
+    ['bench', '--out'],
+    ['bench', '--report'],
+    ['faults', '--out'],
+    ['faults', '--report'],
+  ] as const)('%s %s: one line on stderr and exit status 2 before it runs anything', async ([command, flag], { expect }) => {
+    const dir = await mkdtemp(join(tmpdir(), 'coupon-lab-cli-'));
+    await writeFile(join(dir, 'a-file'), '');
+    const path = join(dir, 'a-file', 'reports', 'r');
+    const result = await finished([command, flag, path], {});
+    expect(result.stderr.trimEnd().split('\n')).toEqual([`cannot write ${path}: a part of its path is a file, not a folder`]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+  });
+});
 
 /** A port nothing listens on now: bound, read, released. */
 async function freePort(): Promise<number> {

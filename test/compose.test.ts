@@ -222,6 +222,12 @@ describe('Dockerfile', () => {
       expect(ignored, source).not.toContain(source);
     }
   });
+
+  it('puts every folder the CLI imports from into the image it runs in', () => {
+    const copied = last.lines.flatMap((line) => line.match(/^COPY --from=\S+ \/app\/(\S+) /)?.[1] ?? []);
+    expect(copied.length).toBeGreaterThan(0);
+    for (const folder of foldersImportedFrom('bin/coupon-lab.ts')) expect(copied, folder).toContain(folder);
+  });
 });
 
 describe('the Grafana dashboard', () => {
@@ -440,6 +446,23 @@ function dockerfileCommand(): { entrypoint: string[]; cmd: string[] } {
     return line ? (JSON.parse(line.slice(instruction.length + 1)) as string[]) : [];
   };
   return { entrypoint: json('ENTRYPOINT'), cmd: json('CMD') };
+}
+
+/**
+ * The top-level folders whose modules `entry` imports, directly or through them: what the image must hold
+ * for the CLI to load. Relative imports only; packages come from node_modules.
+ */
+function foldersImportedFrom(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const pending = [entry];
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const [, specifier] of read(file).matchAll(/^(?:import|export)\b[^'"]*?from '(\.{1,2}\/[^']+)'/gm)) {
+      pending.push(relative(root, resolve(root, dirname(file), specifier!.replace(/\.js$/, '.ts'))));
+    }
+  }
+  return new Set([...seen].map((file) => file.split('/')[0]!));
 }
 
 // ——— metric names ———

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { LoadTestReport } from '../bench/load-test/report.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kill, spawnServer, type ServerProcess } from '../bench/server-process.js';
+import type { LoadTestReport } from '../load-test/report.js';
+import { countRows } from '../lab-client/rows.js';
 import { createDb } from '../src/core/db.js';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 import { testConfig } from './support/config.js';
@@ -19,21 +21,28 @@ afterAll(async () => {
   await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX).finally(() => redis.disconnect());
 });
 
-function labCommand(args: string[], extraEnv: Record<string, string> = {}): Promise<{ stdout: string }> {
+function labCommand(args: string[], extraEnv: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
   return run(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', ...args], { env: { ...env, ...extraEnv } });
 }
 
+/** Runs a command to its end, whatever its exit status. */
+function finished(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', ...args], { env, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
+    );
+  });
+}
+
 async function rowsOf(couponId: number): Promise<{ rows: number; users: number }> {
-  const [counts] = await db('coupon_issues')
-    .where({ coupon_id: couponId })
-    .select(db.raw('COUNT(*) AS `rows`'), db.raw('COUNT(DISTINCT user_id) AS users'));
-  return { rows: Number(counts.rows), users: Number(counts.users) };
+  const { rows, users } = await countRows(db, couponId);
+  return { rows, users };
 }
 
 describe('npm run load:locust', () => {
   it('prints Locust and autocannon side by side on coupons of their own, each sold out EXACTly through lua', async () => {
     // execFile rejects on a non-zero exit: lua over-issuing, or a generator that did not run, fails here.
-    const { stdout } = await labCommand(['load-locust', '--strategy', 'lua', '--users', '30', '--duration', '3s', '--quantity', '50']);
+    const { stdout, stderr } = await labCommand(['load-locust', '--strategy', 'lua', '--users', '30', '--duration', '3s', '--quantity', '50']);
     const number = '[\\d,.]+';
     const rows = new Map<string, { couponId: number; requests: number; throughput: number; failures: number }>();
     for (const generator of ['locust', 'autocannon']) {
@@ -50,11 +59,14 @@ describe('npm run load:locust', () => {
       expect(numbers.throughput, generator).toBeGreaterThan(0);
       expect(numbers.failures, generator).toBe(0);
       expect(stdout).toContain(
-        `coupon ${numbers.couponId} (${generator}): 50 rows, 50 distinct users, issued_quantity 50 of 50: EXACT\n`,
+        `coupon ${numbers.couponId} (${generator}): 50 rows, 50 distinct users, issued_quantity 50 of 50, sold out: yes — EXACT\n`,
       );
       // What the command claims, checked in MySQL by this test.
       expect(await rowsOf(numbers.couponId)).toEqual({ rows: 50, users: 50 });
+      // Its progress: one line on stderr, even without a terminal, naming what ran.
+      expect(stderr).toMatch(new RegExp(`^load-locust: ${generator}: 30 users for 3 s, lua on coupon ${numbers.couponId}… ${number} req/s`, 'm'));
     }
+    expect(stderr).not.toMatch(/Warning/);
   }, 40_000);
 });
 
@@ -67,11 +79,33 @@ describe('npm run load:autocannon', () => {
     expect(report.runs.map((r) => r.generator)).toEqual(['autocannon']);
     const [only] = report.runs;
     expect(only!.numbers!.requests).toBeGreaterThan(20);
-    expect(only!.coupon).toMatchObject({ verdict: 'OVER-ISSUED', expected: 'OVER-ISSUED', totalQuantity: 20, problems: [] });
-    const { rows, by } = only!.coupon!;
-    expect(by).toBeGreaterThan(0);
-    expect(rows).toBe(20 + by);
+    expect(only!.coupon).toMatchObject({ verdict: 'OVER-ISSUED', expected: 'OVER-ISSUED', totalQuantity: 20, soldOut: true, lost: 0, duplicated: 0, problems: [] });
+    const { rows, overIssued } = only!.coupon!;
+    expect(overIssued).toBeGreaterThan(0);
+    expect(rows).toBe(20 + overIssued);
+    // What the crowd was told, and who holds a row: each user told yes holds one.
+    expect(only!.answers!.success).toBe(rows);
     expect(report.ok).toBe(true);
     expect(await rowsOf(only!.couponId!)).toEqual({ rows, users: rows });
+  }, 30_000);
+});
+
+describe('a load test on a server that runs no consumer (--host)', () => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await spawnServer({ ...config, CONSUMER_IN_PROCESS: false });
+  });
+  afterAll(() => kill(server, 'SIGTERM'));
+
+  it('says what it waits for, gives up once nothing was written for --give-up-after, and exits 1', async () => {
+    const args = ['--host', server.url, '--strategy', 'lua', '--users', '20', '--duration', '1', '--quantity', '1000000', '--give-up-after', '1s'];
+    const { code, stdout, stderr } = await finished(['load-autocannon', ...args]);
+    // Requests still in flight when the crowd stopped may be accepted after the first look: the count may grow.
+    const waited = /^load-autocannon: autocannon: .*; waiting for the consumer to write [\d,]+ accepted requests of coupon (\d+) \(is a consumer running\?\)… gave up: ([\d,]+) accepted requests of coupon \1 still unwritten, none written in the last 1 s$/m.exec(stderr);
+    expect(waited, `${stderr}\n${stdout}`).not.toBeNull();
+    const [, couponId, left] = waited!;
+    expect(stdout).toContain(`coupon ${couponId} (autocannon): `);
+    expect(stdout).toContain(`(${left} accepted requests of coupon ${couponId} still unwritten, none written in the last 1 s: is a consumer running?) ✗`);
+    expect(code).toBe(1);
   }, 30_000);
 });

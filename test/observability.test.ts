@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpCrowd } from '../bench/load.js';
 import { configEnv, kill, spawnServer, type ServerProcess } from '../bench/server-process.js';
-import { drained } from '../bench/verify.js';
+import { drainOrThrow, streamBacklog } from '../lab-client/drain.js';
 import { createCoupon } from '../src/core/coupon-service.js';
 import { createMetrics } from '../src/core/metrics.js';
 import { deleteKeysWithPrefix } from '../src/core/redis.js';
@@ -66,8 +66,8 @@ describe('GET /metrics of a server of two processes', () => {
     const coupon = await createCoupon(lab, terms(`metrics ${strategy}`, 100));
     const before = await scrape(`${server.url}/metrics`);
     const crowd = { users: 300, requestsPerUser: 2, concurrency: 100 };
-    const result = await httpCrowd(server.url, `/v1/strategies/${strategy}/coupons/${coupon.id}/issues`, crowd, false);
-    await drained(lab, coupon.id);
+    const result = await httpCrowd(server.url, `/v1/strategies/${strategy}/coupons/${coupon.id}/issues`, crowd);
+    await drainOrThrow(streamBacklog(lab, coupon.id), coupon.id, { timeoutMs: 30_000 });
     const after = await scrape(`${server.url}/metrics`);
     const moved = (name: string, labels: Record<string, string> = {}) => total(after, name, labels) - total(before, name, labels);
 
@@ -174,7 +174,7 @@ describe('METRICS_PORT with a server of two processes', () => {
       const before = await scrape(split.metricsUrl);
       // Twenty connections, handed to the two processes in turn: each counts its share.
       const crowd = { users: 200, requestsPerUser: 1, concurrency: 20 };
-      const result = await httpCrowd(split.url, `/v1/strategies/record-lock/coupons/${coupon.id}/issues`, crowd, false);
+      const result = await httpCrowd(split.url, `/v1/strategies/record-lock/coupons/${coupon.id}/issues`, crowd);
       expect(result.answers.success).toBe(200);
       const after = await scrape(split.metricsUrl);
       const moved = (labels: Record<string, string>) =>
@@ -228,7 +228,7 @@ describe('the consumer as a process of its own', () => {
           throw new Error(`the consumer exited with ${code} before it started`);
         });
         const metricsUrl = await Promise.race([started, exited]);
-        await drained(own, coupon.id);
+        await drainOrThrow(streamBacklog(own, coupon.id), coupon.id, { timeoutMs: 30_000 });
         const written = async () => total(await scrape(metricsUrl), 'coupon_lab_consumer_rows_written_total');
         await waitFor(async () => (await written()) >= 250, 'the rows counted');
         const samples = await scrape(metricsUrl);

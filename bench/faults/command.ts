@@ -1,8 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { nameList } from '../../src/cli-options.js';
 import { STRATEGY_NAMES, type StrategyName } from '../../src/strategies/index.js';
+import { prepareOutputFiles, writeOutputFile } from '../output-file.js';
 import { MissingBinaryError } from './instances.js';
 import { renderFaultHtml, renderFaultTable } from './render.js';
 import { runFaults } from './run-faults.js';
@@ -11,7 +10,7 @@ import { FAULT_NAMES, SCENARIOS } from './scenarios.js';
 interface Flags {
   fault: string[];
   strategy?: StrategyName[];
-  json: boolean;
+  json?: boolean;
   out?: string;
   report?: string;
 }
@@ -22,12 +21,13 @@ export function createFaultsCommand(): Command {
     .description(
       'Inject faults into private Redis and MariaDB instances and server processes started for the run, under a crowd per strategy; then verify in MySQL.',
     )
-    .option('-f, --fault <names>', `a fault, a comma list, or all (${FAULT_NAMES.join(', ')})`, nameList(FAULT_NAMES), FAULT_NAMES)
+    .addOption(new Option('-f, --fault <names>', `a fault, a comma list, or all (${FAULT_NAMES.join(', ')})`).argParser(nameList(FAULT_NAMES)).default(FAULT_NAMES, 'all'))
     .option('-s, --strategy <names>', `strategies, a comma list, or all (${STRATEGY_NAMES.join(', ')}); default: those that claim to hold across processes`, nameList(STRATEGY_NAMES))
-    .option('--json', 'print the report as JSON instead of the table', false)
+    .option('--json', 'print the report as JSON instead of the table')
     .option('--out <file.json>', 'write the report as JSON')
     .option('--report <file.html>', 'write the report as a self-contained HTML page')
     .action(async (flags: Flags, command: Command) => {
+      await prepareOutputFiles(command, [flags.out, flags.report]);
       const report = await runFaults({
         scenarios: SCENARIOS.filter((scenario) => flags.fault.includes(scenario.fault)),
         ...(flags.strategy ? { strategies: flags.strategy } : {}),
@@ -41,9 +41,7 @@ export function createFaultsCommand(): Command {
         [flags.out, `${JSON.stringify(report, null, 2)}\n`],
         [flags.report, renderFaultHtml(report)],
       ] as const) {
-        if (!file) continue;
-        await mkdir(dirname(file), { recursive: true });
-        await writeFile(file, text);
+        if (file) await writeOutputFile(file, text);
       }
       process.exitCode = report.ok ? 0 : 1;
     });

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Tally } from '../load.js';
+import { Tally } from '../../lab-client/tally.js';
 
 /** A crowd of distinct users, one request each, spread over some servers at a steady pace. */
 export interface PacedCrowd {
@@ -40,10 +40,10 @@ export class FaultCrowd {
 
   #targets: readonly string[];
 
-  /** `targets`: the servers' URLs, taken in turn; a fault may change them (see sendTo). */
+  /** `targets`: the servers' URLs, taken in turn; a fault may change them (see sendTo). `path`: where each POST goes. */
   constructor(
     targets: readonly string[],
-    private readonly path: (userId: number) => string,
+    private readonly path: string,
     private readonly crowd: PacedCrowd,
   ) {
     this.#targets = targets;
@@ -90,7 +90,7 @@ export class FaultCrowd {
   async #send(userId: number): Promise<void> {
     const target = this.#targets[userId % this.#targets.length]!;
     const startedMs = this.now();
-    const { outcome, status } = await post(`${target}${this.path(userId)}`, userId);
+    const { outcome, status } = await post(`${target}${this.path}`, userId);
     this.answers.push({ userId, startedMs, endedMs: this.now(), outcome, ...(status === undefined ? {} : { status }) });
     this.tally.record(userId, outcome);
     if (outcome !== 'success') return;

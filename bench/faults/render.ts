@@ -1,5 +1,5 @@
 import { escapeHtml as escape, htmlPage, int, ms, textTable, type Column } from '../format.js';
-import type { Verdict } from '../report.js';
+import type { Verdict } from '../../lab-client/verdict.js';
 import type { FaultReport, FaultRun } from './report.js';
 
 const faultLabel = (run: FaultRun) => (run.variant ? `${run.fault} (${run.variant})` : run.fault);

@@ -1,5 +1,7 @@
 import type { Protection, StrategyName } from '../../src/strategies/index.js';
-import type { Answers, Machine, Verdict } from '../report.js';
+import type { Answers } from '../../lab-client/tally.js';
+import type { Verdict } from '../../lab-client/verdict.js';
+import type { Machine } from '../report.js';
 
 /**
  * What one fault bench run found: for each fault, a crowd per strategy while it was injected,

@@ -1,13 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type Config, type Env } from '../../src/core/config.js';
 import { createCoupon } from '../../src/core/coupon-service.js';
 import { prepareDatabase } from '../../src/core/db.js';
 import { createLog } from '../../src/core/log.js';
 import { createLab, type Lab } from '../../src/lab.js';
 import type { IssueStrategy, StrategyName } from '../../src/strategies/index.js';
+import { describeUndrained, streamBacklog, waitForDrain, type DrainOptions } from '../../lab-client/drain.js';
+import { issuePath } from '../../lab-client/http.js';
 import { describeHost, describeMachine } from '../machine.js';
-import { verifyCoupon } from '../verify.js';
+import { verifyCoupon } from '../../lab-client/verdict.js';
 import { FaultCrowd } from './crowd.js';
 import { Fleet } from './fleet.js';
 import { startMariadb, startRedis, type PrivateMariadb, type PrivateRedis } from './instances.js';
@@ -23,8 +24,12 @@ export interface FaultOptions {
   onStep?: (line: string) => void;
 }
 
-/** How long the consumer may take to write what was accepted once every fault has ended. */
-const DRAIN_TIMEOUT_MS = 30_000;
+/**
+ * How long the consumer may take to write what was accepted once every fault has ended. A look
+ * that fails counts as unknown: right after a restart the bench's own connection may still be
+ * reconnecting.
+ */
+const DRAIN: DrainOptions = { timeoutMs: 30_000 };
 
 /**
  * Runs each scenario: for every strategy it reaches (and each of the strategy's variants), a
@@ -169,14 +174,12 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
     issueStartAt: null,
     issueEndAt: null,
   });
-  const crowd = new FaultCrowd(fleet.urls(), (userId) => `/v1/strategies/${strategy.name}/coupons/${coupon.id}/issues`, pace);
+  const crowd = new FaultCrowd(fleet.urls(), issuePath(strategy.name, coupon.id), pace);
   const notes: string[] = [];
   const context = { crowd, env, fleet, lab, couponId: coupon.id, quantity, strategy, notes };
   const [injected] = await Promise.allSettled([scenario.inject(context), crowd.done]);
   await heal(env, fleet); // an injection that failed half-way may have left something down
-  const drainStarted = performance.now();
-  const drained = await writtenOut(lab, coupon.id);
-  const drainMs = performance.now() - drainStarted;
+  const drain = await waitForDrain(streamBacklog(lab, coupon.id), DRAIN);
   const found = await verifyCoupon(lab.db, coupon.id, quantity, crowd.tally.answers, crowd.tally.successfulUsers);
   const window = injected.status === 'fulfilled' ? injected.value : undefined;
   const firstSuccess = window && crowd.firstSuccessAfter(window.toMs);
@@ -185,7 +188,7 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
   const count = (...codes: string[]) => codes.reduce((sum, code) => sum + (errors[code] ?? 0), 0);
   const withStatus = (status: number) => crowd.answers.filter((answer) => answer.status === status).length;
   const internalErrors = withStatus(500);
-  if (!drained) notes.push(`still not written ${DRAIN_TIMEOUT_MS / 1000} s after the crowd`);
+  if (!drain.drained) notes.push(describeUndrained(drain, coupon.id));
   return {
     fault: scenario.fault,
     ...(scenario.variant ? { variant: scenario.variant } : {}),
@@ -206,7 +209,7 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
     revoked: found.revoked,
     ...(window ? { faultMs: window, sentDuringFault: crowd.answers.filter((a) => a.startedMs >= window.fromMs && a.startedMs < window.toMs).length } : {}),
     ...(firstSuccess === undefined || !window ? {} : { recoverMs: firstSuccess - window.toMs }),
-    ...(strategy.asynchronous ? { drainMs } : {}),
+    ...(strategy.asynchronous ? { drainMs: drain.waitedMs } : {}),
     verdict: found.verdict,
     allowed,
     ok: allowed.includes(found.verdict) && internalErrors === 0 && injected.status === 'fulfilled',
@@ -220,16 +223,4 @@ async function heal(env: FaultEnvironment, fleet: Fleet): Promise<void> {
   for (const instance of [env.mysql, env.redis, ...env.lockNodes]) if (instance.pid === undefined) await instance.start();
   for (const child of [...fleet.servers.map((server) => server.child), fleet.consumer]) child.kill('SIGCONT');
   await fleet.heal();
-}
-
-/** True once the coupon's stream is empty (the consumer wrote everything), false after the timeout. */
-async function writtenOut({ redis, keys }: Lab, couponId: number): Promise<boolean> {
-  const deadline = performance.now() + DRAIN_TIMEOUT_MS;
-  while (performance.now() < deadline) {
-    // Right after a restart the bench's own connection may still be reconnecting.
-    const length = await redis.xlen(keys.couponStream(couponId)).catch(() => undefined);
-    if (length === 0) return true;
-    await sleep(10);
-  }
-  return false;
 }

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env } from '../../src/core/config.js';
 import type { Lab } from '../../src/lab.js';
 import type { Dependency, IssueStrategy } from '../../src/strategies/index.js';
-import type { Verdict } from '../report.js';
+import { streamBacklog, waitForDrain } from '../../lab-client/drain.js';
+import type { Verdict } from '../../lab-client/verdict.js';
 import type { FaultCrowd, PacedCrowd } from './crowd.js';
 import type { Fleet } from './fleet.js';
 import type { PrivateMariadb, PrivateRedis, RedisPersistence } from './instances.js';
@@ -118,7 +119,7 @@ const redisStale: Scenario = {
     const snapshot = await env.redis.snapshot();
     await crowd.whenSuccesses(quantity * 0.8);
     // Let the consumer write what was accepted, so that MySQL is well ahead of the snapshot.
-    await writtenOut(lab, couponId);
+    await waitForDrain(streamBacklog(lab, couponId), { timeoutMs: 2_000, pollMs: 5 });
     const fromMs = crowd.now();
     await env.redis.kill('SIGKILL');
     await env.redis.restore(snapshot);
@@ -285,10 +286,4 @@ async function commitInFlight({ db }: Lab): Promise<boolean> {
     if (Number(n) > 0) return true;
   }
   return false;
-}
-
-/** Resolves once the coupon's stream is empty, or after two seconds. */
-async function writtenOut({ redis, keys }: Lab, couponId: number): Promise<void> {
-  const deadline = Date.now() + 2_000;
-  while ((await redis.xlen(keys.couponStream(couponId))) > 0 && Date.now() < deadline) await sleep(5);
 }

@@ -2,6 +2,9 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { Config, Env } from '../../src/core/config.js';
 import { createRedis, deleteKeysWithPrefix } from '../../src/core/redis.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
+import { drainOrThrow, streamBacklog } from '../../lab-client/drain.js';
+import { createCouponOverHttp } from '../../lab-client/http.js';
+import { countRows, type RowCount } from '../../lab-client/rows.js';
 import { testConfig } from './config.js';
 import { silentLog } from '../../src/core/log.js';
 
@@ -14,7 +17,7 @@ export interface TestServer extends RunningServer {
   /** Any request: a string or Buffer body is sent as it is, anything else as JSON. */
   request(method: string, path: string, options?: RequestOptions): Promise<HttpAnswer>;
   /** Rows in coupon_issues for the coupon, and how many distinct users hold them. */
-  rows(couponId: number): Promise<{ rows: number; users: number; issuedQuantity: number }>;
+  rows(couponId: number): Promise<RowCount>;
   /** Resolves once the consumer has written everything the lua path accepted for the coupon. */
   drained(couponId: number): Promise<void>;
   /** Stops the server and deletes the Redis keys it made. */
@@ -38,7 +41,7 @@ export interface RequestOptions {
 export async function startTestServer(overrides: Env = {}): Promise<TestServer> {
   const config = testConfig(overrides);
   const server = await startServer(config);
-  const { db, redis, keys } = server.lab;
+  const { db } = server.lab;
 
   const adminHeaders: Record<string, string> = config.ADMIN_TOKEN ? { authorization: `Bearer ${config.ADMIN_TOKEN}` } : {};
   const request = async (method: string, path: string, { body, headers = {}, admin = true }: RequestOptions = {}): Promise<HttpAnswer> => {
@@ -58,19 +61,9 @@ export async function startTestServer(overrides: Env = {}): Promise<TestServer> 
     post: (path, body) => request('POST', path, { body }),
     get: (path) => request('GET', path),
     request,
-    async createCoupon(body = {}) {
-      const answer = await request('POST', '/v1/coupons', { body: { title: 'test coupon', totalQuantity: 100, ...body } });
-      if (answer.status !== 201) throw new Error(`coupon not created: ${answer.status} ${JSON.stringify(answer.body)}`);
-      return answer.body.id as number;
-    },
-    async rows(couponId) {
-      const [counts] = await db('coupon_issues')
-        .where({ coupon_id: couponId })
-        .select(db.raw('COUNT(*) AS `rows`'), db.raw('COUNT(DISTINCT user_id) AS users'));
-      const coupon = await db('coupons').where({ id: couponId }).first('issued_quantity');
-      return { rows: Number(counts.rows), users: Number(counts.users), issuedQuantity: coupon.issued_quantity };
-    },
-    drained: (couponId) => waitFor(async () => (await redis.xlen(keys.couponStream(couponId))) === 0, `coupon ${couponId} drained`),
+    createCoupon: (body = {}) => createCouponOverHttp(server.url, { title: 'test coupon', totalQuantity: 100, ...body }, config.ADMIN_TOKEN),
+    rows: (couponId) => countRows(db, couponId),
+    drained: async (couponId) => void (await drainOrThrow(streamBacklog(server.lab, couponId), couponId, { timeoutMs: 30_000, pollMs: 20 })),
     async close() {
       await server.stop();
       const redis = createRedis(config.REDIS_URL, { autoPipelining: false, log: silentLog, cluster: config.REDIS_CLUSTER });

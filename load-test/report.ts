@@ -1,5 +1,7 @@
-import type { StrategyName } from '../../src/strategies/index.js';
-import type { Latency, Verdict } from '../report.js';
+import type { StrategyName } from '../src/strategies/index.js';
+import type { Latency } from '../bench/report.js';
+import type { Answers } from '../lab-client/tally.js';
+import type { Verdict, Verification } from '../lab-client/verdict.js';
 
 export type Generator = 'locust' | 'autocannon';
 export type Endpoint = 'issue' | 'hello';
@@ -43,6 +45,8 @@ export interface GeneratorRun {
   couponId?: number;
   /** Absent when the generator failed to run; `error` says why. */
   numbers?: GeneratorNumbers;
+  /** What its crowd was told (issue endpoint), as the generator counted the answers. */
+  answers?: Answers;
   error?: string;
   coupon?: CouponCheck;
   /** Why the coupon could not be checked (the server never drained it, or MySQL is not the server's). */
@@ -61,25 +65,23 @@ export interface GeneratorNumbers {
   failures: number;
 }
 
-export type CouponVerdict = 'EXACT' | 'UNDER' | 'OVER-ISSUED';
-
-/** One coupon as MySQL holds it after the run (and, for lua, after the consumer wrote everything). */
-export interface CouponCheck {
+/**
+ * One coupon as MySQL holds it after the run (and, for lua, after the consumer wrote everything),
+ * judged as the bench judges its own (lab-client/verdict.ts): `rows`, `overIssued`, `duplicated`,
+ * `lost`, `revoked` and `verdict` are the bench's.
+ */
+export interface CouponCheck extends Verification {
   couponId: number;
   totalQuantity: number;
   /** The coupon row's counter. */
   issuedQuantity: number;
-  /** Rows in coupon_issues. */
-  rows: number;
   distinctUsers: number;
+  /** Whether the rows reached the quantity. A coupon not sold out when the run ended is fine: the crowd stopped first. */
+  soldOut: boolean;
   /** Accepted by lua and still unwritten when the check gave up waiting (0 once drained). */
   pending: number;
-  /** EXACT: sold out to the unit. UNDER: not sold out (the run ended first: fine). OVER-ISSUED: more rows than coupons. */
-  verdict: CouponVerdict;
-  /** Rows over the quantity (OVER-ISSUED) or coupons left (UNDER). */
-  by: number;
   /** What the strategy should show with this many server processes: OVER-ISSUED is expected of unsafe, mutex-in-tx, and mutex across processes. */
   expected: Verdict;
-  /** Anything else found wrong: a user holding two rows, a counter that disagrees with the rows, an unfinished drain. */
+  /** What the verdict does not say: a counter that disagrees with the rows, an unfinished drain. */
   problems: string[];
 }

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfigOrExit, requireServices, wholeNumber } from '../../src/cli-options.js';
-import { STRATEGY_NAMES, type StrategyName } from '../../src/strategies/index.js';
+import { loadConfigOrExit, requireServices, wholeNumber } from '../src/cli-options.js';
+import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
+import { progressOn, type Progress } from '../bench/progress.js';
 import { findLocust } from './locust.js';
 import { renderLoadTest } from './render.js';
 import type { Endpoint, Generator } from './report.js';
@@ -20,6 +21,7 @@ interface Flags {
   redisUrl?: string;
   json: boolean;
   progress: boolean;
+  giveUpAfter: number;
 }
 
 /** `load-locust`: Locust, then autocannon, on the same endpoint with the same users and duration. */
@@ -38,18 +40,26 @@ export function createLoadAutocannonCommand(): Command {
 
 /** The shell both commands share: parse, find Locust if needed, run, print. */
 function loadCommand(name: string, generators: Generator[]): Command {
+  // The help of each says what its own generators do.
+  const both = generators.length > 1;
+  const users = both ? 'Locust users and autocannon connections' : 'autocannon connections (one per user)';
   return new Command(name)
     .addOption(new Option('-s, --strategy <name>', 'issue strategy').choices(STRATEGY_NAMES).default('lua'))
-    .option('-u, --users <n>', 'Locust users / autocannon connections, each with one request in flight', wholeNumber(1, 10_000), 100)
-    .addOption(new Option('-d, --duration <time>', 'how long each generator runs: 30s, 2m, 1m30s, or seconds').argParser(seconds).default(30, '30s'))
-    .option('-q, --quantity <n>', "totalQuantity of each generator's fresh coupon", wholeNumber(1, 1_000_000_000), 100)
+    .option('-u, --users <n>', `${users}, each with one request in flight`, wholeNumber(1, 10_000), 100)
+    .addOption(new Option('-d, --duration <time>', `how long ${both ? 'each generator' : 'it'} runs: 30s, 2m, 1m30s, or seconds`).argParser(seconds).default(30, '30s'))
+    .option('-q, --quantity <n>', `totalQuantity of ${both ? "each generator's" : 'its'} fresh coupon`, wholeNumber(1, 1_000_000_000), 100)
     .addOption(new Option('--endpoint <name>', 'issue: POST the strategy\'s issue path; hello: GET /hello, the baseline').choices(['issue', 'hello']).default('issue'))
     .option('--host <url>', 'load this running server instead of starting one (its MySQL must be --mysql-url, its ADMIN_TOKEN, if any, in the environment)', httpUrl)
     .option('-i, --instances <n>', 'server processes to start behind one port (with --host: how many it runs)', wholeNumber(1, 64), 1)
     .option('--mysql-url <url>', 'MYSQL_URL: the started server\'s database, where the coupons are checked (default: the environment)')
     .option('--redis-url <url>', 'REDIS_URL of the started server (default: the environment)')
-    .option('--json', 'print the result as JSON instead of the table', false)
-    .option('--no-progress', "no autocannon progress bar (it is off anyway when stderr is not a terminal or with --json)")
+    .addOption(
+      new Option('--give-up-after <time>', 'stop waiting for the consumer to write a coupon once it has written nothing for this long')
+        .argParser(seconds)
+        .default(15, '15s'),
+    )
+    .option('--json', 'print the result as JSON instead of the table')
+    .option('--no-progress', 'no progress on stderr (a line per step, rewritten in place on a terminal)')
     .action(async (flags: Flags, command: Command) => {
       const config = loadConfigOrExit(command, { MYSQL_URL: flags.mysqlUrl, REDIS_URL: flags.redisUrl });
       // A server started here needs both; one at --host, only the MySQL its coupons are checked in.
@@ -67,12 +77,17 @@ function loadCommand(name: string, generators: Generator[]): Command {
         host: flags.host,
         instances: flags.instances,
         config,
-        progress: flags.progress && !flags.json && process.stderr.isTTY === true,
-        onStep: flags.json ? undefined : (message) => process.stderr.write(`${message}\n`),
+        giveUpAfterMs: flags.giveUpAfter * 1000,
+        ...(flags.progress ? { progress: labelled(name, progressOn(process.stderr)) } : {}),
       }).catch((error: Error) => command.error(`error: ${error.message}`, { exitCode: 1 }));
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderLoadTest(report)}\n`);
       process.exitCode = report.ok ? 0 : 1;
     });
+}
+
+/** Every progress line starts with the command's name: `load-locust: locust, 200 users…`. */
+function labelled(name: string, progress: Progress): Progress {
+  return (label) => progress(`${name}: ${label}`);
 }
 
 /** Debian's python3-locust when this process may install it (root), else a one-line way out. */

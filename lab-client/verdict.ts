@@ -1,9 +1,16 @@
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../src/core/db.js';
-import type { Lab } from '../src/lab.js';
 import type { Protection } from '../src/strategies/index.js';
-import type { Answers, RunResult, Verdict } from './report.js';
+import type { Answers } from './tally.js';
+
+/**
+ * What MySQL holds against what the crowd was told, the worst that applies: the one vocabulary of
+ * the bench, the demo, the load test and the fault bench.
+ * LOST: told yes, no row, nothing recorded. DUPLICATED: a user holds two. OVER-ISSUED: more rows
+ * than the quantity. REVOKED: told yes, then revoked, visibly (coupon_revocations). UNDER-ISSUED:
+ * told sold out while coupons remained. EXACT: none of these. A coupon that simply did not sell
+ * out (the crowd stopped first) is EXACT.
+ */
+export type Verdict = 'EXACT' | 'UNDER-ISSUED' | 'REVOKED' | 'OVER-ISSUED' | 'DUPLICATED' | 'LOST';
 
 export interface Verification {
   rows: number;
@@ -12,19 +19,6 @@ export interface Verification {
   lost: number;
   revoked: number;
   verdict: Verdict;
-}
-
-const DRAIN_TIMEOUT_MS = 120_000;
-
-/**
- * Resolves once the consumer has written everything the lua path accepted for the coupon (at
- * once for the other strategies), or after two minutes: what is still missing then shows up
- * as LOST.
- */
-export async function drained({ redis, keys }: Lab, couponId: number): Promise<void> {
-  const deadline = performance.now() + DRAIN_TIMEOUT_MS;
-  const stream = keys.couponStream(couponId);
-  while ((await redis.xlen(stream)) > 0 && performance.now() < deadline) await sleep(2);
 }
 
 /** Counts what MySQL holds for the coupon and judges it against what the crowd was told. */
@@ -79,8 +73,28 @@ export function worstVerdict(verdicts: Verdict[]): Verdict {
   return verdicts.reduce((worst, v) => (SEVERITY.indexOf(v) > SEVERITY.indexOf(worst) ? v : worst), 'EXACT');
 }
 
-/** The run behind a strategy's verdict: the worst one, and of those the most over-issued. */
-export function worstRun(runs: readonly RunResult[]): RunResult | undefined {
-  const rank = (run: RunResult) => SEVERITY.indexOf(run.verdict) * 1e9 + run.overIssued;
-  return runs.reduce<RunResult | undefined>((worst, run) => (!worst || rank(run) > rank(worst) ? run : worst), undefined);
+/** The run behind a verdict: the worst one, and of those the most over-issued. */
+export function worstRun<Run extends Pick<Verification, 'verdict' | 'overIssued'>>(runs: readonly Run[]): Run | undefined {
+  const rank = (run: Run) => SEVERITY.indexOf(run.verdict) * 1e9 + run.overIssued;
+  return runs.reduce<Run | undefined>((worst, run) => (!worst || rank(run) > rank(worst) ? run : worst), undefined);
+}
+
+/**
+ * Whether a verdict is what may be shown where `expected` was expected: a strategy meant to be exact
+ * must be; one expected to over-issue fails nothing, whatever it showed (the race may be missed).
+ */
+export function meetsExpectation(expected: Verdict, verdict: Verdict): boolean {
+  return expected === 'EXACT' ? verdict === 'EXACT' : true;
+}
+
+/** The verdict with the figure behind it: `OVER-ISSUED by 17`, `LOST 3`, `EXACT`. */
+export function verdictWithFigure(found: Verification): string {
+  const n = (count: number) => count.toLocaleString('en-US');
+  const figure: Partial<Record<Verdict, string>> = {
+    'OVER-ISSUED': `by ${n(found.overIssued)}`,
+    LOST: n(found.lost),
+    DUPLICATED: n(found.duplicated),
+    REVOKED: n(found.revoked),
+  };
+  return [found.verdict, figure[found.verdict]].filter(Boolean).join(' ');
 }

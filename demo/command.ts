@@ -2,8 +2,10 @@ import { Command } from 'commander';
 import { loadConfigOrExit, requireServices, wholeNumber } from '../src/cli-options.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
-import { Tally } from './load.js';
-import { drained, verifyCoupon } from './verify.js';
+import { Tally } from '../lab-client/tally.js';
+import { verdictWithFigure, verifyCoupon } from '../lab-client/verdict.js';
+import { drainOrThrow, streamBacklog } from '../lab-client/drain.js';
+import { createCouponOverHttp, issuePath } from '../lab-client/http.js';
 
 interface Flags {
   quantity: number;
@@ -37,11 +39,12 @@ export function createDemoCommand(): Command {
 }
 
 async function race(server: RunningServer, strategy: StrategyName, flags: Flags): Promise<string> {
-  const couponId = await createCoupon(server, `demo ${strategy}`, flags.quantity);
+  // Over the API, as an admin client: with the bearer token when the lab has one (ADMIN_TOKEN).
+  const couponId = await createCouponOverHttp(server.url, { title: `demo ${strategy}`, totalQuantity: flags.quantity }, server.lab.config.ADMIN_TOKEN);
   const tally = new Tally();
   const sends = Array.from({ length: flags.users * flags.requestsPerUser }, async (_, i) => {
     const userId = (i % flags.users) + 1;
-    const response = await fetch(`${server.url}/v1/strategies/${strategy}/coupons/${couponId}/issues`, {
+    const response = await fetch(`${server.url}${issuePath(strategy, couponId)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ userId }),
@@ -49,26 +52,12 @@ async function race(server: RunningServer, strategy: StrategyName, flags: Flags)
     tally.record(userId, response.ok ? 'success' : ((await response.json()) as { code: string }).code);
   });
   await Promise.all(sends);
-  await drained(server.lab, couponId);
+  await drainOrThrow(streamBacklog(server.lab, couponId), couponId, { timeoutMs: 120_000, stallMs: 15_000 });
   const { answers, successfulUsers } = tally;
   const found = await verifyCoupon(server.lab.db, couponId, flags.quantity, answers, successfulUsers);
   const other = Object.values(answers.errors).reduce((sum, n) => sum + n, 0);
-  const verdict = found.verdict === 'OVER-ISSUED' ? `OVER-ISSUED by ${found.overIssued}` : found.verdict;
   const { protection } = server.lab.strategies[strategy];
-  return row(strategy, protection, answers.success, answers.soldOut, answers.alreadyIssued, other, found.rows, verdict);
-}
-
-/** Over the API, as an admin client: with the bearer token when the lab has one (ADMIN_TOKEN). */
-async function createCoupon(server: RunningServer, title: string, totalQuantity: number): Promise<number> {
-  const token = server.lab.config.ADMIN_TOKEN;
-  const response = await fetch(`${server.url}/v1/coupons`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ title, totalQuantity }),
-  });
-  const body = (await response.json()) as { id: number; code?: string };
-  if (response.status !== 201) throw new Error(`the demo's coupon was not created: ${response.status} ${body.code}`);
-  return body.id;
+  return row(strategy, protection, answers.success, answers.soldOut, answers.alreadyIssued, other, found.rows, verdictWithFigure(found));
 }
 
 function row(...cells: (string | number)[]): string {

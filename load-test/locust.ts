@@ -5,11 +5,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Tally } from '../lab-client/tally.js';
 import type { Endpoint, GeneratorNumbers } from './report.js';
 
 const LOCUSTFILES: Record<Endpoint, string> = {
-  hello: fileURLToPath(new URL('../../load-test/locustfile-hello.py', import.meta.url)),
-  issue: fileURLToPath(new URL('../../load-test/locustfile-issue.py', import.meta.url)),
+  hello: fileURLToPath(new URL('./locustfile-hello.py', import.meta.url)),
+  issue: fileURLToPath(new URL('./locustfile-issue.py', import.meta.url)),
 };
 
 /** Locust gets this long past its run time to start, stop and write its files before it is killed. */
@@ -40,12 +41,18 @@ export interface LocustRun {
   env?: Record<string, string>;
 }
 
+/** Locust's figures, and what its crowd was told: the answers by kind, and who was told yes. */
+export interface LocustResult {
+  numbers: GeneratorNumbers;
+  told: Pick<Tally, 'answers' | 'successfulUsers'>;
+}
+
 /**
  * Runs Locust headless in a process of its own and returns its numbers: the totals
  * load-test/summary.py writes as JSON when Locust quits, rather than scraped from what it
  * prints. Throws (with the end of Locust's log) if it did not run.
  */
-export async function runLocust(run: LocustRun): Promise<GeneratorNumbers> {
+export async function runLocust(run: LocustRun): Promise<LocustResult> {
   const dir = await mkdtemp(join(tmpdir(), 'coupon-lab-locust-'));
   const summaryFile = join(dir, 'summary.json');
   const args = [
@@ -57,14 +64,14 @@ export async function runLocust(run: LocustRun): Promise<GeneratorNumbers> {
   try {
     const env = { ...process.env, ...run.env, COUPON_LAB_SUMMARY_FILE: summaryFile };
     const { code, log } = await execute(run.executable, args, env, run.durationS * 1000 + GRACE_MS);
-    const numbers = code === 0 ? summarised(await readFile(summaryFile, 'utf8').catch(() => '')) : undefined;
-    if (!numbers) {
+    const result = code === 0 ? summarised(await readFile(summaryFile, 'utf8').catch(() => '')) : undefined;
+    if (!result) {
       const why = code !== 0 ? `locust exited with ${code}` : 'locust completed no request';
       // Its error lines, if it logged any, say more than the summary table it prints last.
       const errors = log.filter((line) => /\/(ERROR|CRITICAL)\/|Error|Traceback/.test(line));
       throw new Error(`${why}; its log${errors.length ? "'s errors" : ' ends'}:\n${(errors.length ? errors : log).slice(-12).join('\n')}`);
     }
-    return numbers;
+    return result;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -98,8 +105,11 @@ async function execute(
 }
 
 /** What summary.py wrote, or undefined if it wrote nothing or counts no request. */
-export function summarised(json: string): GeneratorNumbers | undefined {
+function summarised(json: string): LocustResult | undefined {
   if (!json) return undefined;
-  const summary = JSON.parse(json) as Omit<GeneratorNumbers, 'latency'> & { latency: GeneratorNumbers['latency'] | null };
-  return summary.requests > 0 && summary.latency ? { ...summary, latency: summary.latency } : undefined;
+  const { latency, answers, successfulUsers, ...totals } = JSON.parse(json) as Omit<GeneratorNumbers, 'latency'> & {
+    latency: GeneratorNumbers['latency'] | null;
+  } & LocustResult['told'];
+  if (!(totals.requests > 0 && latency)) return undefined;
+  return { numbers: { ...totals, latency }, told: { answers, successfulUsers } };
 }

@@ -1,4 +1,5 @@
-import { int, ms } from '../format.js';
+import { int, ms } from '../bench/format.js';
+import { verdictWithFigure } from '../lab-client/verdict.js';
 import type { CouponCheck, GeneratorRun, LoadTestReport } from './report.js';
 
 /** The report as text: the generators side by side, then a verdict per coupon. */
@@ -46,13 +47,18 @@ function verdictLine(run: GeneratorRun, report: LoadTestReport): string {
   if (!c) return `coupon ${run.couponId} (${run.generator}): not checked: ${run.checkError} ✗`;
   const counts = `${int(c.rows)} rows, ${int(c.distinctUsers)} distinct users, issued_quantity ${int(c.issuedQuantity)} of ${int(c.totalQuantity)}`;
   const problems = c.problems.length ? ` (${c.problems.join('; ')})` : '';
-  return `coupon ${c.couponId} (${run.generator}): ${counts}: ${judgement(c, report)}${problems}${run.ok ? '' : ' ✗'}`;
+  return `coupon ${c.couponId} (${run.generator}): ${counts}, sold out: ${c.soldOut ? 'yes' : 'no'} — ${judgement(c, report)}${problems}${run.ok ? '' : ' ✗'}`;
 }
 
+/** The bench's verdict, and why it is or is not a failure for this strategy. */
 function judgement(c: CouponCheck, report: LoadTestReport): string {
-  if (c.verdict === 'UNDER') return `UNDER by ${int(c.by)} (not sold out: fine, the run ended first)`;
   if (c.verdict === 'EXACT') return 'EXACT';
   const processes = report.target.instances > 1 ? ` across ${report.target.instances} processes` : '';
-  const why = c.expected === 'OVER-ISSUED' ? `expected of ${report.strategy}${processes}` : `${report.strategy} must be exact`;
-  return `OVER-ISSUED by ${int(c.by)} (${why})`;
+  const why =
+    c.verdict === c.expected
+      ? `expected of ${report.strategy}${processes}`
+      : c.expected === 'EXACT'
+        ? `${report.strategy} must be exact`
+        : `${report.strategy}${processes} is not meant to be exact`;
+  return `${verdictWithFigure(c)} (${why})`;
 }

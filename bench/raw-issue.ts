@@ -1,0 +1,27 @@
+import type mysql from 'mysql2/promise';
+
+/**
+ * The issue transaction as `record-lock` runs it, written by hand on a bare mysql2 pool: lock the
+ * coupon row, look for the user's row, then count and insert. It is the floor that strategy is
+ * measured against (`--floors`, `bench-micro`), so it does what the strategy does in MySQL and
+ * nothing more: no knex, no rules beyond "a coupon exists and this user holds none".
+ */
+export async function rawIssue(pool: mysql.Pool, couponId: number, userId: number): Promise<void> {
+  const connection = await pool.getConnection();
+  try {
+    await connection.beginTransaction();
+    const [coupons] = await connection.query('SELECT total_quantity, issued_quantity FROM coupons WHERE id = ? FOR UPDATE', [couponId]);
+    const [held] = await connection.query('SELECT id FROM coupon_issues WHERE coupon_id = ? AND user_id = ?', [couponId, userId]);
+    if ((coupons as unknown[]).length === 1 && (held as unknown[]).length === 0) {
+      await connection.query('UPDATE coupons SET issued_quantity = issued_quantity + 1 WHERE id = ?', [couponId]);
+      await connection.query('INSERT INTO coupon_issues (coupon_id, user_id, issued_at) VALUES (?, ?, NOW(3))', [couponId, userId]);
+    }
+    await connection.commit();
+  } catch (error) {
+    // Not back to the pool with the row lock held.
+    await connection.rollback().catch(() => undefined);
+    throw error;
+  } finally {
+    connection.release();
+  }
+}

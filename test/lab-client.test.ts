@@ -1,0 +1,68 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { describeUndrained, waitForDrain, type DrainOutcome } from '../lab-client/drain.js';
+import { Redis } from 'ioredis';
+import { deleteKeysWithPrefix } from '../src/core/redis.js';
+import { testConfig } from './support/config.js';
+
+const config = testConfig();
+const redis = new Redis(config.REDIS_URL);
+
+afterAll(async () => {
+  await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX);
+  redis.disconnect();
+});
+
+/** A stream of `entries` entries that no consumer reads: a backlog nobody writes out. */
+async function backlogOf(name: string, entries: number): Promise<string> {
+  const key = `${config.REDIS_KEY_PREFIX}${name}`;
+  for (let i = 0; i < entries; i++) await redis.xadd(key, '*', 'userId', String(i));
+  return key;
+}
+
+function undrained(outcome: DrainOutcome): Extract<DrainOutcome, { drained: false }> {
+  if (outcome.drained) throw new Error('expected the wait to give up');
+  return outcome;
+}
+
+describe('waiting for the drain', () => {
+  it('gives up once nothing was written for stallMs, saying how much is left and why', async () => {
+    const key = await backlogOf('stalled', 3);
+    const outcome = undrained(await waitForDrain(() => redis.xlen(key), { timeoutMs: 10_000, stallMs: 300 }));
+    expect(outcome).toMatchObject({ pending: 3, gaveUp: 'stalled' });
+    expect(outcome.waitedMs).toBeGreaterThanOrEqual(300);
+    expect(outcome.waitedMs).toBeLessThan(2_000);
+    expect(describeUndrained(outcome, 7)).toBe('3 accepted requests of coupon 7 still unwritten, none written in the last 0.3 s');
+  });
+
+  it('gives up after timeoutMs while entries are still being written, however slowly', async () => {
+    const key = await backlogOf('slow', 50);
+    // A consumer writing one entry every 50 ms: progress, but not done within the timeout.
+    const shrinking = setInterval(async () => {
+      const [first] = await redis.xrange(key, '-', '+', 'COUNT', 1);
+      if (first) await redis.xdel(key, first[0]);
+    }, 50);
+    try {
+      const outcome = undrained(await waitForDrain(() => redis.xlen(key), { timeoutMs: 400, stallMs: 300 }));
+      expect(outcome.gaveUp).toBe('timeout');
+      expect(outcome.pending).toBeGreaterThan(0);
+      expect(describeUndrained(outcome, 8)).toMatch(/^\d+ accepted requests of coupon 8 still unwritten, after 0\.4 s$/);
+    } finally {
+      clearInterval(shrinking);
+    }
+  });
+
+  it('resolves drained once the backlog is gone', async () => {
+    const key = await backlogOf('written', 2);
+    const waiting = waitForDrain(() => redis.xlen(key), { timeoutMs: 10_000, stallMs: 5_000 });
+    await redis.del(key);
+    expect((await waiting).drained).toBe(true);
+  });
+
+  it('counts a look that fails as unknown and says what it threw when it gives up', async () => {
+    const outcome = undrained(
+      await waitForDrain(() => Promise.reject(new Error('connect ECONNREFUSED')), { timeoutMs: 10_000, stallMs: 100 }),
+    );
+    expect(outcome).toMatchObject({ pending: undefined, gaveUp: 'stalled', error: 'connect ECONNREFUSED' });
+    expect(describeUndrained(outcome, 9)).toBe('the backlog of coupon 9 could not be read (connect ECONNREFUSED), none written in the last 0.1 s');
+  });
+});

@@ -169,7 +169,7 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
     issueStartAt: null,
     issueEndAt: null,
   });
-  const crowd = new FaultCrowd(fleet.urls(), (userId) => `/v1/strategies/${strategy.name}/coupons/${coupon.id}/issues`, pace);
+  const crowd = new FaultCrowd(fleet.urls(), (_userId) => `/v1/strategies/${strategy.name}/coupons/${coupon.id}/issues`, pace);
   const notes: string[] = [];
   const context = { crowd, env, fleet, lab, couponId: coupon.id, quantity, strategy, notes };
   const [injected] = await Promise.allSettled([scenario.inject(context), crowd.done]);

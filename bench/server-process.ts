@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Config } from '../src/core/config.js';
+import { cliCommandLine } from '../src/project-paths.js';
 import { guardedDir } from './guarded-dir.js';
 
 export interface ServerProcess {
@@ -45,7 +46,7 @@ async function spawnLabCommand(
   const level = ['fatal', 'error', 'warn', 'silent'].includes(config.LOG_LEVEL) ? 'info' : config.LOG_LEVEL;
   const env = { ...process.env, ...configEnv({ ...config, LOG_LEVEL: level }) };
   const guard = await guardedDir('process');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const child = spawn(...cliCommandLine(args), { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   guard.watch(child.pid);
   child.once('exit', () => void guard.remove().catch(() => undefined));
   const lines = createInterface({ input: child.stderr! });

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { Command } from 'commander';
 import { createDemoCommand } from '../bench/demo.js';
 import { createBenchCommand } from '../bench/command.js';

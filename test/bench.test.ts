@@ -10,6 +10,7 @@ import { verifyCoupon } from '../bench/verify.js';
 import { createCoupon } from '../src/core/coupon-service.js';
 import { deleteKeysWithPrefix } from '../src/core/redis.js';
 import { createLab, type Lab } from '../src/lab.js';
+import { cliCommandLine } from '../src/project-paths.js';
 import { launchChromium } from './support/browser.js';
 import { testConfig } from './support/config.js';
 
@@ -30,8 +31,8 @@ describe('npm run bench', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'coupon-lab-bench-'));
     const env = { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX };
-    const args = ['--import', 'tsx', 'bin/coupon-lab.ts', 'bench', '--strategy', 'record-lock,lua', '--users', '400', '--quantity', '40', '--instances', '1,2'];
-    ({ stdout } = await run(process.execPath, [...args, '--json', '--out', join(dir, 'r.json'), '--report', join(dir, 'r.html')], { env }));
+    const args = ['bench', '--strategy', 'record-lock,lua', '--users', '400', '--quantity', '40', '--instances', '1,2'];
+    ({ stdout } = await run(...cliCommandLine([...args, '--json', '--out', join(dir, 'r.json'), '--report', join(dir, 'r.html')]), { env }));
   }, 120_000);
 
   it('prints JSON a script can parse, the same report it writes with --out, and exits 0', async () => {

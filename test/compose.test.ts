@@ -112,8 +112,8 @@ describe('docker-compose.yml: the lab itself', () => {
   it('runs the API as `npm start` and the consumer as `npm run consumer` do, with node itself as PID 1', () => {
     const image = dockerfileCommand();
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-    // `tsx <args>` in package.json is `node --import tsx <args>` in the image.
-    const asNode = (script: string) => ['node', '--import', 'tsx', ...script.replace(/^tsx /, '').split(' ')];
+    // The same `node dist/bin/coupon-lab.js <command>`; the script's `exec` is the shell's, not the image's.
+    const asNode = (script: string) => script.replace(/^exec /, '').split(' ');
     expect([...image.entrypoint, ...image.cmd]).toEqual(asNode(scripts.start!));
     expect(services.api!.command).toBeUndefined();
     expect([...image.entrypoint, ...[services.consumer!.command].flat()]).toEqual(asNode(scripts.consumer!));
@@ -188,13 +188,13 @@ describe('Dockerfile', () => {
   const stages = dockerfileStages();
   const last = stages.at(-1)!;
 
-  it('has stages that install from the lockfile and type-check, and a slim runtime stage as the last one', () => {
+  it('has stages that install from the lockfile and build (type-check and compile), and a slim runtime stage as the last one', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const all = stages.flatMap((stage) => stage.lines);
     expect(all).toContainEqual(expect.stringMatching(/^RUN npm ci(?! --omit)/));
-    expect(all).toContainEqual(expect.stringMatching(/^RUN npm run typecheck/));
+    expect(all).toContainEqual(expect.stringMatching(/^RUN npm run build/));
     expect(resolveFrom(last.from)).toMatch(/^node:20.*slim/);
-    expect(last.lines.join('\n')).not.toMatch(/^RUN npm run typecheck/m);
+    expect(last.lines.join('\n')).not.toMatch(/^RUN npm run build/m);
   });
 
   it('runs as the node user with production dependencies only', () => {
@@ -207,9 +207,13 @@ describe('Dockerfile', () => {
     expect(installs.length).toBeGreaterThanOrEqual(2);
   });
 
-  it('copies its sources from the stage that type-checks them, so the check cannot be skipped', () => {
-    const checked = stages.filter((stage) => stage.lines.some((line) => line.startsWith('RUN npm run typecheck'))).map((stage) => stage.name);
-    expect(last.lines.filter((line) => checked.some((name) => line.startsWith(`COPY --from=${name} `)))).not.toHaveLength(0);
+  it('copies the compiled JavaScript from the stage that builds it, so the type check cannot be skipped', () => {
+    const built = stages.filter((stage) => stage.lines.some((line) => line.startsWith('RUN npm run build'))).map((stage) => stage.name);
+    const copied = last.lines.filter((line) => built.some((name) => line.startsWith(`COPY --from=${name} `)));
+    expect(copied).toContainEqual(expect.stringMatching(/ \/app\/dist /));
+    // Nothing to transpile at run time: no sources, and tsx not among the production dependencies.
+    expect(last.lines.join('\n')).not.toMatch(/\/app\/(src|bin|bench) /);
+    expect(Object.keys((JSON.parse(read('package.json')) as { dependencies: Record<string, string> }).dependencies)).not.toContain('tsx');
   });
 
   it('copies only paths that exist and that .dockerignore lets into the context', () => {

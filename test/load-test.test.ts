@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { LoadTestReport } from '../bench/load-test/report.js';
 import { createDb } from '../src/core/db.js';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
+import { cliCommandLine } from '../src/project-paths.js';
 import { testConfig } from './support/config.js';
 import { silentLog } from '../src/core/log.js';
 
@@ -20,7 +21,7 @@ afterAll(async () => {
 });
 
 function labCommand(args: string[], extraEnv: Record<string, string> = {}): Promise<{ stdout: string }> {
-  return run(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', ...args], { env: { ...env, ...extraEnv } });
+  return run(...cliCommandLine(args), { env: { ...env, ...extraEnv } });
 }
 
 async function rowsOf(couponId: number): Promise<{ rows: number; users: number }> {

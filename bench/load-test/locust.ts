@@ -4,12 +4,13 @@ import { accessSync, constants } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../../src/project-paths.js';
 import type { Endpoint, GeneratorNumbers } from './report.js';
 
+// From the project's root, not this module: compiled, it runs from dist/, where the locustfiles are not.
 const LOCUSTFILES: Record<Endpoint, string> = {
-  hello: fileURLToPath(new URL('../../load-test/locustfile-hello.py', import.meta.url)),
-  issue: fileURLToPath(new URL('../../load-test/locustfile-issue.py', import.meta.url)),
+  hello: join(PROJECT_ROOT, 'load-test', 'locustfile-hello.py'),
+  issue: join(PROJECT_ROOT, 'load-test', 'locustfile-issue.py'),
 };
 
 /** Locust gets this long past its run time to start, stop and write its files before it is killed. */

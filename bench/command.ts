@@ -1,11 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { loadConfigOrExit, nameList, requireServices, wholeNumber } from '../src/cli-options.js';
-import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
-import { renderHtml } from './render-html.js';
-import { renderTable } from './render-table.js';
+import { nameList, wholeNumber } from '../src/cli-options.js';
+import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/names.js';
 import type { BenchMode, BenchSettings } from './report.js';
-import { runBench } from './run-bench.js';
 
 function instanceList(text: string): number[] {
   return text.split(',').map((part) => wholeNumber(1, 16)(part.trim()));
@@ -61,6 +58,10 @@ export function createBenchCommand(): Command {
     .option('--report <file.html>', 'write the report as a self-contained HTML page with charts')
     .option('--no-progress', 'no progress bar (it is off anyway when stderr is not a terminal or with --json)')
     .action(async (flags: Flags, command: Command) => {
+      const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
+      const { runBench } = await import('./run-bench.js');
+      const { renderTable } = await import('./render-table.js');
+      const { renderHtml } = await import('./render-html.js');
       if (flags.mode === 'direct' && flags.instances.some((k) => k !== 1)) {
         command.error('--instances starts server processes: it needs --mode http', { exitCode: 2 });
       }

@@ -1,42 +1,31 @@
-import { Command } from 'commander';
-import { loadConfigOrExit, requireServices, wholeNumber } from '../src/cli-options.js';
+import type { Config } from '../src/core/config.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
 import { Tally } from './load.js';
 import { drained, verifyCoupon } from './verify.js';
 
-interface Flags {
+export interface DemoFlags {
   quantity: number;
   users: number;
   requestsPerUser: number;
 }
 
 /**
- * `demo`: starts the lab in this process, races a crowd for one small coupon through each
- * strategy over real HTTP — every request sent at once — and prints what MySQL holds afterwards.
+ * Starts the lab in this process, races a crowd for one small coupon through each strategy over
+ * real HTTP — every request sent at once — and prints what MySQL holds afterwards.
  */
-export function createDemoCommand(): Command {
-  return new Command('demo')
-    .description('Race a crowd for a coupon through every strategy over HTTP and count the rows in MySQL.')
-    .option('--quantity <n>', 'coupons to hand out', wholeNumber(1, 1_000_000), 50)
-    .option('--users <n>', 'distinct users in the crowd', wholeNumber(1, 100_000), 400)
-    .option('--requests-per-user <n>', 'requests each user sends at once', wholeNumber(1, 100), 2)
-    .action(async (flags: Flags, command: Command) => {
-      // The demo prints its own table, nothing else.
-      const config = loadConfigOrExit(command, { PORT: '0', LOG_REQUESTS: 'none' });
-      await requireServices(command, config);
-      const server = await startServer(config);
-      try {
-        console.log(`Coupon Lab demo: ${flags.users} users × ${flags.requestsPerUser} requests at once for ${flags.quantity} coupons, per strategy\n`);
-        console.log(row('strategy', 'protection', 'issued', 'sold out', 'already', 'other', 'rows', 'verdict'));
-        for (const strategy of STRATEGY_NAMES) console.log(await race(server, strategy, flags));
-      } finally {
-        await server.stop();
-      }
-    });
+export async function runDemo(config: Config, flags: DemoFlags): Promise<void> {
+  const server = await startServer(config);
+  try {
+    console.log(`Coupon Lab demo: ${flags.users} users × ${flags.requestsPerUser} requests at once for ${flags.quantity} coupons, per strategy\n`);
+    console.log(row('strategy', 'protection', 'issued', 'sold out', 'already', 'other', 'rows', 'verdict'));
+    for (const strategy of STRATEGY_NAMES) console.log(await race(server, strategy, flags));
+  } finally {
+    await server.stop();
+  }
 }
 
-async function race(server: RunningServer, strategy: StrategyName, flags: Flags): Promise<string> {
+async function race(server: RunningServer, strategy: StrategyName, flags: DemoFlags): Promise<string> {
   const couponId = await createCoupon(server, `demo ${strategy}`, flags.quantity);
   const tally = new Tally();
   const sends = Array.from({ length: flags.users * flags.requestsPerUser }, async (_, i) => {

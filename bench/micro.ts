@@ -1,8 +1,6 @@
 import { Redlock } from '@sesamecare-oss/redlock';
-import { Command } from 'commander';
 import mysql from 'mysql2/promise';
 import { Bench } from 'tinybench';
-import { loadConfigOrExit, requireServices, wholeNumber } from '../src/cli-options.js';
 import type { Config } from '../src/core/config.js';
 import { createCoupon } from '../src/core/coupon-service.js';
 import { parseMysqlUrl } from '../src/core/db.js';
@@ -103,28 +101,4 @@ async function transactionFloor(lab: Lab, pool: mysql.Pool, nextUser: () => numb
       connection.release();
     }
   };
-}
-
-/** `bench-micro`: prints what `runMicro` returns. */
-export function createMicroCommand(): Command {
-  return new Command('bench-micro')
-    .description('Uncontended cost of one issue per strategy, next to the raw floor of each layer (tinybench).')
-    .option('--time-ms <ms>', 'time spent on each task', wholeNumber(100, 600_000), 1_500)
-    .option('--json', 'print the results as JSON', false)
-    .action(async (flags: { timeMs: number; json: boolean }, command: Command) => {
-      const config = loadConfigOrExit(command);
-      await requireServices(command, config);
-      const results = await runMicro(config, flags.timeMs);
-      if (flags.json) return void process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-      console.log(`Uncontended cost of one call, one call at a time, ${flags.timeMs} ms per task`);
-      console.table(
-        results.map((r) => ({
-          task: r.task,
-          'mean ms': Number(r.meanMs.toFixed(3)),
-          'p99 ms': Number(r.p99Ms.toFixed(3)),
-          'ops/s': Math.round(r.opsPerS),
-          samples: r.samples,
-        })),
-      );
-    });
 }

@@ -2,10 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { nameList } from '../../src/cli-options.js';
-import { STRATEGY_NAMES, type StrategyName } from '../../src/strategies/index.js';
-import { MissingBinaryError } from './instances.js';
-import { renderFaultHtml, renderFaultTable } from './render.js';
-import { runFaults } from './run-faults.js';
+import { STRATEGY_NAMES, type StrategyName } from '../../src/strategies/names.js';
 import { FAULT_NAMES, SCENARIOS } from './scenarios.js';
 
 interface Flags {
@@ -28,6 +25,9 @@ export function createFaultsCommand(): Command {
     .option('--out <file.json>', 'write the report as JSON')
     .option('--report <file.html>', 'write the report as a self-contained HTML page')
     .action(async (flags: Flags, command: Command) => {
+      const { MissingBinaryError } = await import('./instances.js');
+      const { runFaults } = await import('./run-faults.js');
+      const { renderFaultHtml, renderFaultTable } = await import('./render.js');
       const report = await runFaults({
         scenarios: SCENARIOS.filter((scenario) => flags.fault.includes(scenario.fault)),
         ...(flags.strategy ? { strategies: flags.strategy } : {}),

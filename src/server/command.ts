@@ -1,11 +1,7 @@
 import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
-import { loadConfigOrExit, requireServices, stopOnSignals, wholeNumber } from '../cli-options.js';
-import { redactUrl } from '../core/redis.js';
-import { createLog } from '../core/log.js';
-import { STRATEGY_NAMES } from '../strategies/index.js';
-import { startCluster, WorkerExitedError } from './cluster.js';
-import { startServer } from './server.js';
+import { wholeNumber } from '../cli-options.js';
+import { STRATEGY_NAMES } from '../strategies/names.js';
 
 interface Flags {
   port?: string;
@@ -25,6 +21,11 @@ export function createServerCommand(): Command {
     .option('--no-consumer', 'do not run the stream consumer in this process')
     .option('-i, --instances <count>', 'server processes behind one port (node:cluster)', wholeNumber(1, 64), 1)
     .action(async (flags: Flags, command: Command) => {
+      const { loadConfigOrExit, requireServices, stopOnSignals } = await import('../cli-runtime.js');
+      const { createLog } = await import('../core/log.js');
+      const { redactUrl } = await import('../core/redis.js');
+      const { startCluster, WorkerExitedError } = await import('./cluster.js');
+      const { startServer } = await import('./server.js');
       const config = loadConfigOrExit(command, {
         PORT: flags.port,
         ISSUE_STRATEGY: flags.strategy,

@@ -28,12 +28,13 @@ export function createConsumerCommand(): Command {
         throw error;
       });
       const consumer = startConsumer(lab);
-      log.info({ name: consumer.name, metrics: metrics.url }, 'consumer started');
+      // Before the line that says it started: a signal sent on reading that line stops it gracefully.
       stopOnSignals(log, 'consumer', async () => {
         await consumer.stop();
         await metrics.close();
         await lab.close();
         log.info({ ...consumer.totals }, 'consumer totals');
       });
+      log.info({ name: consumer.name, metrics: metrics.url }, 'consumer started');
     });
 }

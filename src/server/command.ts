@@ -46,6 +46,11 @@ export function createServerCommand(): Command {
           throw error;
         },
       );
+      // Before the line that says it listens: a signal sent on reading that line stops it gracefully.
+      stopOnSignals(log, 'server', async () => {
+        await server.stop();
+        cluster.worker?.disconnect(); // the channel to the primary is the last thing keeping a worker alive
+      });
       if (cluster.isPrimary) {
         if (!config.ADMIN_TOKEN) {
           log.warn('POST /v1/coupons and PATCH /v1/coupons/:couponId are open to anyone: set ADMIN_TOKEN to require a bearer token');
@@ -65,9 +70,5 @@ export function createServerCommand(): Command {
           'server listening',
         );
       }
-      stopOnSignals(log, 'server', async () => {
-        await server.stop();
-        cluster.worker?.disconnect(); // the channel to the primary is the last thing keeping a worker alive
-      });
     });
 }

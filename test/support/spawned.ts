@@ -6,14 +6,22 @@ import { createInterface } from 'node:readline';
 /** A lab process's JSON log line. */
 export type LogLine = Record<string, unknown> & { msg: string };
 
-/**
- * Every JSON log line the process writes on stderr, as it comes, and the first whose `msg` is
- * `message`; rejected if the process exits before it writes that line.
- */
-export function watchLog(child: ChildProcess): { lines: LogLine[]; logged(message: string): Promise<LogLine> } {
+export interface WatchedLog {
+  /** Every JSON line read so far, in order. */
+  lines: LogLine[];
+  /** The first line whose `msg` is `message`; rejected if the process exits before it writes one. */
+  logged(message: string): Promise<LogLine>;
+  /** Resolved once stderr has ended: every process that held it has exited, and every line is read. */
+  ended: Promise<void>;
+}
+
+/** The JSON log lines a process writes on stderr, as they come. */
+export function watchLog(child: ChildProcess): WatchedLog {
   const lines: LogLine[] = [];
   const waiting = new Map<string, (line: LogLine) => void>();
-  createInterface({ input: child.stderr! }).on('line', (text) => {
+  const reader = createInterface({ input: child.stderr! });
+  const ended = once(reader, 'close').then(() => undefined);
+  reader.on('line', (text) => {
     if (!text.startsWith('{')) return;
     const line = JSON.parse(text) as LogLine;
     lines.push(line);
@@ -22,6 +30,7 @@ export function watchLog(child: ChildProcess): { lines: LogLine[]; logged(messag
   const exited = once(child, 'exit');
   return {
     lines,
+    ended,
     logged: (message) =>
       Promise.race([
         new Promise<LogLine>((resolve) => {

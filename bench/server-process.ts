@@ -49,7 +49,7 @@ async function spawnLabCommand(
   const child = spawn(...cliCommandLine(args), { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   guard.watch(child.pid);
   child.once('exit', () => void guard.remove().catch(() => undefined));
-  const lines = createInterface({ input: child.stderr! });
+  const lines = createInterface({ input: child.stderr });
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`${args[0]} exited with ${code} before it was ready`);
   });
@@ -64,7 +64,7 @@ async function spawnLabCommand(
     // Request log lines (LOG_REQUESTS=all) arrive by the thousand a second under load: drained
     // unread, so that splitting them costs the bench process nothing.
     lines.close();
-    child.stderr!.resume();
+    child.stderr.resume();
   }
   return { child, ready: readyLine };
 }
@@ -83,9 +83,9 @@ export async function kill(
   const exited = once(child, 'exit');
   child.kill(signal);
   const force = forceAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), forceAfterMs);
-  const [code] = await exited;
+  const [code] = (await exited) as [number | null];
   clearTimeout(force);
-  return code as number | null;
+  return code;
 }
 
 /**

@@ -16,7 +16,9 @@ export function loadConfigOrExit(command: Command, overrides: Env = {}): Config 
   try {
     const config = loadConfig(process.env, overrides);
     if (!isStrategyName(config.ISSUE_STRATEGY)) {
-      throw new ConfigError(`invalid configuration:\n  ISSUE_STRATEGY: unknown strategy "${config.ISSUE_STRATEGY}"; choose one of ${STRATEGY_NAMES.join(', ')}`);
+      throw new ConfigError(
+        `invalid configuration:\n  ISSUE_STRATEGY: unknown strategy "${config.ISSUE_STRATEGY}"; choose one of ${STRATEGY_NAMES.join(', ')}`,
+      );
     }
     return config;
   } catch (error) {
@@ -43,16 +45,19 @@ export async function requireServices(command: Command, config: Config, needed: 
   if (failed === -1) return;
   const { name, key } = SERVICES[needed[failed]!];
   const why = reason((results[failed] as PromiseRejectedResult).reason);
-  command.error(
-    `cannot reach ${name} at ${redactUrl(config[key])} (${key}): ${why} — start it (docker compose up -d mysql redis) or point ${key} at yours`,
-    { exitCode: 2, code: 'coupon-lab.unreachable' },
-  );
+  command.error(`cannot reach ${name} at ${redactUrl(config[key])} (${key}): ${why} — start it (docker compose up -d mysql redis) or point ${key} at yours`, {
+    exitCode: 2,
+    code: 'coupon-lab.unreachable',
+  });
 }
 
 /** A driver's error in a few words. A host name with several addresses fails with one error per address. */
 function reason(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length) return [...new Set(error.errors.map(reason))].join('; ');
-  if (error instanceof Error) return error.message || String((error as { code?: unknown }).code ?? error.name);
+  if (error instanceof Error) {
+    const { code } = error as { code?: unknown };
+    return error.message || (typeof code === 'string' || typeof code === 'number' ? String(code) : error.name);
+  }
   return String(error);
 }
 

@@ -49,7 +49,7 @@ describe('what a command loads', () => {
     expect(await packagesIn(file)).toEqual(['commander']);
   });
 
-  it('`start` loads the server and its drivers, and none of the bench\'s load generators', async () => {
+  it("`start` loads the server and its drivers, and none of the bench's load generators", async () => {
     const file = join(dir, 'start.txt');
     const child = spawn(...cliCommandLine(['start', '--port', '0']), { env: recording(file), stdio: ['ignore', 'ignore', 'pipe'] });
     const log = watchLog(child);

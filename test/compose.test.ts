@@ -328,7 +328,7 @@ function environment(service: Service): Record<string, string> {
         const [key, ...value] = String(item).split('=');
         return [key!, value.join('=')];
       })
-    : Object.entries(raw).map(([key, value]) => [key, value === null ? '' : String(value)]);
+    : Object.entries(raw).map(([key, value]) => [key, value === null ? '' : String(value as string | number | boolean)]);
   return Object.fromEntries(entries.map(([key, value]) => [key, interpolate(value)]));
 }
 
@@ -339,7 +339,7 @@ interface PortBinding {
 
 /** Host ports a service publishes (a range gives several) and the container port each maps to. */
 function publishedPorts(service: Service): PortBinding[] {
-  return (service.ports ?? []).flatMap((port: string | number | Record<string, unknown>): PortBinding[] => {
+  return (service.ports ?? []).flatMap((port: string | number | { published?: string | number; target?: string | number }): PortBinding[] => {
     if (typeof port === 'object') return port.published === undefined ? [] : [{ host: range(String(port.published)), container: Number(port.target) }];
     const parts = interpolate(String(port)).replace(/\/(tcp|udp)$/, '').split(':');
     if (parts.length < 2) return [];
@@ -349,7 +349,7 @@ function publishedPorts(service: Service): PortBinding[] {
 
 function range(text: string): number[] {
   const [first, last = first] = text.split('-').map(Number) as [number, number?];
-  return Array.from({ length: last! - first + 1 }, (_, i) => first + i);
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
 }
 
 function extraHosts(service: Service): Record<string, string> {

@@ -221,7 +221,7 @@ describe('the consumer as a process of its own', () => {
       });
       try {
         const started = new Promise<string>((resolve) =>
-          createInterface({ input: child.stderr! }).on('line', (line) => {
+          createInterface({ input: child.stderr }).on('line', (line) => {
             if (line.includes('"consumer started"')) resolve((JSON.parse(line) as { metrics: string }).metrics);
           }),
         );

@@ -84,8 +84,8 @@ async function execute(
     log.push(...chunk.toString().split('\n').filter((line) => line.trim()));
     log.splice(0, Math.max(0, log.length - 200));
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const timer = setTimeout(() => {
     log.push(`(killed: still running ${timeoutMs / 1000} s after it started)`);
     child.kill('SIGKILL');

@@ -3,15 +3,15 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { configSchema, loadConfig } from '../src/core/config.js';
-import { createMetrics, METRIC_NAMES } from '../src/core/metrics.js';
+import { configSchema, loadConfig } from '../../src/core/config.js';
+import { createMetrics, METRIC_NAMES } from '../../src/core/metrics.js';
 
 /**
  * The Docker files, checked as files: there is no Docker engine where the suite runs. What is checked is
  * what the files rely on — services, health checks, profiles, mounted files, environment variables the
  * app reads, ports, and metric names the dashboard queries — not that the images build or run.
  */
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 
 type Service = Record<string, any>;

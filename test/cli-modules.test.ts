@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configEnv } from '../bench/server-process.js';
@@ -18,7 +17,8 @@ import { watchLog } from './support/spawned.js';
  * must not load what only the bench uses. Checked by what the compiled CLI really loads, recorded by a
  * module hook preloaded into it (support/record-modules.js), not by reading import lines.
  */
-const RECORDER = fileURLToPath(new URL('./support/record-modules.js', import.meta.url));
+// A URL, not a path: NODE_OPTIONS splits on spaces, and a URL has none.
+const RECORDER = new URL('./support/record-modules.js', import.meta.url).href;
 const BENCH_ONLY = ['autocannon', 'tinybench', 'hdr-histogram-js'];
 const config = testConfig({ LOG_LEVEL: 'info' });
 const dir = await mkdtemp(join(tmpdir(), 'coupon-lab-modules-'));

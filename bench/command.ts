@@ -1,13 +1,7 @@
 import { Command, Option } from 'commander';
-import { loadConfigOrExit, nameList, requireServices, wholeNumber } from '../src/cli-options.js';
-import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
-import { prepareOutputFiles, writeOutputFile } from './output-file.js';
-import { progressOn } from './progress.js';
-import { noteOtherBenches } from './store.js';
-import { renderHtml } from './render-html.js';
-import { renderTable } from './render-table.js';
+import { nameList, wholeNumber } from '../src/cli-options.js';
+import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/names.js';
 import type { BenchMode, BenchSettings } from './report.js';
-import { runBench } from './run-bench.js';
 
 function instanceList(text: string): number[] {
   return text.split(',').map((part) => wholeNumber(1, 16)(part.trim()));
@@ -67,6 +61,13 @@ export function createBenchCommand(): Command {
     .option('--report <file.html>', 'write the report as a self-contained HTML page with charts')
     .option('--no-progress', 'no progress on stderr (a line per run, rewritten in place on a terminal)')
     .action(async (flags: Flags, command: Command) => {
+      const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
+      const { runBench } = await import('./run-bench.js');
+      const { renderTable } = await import('./render-table.js');
+      const { renderHtml } = await import('./render-html.js');
+      const { prepareOutputFiles, writeOutputFile } = await import('./output-file.js');
+      const { progressOn } = await import('./progress.js');
+      const { noteOtherBenches } = await import('./store.js');
       if (flags.mode === 'direct' && flags.instances.some((k) => k !== 1)) {
         command.error('--instances starts server processes: it needs --mode http', { exitCode: 2 });
       }

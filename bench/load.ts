@@ -80,7 +80,7 @@ function timedAutocannon(
           },
         ],
       },
-      (error, result) => (error ? reject(error) : resolve({ result, answered, elapsedMs: lastAnswerAt - started })),
+      (error, result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve({ result, answered, elapsedMs: lastAnswerAt - started })),
     );
   });
   if (!shown) return run();

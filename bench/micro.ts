@@ -1,8 +1,6 @@
 import { Redlock } from '@sesamecare-oss/redlock';
-import { Command } from 'commander';
 import mysql from 'mysql2/promise';
 import { Bench } from 'tinybench';
-import { loadConfigOrExit, requireServices, wholeNumber } from '../src/cli-options.js';
 import type { Config } from '../src/core/config.js';
 import { createCoupon } from '../src/core/coupon-service.js';
 import { parseMysqlUrl } from '../src/core/db.js';
@@ -14,7 +12,7 @@ import { defineAdmissionScript } from '../src/strategies/lua/admission-script.js
 import { loadTerms } from '../src/strategies/lua/terms.js';
 import { int, textTable, type Column } from './format.js';
 import { rawIssue } from './raw-issue.js';
-import { noteOtherBenches, openBenchStore } from './store.js';
+import { openBenchStore } from './store.js';
 
 /** One task's result: a strategy's whole issue, or the raw floor of a layer beneath them. */
 export interface MicroResult {
@@ -92,21 +90,6 @@ async function scriptFloor(lab: Lab, nextUser: () => number): Promise<() => Prom
 async function transactionFloor(lab: Lab, pool: mysql.Pool, nextUser: () => number): Promise<() => Promise<void>> {
   const couponId = await newCoupon(lab, 'micro raw transaction');
   return () => rawIssue(pool, couponId, nextUser());
-}
-
-/** `bench-micro`: prints what `runMicro` returns. */
-export function createMicroCommand(): Command {
-  return new Command('bench-micro')
-    .description('Uncontended cost of one issue per strategy, next to the raw floor of each layer (tinybench).')
-    .option('--time-ms <ms>', 'time spent on each task', wholeNumber(100, 600_000), 1_500)
-    .option('--json', 'print the results as JSON')
-    .action(async (flags: { timeMs: number; json?: boolean }, command: Command) => {
-      const config = loadConfigOrExit(command);
-      await requireServices(command, config);
-      await noteOtherBenches('bench-micro', config);
-      const results = await runMicro(config, flags.timeMs);
-      process.stdout.write(flags.json ? `${JSON.stringify(results, null, 2)}\n` : `${renderMicro(results, flags.timeMs)}\n`);
-    });
 }
 
 /** Sub-millisecond costs, so three decimals: what a strategy adds to its floor is often a tenth of a ms. */

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Config } from '../src/core/config.js';
+import { cliCommandLine } from '../src/project-paths.js';
 import { guardedDir } from './guarded-dir.js';
 
 export interface ServerProcess {
@@ -45,10 +46,10 @@ async function spawnLabCommand(
   const level = ['fatal', 'error', 'warn', 'silent'].includes(config.LOG_LEVEL) ? 'info' : config.LOG_LEVEL;
   const env = { ...process.env, ...configEnv({ ...config, LOG_LEVEL: level }) };
   const guard = await guardedDir('process');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const child = spawn(...cliCommandLine(args), { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   guard.watch(child.pid);
   child.once('exit', () => void guard.remove().catch(() => undefined));
-  const lines = createInterface({ input: child.stderr! });
+  const lines = createInterface({ input: child.stderr });
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`${args[0]} exited with ${code} before it was ready`);
   });
@@ -63,7 +64,7 @@ async function spawnLabCommand(
     // Request log lines (LOG_REQUESTS=all) arrive by the thousand a second under load: drained
     // unread, so that splitting them costs the bench process nothing.
     lines.close();
-    child.stderr!.resume();
+    child.stderr.resume();
   }
   return { child, ready: readyLine };
 }
@@ -82,9 +83,9 @@ export async function kill(
   const exited = once(child, 'exit');
   child.kill(signal);
   const force = forceAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), forceAfterMs);
-  const [code] = await exited;
+  const [code] = (await exited) as [number | null];
   clearTimeout(force);
-  return code as number | null;
+  return code;
 }
 
 /**

@@ -11,9 +11,11 @@ export interface RowCount {
 
 /** What MySQL holds for a coupon, counted in MySQL itself. Throws if there is no such coupon. */
 export async function countRows(db: Db, couponId: number): Promise<RowCount> {
-  const [[counts], coupon] = await Promise.all([
-    db('coupon_issues').where({ coupon_id: couponId }).select(db.raw('COUNT(*) AS `rows`'), db.raw('COUNT(DISTINCT user_id) AS users')),
-    db('coupons').where({ id: couponId }).first('issued_quantity'),
+  const [counts, coupon] = await Promise.all([
+    db('coupon_issues')
+      .where({ coupon_id: couponId })
+      .first<{ rows: number | string; users: number | string }>(db.raw('COUNT(*) AS `rows`'), db.raw('COUNT(DISTINCT user_id) AS users')),
+    db('coupons').where({ id: couponId }).first<{ issued_quantity: number } | undefined>('issued_quantity'),
   ]);
   if (!coupon) throw new Error(`no coupon ${couponId} in this database`);
   return { rows: Number(counts.rows), users: Number(counts.users), issuedQuantity: Number(coupon.issued_quantity) };

@@ -22,7 +22,7 @@ export async function checkCoupon(
   expected: Verdict,
   undrained?: Undrained,
 ): Promise<CouponCheck> {
-  const row = await db('coupons').where({ id: coupon.id }).first('title', 'total_quantity');
+  const row = await db('coupons').where({ id: coupon.id }).first<{ title: string; total_quantity: number } | undefined>('title', 'total_quantity');
   if (!row || row.title !== coupon.title) {
     throw new Error(`coupon ${coupon.id} "${coupon.title}" is not in this MySQL database: is --mysql-url (MYSQL_URL) the server's?`);
   }

@@ -1,12 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfigOrExit, requireServices, wholeNumber } from '../src/cli-options.js';
-import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
+import { wholeNumber } from '../src/cli-options.js';
+import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/names.js';
 import { progressOn, type Progress } from '../bench/progress.js';
 import { findLocust } from './locust.js';
-import { renderLoadTest } from './render.js';
 import type { Endpoint, Generator } from './report.js';
-import { runLoadTest } from './run-load-test.js';
 
 interface Flags {
   strategy: StrategyName;
@@ -61,6 +59,9 @@ function loadCommand(name: string, generators: Generator[]): Command {
     .option('--json', 'print the result as JSON instead of the table')
     .option('--no-progress', 'no progress on stderr (a line per step, rewritten in place on a terminal)')
     .action(async (flags: Flags, command: Command) => {
+      const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
+      const { runLoadTest } = await import('./run-load-test.js');
+      const { renderLoadTest } = await import('./render.js');
       const config = loadConfigOrExit(command, { MYSQL_URL: flags.mysqlUrl, REDIS_URL: flags.redisUrl });
       // A server started here needs both; one at --host, only the MySQL its coupons are checked in.
       await requireServices(command, config, flags.host ? (flags.endpoint === 'issue' ? ['mysql'] : []) : ['mysql', 'redis']);

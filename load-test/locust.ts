@@ -4,13 +4,14 @@ import { accessSync, constants } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Tally } from '../lab-client/tally.js';
+import { PROJECT_ROOT } from '../src/project-paths.js';
 import type { Endpoint, GeneratorNumbers } from './report.js';
 
+// From the project's root, not this module: compiled, it runs from dist/, where the locustfiles are not.
 const LOCUSTFILES: Record<Endpoint, string> = {
-  hello: fileURLToPath(new URL('./locustfile-hello.py', import.meta.url)),
-  issue: fileURLToPath(new URL('./locustfile-issue.py', import.meta.url)),
+  hello: join(PROJECT_ROOT, 'load-test', 'locustfile-hello.py'),
+  issue: join(PROJECT_ROOT, 'load-test', 'locustfile-issue.py'),
 };
 
 /** Locust gets this long past its run time to start, stop and write its files before it is killed. */
@@ -90,8 +91,8 @@ async function execute(
     log.push(...chunk.toString().split('\n').filter((line) => line.trim()));
     log.splice(0, Math.max(0, log.length - 200));
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const timer = setTimeout(() => {
     log.push(`(killed: still running ${timeoutMs / 1000} s after it started)`);
     child.kill('SIGKILL');

@@ -15,6 +15,7 @@ import { createLab, type Lab } from '../src/lab.js';
 import type { Page } from 'playwright-core';
 import { valueAxis } from '../bench/chart-axis.js';
 import { int, ms } from '../bench/format.js';
+import { cliCommandLine } from '../src/project-paths.js';
 import { launchChromium } from './support/browser.js';
 import { testConfig } from './support/config.js';
 
@@ -36,10 +37,10 @@ describe('npm run bench', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'coupon-lab-bench-'));
     const env = { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX };
-    const args = ['--import', 'tsx', 'bin/coupon-lab.ts', 'bench', '--strategy', 'record-lock,lua', '--users', '400', '--quantity', '40', '--instances', '1,2', '--floors'];
+    const args = ['bench', '--strategy', 'record-lock,lua', '--users', '400', '--quantity', '40', '--instances', '1,2', '--floors'];
     // Into folders that do not exist yet: the bench creates them.
     const files = ['--out', join(dir, 'json', 'r.json'), '--report', join(dir, 'html', 'today', 'r.html')];
-    ({ stdout, stderr } = await run(process.execPath, [...args, '--json', ...files], { env }));
+    ({ stdout, stderr } = await run(...cliCommandLine([...args, '--json', ...files]), { env }));
   }, 120_000);
 
   it('prints JSON a script can parse, the same report it writes with --out, and exits 0', async () => {

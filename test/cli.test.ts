@@ -7,10 +7,11 @@ import { createServer, type AddressInfo, connect } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
+import { cliCommandLine } from '../src/project-paths.js';
 import { testConfig } from './support/config.js';
 import { silentLog } from '../src/core/log.js';
 
-/** The CLI as a user runs it: `node --import tsx bin/coupon-lab.ts <command>`, in a process of its own. */
+/** The CLI as a user runs it: the compiled `coupon-lab <command>`, in a process of its own. */
 const run = promisify(execFile);
 const config = testConfig();
 const env = { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX, LOG_LEVEL: 'warn' };
@@ -21,7 +22,7 @@ afterAll(async () => {
 });
 
 function labCommand(args: string[], extraEnv: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', ...args], { env: { ...env, ...extraEnv } });
+  return run(...cliCommandLine(args), { env: { ...env, ...extraEnv } });
 }
 
 describe('npm run demo', () => {
@@ -36,7 +37,7 @@ describe('npm run demo', () => {
 /** Runs a command to its end, whatever its exit status. */
 function finished(args: string[], extraEnv: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', ...args], { env: { ...env, ...extraEnv }, timeout: 30_000 }, (error, stdout, stderr) =>
+    execFile(...cliCommandLine(args), { env: { ...env, ...extraEnv }, timeout: 30_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
     );
   });

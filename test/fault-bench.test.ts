@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FaultReport } from '../bench/faults/report.js';
+import { cliCommandLine } from '../src/project-paths.js';
 import { launchChromium } from './support/browser.js';
 
 const run = promisify(execFile);
@@ -19,8 +20,8 @@ describe('npm run faults -- --fault slow-commit,process-pause --strategy redis-l
   let exitCode: number;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'coupon-lab-faults-report-'));
-    const args = ['--import', 'tsx', 'bin/coupon-lab.ts', 'faults', '--fault', 'slow-commit,process-pause', '--strategy', 'redis-lock,fenced-lock'];
-    const outcome = await run(process.execPath, [...args, '--json', '--out', join(dir, 'faults.json'), '--report', join(dir, 'faults.html')]).then(
+    const args = ['faults', '--fault', 'slow-commit,process-pause', '--strategy', 'redis-lock,fenced-lock'];
+    const outcome = await run(...cliCommandLine([...args, '--json', '--out', join(dir, 'faults.json'), '--report', join(dir, 'faults.html')])).then(
       (result) => ({ ...result, code: 0 }),
       (error: { stdout: string; code: number }) => error,
     );

@@ -6,6 +6,7 @@ import type { LoadTestReport } from '../load-test/report.js';
 import { countRows } from '../lab-client/rows.js';
 import { createDb } from '../src/core/db.js';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
+import { cliCommandLine } from '../src/project-paths.js';
 import { testConfig } from './support/config.js';
 import { silentLog } from '../src/core/log.js';
 
@@ -22,13 +23,13 @@ afterAll(async () => {
 });
 
 function labCommand(args: string[], extraEnv: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
-  return run(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', ...args], { env: { ...env, ...extraEnv } });
+  return run(...cliCommandLine(args), { env: { ...env, ...extraEnv } });
 }
 
 /** Runs a command to its end, whatever its exit status. */
 function finished(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', ...args], { env, timeout: 60_000 }, (error, stdout, stderr) =>
+    execFile(...cliCommandLine(args), { env, timeout: 60_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
     );
   });

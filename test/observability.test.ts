@@ -10,6 +10,7 @@ import { createMetrics } from '../src/core/metrics.js';
 import { deleteKeysWithPrefix } from '../src/core/redis.js';
 import { IssueStreamConsumer } from '../src/consumer/stream-consumer.js';
 import { createLab, type Lab } from '../src/lab.js';
+import { cliCommandLine } from '../src/project-paths.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
 import { testConfig } from './support/config.js';
 import { waitFor } from './support/lab.js';
@@ -214,13 +215,13 @@ describe('the consumer as a process of its own', () => {
       expect(lag.pending).toBe(250);
       expect(lag.oldestAgeSeconds).toBeGreaterThan(0);
 
-      const child = spawn(process.execPath, ['--import', 'tsx', 'bin/coupon-lab.ts', 'consumer'], {
+      const child = spawn(...cliCommandLine(['consumer']), {
         env: { ...process.env, ...configEnv({ ...own.config, METRICS_PORT: 0, MIGRATE_ON_START: false, LOG_LEVEL: 'info' }) },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       try {
         const started = new Promise<string>((resolve) =>
-          createInterface({ input: child.stderr! }).on('line', (line) => {
+          createInterface({ input: child.stderr }).on('line', (line) => {
             if (line.includes('"consumer started"')) resolve((JSON.parse(line) as { metrics: string }).metrics);
           }),
         );

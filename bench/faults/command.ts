@@ -1,10 +1,6 @@
 import { Command, Option } from 'commander';
 import { nameList } from '../../src/cli-options.js';
-import { STRATEGY_NAMES, type StrategyName } from '../../src/strategies/index.js';
-import { prepareOutputFiles, writeOutputFile } from '../output-file.js';
-import { MissingBinaryError } from './instances.js';
-import { renderFaultHtml, renderFaultTable } from './render.js';
-import { runFaults } from './run-faults.js';
+import { STRATEGY_NAMES, type StrategyName } from '../../src/strategies/names.js';
 import { FAULT_NAMES, SCENARIOS } from './scenarios.js';
 
 interface Flags {
@@ -27,6 +23,10 @@ export function createFaultsCommand(): Command {
     .option('--out <file.json>', 'write the report as JSON')
     .option('--report <file.html>', 'write the report as a self-contained HTML page')
     .action(async (flags: Flags, command: Command) => {
+      const { MissingBinaryError } = await import('./instances.js');
+      const { runFaults } = await import('./run-faults.js');
+      const { renderFaultHtml, renderFaultTable } = await import('./render.js');
+      const { prepareOutputFiles, writeOutputFile } = await import('../output-file.js');
       await prepareOutputFiles(command, [flags.out, flags.report]);
       const report = await runFaults({
         scenarios: SCENARIOS.filter((scenario) => flags.fault.includes(scenario.fault)),

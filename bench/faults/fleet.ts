@@ -26,7 +26,7 @@ export class Fleet {
     ]);
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) {
-      await Promise.all(started.map((result) => (result.status === 'fulfilled' ? kill(result.value, 'SIGKILL') : undefined)));
+      await Promise.all(started.flatMap((result) => (result.status === 'fulfilled' ? [kill(result.value, 'SIGKILL')] : [])));
       throw failed.reason;
     }
     const values = started.map((result) => (result as PromiseFulfilledResult<ServerProcess | ChildProcess>).value);

@@ -137,7 +137,7 @@ async function initialise(): Promise<GuardedDir> {
     await dir.remove();
     const { stderr, stdout } = error as { stderr?: string; stdout?: string };
     const tail = (stderr || stdout || '').trim().split('\n').slice(-15).join('\n');
-    throw new Error(`mariadb-install-db failed: ${(error as Error).message}\n${tail}`);
+    throw new Error(`mariadb-install-db failed: ${(error as Error).message}\n${tail}`, { cause: error });
   }
   return dir;
 }

@@ -1,9 +1,4 @@
 import { Command } from 'commander';
-import { loadConfigOrExit, requireServices, stopOnSignals } from '../cli-options.js';
-import { prepareDatabase } from '../core/db.js';
-import { serveMetrics } from '../core/metrics-server.js';
-import { createLab } from '../lab.js';
-import { startConsumer } from './start-consumer.js';
 
 /** Where a consumer of its own serves `/metrics` when METRICS_PORT is unset. */
 const DEFAULT_METRICS_PORT = 9464;
@@ -14,6 +9,11 @@ export function createConsumerCommand(): Command {
     .description('Write what the lua strategy accepted to MySQL, as a process of its own (several may run at once, each with its own --metrics-port).')
     .option('--metrics-port <port>', 'port of GET /metrics (env METRICS_PORT, default 9464; 0 picks a free one)')
     .action(async (flags: { metricsPort?: string }, command: Command) => {
+      const { loadConfigOrExit, requireServices, stopOnSignals } = await import('../cli-runtime.js');
+      const { prepareDatabase } = await import('../core/db.js');
+      const { serveMetrics } = await import('../core/metrics-server.js');
+      const { createLab } = await import('../lab.js');
+      const { startConsumer } = await import('./start-consumer.js');
       const config = loadConfigOrExit(command, { METRICS_PORT: flags.metricsPort });
       await requireServices(command, config);
       const lab = createLab(config);
@@ -28,12 +28,13 @@ export function createConsumerCommand(): Command {
         throw error;
       });
       const consumer = startConsumer(lab);
-      log.info({ name: consumer.name, metrics: metrics.url }, 'consumer started');
+      // Before the line that says it started: a signal sent on reading that line stops it gracefully.
       stopOnSignals(log, 'consumer', async () => {
         await consumer.stop();
         await metrics.close();
         await lab.close();
         log.info({ ...consumer.totals }, 'consumer totals');
       });
+      log.info({ name: consumer.name, metrics: metrics.url }, 'consumer started');
     });
 }

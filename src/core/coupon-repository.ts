@@ -17,6 +17,7 @@ interface CouponRow {
   created_at: Date;
   updated_at: Date;
   version: number;
+  lock_fence: number;
 }
 
 /**
@@ -108,13 +109,12 @@ export async function passFence(db: Runner, couponId: number, token: number): Pr
     .andWhere('issued_quantity', '<', db.ref('total_quantity'))
     .update({ lock_fence: token });
   if (taken > 0) return undefined;
-  const row = await db('coupons').where({ id: couponId }).first('lock_fence');
+  const row = await db<CouponRow>('coupons').where({ id: couponId }).first('lock_fence');
   return row && Number(row.lock_fence) >= token ? Number(row.lock_fence) : undefined;
 }
 
 export async function holdsIssue(db: Runner, couponId: number, userId: number): Promise<boolean> {
-  const row = await db('coupon_issues').where({ coupon_id: couponId, user_id: userId }).first('id');
-  return row !== undefined;
+  return (await db('coupon_issues').where({ coupon_id: couponId, user_id: userId }).first('id')) !== undefined;
 }
 
 export async function insertIssue(db: Runner, couponId: number, userId: number, issuedAt: Date): Promise<void> {

@@ -27,7 +27,7 @@ const ASK_TIMEOUT_MS = 2 * COLLECT_TIMEOUT_MS + 1_000;
 
 export interface WorkerMetrics {
   /** The sum over every process, asked of the primary. */
-  whole(): Promise<string>;
+  whole: () => Promise<string>;
   /** Stops answering the primary: removes the listener of the channel. */
   stop(): void;
 }

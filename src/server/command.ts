@@ -1,11 +1,7 @@
 import cluster from 'node:cluster';
 import { Command, Option } from 'commander';
-import { loadConfigOrExit, requireServices, stopOnSignals, wholeNumber } from '../cli-options.js';
-import { redactUrl } from '../core/redis.js';
-import { createLog } from '../core/log.js';
-import { STRATEGY_NAMES } from '../strategies/index.js';
-import { startCluster, WorkerExitedError } from './cluster.js';
-import { startServer } from './server.js';
+import { wholeNumber } from '../cli-options.js';
+import { STRATEGY_NAMES } from '../strategies/names.js';
 
 interface Flags {
   port?: string;
@@ -25,6 +21,11 @@ export function createServerCommand(): Command {
     .option('--no-consumer', 'do not run the stream consumer in this process')
     .option('-i, --instances <count>', 'server processes behind one port (node:cluster)', wholeNumber(1, 64), 1)
     .action(async (flags: Flags, command: Command) => {
+      const { loadConfigOrExit, requireServices, stopOnSignals } = await import('../cli-runtime.js');
+      const { createLog } = await import('../core/log.js');
+      const { redactUrl } = await import('../core/redis.js');
+      const { startCluster, WorkerExitedError } = await import('./cluster.js');
+      const { startServer } = await import('./server.js');
       const config = loadConfigOrExit(command, {
         PORT: flags.port,
         ISSUE_STRATEGY: flags.strategy,
@@ -45,6 +46,11 @@ export function createServerCommand(): Command {
           throw error;
         },
       );
+      // Before the line that says it listens: a signal sent on reading that line stops it gracefully.
+      stopOnSignals(log, 'server', async () => {
+        await server.stop();
+        cluster.worker?.disconnect(); // the channel to the primary is the last thing keeping a worker alive
+      });
       if (cluster.isPrimary) {
         if (!config.ADMIN_TOKEN) {
           log.warn('POST /v1/coupons and PATCH /v1/coupons/:couponId are open to anyone: set ADMIN_TOKEN to require a bearer token');
@@ -64,9 +70,5 @@ export function createServerCommand(): Command {
           'server listening',
         );
       }
-      stopOnSignals(log, 'server', async () => {
-        await server.stop();
-        cluster.worker?.disconnect(); // the channel to the primary is the last thing keeping a worker alive
-      });
     });
 }

@@ -39,7 +39,7 @@ const BODY_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
 
 export interface Responder {
   /** Answers `{code, message}` with the code's status, and logs the failure if asked to. */
-  sendError(res: Response, code: ErrorCode, message: string): void;
+  sendError: (res: Response, code: ErrorCode, message: string) => void;
   /** The last handler of every path: 405 for a method the path does not take. */
   methodNotAllowed: express.RequestHandler;
   /** The one error handler: every failure a route throws is answered here. */

@@ -3,17 +3,19 @@ import type { IssueStrategy, StrategyDeps, StrategyFactory } from './issue-strat
 import { createLua } from './lua.js';
 import { createMutex } from './mutex.js';
 import { createMutexInTx } from './mutex-in-tx.js';
+import type { StrategyName } from './names.js';
 import { observed } from './observed.js';
 import { createRecordLock } from './record-lock.js';
 import { createRedisLock } from './redis-lock.js';
 import { createUnsafe } from './unsafe.js';
 
+export { isStrategyName, STRATEGY_NAMES, type StrategyName } from './names.js';
 export type { Dependency, IssueResult, IssueStrategy, LockWaits, Protection, StrategyDeps, StrategyObserver } from './issue-strategy.js';
 
 /**
  * The one place a strategy name becomes an implementation, in the order the lab shows them:
- * adding a strategy is its file and one line here. Everything that lists strategies (the API,
- * the CLI, the bench, the fault bench, the tests, /metrics) reads this.
+ * adding a strategy is its file, its name in names.ts and one line here. Everything that lists
+ * strategies (the API, the CLI, the bench, the fault bench, the tests, /metrics) reads this.
  */
 const registry = {
   unsafe: createUnsafe,
@@ -23,15 +25,7 @@ const registry = {
   'fenced-lock': createFencedLock,
   'record-lock': createRecordLock,
   lua: createLua,
-} satisfies Record<string, StrategyFactory>;
-
-export type StrategyName = keyof typeof registry;
-
-export const STRATEGY_NAMES = Object.keys(registry) as StrategyName[];
-
-export function isStrategyName(name: string): name is StrategyName {
-  return Object.hasOwn(registry, name);
-}
+} satisfies Record<StrategyName, StrategyFactory>;
 
 export type Strategies = Readonly<Record<StrategyName, IssueStrategy>>;
 

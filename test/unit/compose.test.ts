@@ -3,15 +3,15 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { configSchema, loadConfig } from '../src/core/config.js';
-import { createMetrics, METRIC_NAMES } from '../src/core/metrics.js';
+import { configSchema, loadConfig } from '../../src/core/config.js';
+import { createMetrics, METRIC_NAMES } from '../../src/core/metrics.js';
 
 /**
  * The Docker files, checked as files: there is no Docker engine where the suite runs. What is checked is
  * what the files rely on — services, health checks, profiles, mounted files, environment variables the
  * app reads, ports, and metric names the dashboard queries — not that the images build or run.
  */
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 
 type Service = Record<string, any>;
@@ -112,8 +112,8 @@ describe('docker-compose.yml: the lab itself', () => {
   it('runs the API as `npm start` and the consumer as `npm run consumer` do, with node itself as PID 1', () => {
     const image = dockerfileCommand();
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-    // `tsx <args>` in package.json is `node --import tsx <args>` in the image.
-    const asNode = (script: string) => ['node', '--import', 'tsx', ...script.replace(/^tsx /, '').split(' ')];
+    // The same `node dist/bin/coupon-lab.js <command>`; the script's `exec` is the shell's, not the image's.
+    const asNode = (script: string) => script.replace(/^exec /, '').split(' ');
     expect([...image.entrypoint, ...image.cmd]).toEqual(asNode(scripts.start!));
     expect(services.api!.command).toBeUndefined();
     expect([...image.entrypoint, ...[services.consumer!.command].flat()]).toEqual(asNode(scripts.consumer!));
@@ -188,13 +188,13 @@ describe('Dockerfile', () => {
   const stages = dockerfileStages();
   const last = stages.at(-1)!;
 
-  it('has stages that install from the lockfile and type-check, and a slim runtime stage as the last one', () => {
+  it('has stages that install from the lockfile and build (type-check and compile), and a slim runtime stage as the last one', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const all = stages.flatMap((stage) => stage.lines);
     expect(all).toContainEqual(expect.stringMatching(/^RUN npm ci(?! --omit)/));
-    expect(all).toContainEqual(expect.stringMatching(/^RUN npm run typecheck/));
+    expect(all).toContainEqual(expect.stringMatching(/^RUN npm run build/));
     expect(resolveFrom(last.from)).toMatch(/^node:20.*slim/);
-    expect(last.lines.join('\n')).not.toMatch(/^RUN npm run typecheck/m);
+    expect(last.lines.join('\n')).not.toMatch(/^RUN npm run build/m);
   });
 
   it('runs as the node user with production dependencies only', () => {
@@ -207,9 +207,13 @@ describe('Dockerfile', () => {
     expect(installs.length).toBeGreaterThanOrEqual(2);
   });
 
-  it('copies its sources from the stage that type-checks them, so the check cannot be skipped', () => {
-    const checked = stages.filter((stage) => stage.lines.some((line) => line.startsWith('RUN npm run typecheck'))).map((stage) => stage.name);
-    expect(last.lines.filter((line) => checked.some((name) => line.startsWith(`COPY --from=${name} `)))).not.toHaveLength(0);
+  it('copies the compiled JavaScript from the stage that builds it, so the type check cannot be skipped', () => {
+    const built = stages.filter((stage) => stage.lines.some((line) => line.startsWith('RUN npm run build'))).map((stage) => stage.name);
+    const copied = last.lines.filter((line) => built.some((name) => line.startsWith(`COPY --from=${name} `)));
+    expect(copied).toContainEqual(expect.stringMatching(/ \/app\/dist /));
+    // Nothing to transpile at run time: no sources, and tsx not among the production dependencies.
+    expect(last.lines.join('\n')).not.toMatch(/\/app\/(src|bin|bench) /);
+    expect(Object.keys((JSON.parse(read('package.json')) as { dependencies: Record<string, string> }).dependencies)).not.toContain('tsx');
   });
 
   it('copies only paths that exist and that .dockerignore lets into the context', () => {
@@ -223,10 +227,16 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('puts every folder the CLI imports from into the image it runs in', () => {
-    const copied = last.lines.flatMap((line) => line.match(/^COPY --from=\S+ \/app\/(\S+) /)?.[1] ?? []);
-    expect(copied.length).toBeGreaterThan(0);
-    for (const folder of foldersImportedFrom('bin/coupon-lab.ts')) expect(copied, folder).toContain(folder);
+  it('compiles every folder the CLI imports from, statically or when a command runs, into the dist/ the image runs', () => {
+    const building = stages.find((stage) => stage.lines.some((line) => line.startsWith('RUN npm run build')));
+    const copied = (building?.lines ?? []).flatMap((line) => line.match(/^COPY (\S+) \.\/\1$/)?.[1] ?? []);
+    const compiled = (JSON.parse(read('tsconfig.build.json')) as { include: string[] }).include;
+    const folders = [...foldersImportedFrom('bin/coupon-lab.ts')];
+    expect(folders).toEqual(expect.arrayContaining(['bin', 'src', 'bench', 'demo', 'load-test', 'lab-client']));
+    for (const folder of folders) {
+      expect(copied, folder).toContain(folder);
+      expect(compiled, folder).toContain(folder);
+    }
   });
 });
 
@@ -330,7 +340,7 @@ function environment(service: Service): Record<string, string> {
         const [key, ...value] = String(item).split('=');
         return [key!, value.join('=')];
       })
-    : Object.entries(raw).map(([key, value]) => [key, value === null ? '' : String(value)]);
+    : Object.entries(raw).map(([key, value]) => [key, value === null ? '' : String(value as string | number | boolean)]);
   return Object.fromEntries(entries.map(([key, value]) => [key, interpolate(value)]));
 }
 
@@ -341,7 +351,7 @@ interface PortBinding {
 
 /** Host ports a service publishes (a range gives several) and the container port each maps to. */
 function publishedPorts(service: Service): PortBinding[] {
-  return (service.ports ?? []).flatMap((port: string | number | Record<string, unknown>): PortBinding[] => {
+  return (service.ports ?? []).flatMap((port: string | number | { published?: string | number; target?: string | number }): PortBinding[] => {
     if (typeof port === 'object') return port.published === undefined ? [] : [{ host: range(String(port.published)), container: Number(port.target) }];
     const parts = interpolate(String(port)).replace(/\/(tcp|udp)$/, '').split(':');
     if (parts.length < 2) return [];
@@ -351,7 +361,7 @@ function publishedPorts(service: Service): PortBinding[] {
 
 function range(text: string): number[] {
   const [first, last = first] = text.split('-').map(Number) as [number, number?];
-  return Array.from({ length: last! - first + 1 }, (_, i) => first + i);
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
 }
 
 function extraHosts(service: Service): Record<string, string> {
@@ -458,7 +468,9 @@ function foldersImportedFrom(entry: string): Set<string> {
   for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
     if (seen.has(file)) continue;
     seen.add(file);
-    for (const [, specifier] of read(file).matchAll(/^(?:import|export)\b[^'"]*?from '(\.{1,2}\/[^']+)'/gm)) {
+    const imports = /^(?:import|export)\b[^'"]*?from '(\.{1,2}\/[^']+)'|\bimport\('(\.{1,2}\/[^']+)'\)/gm;
+    for (const [, fromClause, dynamic] of read(file).matchAll(imports)) {
+      const specifier = fromClause ?? dynamic;
       pending.push(relative(root, resolve(root, dirname(file), specifier!.replace(/\.js$/, '.ts'))));
     }
   }

@@ -1,0 +1,55 @@
+import type { Config } from '../src/core/config.js';
+import { startServer, type RunningServer } from '../src/server/server.js';
+import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
+import { Tally } from '../lab-client/tally.js';
+import { verdictWithFigure, verifyCoupon } from '../lab-client/verdict.js';
+import { drainOrThrow, streamBacklog } from '../lab-client/drain.js';
+import { createCouponOverHttp, issuePath } from '../lab-client/http.js';
+
+export interface DemoFlags {
+  quantity: number;
+  users: number;
+  requestsPerUser: number;
+}
+
+/**
+ * Starts the lab in this process, races a crowd for one small coupon through each strategy over
+ * real HTTP — every request sent at once — and prints what MySQL holds afterwards.
+ */
+export async function runDemo(config: Config, flags: DemoFlags): Promise<void> {
+  const server = await startServer(config);
+  try {
+    console.log(`Coupon Lab demo: ${flags.users} users × ${flags.requestsPerUser} requests at once for ${flags.quantity} coupons, per strategy\n`);
+    console.log(row('strategy', 'protection', 'issued', 'sold out', 'already', 'other', 'rows', 'verdict'));
+    for (const strategy of STRATEGY_NAMES) console.log(await race(server, strategy, flags));
+  } finally {
+    await server.stop();
+  }
+}
+
+async function race(server: RunningServer, strategy: StrategyName, flags: DemoFlags): Promise<string> {
+  // Over the API, as an admin client: with the bearer token when the lab has one (ADMIN_TOKEN).
+  const couponId = await createCouponOverHttp(server.url, { title: `demo ${strategy}`, totalQuantity: flags.quantity }, server.lab.config.ADMIN_TOKEN);
+  const tally = new Tally();
+  const sends = Array.from({ length: flags.users * flags.requestsPerUser }, async (_, i) => {
+    const userId = (i % flags.users) + 1;
+    const response = await fetch(`${server.url}${issuePath(strategy, couponId)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId }),
+    });
+    tally.record(userId, response.ok ? 'success' : ((await response.json()) as { code: string }).code);
+  });
+  await Promise.all(sends);
+  await drainOrThrow(streamBacklog(server.lab, couponId), couponId, { timeoutMs: 120_000, stallMs: 15_000 });
+  const { answers, successfulUsers } = tally;
+  const found = await verifyCoupon(server.lab.db, couponId, flags.quantity, answers, successfulUsers);
+  const other = Object.values(answers.errors).reduce((sum, n) => sum + n, 0);
+  const { protection } = server.lab.strategies[strategy];
+  return row(strategy, protection, answers.success, answers.soldOut, answers.alreadyIssued, other, found.rows, verdictWithFigure(found));
+}
+
+function row(...cells: (string | number)[]): string {
+  const widths = [12, 11, 7, 9, 8, 6, 6, 20];
+  return cells.map((cell, i) => String(cell).padEnd(widths[i] ?? 10)).join(' ').trimEnd();
+}

@@ -53,6 +53,7 @@ export function createLab(config: Config, { log = createLog(config.LOG_LEVEL) }:
     defaultStrategy,
     couponHooks: luaCouponHooks({ db, redis, keys }),
     async close() {
+      await Promise.allSettled(Object.values(strategies).map(async (strategy) => strategy.close?.()));
       await Promise.allSettled([db.destroy(), ...[redis, ...lockRedis].map(closeRedis)]);
     },
   };

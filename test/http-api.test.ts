@@ -163,10 +163,10 @@ describe('bad issue requests get a 4xx with a code and write nothing', () => {
   });
 
   it('an unknown strategy, in the query or in the path', async () => {
-    const query = await server.post(`/v1/coupons/${couponId}/issues?strategy=optimistic`, { userId: 1 });
+    const query = await server.post(`/v1/coupons/${couponId}/issues?strategy=semaphore`, { userId: 1 });
     expectErrorAnswer(query, 400, 'INVALID_REQUEST');
     expect(query.body.message).toContain('record-lock');
-    const path = await server.post(`/v1/strategies/optimistic/coupons/${couponId}/issues`, { userId: 1 });
+    const path = await server.post(`/v1/strategies/semaphore/coupons/${couponId}/issues`, { userId: 1 });
     expectErrorAnswer(path, 400, 'INVALID_REQUEST');
   });
 

@@ -18,6 +18,7 @@ interface CouponRow {
   updated_at: Date;
   version: number;
   lock_fence: number;
+  issue_version: number;
 }
 
 /**
@@ -139,6 +140,44 @@ export function holdersAmong(db: Runner, couponId: number, userIds: readonly num
 export async function insertIssues(db: Runner, rows: readonly IssueRow[]): Promise<void> {
   if (rows.length === 0) return;
   await db('coupon_issues').insert(rows.map((row) => ({ coupon_id: row.couponId, user_id: row.userId, issued_at: row.issuedAt })));
+}
+
+/**
+ * Takes one place in a single statement, if the coupon has one left and `now` is in its window:
+ * the row's lock is held from this update to the commit, and no lock before it. True if taken.
+ */
+export async function takePlace(db: Runner, couponId: number, now: Date): Promise<boolean> {
+  const taken = await db('coupons')
+    .where({ id: couponId })
+    .andWhere('issued_quantity', '<', db.ref('total_quantity'))
+    .andWhereRaw('(issue_start_at IS NULL OR issue_start_at <= ?)', [now])
+    .andWhereRaw('(issue_end_at IS NULL OR issue_end_at > ?)', [now])
+    .update({ issued_quantity: db.raw('issued_quantity + 1'), updated_at: db.raw('CURRENT_TIMESTAMP(3)') });
+  return taken > 0;
+}
+
+/**
+ * Takes one place if the row is still at the issue version it was read at (compare-and-set),
+ * moving the version on. False if another request changed it first. The quantity is checked
+ * again too: the other strategies take places without moving this version, so on a coupon
+ * they issue as well, the version alone would not keep the count under the quantity.
+ */
+export async function takePlaceAtVersion(db: Runner, couponId: number, issueVersion: number): Promise<boolean> {
+  const taken = await db('coupons')
+    .where({ id: couponId, issue_version: issueVersion })
+    .andWhere('issued_quantity', '<', db.ref('total_quantity'))
+    .update({
+      issued_quantity: db.raw('issued_quantity + 1'),
+      issue_version: db.raw('issue_version + 1'),
+      updated_at: db.raw('CURRENT_TIMESTAMP(3)'),
+    });
+  return taken > 0;
+}
+
+/** The coupon's issue version (optimistic's compare-and-set), with the coupon. */
+export async function findCouponAtVersion(db: Runner, id: number): Promise<{ coupon: Coupon; issueVersion: number } | undefined> {
+  const row = await db<CouponRow>('coupons').where({ id }).first();
+  return row ? { coupon: toCoupon(row), issueVersion: Number(row.issue_version) } : undefined;
 }
 
 export async function addIssued(db: Runner, couponId: number, count: number): Promise<void> {

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'INTERNAL_ERROR',
   'LOCK_TIMEOUT',
   'LEASE_EXPIRED',
+  'CONTENDED',
   'SERVICE_UNAVAILABLE',
 ] as const;
 
@@ -74,6 +75,18 @@ export class StaleFenceError extends LabError {
     readonly newest: number,
   ) {
     super('LEASE_EXPIRED', `${strategy}: the lock was taken over (token ${token}, MySQL holds ${newest}); nothing was written, try again`);
+  }
+}
+
+/** An optimistic write that lost its race every time it was tried, until its time ran out: nothing was written. */
+export class ContendedError extends LabError {
+  override readonly name = 'ContendedError';
+  constructor(
+    readonly strategy: string,
+    readonly attempts: number,
+    readonly elapsedMs: number,
+  ) {
+    super('CONTENDED', `${strategy}: ${attempts} attempts in ${elapsedMs} ms, each beaten by another request; nothing was written, try again`);
   }
 }
 

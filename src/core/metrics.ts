@@ -14,6 +14,8 @@ export interface Metrics {
   readonly issueSeconds: Histogram<'strategy' | 'outcome'>;
   /** Time a request waited for its lock: a mutex, the Redis lock, or the MySQL row lock. */
   readonly lockWaitSeconds: Histogram<'strategy'>;
+  /** Attempts made again after losing a race (an optimistic compare-and-set beaten to it). */
+  readonly retries: Counter<'strategy'>;
   /** Rows the consumer inserted into MySQL. */
   readonly rowsWritten: Counter;
   /** Accepted requests the consumer revoked: no place was left for them under their quantity. */
@@ -40,6 +42,7 @@ export const METRIC_NAMES = {
   issues: 'coupon_lab_issue_requests_total',
   issueSeconds: 'coupon_lab_issue_duration_seconds',
   lockWaitSeconds: 'coupon_lab_lock_wait_seconds',
+  retries: 'coupon_lab_issue_retries_total',
   rowsWritten: 'coupon_lab_consumer_rows_written_total',
   entriesRevoked: 'coupon_lab_consumer_entries_revoked_total',
   entriesParked: 'coupon_lab_consumer_entries_parked_total',
@@ -73,6 +76,12 @@ export function createMetrics(): Metrics {
       help: 'Time an issue request waited until it held its lock (in-process mutex, Redis lock, or the SELECT … FOR UPDATE of the coupon row); waits that timed out are counted as LOCK_TIMEOUT in coupon_lab_issue_requests_total.',
       labelNames: ['strategy'] as const,
       buckets: SECONDS_BUCKETS,
+      registers: [registry],
+    }),
+    retries: new Counter({
+      name: METRIC_NAMES.retries,
+      help: 'Issue attempts made again after losing a race: an optimistic compare-and-set another request won first. Divided by the successes: what contention costs.',
+      labelNames: ['strategy'] as const,
       registers: [registry],
     }),
     rowsWritten: new Counter({

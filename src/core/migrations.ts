@@ -84,6 +84,22 @@ const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '004_issue_version',
+    async up(db) {
+      // The optimistic strategy's compare-and-set: bumped by every place it takes. Apart from
+      // `version`, which counts changes to the coupon's terms (the lua path's copies), so that
+      // neither moves the other.
+      await db.schema.alterTable('coupons', (table) => {
+        table.integer('issue_version').unsigned().notNullable().defaultTo(0);
+      });
+    },
+    async down(db) {
+      await db.schema.alterTable('coupons', (table) => {
+        table.dropColumn('issue_version');
+      });
+    },
+  },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

@@ -21,11 +21,12 @@ export const HTTP_STATUS = {
   INTERNAL_ERROR: 500,
   LOCK_TIMEOUT: 503,
   LEASE_EXPIRED: 503,
+  CONTENDED: 503,
   SERVICE_UNAVAILABLE: 503,
 } as const satisfies Record<ErrorCode, number>;
 
 /** Codes that pass: the same request may well succeed in a moment. */
-const RETRY_LATER = new Set<ErrorCode>(['LOCK_TIMEOUT', 'LEASE_EXPIRED', 'SERVICE_UNAVAILABLE']);
+const RETRY_LATER = new Set<ErrorCode>(['LOCK_TIMEOUT', 'LEASE_EXPIRED', 'CONTENDED', 'SERVICE_UNAVAILABLE']);
 
 export const BODY_LIMIT = '16kb';
 

@@ -1,12 +1,17 @@
+import { createAtomicUpdate } from './atomic-update.js';
 import { createFencedLock } from './fenced-lock.js';
 import type { IssueStrategy, StrategyDeps, StrategyFactory } from './issue-strategy.js';
 import { createLua } from './lua.js';
 import { createMutex } from './mutex.js';
 import { createMutexInTx } from './mutex-in-tx.js';
 import type { StrategyName } from './names.js';
+import { createNamedLock } from './named-lock.js';
 import { observed } from './observed.js';
+import { createOptimistic } from './optimistic.js';
+import { createPubsubLock } from './pubsub-lock.js';
 import { createRecordLock } from './record-lock.js';
 import { createRedisLock } from './redis-lock.js';
+import { createSpinLock } from './spin-lock.js';
 import { createUnsafe } from './unsafe.js';
 
 export { isStrategyName, STRATEGY_NAMES, type StrategyName } from './names.js';
@@ -21,9 +26,14 @@ const registry = {
   unsafe: createUnsafe,
   'mutex-in-tx': createMutexInTx,
   mutex: createMutex,
+  'spin-lock': createSpinLock,
+  'pubsub-lock': createPubsubLock,
   'redis-lock': createRedisLock,
   'fenced-lock': createFencedLock,
+  'named-lock': createNamedLock,
+  optimistic: createOptimistic,
   'record-lock': createRecordLock,
+  'atomic-update': createAtomicUpdate,
   lua: createLua,
 } satisfies Record<StrategyName, StrategyFactory>;
 

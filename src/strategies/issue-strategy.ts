@@ -46,6 +46,8 @@ export interface IssueStrategy {
    */
   readonly variants?: Readonly<Record<string, Env>>;
   issue(request: IssueRequest): Promise<IssueResult>;
+  /** Closes what the strategy opened for itself (a subscriber connection, a pool of its own). */
+  close?(): Promise<void>;
 }
 
 /** How a request ended, as counted on `/metrics`. */
@@ -60,6 +62,8 @@ export interface StrategyObserver {
   answered(strategy: string, outcome: AnswerOutcome, code: string, elapsedMs: number): void;
   /** Called once the request holds its lock: a mutex, the Redis lock, or the coupon's row lock. */
   lockAcquired(strategy: string, waitedMs: number): void;
+  /** Called each time a request tries again after losing a race (an optimistic write beaten to it). */
+  retried(strategy: string): void;
 }
 
 export interface StrategyDeps {

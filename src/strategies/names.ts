@@ -4,7 +4,20 @@
  * lock libraries) to print a name would make `coupon-lab --help` slow. The registry in index.ts
  * must give each name an implementation, and can give none to a name missing here.
  */
-export const STRATEGY_NAMES = ['unsafe', 'mutex-in-tx', 'mutex', 'redis-lock', 'fenced-lock', 'record-lock', 'lua'] as const;
+export const STRATEGY_NAMES = [
+  'unsafe',
+  'mutex-in-tx',
+  'mutex',
+  'spin-lock',
+  'pubsub-lock',
+  'redis-lock',
+  'fenced-lock',
+  'named-lock',
+  'optimistic',
+  'record-lock',
+  'atomic-update',
+  'lua',
+] as const;
 
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 

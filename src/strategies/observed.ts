@@ -29,6 +29,9 @@ export function observed(strategy: IssueStrategy, observer: StrategyObserver): I
       observer.answered(name, result.outcome, code, performance.now() - startedAt);
       return result;
     },
+    async close() {
+      await strategy.close?.();
+    },
   };
 }
 
@@ -47,6 +50,9 @@ export function metricsObserver(metrics: Metrics): StrategyObserver {
     },
     lockAcquired(strategy, waitedMs) {
       metrics.lockWaitSeconds.observe({ strategy }, waitedMs / 1000);
+    },
+    retried(strategy) {
+      metrics.retries.inc({ strategy });
     },
   };
 }

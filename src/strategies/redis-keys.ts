@@ -16,6 +16,8 @@ export function redisKeys(prefix: string) {
     couponLock: (id: number) => `${coupon(id)}:lock`,
     /** The fenced-lock strategy's lock. */
     couponFencedLock: (id: number) => `${coupon(id)}:fenced-lock`,
+    /** A lock of a strategy's own, named after it (`…:spin-lock`); the name ends in lock, as couponLockPattern expects. */
+    couponLockOf: (id: number, strategy: `${string}lock`) => `${coupon(id)}:${strategy}`,
     /** A pattern (KEYS, SCAN) matching every lock any strategy takes for a coupon. */
     couponLockPattern: (id: number) => `${coupon(id)}:*lock`,
     /** The fenced-lock strategy's counter: the last fencing token it handed out. */

@@ -1,0 +1,73 @@
+import { createDb, parseMysqlUrl, type Db } from '../core/db.js';
+import { LockTimeoutError } from '../core/errors.js';
+import { KeyedMutex } from '../core/keyed-mutex.js';
+import type { StrategyFactory } from './issue-strategy.js';
+import { lockWait } from './observed.js';
+import { issueInTransaction } from './transactional-issue.js';
+
+/**
+ * MySQL's named lock: `GET_LOCK(name, timeout)` on a connection of its own, the whole
+ * transaction inside on a second connection, `RELEASE_LOCK` after the commit. A named lock
+ * lives as long as its connection, so a holder that dies frees it at once, and one that pauses
+ * keeps it: no lease, exact across processes.
+ *
+ * Two connections per holder, so the lock connections come from a pool of their own
+ * (MYSQL_POOL_SIZE more connections, opened when first used). From the one pool, N requests
+ * waiting in GET_LOCK would hold all N connections, and the holder would wait for one to run its
+ * transaction until every wait timed out. And requests of one process queue in-process first,
+ * as with redis-lock, so a process keeps one connection waiting in GET_LOCK per coupon, not one
+ * per request.
+ */
+export const createNamedLock: StrategyFactory = (deps) => {
+  const { LOCK_WAIT_MS: waitMs, MYSQL_URL: url, MYSQL_POOL_SIZE: poolSize } = deps.config;
+  const lockDb = createDb(url, poolSize, deps.log);
+  const pool = connectionsOf(lockDb);
+  const queue = new KeyedMutex('named-lock', waitMs);
+  // Named locks are the whole MySQL server's: the database's name keeps two labs on one server apart.
+  const lockName = (couponId: number) => `${parseMysqlUrl(url).database.slice(0, 40)}:coupon:${couponId}`;
+
+  return {
+    name: 'named-lock',
+    protection: 'global',
+    uses: ['mysql'],
+    lockWaits: 'each request',
+    asynchronous: false,
+    issue(request) {
+      const startedAt = Date.now();
+      const acquired = lockWait(deps.observer, 'named-lock'); // the queue in this process, then MySQL
+      return queue.runExclusive(request.couponId, async () => {
+        const name = lockName(request.couponId);
+        const connection = await pool.acquireConnection();
+        const onLockConnection = (sql: string, bindings: (string | number)[]) => lockDb.raw(sql, bindings).connection(connection);
+        try {
+          const waitLeftS = Math.max(0, waitMs - (Date.now() - startedAt)) / 1000;
+          const [[{ got }]] = (await onLockConnection('SELECT GET_LOCK(?, ?) AS got', [name, waitLeftS])) as [[{ got: number | null }]];
+          if (got !== 1) throw new LockTimeoutError('named-lock', Date.now() - startedAt);
+          acquired();
+          try {
+            return await issueInTransaction(deps, request, { strategy: 'named-lock' });
+          } finally {
+            await onLockConnection('SELECT RELEASE_LOCK(?)', [name]).catch((error: unknown) => {
+              // Never back into the pool while it may still hold the lock: closed, the session
+              // ends and MySQL frees its locks, and the pool drops the connection.
+              (connection as { destroy(): void }).destroy();
+              deps.log.warn({ couponId: request.couponId, error }, 'named-lock: release failed; its connection is closed, and the lock with it');
+            });
+          }
+        } finally {
+          await pool.releaseConnection(connection);
+        }
+      });
+    },
+    close: () => lockDb.destroy(),
+  };
+};
+
+/**
+ * One connection held across statements without a transaction: what knex documents for
+ * `.connection()` ("the same object that acquireConnection() returns"), typed here, as knex
+ * types its client as any.
+ */
+function connectionsOf(db: Db): { acquireConnection(): Promise<unknown>; releaseConnection(connection: unknown): Promise<void> } {
+  return db.client as ReturnType<typeof connectionsOf>;
+}

@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Result } from 'ioredis';
+import { LockTimeoutError } from '../core/errors.js';
+import type { Log } from '../core/log.js';
+import { closeRedis, createRedis, type Redis } from '../core/redis.js';
+import type { StrategyFactory } from './issue-strategy.js';
+import { leaseCheck } from './lease.js';
+import { lockWait } from './observed.js';
+import { issueInTransaction } from './transactional-issue.js';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** 0 if the lock is now this owner's, else the milliseconds left on the holder's lease. */
+    acquireOrTtl(lockKey: string, owner: string, leaseMs: number): Result<number, Context>;
+    /** Releases the lock if it is this owner's and tells the waiters on `channel`: 1 if released. */
+    releaseAndPublish(lockKey: string, owner: string, channel: string): Result<number, Context>;
+  }
+}
+
+const ACQUIRE_OR_TTL = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+return math.max(redis.call('PTTL', KEYS[1]), 1)`;
+
+const RELEASE_AND_PUBLISH = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[2], 'released')
+return 1`;
+
+/**
+ * The same `SET NX PX` lock as spin-lock, but waiting the way Redisson does: a request that
+ * finds the lock taken subscribes to the lock's channel, and sleeps until a release is
+ * published there, or until the holder's lease would have run out (the fallback for a lost
+ * message or a holder that died), then tries again. Each release wakes one waiter of each
+ * process, the one that has waited longest; one that loses the race to another process waits
+ * again at the head. So Redis sees a try per release per process instead of one per waiter
+ * per poll, and a process's waiters are served in the order they came.
+ *
+ * One subscriber connection per process, opened at the first wait. Exact only while the lease
+ * holds, as redis-lock and spin-lock: the lease is checked before commit, which is no fence.
+ */
+export const createPubsubLock: StrategyFactory = (deps) => {
+  const { config, keys, redis } = deps;
+  const { LOCK_WAIT_MS: waitMs, LOCK_LEASE_MS: leaseMs } = config;
+  redis.defineCommand('acquireOrTtl', { numberOfKeys: 1, lua: ACQUIRE_OR_TTL });
+  redis.defineCommand('releaseAndPublish', { numberOfKeys: 1, lua: RELEASE_AND_PUBLISH });
+  const channels = new ReleaseChannels(() => createRedis(config.REDIS_URL, { autoPipelining: false, log: deps.log, cluster: config.REDIS_CLUSTER }), deps.log);
+
+  /** Until the lock is taken; returns when it was (just before the winning try was sent). */
+  async function acquire(key: string, channel: string, owner: string, startedAt: number): Promise<number> {
+    const sentAt = Date.now();
+    let leaseLeft = await redis.acquireOrTtl(key, owner, leaseMs);
+    if (leaseLeft === 0) return sentAt;
+    // Subscribed before the next try: a release between that try and the wait still wakes us.
+    const waiters = await channels.join(channel, waitMs - (Date.now() - startedAt));
+    try {
+      for (let waitedBefore = false; ; waitedBefore = true) {
+        const triedAt = Date.now();
+        leaseLeft = await redis.acquireOrTtl(key, owner, leaseMs);
+        if (leaseLeft === 0) return triedAt;
+        const waitLeft = waitMs - (Date.now() - startedAt);
+        if (waitLeft <= 0) throw new LockTimeoutError('pubsub-lock', Date.now() - startedAt);
+        await waiters.wait(Math.min(leaseLeft, waitLeft), waitedBefore);
+      }
+    } finally {
+      channels.leave(channel, waiters);
+    }
+  }
+
+  return {
+    name: 'pubsub-lock',
+    protection: 'lease',
+    uses: ['mysql', 'redis'],
+    lockWaits: 'each request',
+    asynchronous: false,
+    async issue(request) {
+      const key = keys.couponLockOf(request.couponId, 'pubsub-lock');
+      const channel = `${key}:released`;
+      const owner = randomBytes(12).toString('base64');
+      const acquired = lockWait(deps.observer, 'pubsub-lock');
+      const takenAt = await acquire(key, channel, owner, Date.now());
+      acquired();
+      try {
+        return await issueInTransaction(deps, request, { strategy: 'pubsub-lock', beforeCommit: leaseCheck('pubsub-lock', takenAt, leaseMs) });
+      } finally {
+        await redis.releaseAndPublish(key, owner, channel).catch((error: unknown) => {
+          deps.log.warn({ couponId: request.couponId, error }, 'pubsub-lock: release failed; the waiters wake when the lease runs out');
+        });
+      }
+    },
+    close: () => channels.close(),
+  };
+};
+
+/**
+ * The waiters of one lock in this process, woken one per release message, longest-waiting
+ * first. A message that finds nobody waiting (the waiter is between two tries) is kept as a
+ * permit for the next wait, so no wake-up is lost in that gap.
+ */
+class WaitList {
+  readonly #waiters: (() => void)[] = [];
+  #permit = false;
+  users = 0;
+
+  /** Until woken or `timeoutMs` has passed. `again`: back at the head, for a waiter that lost its turn. */
+  wait(timeoutMs: number, again: boolean): Promise<void> {
+    if (this.#permit) {
+      this.#permit = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.splice(this.#waiters.indexOf(wake), 1);
+        resolve();
+      }, timeoutMs);
+      if (again) this.#waiters.unshift(wake);
+      else this.#waiters.push(wake);
+    });
+  }
+
+  wakeOne(): void {
+    const next = this.#waiters.shift();
+    if (next) next();
+    else this.#permit = true;
+  }
+}
+
+/** The process's subscriptions to release channels: one per lock some request here waits for. */
+class ReleaseChannels {
+  readonly #lists = new Map<string, { waiters: WaitList; subscribed: Promise<unknown> }>();
+  #subscriber: Redis | undefined;
+
+  constructor(
+    private readonly connect: () => Redis,
+    private readonly log: Log,
+  ) {}
+
+  /**
+   * Joins the channel's waiters, subscribing first if nobody here waits on it yet. Waits for the
+   * subscription at most `waitMs`: without it the waiters still wake when the lease runs out.
+   */
+  async join(channel: string, waitMs: number): Promise<WaitList> {
+    let entry = this.#lists.get(channel);
+    if (!entry) {
+      const subscribed = this.#connection()
+        .subscribe(channel)
+        .catch((error: unknown) => this.log.warn({ channel, error }, 'pubsub-lock: subscribe failed; waiters wake when the lease runs out'));
+      entry = { waiters: new WaitList(), subscribed };
+      this.#lists.set(channel, entry);
+    }
+    entry.waiters.users++;
+    const timeout = new AbortController();
+    await Promise.race([entry.subscribed, sleep(Math.max(0, waitMs), undefined, { signal: timeout.signal }).catch(() => undefined)]);
+    timeout.abort();
+    return entry.waiters;
+  }
+
+  leave(channel: string, waiters: WaitList): void {
+    if (--waiters.users > 0) return;
+    this.#lists.delete(channel);
+    this.#subscriber?.unsubscribe(channel).catch(() => {
+      // Gone with the connection: nothing left to unsubscribe from.
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#subscriber) await closeRedis(this.#subscriber);
+  }
+
+  #connection(): Redis {
+    if (!this.#subscriber) {
+      this.#subscriber = this.connect();
+      this.#subscriber.on('message', (channel: string) => this.#lists.get(channel)?.waiters.wakeOne());
+    }
+    return this.#subscriber;
+  }
+}

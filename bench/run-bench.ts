@@ -64,7 +64,7 @@ interface Measured {
 /** Each strategy called in this process, with the consumer running here too: no HTTP, no baseline. */
 async function runDirect(lab: Lab, settings: BenchSettings): Promise<Measured> {
   const results: StrategyResult[] = [];
-  const consumer = startConsumer(lab);
+  const consumer = lab.config.CONSUMER_IN_PROCESS ? startConsumer(lab) : undefined;
   try {
     for (const strategy of settings.strategies) {
       const runs = await repeat(settings.repeat, () =>
@@ -73,7 +73,7 @@ async function runDirect(lab: Lab, settings: BenchSettings): Promise<Measured> {
       results.push(summarise(lab, strategy, 1, runs, settings));
     }
   } finally {
-    await consumer.stop();
+    await consumer?.stop();
   }
   return { results, baselines: [] };
 }
@@ -142,7 +142,7 @@ async function runOne(
 async function warmUp(lab: Lab, strategy: StrategyName, load: (couponId: number) => Promise<LoadResult>): Promise<void> {
   const coupon = await createCoupon(lab, { ...couponTerms(strategy), title: `bench warm-up ${strategy}`, totalQuantity: UNLIMITED });
   await load(coupon.id);
-  await drained(lab, coupon.id);
+  await drain(lab, coupon.id);
   await dropRedisState(lab, coupon.id);
 }
 
@@ -172,7 +172,7 @@ async function measureRun(
 ): Promise<RunResult> {
   const result = await load(couponId);
   const drainStarted = performance.now();
-  await drained(lab, couponId);
+  await drain(lab, couponId);
   const drainMs = performance.now() - drainStarted;
   const verification = await verifyCoupon(lab.db, couponId, quantity, result.answers, result.successfulUsers);
   await dropRedisState(lab, couponId);
@@ -186,6 +186,21 @@ async function measureRun(
     elapsedMs: result.elapsedMs,
     drainMs,
   };
+}
+
+/**
+ * Waits until MySQL holds what the run's lua requests were told. With CONSUMER_IN_PROCESS=false
+ * nothing consumes while the load runs (not the servers, not this process), so the load
+ * measures the request path alone; a consumer is started here for the drain, and stopped.
+ */
+async function drain(lab: Lab, couponId: number): Promise<void> {
+  if (lab.config.CONSUMER_IN_PROCESS) return drained(lab, couponId);
+  const consumer = startConsumer(lab, 'bench-drain');
+  try {
+    await drained(lab, couponId);
+  } finally {
+    await consumer.stop();
+  }
 }
 
 /**

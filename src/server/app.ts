@@ -20,7 +20,8 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
   app.disable('etag');
   const { sendError, methodNotAllowed, errorHandler } = createResponder(lab.log, lab.config.LOG_REQUESTS === 'failed');
   if (lab.config.LOG_REQUESTS === 'all') app.use(requestLogger(lab.log));
-  app.use(express.json({ limit: BODY_LIMIT }));
+  // On the routes that take a body only: the others, /hello among them, need not pass through it.
+  const json = express.json({ limit: BODY_LIMIT });
   const admin = requireAdminToken(lab.config.ADMIN_TOKEN);
 
   app
@@ -49,7 +50,7 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
 
   app
     .route('/v1/coupons')
-    .post(admin, async (req, res) => {
+    .post(admin, json, async (req, res) => {
       const coupon = await createCoupon(lab, parseNewCoupon(req.body));
       res.status(201).json(coupon);
     })
@@ -63,7 +64,7 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
       if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
       res.json(coupon);
     })
-    .patch(admin, async (req, res) => {
+    .patch(admin, json, async (req, res) => {
       const couponId = parseCouponId(req.params.couponId);
       const coupon = await changeCoupon(lab, couponId, parseCouponChange(req.body));
       if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
@@ -73,11 +74,11 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
 
   app
     .route('/v1/coupons/:couponId/issues')
-    .post((req, res) => issue(req, res, parseStrategy(req.query.strategy, lab.defaultStrategy)))
+    .post(json, (req, res) => issue(req, res, parseStrategy(req.query.strategy, lab.defaultStrategy)))
     .all(methodNotAllowed);
   app
     .route('/v1/strategies/:strategy/coupons/:couponId/issues')
-    .post((req, res) => issue(req, res, parseStrategy(req.params.strategy, lab.defaultStrategy)))
+    .post(json, (req, res) => issue(req, res, parseStrategy(req.params.strategy, lab.defaultStrategy)))
     .all(methodNotAllowed);
 
   async function issue(req: Request, res: Response, strategy: StrategyName): Promise<void> {

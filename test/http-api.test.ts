@@ -175,6 +175,53 @@ describe('bad issue requests get a 4xx with a code and write nothing', () => {
   });
 });
 
+describe('what a bad request is told', () => {
+  let couponId: number;
+  beforeAll(async () => {
+    couponId = await server.createCoupon({ totalQuantity: 5 });
+  });
+  afterAll(async () => {
+    expect(await server.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
+  });
+
+  /** A body sent with exactly these headers: fetch adds no content type to bytes. */
+  const sendBytes = (method: string, path: string, text: string, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}${path}`, { method, headers, body: new TextEncoder().encode(text) }).then(async (response) => ({
+      status: response.status,
+      body: await response.json(),
+      headers: response.headers,
+    }));
+  const bodyRoutes = () => [
+    ['POST', `/v1/strategies/record-lock/coupons/${couponId}/issues`, '{"userId":1}'],
+    ['POST', `/v1/coupons/${couponId}/issues`, '{"userId":1}'],
+    ['POST', '/v1/coupons', '{"title":"t","totalQuantity":1}'],
+    ['PATCH', `/v1/coupons/${couponId}`, '{"totalQuantity":6}'],
+  ];
+
+  it.each([
+    ['no content type', {}],
+    ['text/plain', { 'content-type': 'text/plain' }],
+    ['a form', { 'content-type': 'application/x-www-form-urlencoded' }],
+  ])('a JSON body sent with %s: 415, saying to send it as application/json', async (_case, headers) => {
+    const before = await server.lab.db('coupons').count({ n: '*' });
+    for (const [method, path, text] of bodyRoutes()) {
+      const answer = await sendBytes(method!, path!, text!, headers);
+      expectErrorAnswer(answer, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expect(answer.body.message).toBe('body: send it as JSON, with Content-Type: application/json');
+    }
+    expect(await server.lab.db('coupons').count({ n: '*' })).toEqual(before);
+    expect((await server.get(`/v1/coupons/${couponId}`)).body.totalQuantity).toBe(5);
+  });
+
+  it('a body of null is valid JSON: it is told that the body must be an object', async () => {
+    for (const [method, path] of bodyRoutes()) {
+      const answer = await server.request(method!, path!, { body: 'null' });
+      expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
+      expect(answer.body.message).toMatch(/^body: must be a JSON object/);
+    }
+  });
+});
+
 describe('compressed bodies', () => {
   it.each([
     ['gzip', gzipSync],

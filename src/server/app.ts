@@ -5,7 +5,8 @@ import type { Log } from '../core/log.js';
 import type { Lab } from '../lab.js';
 import type { StrategyName } from '../strategies/index.js';
 import { requireAdminToken } from './admin-token.js';
-import { BODY_LIMIT, createResponder, refusalMessage } from './errors.js';
+import { createResponder, refusalMessage } from './errors.js';
+import { jsonBody } from './json-body.js';
 import { parseCouponChange, parseCouponId, parseIssueBody, parseNewCoupon, parseStrategy } from './validation.js';
 
 export interface AppOptions {
@@ -21,7 +22,7 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
   const { sendError, methodNotAllowed, errorHandler } = createResponder(lab.log, lab.config.LOG_REQUESTS === 'failed');
   if (lab.config.LOG_REQUESTS === 'all') app.use(requestLogger(lab.log));
   // On the routes that take a body only: the others, /hello among them, need not pass through it.
-  const json = express.json({ limit: BODY_LIMIT });
+  const json = jsonBody();
   const admin = requireAdminToken(lab.config.ADMIN_TOKEN);
 
   app

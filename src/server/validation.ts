@@ -67,12 +67,25 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   throw new InvalidRequestError(problems.join('; '));
 }
 
+/**
+ * A body is a JSON object before it is anything else: a missing body or one of `null` is told
+ * that, rather than that each of its fields is missing. `example` shows what to send.
+ */
+function parseBody<T>(schema: z.ZodType<T>, body: unknown, example: string): T {
+  if (body === undefined) throw new InvalidRequestError(`body: missing; send a JSON object such as ${example}`);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    const kind = body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`;
+    throw new InvalidRequestError(`body: must be a JSON object such as ${example}, not ${kind}`);
+  }
+  return parse(schema, body, 'body');
+}
+
 export function parseNewCoupon(body: unknown): NewCoupon {
-  return parse(newCouponSchema, body ?? {}, 'body');
+  return parseBody(newCouponSchema, body, '{"title": "Launch week", "totalQuantity": 100}');
 }
 
 export function parseCouponChange(body: unknown): CouponChange {
-  return parse(couponChangeSchema, body ?? {}, 'body');
+  return parseBody(couponChangeSchema, body, '{"totalQuantity": 200}');
 }
 
 export function parseCouponId(value: unknown): number {
@@ -80,7 +93,7 @@ export function parseCouponId(value: unknown): number {
 }
 
 export function parseIssueBody(body: unknown): { userId: number } {
-  return parse(issueBodySchema, body ?? {}, 'body');
+  return parseBody(issueBodySchema, body, '{"userId": 42}');
 }
 
 export function parseStrategy(value: unknown, fallback: StrategyName): StrategyName {

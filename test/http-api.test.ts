@@ -220,6 +220,17 @@ describe('what a bad request is told', () => {
       expect(answer.body.message).toMatch(/^body: must be a JSON object/);
     }
   });
+
+  it.each([
+    ['a quantity', '/v1/coupons', { title: 't', totalQuantity: 1e20 }, 'body.totalQuantity'],
+    ['an amount', '/v1/coupons', { title: 't', totalQuantity: 1, discountAmount: 1e20 }, 'body.discountAmount'],
+    ['a user id', `/v1/coupons/1/issues`, { userId: 1e20 }, 'body.userId'],
+    ['a coupon id', '/v1/coupons/9007199254740993/issues', { userId: 1 }, 'couponId'],
+  ])('a number too big for %s is told so once', async (_case, path, body, field) => {
+    const answer = await server.post(path, body);
+    expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
+    expect(answer.body.message.split('; ')).toEqual([expect.stringMatching(new RegExp(`^${field}: Too big`))]);
+  });
 });
 
 describe('compressed bodies', () => {

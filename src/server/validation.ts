@@ -3,16 +3,18 @@ import { isValidWindow, type CouponChange, type NewCoupon } from '../core/coupon
 import { InvalidRequestError } from '../core/errors.js';
 import { isStrategyName, STRATEGY_NAMES, type StrategyName } from '../strategies/index.js';
 
+// Whole numbers: the range is checked first and, when it fails, alone (`abort`): past 2^53 − 1,
+// `.int()` would report "too big" a second time in other words.
 /** Ids are BIGINT in MySQL but must also be exact in JavaScript: 1 … 2^53 − 1. */
-const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const id = z.number().positive().max(Number.MAX_SAFE_INTEGER, { abort: true }).int();
 const idInPath = z
   .string()
   .regex(/^[1-9]\d{0,15}$/, 'must be a positive whole number')
   .transform(Number)
   .pipe(id);
 const title = z.string().trim().min(1).max(255);
-const quantity = z.number().int().positive().max(1_000_000_000);
-const amount = z.number().int().min(0).max(2_000_000_000);
+const quantity = z.number().positive().max(1_000_000_000, { abort: true }).int();
+const amount = z.number().min(0).max(2_000_000_000, { abort: true }).int();
 /**
  * MySQL's DATETIME range, in UTC once the offset is applied. Outside it MySQL refuses the value
  * (year 10000), or mysql2 reads it back as another year (0001 as 2001, 0050 as 1950).

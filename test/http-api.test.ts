@@ -231,6 +231,16 @@ describe('what a bad request is told', () => {
     expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
     expect(answer.body.message.split('; ')).toEqual([expect.stringMatching(new RegExp(`^${field}: Too big`))]);
   });
+
+  it('an issue body with fields it does not take is refused, naming them, as a coupon body is', async () => {
+    for (const strategy of ['record-lock', 'lua']) {
+      const answer = await server.post(`/v1/strategies/${strategy}/coupons/${couponId}/issues`, { userId: 1, user: 2, coupon: 3 });
+      expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
+      expect(answer.body.message).toBe('body: Unrecognized keys: "user", "coupon"');
+    }
+    const coupon = await server.post('/v1/coupons', { title: 't', totalQuantity: 1, total: 2 });
+    expect(coupon.body.message).toBe('body: Unrecognized key: "total"');
+  });
 });
 
 describe('compressed bodies', () => {

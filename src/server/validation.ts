@@ -57,7 +57,8 @@ const couponChangeSchema = z
     message: `must change at least one of title, totalQuantity, discountAmount, minAvailableAmount, issueStartAt, issueEndAt`,
   });
 
-const issueBodySchema = z.object({ userId: id });
+/** Strict as the coupon bodies are: a misspelt `userID` is named, not taken for a missing one. */
+const issueBodySchema = z.strictObject({ userId: id });
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);

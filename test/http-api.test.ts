@@ -241,6 +241,18 @@ describe('what a bad request is told', () => {
     const coupon = await server.post('/v1/coupons', { title: 't', totalQuantity: 1, total: 2 });
     expect(coupon.body.message).toBe('body: Unrecognized key: "total"');
   });
+
+  it.each(['lua', 'record-lock', 'optimistic'])('a ?strategy=%s on the path that names a strategy is refused', async (named) => {
+    const answer = await server.post(`/v1/strategies/lua/coupons/${couponId}/issues?strategy=${named}`, { userId: 1 });
+    expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
+    expect(answer.body.message).toBe('strategy: named in the path (lua); leave out ?strategy=');
+  });
+
+  it('two strategies in the query: told to give one', async () => {
+    const answer = await server.post(`/v1/coupons/${couponId}/issues?strategy=lua&strategy=unsafe`, { userId: 1 });
+    expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
+    expect(answer.body.message).toBe('strategy: give one strategy, not 2');
+  });
 });
 
 describe('compressed bodies', () => {

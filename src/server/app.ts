@@ -7,7 +7,7 @@ import type { StrategyName } from '../strategies/index.js';
 import { requireAdminToken } from './admin-token.js';
 import { createResponder, refusalMessage } from './errors.js';
 import { jsonBody } from './json-body.js';
-import { parseCouponChange, parseCouponId, parseIssueBody, parseNewCoupon, parseStrategy } from './validation.js';
+import { parseCouponChange, parseCouponId, parseIssueBody, parseNewCoupon, parsePathStrategy, parseQueryStrategy } from './validation.js';
 
 export interface AppOptions {
   /** What `/metrics` answers; without it there is no `/metrics` here (it is on a port of its own). */
@@ -75,11 +75,11 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
 
   app
     .route('/v1/coupons/:couponId/issues')
-    .post(json, (req, res) => issue(req, res, parseStrategy(req.query.strategy, lab.defaultStrategy)))
+    .post(json, (req, res) => issue(req, res, parseQueryStrategy(req.query.strategy, lab.defaultStrategy)))
     .all(methodNotAllowed);
   app
     .route('/v1/strategies/:strategy/coupons/:couponId/issues')
-    .post(json, (req, res) => issue(req, res, parseStrategy(req.params.strategy, lab.defaultStrategy)))
+    .post(json, (req, res) => issue(req, res, parsePathStrategy(req.params.strategy!, req.query.strategy)))
     .all(methodNotAllowed);
 
   async function issue(req: Request, res: Response, strategy: StrategyName): Promise<void> {

@@ -99,8 +99,21 @@ export function parseIssueBody(body: unknown): { userId: number } {
   return parseBody(issueBodySchema, body, '{"userId": 42}');
 }
 
-export function parseStrategy(value: unknown, fallback: StrategyName): StrategyName {
-  if (value === undefined) return fallback;
-  if (typeof value === 'string' && isStrategyName(value)) return value;
+export function parseStrategy(value: string): StrategyName {
+  if (isStrategyName(value)) return value;
   throw new InvalidRequestError(`strategy: unknown; choose one of ${STRATEGY_NAMES.join(', ')}`);
+}
+
+/** `?strategy=`, or the fallback when the query names none. */
+export function parseQueryStrategy(value: unknown, fallback: StrategyName): StrategyName {
+  if (value === undefined) return fallback;
+  if (Array.isArray(value)) throw new InvalidRequestError(`strategy: give one strategy, not ${value.length}`);
+  return parseStrategy(String(value));
+}
+
+/** A path that names the strategy takes none in the query: one of the two would be ignored. */
+export function parsePathStrategy(value: string, query: unknown): StrategyName {
+  const strategy = parseStrategy(value);
+  if (query !== undefined) throw new InvalidRequestError(`strategy: named in the path (${strategy}); leave out ?strategy=`);
+  return strategy;
 }

@@ -5,7 +5,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/core/config.js';
 import { STRATEGY_NAMES } from '../src/strategies/index.js';
-import { expectErrorAnswer, serverWithoutRedis, startTestServer, type TestServer } from './support/lab.js';
+import { expectErrorAnswer, serverWithoutRedis, startTestServer, type HttpAnswer, type TestServer } from './support/lab.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -252,6 +252,57 @@ describe('what a bad request is told', () => {
     const answer = await server.post(`/v1/coupons/${couponId}/issues?strategy=lua&strategy=unsafe`, { userId: 1 });
     expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
     expect(answer.body.message).toBe('strategy: give one strategy, not 2');
+  });
+});
+
+describe('a body is read the same whichever reader reads it', () => {
+  let couponId: number;
+  beforeAll(async () => {
+    couponId = await server.createCoupon({ totalQuantity: 5 });
+  });
+  afterAll(async () => {
+    expect(await server.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
+  });
+
+  // The first is read by the server's own reader, the others by body-parser.
+  const spellings = ['application/json', 'application/json; charset="utf-8"', 'Application/JSON'];
+  const send = (body: string | Buffer, type: string) =>
+    server.request('POST', `/v1/strategies/record-lock/coupons/${couponId}/issues`, { body, headers: { 'content-type': type } });
+  const answers = async (body: string | Buffer) => {
+    const all = await Promise.all(spellings.map((type) => send(body, type)));
+    return all.map(({ status, body }) => ({ status, body }));
+  };
+
+  it.each([
+    ['malformed JSON', '{"userId": 1'],
+    ['null', 'null'],
+    ['a string', '"userId"'],
+    ['whitespace', '  '],
+    ['a byte order mark before a field it does not take', '\ufeff{"userId": 1, "x": 2}'],
+    ['bytes that are not UTF-8', Buffer.concat([Buffer.from('{"userId": 1, "'), Buffer.from([0xff, 0xfe]), Buffer.from('": 2}')])],
+  ])('%s', async (_case, body) => {
+    const [plain, ...others] = await answers(body);
+    expect(plain!.status).toBe(400);
+    for (const other of others) expect(other).toEqual(plain);
+  });
+
+  it('a body of exactly the limit is read; one byte more is 413', async () => {
+    const sized = (bytes: number) => {
+      const head = '{"userId": 1, "pad": "';
+      return `${head}${'x'.repeat(bytes - head.length - 2)}"}`;
+    };
+    for (const [bytes, status, code] of [
+      [16 * 1024, 400, 'INVALID_REQUEST'],
+      [16 * 1024 + 1, 413, 'PAYLOAD_TOO_LARGE'],
+    ] as const) {
+      for (const answer of await answers(sized(bytes))) expectErrorAnswer(answer as HttpAnswer, status, code);
+    }
+  });
+
+  it('an unsupported charset is 415, whatever the spelling of the type', async () => {
+    for (const type of ['application/json; charset=latin1', 'APPLICATION/JSON; charset=ISO-8859-1']) {
+      expectErrorAnswer(await send('{"userId": 1}', type), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    }
   });
 });
 

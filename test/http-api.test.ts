@@ -354,6 +354,30 @@ describe('a method a path does not take', () => {
   });
 });
 
+describe('JSON answers', () => {
+  it('name their type and their length in bytes, whatever the characters', async () => {
+    const couponId = await server.createCoupon({ title: 'Ünïcode ✓ 쿠폰', totalQuantity: 1 });
+    const answers = [
+      ['GET', `/v1/coupons/${couponId}`, undefined],
+      ['POST', `/v1/strategies/lua/coupons/${couponId}/issues`, '{"userId": 1}'],
+      ['POST', `/v1/strategies/lua/coupons/${couponId}/issues`, '{"userId": 2}'],
+      ['POST', `/v1/strategies/lua/coupons/${couponId}/issues`, '{"userId": "x"}'],
+      ['DELETE', `/v1/coupons/${couponId}`, undefined],
+    ] as const;
+    const statuses = [];
+    for (const [method, path, body] of answers) {
+      const response = await fetch(`${server.url}${path}`, { method, body, headers: body ? { 'content-type': 'application/json' } : {} });
+      const bytes = Buffer.from(await response.arrayBuffer());
+      expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(Number(response.headers.get('content-length'))).toBe(bytes.length);
+      expect(() => JSON.parse(bytes.toString('utf8'))).not.toThrow();
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([200, 202, 409, 400, 405]);
+    await server.drained(couponId);
+  });
+});
+
 describe('service endpoints', () => {
   it('GET /hello answers the cheapest thing the server can', async () => {
     const { status, body } = await server.get('/hello');

@@ -7,6 +7,7 @@ import type { StrategyName } from '../strategies/index.js';
 import { requireAdminToken } from './admin-token.js';
 import { createResponder, refusalMessage } from './errors.js';
 import { jsonBody } from './json-body.js';
+import { sendJson } from './send-json.js';
 import { parseCouponChange, parseCouponId, parseIssueBody, parseNewCoupon, parsePathStrategy, parseQueryStrategy } from './validation.js';
 
 export interface AppOptions {
@@ -45,7 +46,7 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
     .route('/health')
     .get(async (_req, res) => {
       await Promise.all([lab.redis.ping(), lab.db.raw('SELECT 1')]);
-      res.json({ status: 'ok' });
+      sendJson(res, 200, { status: 'ok' });
     })
     .all(methodNotAllowed);
 
@@ -53,7 +54,7 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
     .route('/v1/coupons')
     .post(admin, json, async (req, res) => {
       const coupon = await createCoupon(lab, parseNewCoupon(req.body));
-      res.status(201).json(coupon);
+      sendJson(res, 201, coupon);
     })
     .all(methodNotAllowed);
 
@@ -63,13 +64,13 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
       const couponId = parseCouponId(req.params.couponId);
       const coupon = await viewCoupon(lab, couponId);
       if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
-      res.json(coupon);
+      sendJson(res, 200, coupon);
     })
     .patch(admin, json, async (req, res) => {
       const couponId = parseCouponId(req.params.couponId);
       const coupon = await changeCoupon(lab, couponId, parseCouponChange(req.body));
       if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
-      res.json(coupon);
+      sendJson(res, 200, coupon);
     })
     .all(methodNotAllowed);
 
@@ -88,7 +89,7 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
     const result = await lab.strategies[strategy].issue({ couponId, userId });
     if (result.outcome === 'refused') return sendError(res, result.code, refusalMessage(result.code, couponId));
     const status = result.outcome === 'issued' ? 201 : 202;
-    res.status(status).json({ couponId, userId, strategy, status: result.outcome });
+    sendJson(res, status, { couponId, userId, strategy, status: result.outcome });
   }
 
   app.use((req, res) => sendError(res, 'ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`));

@@ -4,6 +4,7 @@ import type { Refusal } from '../core/coupon.js';
 import { LabError, type ErrorCode } from '../core/errors.js';
 import { asLabError } from '../core/failures.js';
 import type { Log } from '../core/log.js';
+import { sendJson } from './send-json.js';
 
 /** The HTTP status of every code a client can see. */
 export const HTTP_STATUS = {
@@ -66,7 +67,7 @@ export function createResponder(log: Log, logFailed: boolean): Responder {
     const status = HTTP_STATUS[code];
     if (RETRY_LATER.has(code)) res.set('Retry-After', '1');
     if (code === 'UNAUTHORIZED') res.set('WWW-Authenticate', 'Bearer'); // the scheme a 401 must name (RFC 9110)
-    res.status(status).json({ code, message });
+    sendJson(res, status, { code, message });
     if (status !== 409 && logFailed) {
       const fields = { method: res.req.method, url: res.req.originalUrl, status, code };
       if (status >= 500) log.error(fields, 'request');

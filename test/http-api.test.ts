@@ -92,6 +92,18 @@ describe.each(STRATEGY_NAMES)('issuing through %s', (strategy) => {
     expect(await server.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
   });
 
+  it('a user who holds one and asks again: ALREADY_ISSUED while places are left, COUPON_SOLD_OUT once none are', async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 2 });
+    const { asynchronous } = server.lab.strategies[strategy];
+    expect((await issue(couponId, { userId: 1 })).status).toBe(asynchronous ? 202 : 201);
+    expectErrorAnswer(await issue(couponId, { userId: 1 }), 409, 'ALREADY_ISSUED');
+    expect((await issue(couponId, { userId: 2 })).status).toBe(asynchronous ? 202 : 201);
+    expectErrorAnswer(await issue(couponId, { userId: 1 }), 409, 'COUPON_SOLD_OUT');
+    await server.drained(couponId);
+    // The refused duplicate's count was rolled back with its insert.
+    expect(await server.rows(couponId)).toEqual({ rows: 2, users: 2, issuedQuantity: 2 });
+  });
+
   it('issues inside the window', async () => {
     const couponId = await server.createCoupon({ totalQuantity: 5, issueStartAt: iso(-hour), issueEndAt: iso(hour) });
     const answer = await issue(couponId, { userId: 7 });

@@ -57,7 +57,7 @@ const cases: Record<string, Case> = {
   'more issued than a lowered quantity': { terms: { ...open, total: 2 }, issued: 3, held: false, now: START, expected: 'COUPON_SOLD_OUT' },
   'already held': { terms: open, issued: 1, held: true, now: START, expected: 'ALREADY_ISSUED' },
   'already held, places left': { terms: open, issued: 2, held: true, now: START, expected: 'ALREADY_ISSUED' },
-  'sold out and already held': { terms: open, issued: 3, held: true, now: START, expected: 'ALREADY_ISSUED' },
+  'sold out and already held': { terms: open, issued: 3, held: true, now: START, expected: 'COUPON_SOLD_OUT' },
   'already held, outside the window': { terms: open, issued: 1, held: true, now: END, expected: 'COUPON_NOT_IN_ISSUE_WINDOW' },
   'sold out, outside the window': { terms: open, issued: 3, held: false, now: START - 1, expected: 'COUPON_NOT_IN_ISSUE_WINDOW' },
   'missing terms': { issued: 0, held: false, now: START, expected: 'COUPON_NOT_FOUND' },

@@ -95,7 +95,6 @@ async function transactionFloor(lab: Lab, pool: mysql.Pool, nextUser: () => numb
     try {
       await connection.beginTransaction();
       await connection.query('SELECT total_quantity, issued_quantity FROM coupons WHERE id = ? FOR UPDATE', [couponId]);
-      await connection.query('SELECT id FROM coupon_issues WHERE coupon_id = ? AND user_id = ?', [couponId, user]);
       await connection.query('UPDATE coupons SET issued_quantity = issued_quantity + 1 WHERE id = ?', [couponId]);
       await connection.query('INSERT INTO coupon_issues (coupon_id, user_id, issued_at) VALUES (?, ?, NOW(3))', [couponId, user]);
       await connection.commit();

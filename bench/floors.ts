@@ -92,7 +92,11 @@ async function bulkInsertFloor(lab: Lab): Promise<number> {
   return SCRIPT_CALLS / ((performance.now() - started) / 1000);
 }
 
-/** The record-lock transaction written by hand on a plain mysql2 pool: what the strategy's layers cost on top. */
+/**
+ * The record-lock transaction written by hand on a plain mysql2 pool, statement for statement:
+ * what the strategy's layers cost on top. Like the strategy, it leaves one per user to the
+ * unique key (every user here is new).
+ */
 async function rawRecordLockLoop(lab: Lab, concurrency: number): Promise<number> {
   const { id } = await newCoupon(lab, 'floor: raw record lock');
   const pool = mysql.createPool({ ...parseMysqlUrl(lab.config.MYSQL_URL), connectionLimit: lab.config.MYSQL_POOL_SIZE });

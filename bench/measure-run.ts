@@ -1,7 +1,8 @@
 import type { Lab } from '../src/lab.js';
 import { createCoupon } from '../src/core/coupon-service.js';
 import type { StrategyName } from '../src/strategies/index.js';
-import { describeUndrained, drainOrThrow, streamBacklog, waitForDrain, type DrainOptions, type DrainOutcome } from '../lab-client/drain.js';
+import { describeUndrained, streamBacklog, waitForDrain, type DrainOptions, type DrainOutcome } from '../lab-client/drain.js';
+import { startConsumer } from '../src/consumer/start-consumer.js';
 import { verifyCoupon } from '../lab-client/verdict.js';
 import { ms } from './format.js';
 import type { LoadResult } from './load.js';
@@ -25,9 +26,7 @@ export async function runOne(lab: Lab, settings: BenchSettings, strategy: Strate
   const quantity = settings.durationS ? UNLIMITED : settings.quantity;
   const coupon = await createCoupon(lab, { ...couponTerms(strategy), totalQuantity: quantity });
   const result = await load(coupon.id);
-  const drain = lab.strategies[strategy].asynchronous
-    ? await line.phase('drain', () => waitForDrain(streamBacklog(lab, coupon.id), DRAIN), drainResult)
-    : await waitForDrain(streamBacklog(lab, coupon.id), DRAIN);
+  const drain = lab.strategies[strategy].asynchronous ? await line.phase('drain', () => drained(lab, coupon.id), drainResult) : await drained(lab, coupon.id);
   const verification = await verifyCoupon(lab.db, coupon.id, quantity, result.answers, result.successfulUsers);
   await dropRedisState(lab, coupon.id);
   return {
@@ -51,8 +50,24 @@ function drainResult(outcome: DrainOutcome): string {
 export async function warmUp(lab: Lab, strategy: StrategyName, load: Load): Promise<void> {
   const coupon = await createCoupon(lab, { ...couponTerms(strategy), title: `bench warm-up ${strategy}`, totalQuantity: UNLIMITED });
   await load(coupon.id);
-  await drainOrThrow(streamBacklog(lab, coupon.id), coupon.id, DRAIN);
+  const drain = await drained(lab, coupon.id);
+  if (!drain.drained) throw new Error(`bench warm-up: ${describeUndrained(drain, coupon.id)}`);
   await dropRedisState(lab, coupon.id);
+}
+
+/**
+ * Waits until MySQL holds what the run's lua requests were told. With CONSUMER_IN_PROCESS=false
+ * nothing consumes while the load runs (not the servers, not this process), so the load
+ * measures the request path alone; a consumer is started here for the drain, and stopped.
+ */
+async function drained(lab: Lab, couponId: number): Promise<DrainOutcome> {
+  if (lab.config.CONSUMER_IN_PROCESS) return waitForDrain(streamBacklog(lab, couponId), DRAIN);
+  const consumer = startConsumer(lab, 'bench-drain');
+  try {
+    return await waitForDrain(streamBacklog(lab, couponId), DRAIN);
+  } finally {
+    await consumer.stop();
+  }
 }
 
 function couponTerms(strategy: StrategyName) {

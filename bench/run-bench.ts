@@ -72,7 +72,7 @@ interface Measured {
 async function runDirect(bench: Bench): Promise<Measured> {
   const { lab, settings } = bench;
   const results: StrategyResult[] = [];
-  const consumer = startConsumer(lab);
+  const consumer = lab.config.CONSUMER_IN_PROCESS ? startConsumer(lab) : undefined;
   try {
     for (const strategy of settings.strategies) {
       const runs = await repeatOnLines(bench, `bench: ${strategy}, direct`, (line) =>
@@ -81,7 +81,7 @@ async function runDirect(bench: Bench): Promise<Measured> {
       results.push(summarise(lab, strategy, 1, runs, settings));
     }
   } finally {
-    await consumer.stop();
+    await consumer?.stop();
   }
   return { results, baselines: [] };
 }

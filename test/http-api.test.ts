@@ -5,7 +5,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/core/config.js';
 import { STRATEGY_NAMES } from '../src/strategies/index.js';
-import { expectErrorAnswer, serverWithoutRedis, startTestServer, type TestServer } from './support/lab.js';
+import { expectErrorAnswer, serverWithoutRedis, startTestServer, type HttpAnswer, type TestServer } from './support/lab.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -92,6 +92,18 @@ describe.each(STRATEGY_NAMES)('issuing through %s', (strategy) => {
     expect(await server.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
   });
 
+  it('a user who holds one and asks again: ALREADY_ISSUED while places are left, COUPON_SOLD_OUT once none are', async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 2 });
+    const { asynchronous } = server.lab.strategies[strategy];
+    expect((await issue(couponId, { userId: 1 })).status).toBe(asynchronous ? 202 : 201);
+    expectErrorAnswer(await issue(couponId, { userId: 1 }), 409, 'ALREADY_ISSUED');
+    expect((await issue(couponId, { userId: 2 })).status).toBe(asynchronous ? 202 : 201);
+    expectErrorAnswer(await issue(couponId, { userId: 1 }), 409, 'COUPON_SOLD_OUT');
+    await server.drained(couponId);
+    // The refused duplicate's count was rolled back with its insert.
+    expect(await server.rows(couponId)).toEqual({ rows: 2, users: 2, issuedQuantity: 2 });
+  });
+
   it('issues inside the window', async () => {
     const couponId = await server.createCoupon({ totalQuantity: 5, issueStartAt: iso(-hour), issueEndAt: iso(hour) });
     const answer = await issue(couponId, { userId: 7 });
@@ -175,6 +187,137 @@ describe('bad issue requests get a 4xx with a code and write nothing', () => {
   });
 });
 
+describe('what a bad request is told', () => {
+  let couponId: number;
+  beforeAll(async () => {
+    couponId = await server.createCoupon({ totalQuantity: 5 });
+  });
+  afterAll(async () => {
+    expect(await server.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
+  });
+
+  /** A body sent with exactly these headers: fetch adds no content type to bytes. */
+  const sendBytes = (method: string, path: string, text: string, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}${path}`, { method, headers, body: new TextEncoder().encode(text) }).then(async (response) => ({
+      status: response.status,
+      body: await response.json(),
+      headers: response.headers,
+    }));
+  const bodyRoutes = () => [
+    ['POST', `/v1/strategies/record-lock/coupons/${couponId}/issues`, '{"userId":1}'],
+    ['POST', `/v1/coupons/${couponId}/issues`, '{"userId":1}'],
+    ['POST', '/v1/coupons', '{"title":"t","totalQuantity":1}'],
+    ['PATCH', `/v1/coupons/${couponId}`, '{"totalQuantity":6}'],
+  ];
+
+  it.each([
+    ['no content type', {}],
+    ['text/plain', { 'content-type': 'text/plain' }],
+    ['a form', { 'content-type': 'application/x-www-form-urlencoded' }],
+  ])('a JSON body sent with %s: 415, saying to send it as application/json', async (_case, headers) => {
+    const before = await server.lab.db('coupons').count({ n: '*' });
+    for (const [method, path, text] of bodyRoutes()) {
+      const answer = await sendBytes(method!, path!, text!, headers);
+      expectErrorAnswer(answer, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expect(answer.body.message).toBe('body: send it as JSON, with Content-Type: application/json');
+    }
+    expect(await server.lab.db('coupons').count({ n: '*' })).toEqual(before);
+    expect((await server.get(`/v1/coupons/${couponId}`)).body.totalQuantity).toBe(5);
+  });
+
+  it('a body of null is valid JSON: it is told that the body must be an object', async () => {
+    for (const [method, path] of bodyRoutes()) {
+      const answer = await server.request(method!, path!, { body: 'null' });
+      expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
+      expect(answer.body.message).toMatch(/^body: must be a JSON object/);
+    }
+  });
+
+  it.each([
+    ['a quantity', '/v1/coupons', { title: 't', totalQuantity: 1e20 }, 'body.totalQuantity'],
+    ['an amount', '/v1/coupons', { title: 't', totalQuantity: 1, discountAmount: 1e20 }, 'body.discountAmount'],
+    ['a user id', `/v1/coupons/1/issues`, { userId: 1e20 }, 'body.userId'],
+    ['a coupon id', '/v1/coupons/9007199254740993/issues', { userId: 1 }, 'couponId'],
+  ])('a number too big for %s is told so once', async (_case, path, body, field) => {
+    const answer = await server.post(path, body);
+    expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
+    expect(answer.body.message.split('; ')).toEqual([expect.stringMatching(new RegExp(`^${field}: Too big`))]);
+  });
+
+  it('an issue body with fields it does not take is refused, naming them, as a coupon body is', async () => {
+    for (const strategy of ['record-lock', 'lua']) {
+      const answer = await server.post(`/v1/strategies/${strategy}/coupons/${couponId}/issues`, { userId: 1, user: 2, coupon: 3 });
+      expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
+      expect(answer.body.message).toBe('body: Unrecognized keys: "user", "coupon"');
+    }
+    const coupon = await server.post('/v1/coupons', { title: 't', totalQuantity: 1, total: 2 });
+    expect(coupon.body.message).toBe('body: Unrecognized key: "total"');
+  });
+
+  it.each(['lua', 'record-lock', 'optimistic'])('a ?strategy=%s on the path that names a strategy is refused', async (named) => {
+    const answer = await server.post(`/v1/strategies/lua/coupons/${couponId}/issues?strategy=${named}`, { userId: 1 });
+    expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
+    expect(answer.body.message).toBe('strategy: named in the path (lua); leave out ?strategy=');
+  });
+
+  it('two strategies in the query: told to give one', async () => {
+    const answer = await server.post(`/v1/coupons/${couponId}/issues?strategy=lua&strategy=unsafe`, { userId: 1 });
+    expectErrorAnswer(answer, 400, 'INVALID_REQUEST');
+    expect(answer.body.message).toBe('strategy: give one strategy, not 2');
+  });
+});
+
+describe('a body is read the same whichever reader reads it', () => {
+  let couponId: number;
+  beforeAll(async () => {
+    couponId = await server.createCoupon({ totalQuantity: 5 });
+  });
+  afterAll(async () => {
+    expect(await server.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
+  });
+
+  // The first is read by the server's own reader, the others by body-parser.
+  const spellings = ['application/json', 'application/json; charset="utf-8"', 'Application/JSON'];
+  const send = (body: string | Buffer, type: string) =>
+    server.request('POST', `/v1/strategies/record-lock/coupons/${couponId}/issues`, { body, headers: { 'content-type': type } });
+  const answers = async (body: string | Buffer) => {
+    const all = await Promise.all(spellings.map((type) => send(body, type)));
+    return all.map(({ status, body }) => ({ status, body }));
+  };
+
+  it.each([
+    ['malformed JSON', '{"userId": 1'],
+    ['null', 'null'],
+    ['a string', '"userId"'],
+    ['whitespace', '  '],
+    ['a byte order mark before a field it does not take', '\ufeff{"userId": 1, "x": 2}'],
+    ['bytes that are not UTF-8', Buffer.concat([Buffer.from('{"userId": 1, "'), Buffer.from([0xff, 0xfe]), Buffer.from('": 2}')])],
+  ])('%s', async (_case, body) => {
+    const [plain, ...others] = await answers(body);
+    expect(plain!.status).toBe(400);
+    for (const other of others) expect(other).toEqual(plain);
+  });
+
+  it('a body of exactly the limit is read; one byte more is 413', async () => {
+    const sized = (bytes: number) => {
+      const head = '{"userId": 1, "pad": "';
+      return `${head}${'x'.repeat(bytes - head.length - 2)}"}`;
+    };
+    for (const [bytes, status, code] of [
+      [16 * 1024, 400, 'INVALID_REQUEST'],
+      [16 * 1024 + 1, 413, 'PAYLOAD_TOO_LARGE'],
+    ] as const) {
+      for (const answer of await answers(sized(bytes))) expectErrorAnswer(answer as HttpAnswer, status, code);
+    }
+  });
+
+  it('an unsupported charset is 415, whatever the spelling of the type', async () => {
+    for (const type of ['application/json; charset=latin1', 'APPLICATION/JSON; charset=ISO-8859-1']) {
+      expectErrorAnswer(await send('{"userId": 1}', type), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    }
+  });
+});
+
 describe('compressed bodies', () => {
   it.each([
     ['gzip', gzipSync],
@@ -220,6 +363,30 @@ describe('a method a path does not take', () => {
   it('an unknown path stays 404 ROUTE_NOT_FOUND, whatever the method', async () => {
     expectErrorAnswer(await server.request('DELETE', '/v1/coupons/1/issues/2'), 404, 'ROUTE_NOT_FOUND');
     expectErrorAnswer(await server.get('/v1/strategies/lua'), 404, 'ROUTE_NOT_FOUND');
+  });
+});
+
+describe('JSON answers', () => {
+  it('name their type and their length in bytes, whatever the characters', async () => {
+    const couponId = await server.createCoupon({ title: 'Ünïcode ✓ 쿠폰', totalQuantity: 1 });
+    const answers = [
+      ['GET', `/v1/coupons/${couponId}`, undefined],
+      ['POST', `/v1/strategies/lua/coupons/${couponId}/issues`, '{"userId": 1}'],
+      ['POST', `/v1/strategies/lua/coupons/${couponId}/issues`, '{"userId": 2}'],
+      ['POST', `/v1/strategies/lua/coupons/${couponId}/issues`, '{"userId": "x"}'],
+      ['DELETE', `/v1/coupons/${couponId}`, undefined],
+    ] as const;
+    const statuses = [];
+    for (const [method, path, body] of answers) {
+      const response = await fetch(`${server.url}${path}`, { method, body, headers: body ? { 'content-type': 'application/json' } : {} });
+      const bytes = Buffer.from(await response.arrayBuffer());
+      expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(Number(response.headers.get('content-length'))).toBe(bytes.length);
+      expect(() => JSON.parse(bytes.toString('utf8'))).not.toThrow();
+      statuses.push(response.status);
+    }
+    expect(statuses).toEqual([200, 202, 409, 400, 405]);
+    await server.drained(couponId);
   });
 });
 

@@ -114,10 +114,6 @@ export async function passFence(db: Runner, couponId: number, token: number): Pr
   return row && Number(row.lock_fence) >= token ? Number(row.lock_fence) : undefined;
 }
 
-export async function holdsIssue(db: Runner, couponId: number, userId: number): Promise<boolean> {
-  return (await db('coupon_issues').where({ coupon_id: couponId, user_id: userId }).first('id')) !== undefined;
-}
-
 export async function insertIssue(db: Runner, couponId: number, userId: number, issuedAt: Date): Promise<void> {
   await db('coupon_issues').insert({ coupon_id: couponId, user_id: userId, issued_at: issuedAt });
 }

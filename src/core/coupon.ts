@@ -38,7 +38,11 @@ export type Refusal = 'COUPON_NOT_FOUND' | 'COUPON_NOT_IN_ISSUE_WINDOW' | 'ALREA
 export type IssueTerms = Pick<Coupon, 'totalQuantity' | 'issueStartAt' | 'issueEndAt'>;
 
 /**
- * The issue rules, written once. Every synchronous strategy calls this; the Lua script
+ * The issue rules, written once, in the order they apply: first the coupon's own (it exists, now
+ * is in its window, a place is left), the same for everyone who asks; then the user's (holds
+ * none yet). So a user who holds one and asks again once the coupon is sold out is told it is
+ * sold out, which is true, and a writer can leave the last rule to a unique key: an insert that
+ * fails as a duplicate once the others have passed (see transactional-issue.ts). The Lua script
  * (`src/strategies/lua/issue.lua`) applies the same rules, in the same order, inside Redis.
  */
 export function checkIssue(
@@ -46,10 +50,14 @@ export function checkIssue(
   state: { issuedQuantity: number; alreadyHeld: boolean },
   now: Date,
 ): Refusal | undefined {
+  return checkCoupon(terms, state.issuedQuantity, now) ?? (state.alreadyHeld ? 'ALREADY_ISSUED' : undefined);
+}
+
+/** The rules about the coupon alone, which come before the user's. */
+export function checkCoupon(terms: IssueTerms | undefined, issuedQuantity: number, now: Date): Refusal | undefined {
   if (!terms) return 'COUPON_NOT_FOUND';
   if (!isInIssueWindow(terms, now)) return 'COUPON_NOT_IN_ISSUE_WINDOW';
-  if (state.alreadyHeld) return 'ALREADY_ISSUED';
-  if (state.issuedQuantity >= terms.totalQuantity) return 'COUPON_SOLD_OUT';
+  if (issuedQuantity >= terms.totalQuantity) return 'COUPON_SOLD_OUT';
   return undefined;
 }
 

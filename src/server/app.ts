@@ -5,8 +5,10 @@ import type { Log } from '../core/log.js';
 import type { Lab } from '../lab.js';
 import type { StrategyName } from '../strategies/index.js';
 import { requireAdminToken } from './admin-token.js';
-import { BODY_LIMIT, createResponder, refusalMessage } from './errors.js';
-import { parseCouponChange, parseCouponId, parseIssueBody, parseNewCoupon, parseStrategy } from './validation.js';
+import { createResponder, refusalMessage } from './errors.js';
+import { jsonBody } from './json-body.js';
+import { sendJson } from './send-json.js';
+import { parseCouponChange, parseCouponId, parseIssueBody, parseNewCoupon, parsePathStrategy, parseQueryStrategy } from './validation.js';
 
 export interface AppOptions {
   /** What `/metrics` answers; without it there is no `/metrics` here (it is on a port of its own). */
@@ -20,7 +22,8 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
   app.disable('etag');
   const { sendError, methodNotAllowed, errorHandler } = createResponder(lab.log, lab.config.LOG_REQUESTS === 'failed');
   if (lab.config.LOG_REQUESTS === 'all') app.use(requestLogger(lab.log));
-  app.use(express.json({ limit: BODY_LIMIT }));
+  // On the routes that take a body only: the others, /hello among them, need not pass through it.
+  const json = jsonBody();
   const admin = requireAdminToken(lab.config.ADMIN_TOKEN);
 
   app
@@ -43,15 +46,15 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
     .route('/health')
     .get(async (_req, res) => {
       await Promise.all([lab.redis.ping(), lab.db.raw('SELECT 1')]);
-      res.json({ status: 'ok' });
+      sendJson(res, 200, { status: 'ok' });
     })
     .all(methodNotAllowed);
 
   app
     .route('/v1/coupons')
-    .post(admin, async (req, res) => {
+    .post(admin, json, async (req, res) => {
       const coupon = await createCoupon(lab, parseNewCoupon(req.body));
-      res.status(201).json(coupon);
+      sendJson(res, 201, coupon);
     })
     .all(methodNotAllowed);
 
@@ -61,23 +64,23 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
       const couponId = parseCouponId(req.params.couponId);
       const coupon = await viewCoupon(lab, couponId);
       if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
-      res.json(coupon);
+      sendJson(res, 200, coupon);
     })
-    .patch(admin, async (req, res) => {
+    .patch(admin, json, async (req, res) => {
       const couponId = parseCouponId(req.params.couponId);
       const coupon = await changeCoupon(lab, couponId, parseCouponChange(req.body));
       if (!coupon) return sendError(res, 'COUPON_NOT_FOUND', refusalMessage('COUPON_NOT_FOUND', couponId));
-      res.json(coupon);
+      sendJson(res, 200, coupon);
     })
     .all(methodNotAllowed);
 
   app
     .route('/v1/coupons/:couponId/issues')
-    .post((req, res) => issue(req, res, parseStrategy(req.query.strategy, lab.defaultStrategy)))
+    .post(json, (req, res) => issue(req, res, parseQueryStrategy(req.query.strategy, lab.defaultStrategy)))
     .all(methodNotAllowed);
   app
     .route('/v1/strategies/:strategy/coupons/:couponId/issues')
-    .post((req, res) => issue(req, res, parseStrategy(req.params.strategy, lab.defaultStrategy)))
+    .post(json, (req, res) => issue(req, res, parsePathStrategy(req.params.strategy, req.query.strategy)))
     .all(methodNotAllowed);
 
   async function issue(req: Request, res: Response, strategy: StrategyName): Promise<void> {
@@ -86,7 +89,7 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
     const result = await lab.strategies[strategy].issue({ couponId, userId });
     if (result.outcome === 'refused') return sendError(res, result.code, refusalMessage(result.code, couponId));
     const status = result.outcome === 'issued' ? 201 : 202;
-    res.status(status).json({ couponId, userId, strategy, status: result.outcome });
+    sendJson(res, status, { couponId, userId, strategy, status: result.outcome });
   }
 
   app.use((req, res) => sendError(res, 'ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`));

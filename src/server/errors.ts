@@ -1,9 +1,10 @@
 import type express from 'express';
 import type { Request, Response } from 'express';
 import type { Refusal } from '../core/coupon.js';
-import type { ErrorCode } from '../core/errors.js';
+import { LabError, type ErrorCode } from '../core/errors.js';
 import { asLabError } from '../core/failures.js';
 import type { Log } from '../core/log.js';
+import { sendJson } from './send-json.js';
 
 /** The HTTP status of every code a client can see. */
 export const HTTP_STATUS = {
@@ -28,15 +29,24 @@ export const HTTP_STATUS = {
 /** Codes that pass: the same request may well succeed in a moment. */
 const RETRY_LATER = new Set<ErrorCode>(['LOCK_TIMEOUT', 'LEASE_EXPIRED', 'CONTENDED', 'SERVICE_UNAVAILABLE']);
 
-export const BODY_LIMIT = '16kb';
+export const BODY_LIMIT_BYTES = 16 * 1024;
 
-/** body-parser's failures carry a `type`; each becomes a client error with a code. */
-const BODY_ERRORS: Record<string, { code: ErrorCode; message: string }> = {
+/**
+ * body-parser's failures carry a `type`; each becomes a client error with a code. The body
+ * reader of json-body.ts fails with the same, so a body is told the same whoever read it.
+ */
+const BODY_ERRORS = {
   'entity.parse.failed': { code: 'INVALID_REQUEST', message: 'body: not valid JSON' },
-  'entity.too.large': { code: 'PAYLOAD_TOO_LARGE', message: `body: larger than ${BODY_LIMIT}` },
+  'entity.too.large': { code: 'PAYLOAD_TOO_LARGE', message: `body: larger than ${BODY_LIMIT_BYTES / 1024}kb` },
   'encoding.unsupported': { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'body: unsupported content encoding' },
   'charset.unsupported': { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'body: unsupported charset' },
-};
+  'request.aborted': { code: 'INVALID_REQUEST', message: 'request: request aborted' },
+} as const satisfies Record<string, { code: ErrorCode; message: string }>;
+
+export function bodyError(type: keyof typeof BODY_ERRORS): LabError {
+  const { code, message } = BODY_ERRORS[type];
+  return new LabError(code, message);
+}
 
 export interface Responder {
   /** Answers `{code, message}` with the code's status, and logs the failure if asked to. */
@@ -58,7 +68,7 @@ export function createResponder(log: Log, logFailed: boolean): Responder {
     const status = HTTP_STATUS[code];
     if (RETRY_LATER.has(code)) res.set('Retry-After', '1');
     if (code === 'UNAUTHORIZED') res.set('WWW-Authenticate', 'Bearer'); // the scheme a 401 must name (RFC 9110)
-    res.status(status).json({ code, message });
+    sendJson(res, status, { code, message });
     if (status !== 409 && logFailed) {
       const fields = { method: res.req.method, url: res.req.originalUrl, status, code };
       if (status >= 500) log.error(fields, 'request');
@@ -109,7 +119,7 @@ export function refusalMessage(code: Refusal, couponId: number): string {
  */
 function clientError(error: unknown, req: Request): { code: ErrorCode; message: string } | undefined {
   const { type, status, expose } = (error ?? {}) as { type?: unknown; status?: unknown; expose?: unknown };
-  const known = typeof type === 'string' ? BODY_ERRORS[type] : undefined;
+  const known = typeof type === 'string' && Object.hasOwn(BODY_ERRORS, type) ? BODY_ERRORS[type as keyof typeof BODY_ERRORS] : undefined;
   if (known) return known;
   if (error instanceof URIError && status === 400) {
     return { code: 'INVALID_REQUEST', message: `path: ${req.path} is not valid percent-encoding` };

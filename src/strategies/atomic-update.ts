@@ -1,4 +1,4 @@
-import { checkIssue } from '../core/coupon.js';
+import { checkCoupon } from '../core/coupon.js';
 import { findCoupon, insertIssue, takePlace } from '../core/coupon-repository.js';
 import { ISSUED, refused, type StrategyFactory } from './issue-strategy.js';
 import { inIssueTransaction } from './issue-transaction.js';
@@ -29,7 +29,7 @@ export const createAtomicUpdate: StrategyFactory = (deps) => ({
         }
         // Nothing taken: the coupon's rules say why. Whether the user holds one is the unique key's to say.
         const coupon = await findCoupon(trx, couponId);
-        const refusal = checkIssue(coupon, { issuedQuantity: coupon?.issuedQuantity ?? 0, alreadyHeld: false }, now);
+        const refusal = checkCoupon(coupon, coupon?.issuedQuantity ?? 0, now);
         if (refusal || attempt === ATTEMPTS) return refused(refusal ?? 'COUPON_SOLD_OUT');
       }
     }),

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkIssue, type IssueRequest } from '../core/coupon.js';
+import { checkCoupon, type IssueRequest } from '../core/coupon.js';
 import { findCouponAtVersion, insertIssue, takePlaceAtVersion } from '../core/coupon-repository.js';
 import { ContendedError } from '../core/errors.js';
 import { ISSUED, refused, type IssueResult, type StrategyDeps, type StrategyFactory } from './issue-strategy.js';
@@ -49,7 +49,7 @@ function attemptOnce(deps: StrategyDeps, { couponId, userId }: IssueRequest): Pr
     const read = await findCouponAtVersion(trx, couponId);
     const now = new Date();
     // Whether the user holds one is the unique key's to say, at the insert.
-    const refusal = checkIssue(read?.coupon, { issuedQuantity: read?.coupon.issuedQuantity ?? 0, alreadyHeld: false }, now);
+    const refusal = checkCoupon(read?.coupon, read?.coupon.issuedQuantity ?? 0, now);
     if (refusal || !read) return refused(refusal ?? 'COUPON_NOT_FOUND');
     if (!(await takePlaceAtVersion(trx, couponId, read.issueVersion))) return 'lost';
     await insertIssue(trx, couponId, userId, now);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkIssue, type IssueRequest } from '../core/coupon.js';
-import { findCoupon, holdsIssue, insertIssue, addIssued } from '../core/coupon-repository.js';
+import { checkCoupon, type IssueRequest } from '../core/coupon.js';
+import { findCoupon, insertIssue, addIssued } from '../core/coupon-repository.js';
 import { LockTimeoutError } from '../core/errors.js';
 import { isMysqlContention, MYSQL_ERRNO, mysqlErrno } from '../core/mysql-errors.js';
 import { lockWait } from './observed.js';
@@ -47,8 +47,9 @@ export async function issueInTransaction(
         return readDecideWrite(trx, deps, request, options);
       });
     } catch (error) {
-      // The unique key is the last word on "one per user": two racing requests of the same
-      // user can both pass the lookup, and the second insert fails here.
+      // One per user is the unique key's to say: the row inserted last in the transaction,
+      // once the coupon's own rules have passed (checkIssue's order), is refused as a duplicate,
+      // and the transaction, its count included, rolled back.
       if (mysqlErrno(error) === MYSQL_ERRNO.DUPLICATE_ENTRY) return refused('ALREADY_ISSUED');
       if (mysqlErrno(error) === MYSQL_ERRNO.DEADLOCK && attempt < DEADLOCK_RETRIES) continue;
       // Contention MySQL gave up on, or that kept deadlocking: the client may try again.
@@ -71,8 +72,9 @@ async function readDecideWrite(
     const locked = options.lockCouponRow ? lockWait(observer, options.strategy) : undefined;
     const coupon = await findCoupon(trx, couponId, { forUpdate: options.lockCouponRow ?? false });
     locked?.();
-    const alreadyHeld = coupon ? await holdsIssue(trx, couponId, userId) : false;
-    const refusal = checkIssue(coupon, { issuedQuantity: coupon?.issuedQuantity ?? 0, alreadyHeld }, new Date());
+    // No lookup of the user's row: it would ask what the insert's unique key answers anyway,
+    // for one more round trip with the row lock held.
+    const refusal = checkCoupon(coupon, coupon?.issuedQuantity ?? 0, new Date());
     if (!refusal && thinkMs > 0) await sleep(thinkMs);
     return refusal;
   };

@@ -33,10 +33,11 @@ describe('checkIssue', () => {
   });
 
   // issue.lua applies the rules in the same order; a request that breaks several gets the first.
-  it('applies the rules in order: window, then the user, then the quantity', () => {
+  it("applies the coupon's rules first, window then quantity, and the user's last", () => {
     const everything = { issuedQuantity: 10, alreadyHeld: true };
     expect(checkIssue(windowed, everything, END)).toBe('COUPON_NOT_IN_ISSUE_WINDOW');
-    expect(checkIssue(windowed, everything, START)).toBe('ALREADY_ISSUED');
+    expect(checkIssue(windowed, everything, START)).toBe('COUPON_SOLD_OUT');
+    expect(checkIssue(windowed, { issuedQuantity: 0, alreadyHeld: true }, START)).toBe('ALREADY_ISSUED');
   });
 });
 

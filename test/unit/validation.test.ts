@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../../src/core/errors.js';
-import { parseCouponChange, parseCouponId, parseIssueBody, parseNewCoupon, parseStrategy } from '../../src/server/validation.js';
+import {
+  parseCouponChange,
+  parseCouponId,
+  parseIssueBody,
+  parseNewCoupon,
+  parsePathStrategy,
+  parseQueryStrategy,
+  parseStrategy,
+} from '../../src/server/validation.js';
 
 /** The message of the InvalidRequestError that `parse` throws; fails the test if it throws nothing else. */
 function refusal(parse: () => unknown): string {
@@ -31,10 +39,11 @@ describe('parseNewCoupon', () => {
     expect(coupon.issueEndAt).toEqual(new Date('2030-01-01T09:00:00Z'));
   });
 
-  it('refuses a missing body, naming the fields it needs', () => {
+  it('refuses a missing body, showing one with the fields it needs', () => {
     const message = refusal(() => parseNewCoupon(undefined));
-    expect(message).toContain('body.title');
-    expect(message).toContain('body.totalQuantity');
+    expect(message).toMatch(/^body: missing; send a JSON object such as \{/);
+    expect(message).toContain('"title"');
+    expect(message).toContain('"totalQuantity"');
   });
 
   it.each([
@@ -63,9 +72,9 @@ describe('parseCouponChange', () => {
     expect(parseCouponChange({ issueEndAt: null })).toEqual({ issueEndAt: null });
   });
 
-  it('refuses a change of nothing, and a misspelt field rather than ignoring it', () => {
+  it('refuses no body, a change of nothing, and a misspelt field rather than ignoring it', () => {
     expect(refusal(() => parseCouponChange({}))).toMatch(/must change at least one/);
-    expect(refusal(() => parseCouponChange(undefined))).toMatch(/must change at least one/);
+    expect(refusal(() => parseCouponChange(undefined))).toMatch(/^body: missing; send a JSON object such as \{/);
     expect(refusal(() => parseCouponChange({ totalQty: 8 }))).toContain('totalQty');
   });
 });
@@ -91,14 +100,20 @@ describe('parseIssueBody', () => {
   });
 });
 
-describe('parseStrategy', () => {
-  it('takes a strategy name, or the fallback when the request names none', () => {
-    expect(parseStrategy('record-lock', 'lua')).toBe('record-lock');
-    expect(parseStrategy(undefined, 'lua')).toBe('lua');
+describe('parseStrategy, parseQueryStrategy, parsePathStrategy', () => {
+  it('takes a strategy name, or the fallback when the query names none', () => {
+    expect(parseStrategy('record-lock')).toBe('record-lock');
+    expect(parseQueryStrategy('record-lock', 'lua')).toBe('record-lock');
+    expect(parseQueryStrategy(undefined, 'lua')).toBe('lua');
+    expect(parsePathStrategy('optimistic', undefined)).toBe('optimistic');
   });
 
   it('refuses an unknown name, listing the ones there are', () => {
-    expect(refusal(() => parseStrategy('optimistic', 'lua'))).toMatch(/^strategy: unknown; choose one of unsafe, .*lua$/);
-    expect(refusal(() => parseStrategy(['lua'], 'lua'))).toMatch(/^strategy: /);
+    expect(refusal(() => parseStrategy('semaphore'))).toMatch(/^strategy: unknown; choose one of unsafe, .*lua$/);
+  });
+
+  it('refuses two strategies in the query, and one in the query beside one in the path', () => {
+    expect(refusal(() => parseQueryStrategy(['lua', 'lua'], 'lua'))).toBe('strategy: give one strategy, not 2');
+    expect(refusal(() => parsePathStrategy('lua', 'lua'))).toMatch(/^strategy: named in the path \(lua\)/);
   });
 });

@@ -14,8 +14,8 @@
 
   Returns (names in admission-script.ts):
     1 ACCEPTED        user recorded and request appended to the stream
-    2 ALREADY_ISSUED  this user was admitted before
-    3 SOLD_OUT        as many users admitted as the coupon has
+    2 ALREADY_ISSUED  this user was admitted before (and a place is left)
+    3 SOLD_OUT        as many users admitted as the coupon has, this one among them or not
     4 NOT_IN_WINDOW   now is outside [start, end)
     5 TERMS_MISSING   terms not in Redis yet: load them from MySQL and call again
     6 UNVERIFIED      this Redis server is not the one the requests set was rebuilt on: it
@@ -36,8 +36,8 @@ local now = tonumber(ARGV[2])
 if terms[2] and now < tonumber(terms[2]) then return 4 end
 if terms[3] and now >= tonumber(terms[3]) then return 4 end
 
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 2 end
 if redis.call('SCARD', KEYS[2]) >= total then return 3 end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 2 end
 
 redis.call('SADD', KEYS[2], ARGV[1])
 -- total: the quantity this request was admitted against, the most rows the consumer may

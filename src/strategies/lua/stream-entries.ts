@@ -44,17 +44,20 @@ const LATEST_DATETIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
  * Checks an entry is what issue.lua writes — exactly `coupon <id> user <id> at <ms> total <n>`,
  * in that order (or without `total`, as written before it existed) — with positive safe
  * integers for values. Anything else is a bad entry to park. Runs for every entry, so it reads
- * the fields in place rather than building a map.
+ * the fields in place rather than building a map, and names the entry's fields in the result
+ * rather than spreading the entry, which took most of the parse's time.
  */
-export function parseEntry(entry: RawEntry): IssueEntry | undefined {
-  const [couponKey, coupon, userKey, user, atKey, at, totalKey, total] = entry.fields;
+export function parseEntry({ stream, id, fields }: RawEntry): IssueEntry | undefined {
+  const [couponKey, coupon, userKey, user, atKey, at, totalKey, total] = fields;
   if (couponKey !== 'coupon' || userKey !== 'user' || atKey !== 'at') return undefined;
-  if (entry.fields.length !== 6 && (entry.fields.length !== 8 || totalKey !== 'total')) return undefined;
-  const [couponId, userId, acceptedAt] = [coupon, user, at].map(positiveSafeInteger);
+  if (fields.length !== 6 && (fields.length !== 8 || totalKey !== 'total')) return undefined;
+  const couponId = positiveSafeInteger(coupon);
+  const userId = positiveSafeInteger(user);
+  const acceptedAt = positiveSafeInteger(at);
   if (!couponId || !userId || !acceptedAt || acceptedAt > LATEST_DATETIME_MS) return undefined;
   const admittedTotal = total === undefined ? undefined : positiveSafeInteger(total);
   if (total !== undefined && !admittedTotal) return undefined;
-  return { ...entry, couponId, userId, acceptedAt: new Date(acceptedAt), admittedTotal };
+  return { stream, id, fields, couponId, userId, acceptedAt: new Date(acceptedAt), admittedTotal };
 }
 
 function positiveSafeInteger(text: string | undefined): number | undefined {

@@ -11,16 +11,10 @@ import { issueInTransaction } from './transactional-issue.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    /** 0 if the lock is now this owner's, else the milliseconds left on the holder's lease. */
-    acquireOrTtl(lockKey: string, owner: string, leaseMs: number): Result<number, Context>;
     /** Releases the lock if it is this owner's and tells the waiters on `channel`: 1 if released. */
     releaseAndPublish(lockKey: string, owner: string, channel: string): Result<number, Context>;
   }
 }
-
-const ACQUIRE_OR_TTL = `
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
-return math.max(redis.call('PTTL', KEYS[1]), 1)`;
 
 const RELEASE_AND_PUBLISH = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -31,8 +25,8 @@ return 1`;
 /**
  * The same `SET NX PX` lock as spin-lock, but waiting the way Redisson does: a request that
  * finds the lock taken subscribes to the lock's channel, and sleeps until a release is
- * published there, or until the holder's lease would have run out (the fallback for a lost
- * message or a holder that died), then tries again. Each release wakes one waiter of each
+ * published there, or for at most a lease (the fallback for a lost message or a holder that
+ * died: no holder keeps the lock longer), then tries again. Each release wakes one waiter of each
  * process, the one that has waited longest; one that loses the race to another process waits
  * again at the head. So Redis sees a try per release per process instead of one per waiter
  * per poll, and a process's waiters are served in the order they came.
@@ -43,25 +37,31 @@ return 1`;
 export const createPubsubLock: StrategyFactory = (deps) => {
   const { config, keys, redis } = deps;
   const { LOCK_WAIT_MS: waitMs, LOCK_LEASE_MS: leaseMs } = config;
-  redis.defineCommand('acquireOrTtl', { numberOfKeys: 1, lua: ACQUIRE_OR_TTL });
   redis.defineCommand('releaseAndPublish', { numberOfKeys: 1, lua: RELEASE_AND_PUBLISH });
   const channels = new ReleaseChannels(() => createRedis(config.REDIS_URL, { autoPipelining: false, log: deps.log, cluster: config.REDIS_CLUSTER }), deps.log);
 
-  /** Until the lock is taken; returns when it was (just before the winning try was sent). */
-  async function acquire(key: string, channel: string, owner: string, startedAt: number): Promise<number> {
+  /** One `SET NX PX`: when the lock was taken (just before the command was sent), or undefined. */
+  async function tryLock(key: string, owner: string): Promise<number | undefined> {
     const sentAt = Date.now();
-    let leaseLeft = await redis.acquireOrTtl(key, owner, leaseMs);
-    if (leaseLeft === 0) return sentAt;
-    // Subscribed before the next try: a release between that try and the wait still wakes us.
-    const waiters = await channels.join(channel, waitMs - (Date.now() - startedAt));
+    return (await redis.set(key, owner, 'PX', leaseMs, 'NX')) === 'OK' ? sentAt : undefined;
+  }
+
+  /** Until the lock is taken; returns when it was. */
+  async function acquire(key: string, channel: string, owner: string, startedAt: number): Promise<number> {
+    const taken = await tryLock(key, owner);
+    if (taken !== undefined) return taken;
+    const { waiters, subscribedNow } = await channels.join(channel, waitMs - (Date.now() - startedAt));
     try {
-      for (let waitedBefore = false; ; waitedBefore = true) {
-        const triedAt = Date.now();
-        leaseLeft = await redis.acquireOrTtl(key, owner, leaseMs);
-        if (leaseLeft === 0) return triedAt;
+      // A release published before this process subscribed woke nobody here: try once more. One
+      // published since is kept for the next wait (WaitList's permit), so a waiter that joins an
+      // existing subscription goes straight to waiting.
+      for (let waitedBefore = false, tryFirst = subscribedNow; ; waitedBefore = true, tryFirst = true) {
+        const takenNow = tryFirst ? await tryLock(key, owner) : undefined;
+        if (takenNow !== undefined) return takenNow;
         const waitLeft = waitMs - (Date.now() - startedAt);
         if (waitLeft <= 0) throw new LockTimeoutError('pubsub-lock', Date.now() - startedAt);
-        await waiters.wait(Math.min(leaseLeft, waitLeft), waitedBefore);
+        // No holder keeps the lock longer than a lease: woken or not, by then it is free to try.
+        await waiters.wait(Math.min(leaseMs, waitLeft), waitedBefore);
       }
     } finally {
       channels.leave(channel, waiters);
@@ -141,11 +141,12 @@ class ReleaseChannels {
   ) {}
 
   /**
-   * Joins the channel's waiters, subscribing first if nobody here waits on it yet. Waits for the
-   * subscription at most `waitMs`: without it the waiters still wake when the lease runs out.
+   * Joins the channel's waiters, subscribing first if nobody here waits on it yet (`subscribedNow`).
+   * Waits for the subscription at most `waitMs`: without it the waiters still wake after a lease.
    */
-  async join(channel: string, waitMs: number): Promise<WaitList> {
+  async join(channel: string, waitMs: number): Promise<{ waiters: WaitList; subscribedNow: boolean }> {
     let entry = this.#lists.get(channel);
+    const subscribedNow = !entry;
     if (!entry) {
       const subscribed = this.#connection()
         .subscribe(channel)
@@ -157,7 +158,7 @@ class ReleaseChannels {
     const timeout = new AbortController();
     await Promise.race([entry.subscribed, sleep(Math.max(0, waitMs), undefined, { signal: timeout.signal }).catch(() => undefined)]);
     timeout.abort();
-    return entry.waiters;
+    return { waiters: entry.waiters, subscribedNow };
   }
 
   leave(channel: string, waiters: WaitList): void {

@@ -29,6 +29,7 @@ interface Flags {
   out?: string;
   report?: string;
   progress: boolean;
+  redisCluster?: boolean;
 }
 
 /** `bench`: a thin shell over `runBench`, which returns data; this only parses, prints and writes. */
@@ -53,6 +54,7 @@ export function createBenchCommand(): Command {
     .option('--lock-lease-ms <ms>', 'LOCK_LEASE_MS for this run', wholeNumber(1))
     .option('--lock-retry-delay-ms <ms>', 'LOCK_RETRY_DELAY_MS for this run', wholeNumber(1))
     .option('--pool-size <n>', 'MYSQL_POOL_SIZE for this run', wholeNumber(1, 1000))
+    .option('--redis-cluster', 'REDIS_URL names a Redis Cluster: its seed nodes, comma-separated (REDIS_CLUSTER=true)')
     .option('--redis-url <url>', 'REDIS_URL (default: the environment, as for the server); keys under <prefix>bench:<run id>:, deleted at the end')
     .option('--mysql-url <url>', 'MYSQL_URL (default: the environment, as for the server); each run works in a database of its own, <database>_bench_<run id>, dropped at the end')
     .option('--floors', 'also measure the raw floor of each layer (EVALSHA, FOR UPDATE loop, bulk insert, drain)')
@@ -78,6 +80,7 @@ export function createBenchCommand(): Command {
         LOCK_RETRY_DELAY_MS: flags.lockRetryDelayMs?.toString(),
         MYSQL_POOL_SIZE: flags.poolSize?.toString(),
         REDIS_URL: flags.redisUrl,
+        REDIS_CLUSTER: flags.redisCluster ? 'true' : undefined,
         MYSQL_URL: flags.mysqlUrl,
       });
       await requireServices(command, config);
@@ -98,6 +101,7 @@ export function createBenchCommand(): Command {
         lockLeaseMs: config.LOCK_LEASE_MS,
         lockRetryDelayMs: config.LOCK_RETRY_DELAY_MS,
         mysqlPoolSize: config.MYSQL_POOL_SIZE,
+        redisCluster: config.REDIS_CLUSTER,
       };
       const report = await runBench({ settings, config, floors: flags.floors === true, progress: progressOn(flags.progress ? process.stderr : undefined) });
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTable(report)}\n`);

@@ -5,6 +5,11 @@ export function int(n: number | undefined): string {
   return n === undefined || Number.isNaN(n) ? '-' : Math.round(n).toLocaleString('en-US');
 }
 
+/** A cost per request, in Redis commands or retries: one decimal, as most are a handful. */
+export function perRequest(n: number | undefined): string {
+  return n === undefined || Number.isNaN(n) ? '-' : n.toFixed(1);
+}
+
 /** Milliseconds with as many decimals as matter at their size; '-' for none. */
 export function ms(n: number | undefined): string {
   if (n === undefined || Number.isNaN(n)) return '-';

@@ -6,9 +6,10 @@ import type { Machine } from './report.js';
 export async function describeMachine(lab: Lab): Promise<Machine> {
   const info = await lab.redis.info('server');
   const [[row]] = (await lab.db.raw('SELECT VERSION() AS version')) as [[{ version: string }]];
+  const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
   return {
     ...describeHost(),
-    redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
+    redis: 'nodes' in lab.redis ? `${version}, a cluster of ${lab.redis.nodes('master').length} masters` : version,
     mysql: row?.version ?? 'unknown',
   };
 }

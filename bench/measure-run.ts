@@ -8,6 +8,7 @@ import { ms } from './format.js';
 import type { LoadResult } from './load.js';
 import type { ProgressLine } from './progress.js';
 import type { BenchSettings, RunResult } from './report.js';
+import { withCosts, type RetriesCounter } from './run-costs.js';
 
 /** A coupon no sustained run can sell out. */
 export const UNLIMITED = 1_000_000_000;
@@ -22,10 +23,16 @@ const DRAIN: DrainOptions = { timeoutMs: 120_000, stallMs: 15_000, pollMs: 2 };
 export type Load = (couponId: number) => Promise<LoadResult>;
 
 /** One run: a fresh coupon, the crowd, the drain (shown on `line` for an asynchronous strategy), the count in MySQL. */
-export async function runOne(lab: Lab, settings: BenchSettings, strategy: StrategyName, load: Load, line: ProgressLine): Promise<RunResult> {
+export async function runOne(
+  lab: Lab,
+  settings: BenchSettings,
+  strategy: StrategyName,
+  load: Load,
+  { line, retries }: { line: ProgressLine; retries: RetriesCounter },
+): Promise<RunResult> {
   const quantity = settings.durationS ? UNLIMITED : settings.quantity;
   const coupon = await createCoupon(lab, { ...couponTerms(strategy), totalQuantity: quantity });
-  const result = await load(coupon.id);
+  const [result, costs] = await withCosts(lab, retries, strategy, () => load(coupon.id));
   const drain = lab.strategies[strategy].asynchronous ? await line.phase('drain', () => drained(lab, coupon.id), drainResult) : await drained(lab, coupon.id);
   const verification = await verifyCoupon(lab.db, coupon.id, quantity, result.answers, result.successfulUsers);
   await dropRedisState(lab, coupon.id);
@@ -37,6 +44,7 @@ export async function runOne(lab: Lab, settings: BenchSettings, strategy: Strate
     throughput: result.throughput,
     latency: result.latency,
     elapsedMs: result.elapsedMs,
+    ...costs,
     drainMs: drain.waitedMs,
     ...(drain.drained ? {} : { drainGaveUp: describeUndrained(drain, coupon.id) }),
   };

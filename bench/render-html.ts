@@ -1,5 +1,5 @@
 import { worstRun } from '../lab-client/verdict.js';
-import { escapeHtml as escape, htmlPage, int, ms } from './format.js';
+import { escapeHtml as escape, htmlPage, int, ms, perRequest } from './format.js';
 import { barChart, lineChart, protectionLegend, type Bar } from './html-charts.js';
 import type { BenchReport, Floors, StrategyResult } from './report.js';
 
@@ -71,7 +71,7 @@ function numberCell(value: number | undefined, format: (n: number | undefined) =
 }
 
 function verdictTable(report: BenchReport): string {
-  const head = ['strategy', 'processes', 'verdict', 'expected', 'issued', 'rows', 'over', 'lost', 'req/s', '× /hello', 'p99 ms', 'drain ms'];
+  const head = ['strategy', 'processes', 'verdict', 'expected', 'issued', 'rows', 'over', 'lost', 'req/s', '× /hello', 'p99 ms', 'drain ms', 'redis/req', 'retries/ok'];
   const ratio = (n: number | undefined) => (n === undefined ? '-' : `${n.toFixed(2)}×`);
   const rows = report.results.map((r) => {
     const shown = worstRun(r.runs);
@@ -86,6 +86,8 @@ function verdictTable(report: BenchReport): string {
       numberCell(r.helloRatio, ratio, 'helloRatio'),
       numberCell(r.latency.p99, ms, 'p99'),
       numberCell(r.drainMs, ms, 'drainMs'),
+      numberCell(r.redisCommandsPerRequest, perRequest, 'redisCommandsPerRequest'),
+      numberCell(r.retriesPerSuccess, perRequest, 'retriesPerSuccess'),
     ];
     return `<tr data-strategy="${escape(r.strategy)}" data-instances="${r.instances}">${cells.join('')}</tr>`;
   });

@@ -1,4 +1,4 @@
-import { int, ms, textTable, type Column } from './format.js';
+import { int, ms, perRequest, textTable, type Column } from './format.js';
 import type { BenchReport, StrategyResult } from './report.js';
 import { worstRun } from '../lab-client/verdict.js';
 
@@ -25,6 +25,8 @@ const COLUMNS: Column<StrategyResult>[] = [
   { title: 'p99 ms', cell: (r) => ms(r.latency.p99) },
   { title: 'max ms', cell: (r) => ms(r.latency.max) },
   { title: 'drain ms', cell: (r) => ms(r.drainMs) },
+  { title: 'redis/req', cell: (r) => perRequest(r.redisCommandsPerRequest) },
+  { title: 'retries/ok', cell: (r) => perRequest(r.retriesPerSuccess) },
 ];
 
 function errors(result: StrategyResult): string {

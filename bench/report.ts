@@ -28,6 +28,7 @@ export interface Machine {
   memoryGiB: number;
   os: string;
   node: string;
+  /** Its version, and whether it is one server or a cluster (how many masters). */
   redis: string;
   mysql: string;
 }
@@ -50,6 +51,8 @@ export interface BenchSettings {
   lockLeaseMs: number;
   lockRetryDelayMs: number;
   mysqlPoolSize: number;
+  /** REDIS_URL named a Redis Cluster (its seed nodes). */
+  redisCluster: boolean;
 }
 
 export interface Baseline {
@@ -86,6 +89,14 @@ export interface RunResult {
   throughput: number;
   latency: Latency;
   elapsedMs: number;
+  /**
+   * Commands Redis processed while the crowd ran (every master of a cluster): the strategy's, and
+   * the little a consumer's reads add. Counted by the server, so another client of the same
+   * Redis would count too.
+   */
+  redisCommands: number;
+  /** Issue attempts made again after losing a race while the crowd ran (coupon_lab_issue_retries_total). */
+  retries: number;
   /** From the last answer until MySQL held every accepted request (lua only). */
   drainMs?: number;
   /** Why the bench stopped waiting for the drain, if it did: what was unwritten then counts as lost. */
@@ -105,6 +116,10 @@ export interface StrategyResult {
   throughput: number;
   latency: Latency;
   drainMs?: number;
+  /** Median over the runs of Redis commands per request sent. */
+  redisCommandsPerRequest: number;
+  /** Median over the runs of retries per request answered 201/202. */
+  retriesPerSuccess: number;
   /** `GET /hello` on the same servers, one run just before each of this strategy's runs (http mode; medians). */
   hello?: { throughput: number; latency: Latency };
   /** Median over the runs of this run's throughput over its /hello run's (http mode). */

@@ -12,7 +12,8 @@ import { describeMachine } from './machine.js';
 import { runOne, warmUp } from './measure-run.js';
 import { progressOn, type Progress } from './progress.js';
 import type { Baseline, BenchReport, BenchSettings, Latency, RunResult, StrategyResult } from './report.js';
-import { kill, spawnServer } from './server-process.js';
+import { retriesInProcess, retriesOnMetrics } from './run-costs.js';
+import { kill, spawnServer, type ServerProcess } from './server-process.js';
 import { openBenchStore } from './store.js';
 import { median, medianLatency } from './stats.js';
 
@@ -76,7 +77,10 @@ async function runDirect(bench: Bench): Promise<Measured> {
   try {
     for (const strategy of settings.strategies) {
       const runs = await repeatOnLines(bench, `bench: ${strategy}, direct`, (line) =>
-        runOne(lab, settings, strategy, (couponId) => directCrowd(lab.strategies[strategy], couponId, settings, { line, what: crowdText(settings) }), line),
+        runOne(lab, settings, strategy, (couponId) => directCrowd(lab.strategies[strategy], couponId, settings, { line, what: crowdText(settings) }), {
+          line,
+          retries: retriesInProcess(lab),
+        }),
       );
       results.push(summarise(lab, strategy, 1, runs, settings));
     }
@@ -101,7 +105,7 @@ async function runOverHttp(bench: Bench): Promise<Measured> {
       line.end();
       const hellos: HelloRun[] = [];
       for (const strategy of settings.strategies) {
-        const result = await runPaired(bench, strategy, instances, server.url);
+        const result = await runPaired(bench, strategy, instances, server);
         hellos.push(...result.helloRuns);
         measured.results.push(result.result);
       }
@@ -118,17 +122,18 @@ async function runOverHttp(bench: Bench): Promise<Measured> {
  * One strategy on one server: warmed, then each run paired with a /hello run just before it, so
  * that a ratio compares the server with itself at the same moment, not with how it was minutes earlier.
  */
-async function runPaired(bench: Bench, strategy: StrategyName, instances: number, url: string): Promise<{ result: StrategyResult; helloRuns: HelloRun[] }> {
+async function runPaired(bench: Bench, strategy: StrategyName, instances: number, server: ServerProcess): Promise<{ result: StrategyResult; helloRuns: HelloRun[] }> {
   const { lab, settings, progress } = bench;
   const path = (couponId: number) => issuePath(strategy, couponId);
   const label = `bench: ${strategy}, ${processes(instances)}`;
   const warmUpLine = progress(`${label}, warm-up`);
   const warmUpCrowd = { users: WARM_UP_REQUESTS, requestsPerUser: 1, concurrency: settings.concurrency };
-  await warmUp(lab, strategy, (couponId) => httpCrowd(url, path(couponId), warmUpCrowd, { line: warmUpLine, what: `${int(WARM_UP_REQUESTS)} issues` }));
+  await warmUp(lab, strategy, (couponId) => httpCrowd(server.url, path(couponId), warmUpCrowd, { line: warmUpLine, what: `${int(WARM_UP_REQUESTS)} issues` }));
   warmUpLine.end();
   const pairs = await repeatOnLines(bench, label, async (line) => {
-    const hello = await httpHello(url, settings, { line, what: 'GET /hello' });
-    const run = await runOne(lab, settings, strategy, (couponId) => httpCrowd(url, path(couponId), settings, { line, what: crowdText(settings) }), line);
+    const hello = await httpHello(server.url, settings, { line, what: 'GET /hello' });
+    const crowd = (couponId: number) => httpCrowd(server.url, path(couponId), settings, { line, what: crowdText(settings) });
+    const run = await runOne(lab, settings, strategy, crowd, { line, retries: retriesOnMetrics(server.metricsUrl) });
     return { hello, run };
   });
   const helloRuns = pairs.map((pair) => pair.hello);
@@ -180,6 +185,8 @@ function summarise(lab: Lab, strategy: StrategyName, instances: number, runs: Ru
     throughput: median(runs.map((run) => run.throughput)),
     latency: medianLatency(runs.map((run) => run.latency)),
     ...(asynchronous ? { drainMs: median(runs.map((run) => run.drainMs ?? 0)) } : {}),
+    redisCommandsPerRequest: median(runs.map((run) => run.redisCommands / Math.max(1, run.sent))),
+    retriesPerSuccess: median(runs.map((run) => run.retries / Math.max(1, run.answers.success))),
     runs: runs.map((run) => (asynchronous ? run : { ...run, drainMs: undefined })),
   };
 }

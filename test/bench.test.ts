@@ -61,6 +61,13 @@ describe('npm run bench', () => {
     expect(Object.values(printed.floors).every((perS) => perS > 0)).toBe(true);
   });
 
+  it("counts each run's Redis commands and retries: lua runs its script once per request at least, nothing retries", () => {
+    const printed = JSON.parse(stdout) as BenchReport;
+    for (const result of printed.results.filter((r) => r.strategy === 'lua')) expect(result.redisCommandsPerRequest).toBeGreaterThanOrEqual(1);
+    expect(printed.results.map((r) => r.retriesPerSuccess)).toEqual([0, 0, 0, 0]);
+    expect(printed.settings.redisCluster).toBe(false);
+  });
+
   it('worked in a database and Redis keys of its own, and removed both at the end', async () => {
     expect(await benchDatabases(config)).toEqual([]);
     expect(await lab.redis.keys(`${config.REDIS_KEY_PREFIX}bench:*`)).toEqual([]);
@@ -198,6 +205,7 @@ function directSettings(strategies: StrategyName[], crowd: { users: number; quan
     concurrency: 200,
     thinkMs: 0,
     repeat: 1,
+    redisCluster: false,
     lockWaitMs: config.LOCK_WAIT_MS,
     lockLeaseMs: config.LOCK_LEASE_MS,
     lockRetryDelayMs: config.LOCK_RETRY_DELAY_MS,

@@ -1,6 +1,10 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BenchReport } from '../bench/report.js';
 import { kill, spawnConsumer } from '../bench/server-process.js';
 import { startRedisCluster, type PrivateRedisCluster } from '../bench/faults/instances.js';
+import { cliCommandLine } from '../src/project-paths.js';
 import { testConfig } from './support/config.js';
 import { describeContract } from './support/contract.js';
 import { crowd, startTestServer, waitFor, type TestServer } from './support/lab.js';
@@ -13,6 +17,7 @@ import { describeRestarts } from './support/restarts.js';
  */
 let cluster: PrivateRedisCluster;
 let server: TestServer;
+const run = promisify(execFile);
 const onCluster = () => ({ REDIS_URL: cluster.url, REDIS_CLUSTER: 'true', CONSUMER_CLAIM_IDLE_MS: '500' });
 
 beforeAll(async () => {
@@ -65,6 +70,21 @@ describe('lua on a Redis Cluster of three masters', () => {
       await lua.close();
     }
   });
+});
+
+describe('the bench on a Redis Cluster', () => {
+  it('runs lua and a Redis lock there with --redis-cluster, both EXACT, and says it ran on a cluster', async () => {
+    const config = testConfig();
+    const args = ['bench', '--redis-cluster', '--redis-url', cluster.url, '--strategy', 'lua,spin-lock', '--users', '300', '--quantity', '30', '--json'];
+    const { stdout } = await run(...cliCommandLine(args), { env: { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX } });
+    const report = JSON.parse(stdout) as BenchReport;
+    expect(report.results.map((r) => [r.strategy, r.verdict])).toEqual([
+      ['lua', 'EXACT'],
+      ['spin-lock', 'EXACT'],
+    ]);
+    expect(report.settings.redisCluster).toBe(true);
+    expect(report.machine.redis).toMatch(/, a cluster of 3 masters$/);
+  }, 120_000);
 });
 
 describe('lua on a Redis Cluster: a server stopped with requests queued', () => {

@@ -14,7 +14,7 @@ import { Fleet } from './fleet.js';
 import { startMariadb, startRedis, type PrivateMariadb, type PrivateRedis } from './instances.js';
 import type { Machine } from '../report.js';
 import type { FaultReport, FaultRun } from './report.js';
-import { reaches, type FaultEnvironment, type Scenario } from './scenarios.js';
+import { reaches, type FaultEnvironment, type Scenario } from './scenario.js';
 
 export interface FaultOptions {
   scenarios: readonly Scenario[];

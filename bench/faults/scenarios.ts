@@ -1,60 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env } from '../../src/core/config.js';
 import type { Lab } from '../../src/lab.js';
-import type { Dependency, IssueStrategy } from '../../src/strategies/index.js';
 import { streamBacklog, waitForDrain } from '../../lab-client/drain.js';
-import type { Verdict } from '../../lab-client/verdict.js';
-import type { FaultCrowd, PacedCrowd } from './crowd.js';
-import type { Fleet } from './fleet.js';
-import type { PrivateMariadb, PrivateRedis, RedisPersistence } from './instances.js';
-
-/** The private instances a fault run uses; the fault is injected into these, never the shared ones. */
-export interface FaultEnvironment {
-  mysql: PrivateMariadb;
-  redis: PrivateRedis;
-  /** The nodes of LOCK_REDIS_URLS, when the scenario spreads the lock over several. */
-  lockNodes: PrivateRedis[];
-}
-
-/** When a fault began and ended, ms into the crowd. */
-export interface FaultWindow {
-  fromMs: number;
-  toMs: number;
-}
-
-/** What an injection sees and may act on. */
-export interface RunContext {
-  crowd: FaultCrowd;
-  env: FaultEnvironment;
-  fleet: Fleet;
-  /** The bench's own view of the run's Redis and MySQL. */
-  lab: Lab;
-  couponId: number;
-  quantity: number;
-  strategy: IssueStrategy;
-  /** Said in the report beside the figures. */
-  notes: string[];
-}
-
-export interface Scenario {
-  fault: string;
-  variant?: string;
-  /** What is done, in a sentence. */
-  what: string;
-  /** The strategies the fault reaches: every one, the asynchronous ones, or those using one of these. */
-  reaches: 'every' | 'asynchronous' | readonly Dependency[];
-  redis: RedisPersistence;
-  /** Every commit of the run's MariaDB takes about this long (µs): its binlog group commit wait. */
-  slowCommitUsec?: number;
-  lockNodes?: number;
-  /** Settings of the servers and the consumer for this fault. */
-  settings?: Env;
-  crowd: PacedCrowd & { quantity: number };
-  /** Injects the fault while the crowd runs; resolves with when it began and ended, if it did. */
-  inject(context: RunContext): Promise<FaultWindow | undefined>;
-  /** Verdicts a strategy may show under this fault besides EXACT: what the README explains. */
-  allows(strategy: IssueStrategy): Verdict[];
-}
+import { always, leaseOutrun, redisLoss, type Scenario } from './scenario.js';
 
 /** Paced, so that a fault lands while places are still being handed out and the crowd goes on past it. */
 const CROWD = { users: 1_200, quantity: 300, rate: 400, concurrency: 64 };
@@ -64,29 +12,6 @@ const SLOW_SETTINGS: Env = { LOCK_LEASE_MS: '320', THINK_MS: '100' };
 const REDIS_DOWN_MS = 500;
 const MYSQL_DOWN_MS = 2_000;
 const PAUSE_MS = 1_000;
-
-/** What no fault changes: broken strategies over-issue, an in-process one across two servers. */
-function always(strategy: IssueStrategy): Verdict[] {
-  return strategy.protection === 'none' || strategy.protection === 'process' ? ['OVER-ISSUED'] : [];
-}
-
-/**
- * Redis lost writes it had acknowledged: what the asynchronous path accepted and had not
- * written is lost (or, if Redis then admitted its place again, revoked), and a lease-based
- * lock whose key was lost can be taken twice.
- */
-function redisLoss(strategy: IssueStrategy): Verdict[] {
-  return [
-    ...always(strategy),
-    ...(strategy.asynchronous ? (['LOST', 'REVOKED'] as const) : []),
-    ...(strategy.protection === 'lease' ? (['OVER-ISSUED'] as const) : []),
-  ];
-}
-
-/** A lease that runs out while its holder still works (the lesson of redis-lock). */
-function leaseOutrun(strategy: IssueStrategy): Verdict[] {
-  return [...always(strategy), ...(strategy.protection === 'lease' ? (['OVER-ISSUED'] as const) : [])];
-}
 
 function redisRestart(persistence: 'none' | 'everysec' | 'always'): Scenario {
   return {
@@ -271,12 +196,6 @@ export const SCENARIOS: readonly Scenario[] = [
 ];
 
 export const FAULT_NAMES = [...new Set(SCENARIOS.map((scenario) => scenario.fault))];
-
-export function reaches(scenario: Scenario, strategy: IssueStrategy): boolean {
-  if (scenario.reaches === 'every') return true;
-  if (scenario.reaches === 'asynchronous') return strategy.asynchronous;
-  return strategy.uses.some((store) => (scenario.reaches as readonly Dependency[]).includes(store));
-}
 
 /** True as soon as MySQL is running a COMMIT, false if it has not within a second. */
 async function commitInFlight({ db }: Lab): Promise<boolean> {

@@ -1,0 +1,87 @@
+import type { Env } from '../../src/core/config.js';
+import type { Lab } from '../../src/lab.js';
+import type { Dependency, IssueStrategy } from '../../src/strategies/index.js';
+import type { Verdict } from '../../lab-client/verdict.js';
+import type { FaultCrowd, PacedCrowd } from './crowd.js';
+import type { Fleet } from './fleet.js';
+import type { PrivateMariadb, PrivateRedis, RedisPersistence } from './instances.js';
+
+/** The private instances a fault run uses; the fault is injected into these, never the shared ones. */
+export interface FaultEnvironment {
+  mysql: PrivateMariadb;
+  redis: PrivateRedis;
+  /** The nodes of LOCK_REDIS_URLS, when the scenario spreads the lock over several. */
+  lockNodes: PrivateRedis[];
+}
+
+/** When a fault began and ended, ms into the crowd. */
+export interface FaultWindow {
+  fromMs: number;
+  toMs: number;
+}
+
+/** What an injection sees and may act on. */
+export interface RunContext {
+  crowd: FaultCrowd;
+  env: FaultEnvironment;
+  fleet: Fleet;
+  /** The bench's own view of the run's Redis and MySQL. */
+  lab: Lab;
+  couponId: number;
+  quantity: number;
+  strategy: IssueStrategy;
+  /** Said in the report beside the figures. */
+  notes: string[];
+}
+
+export interface Scenario {
+  fault: string;
+  variant?: string;
+  /** What is done, in a sentence. */
+  what: string;
+  /** The strategies the fault reaches: every one, the asynchronous ones, or those using one of these. */
+  reaches: 'every' | 'asynchronous' | readonly Dependency[];
+  redis: RedisPersistence;
+  /** Every commit of the run's MariaDB takes about this long (µs): its binlog group commit wait. */
+  slowCommitUsec?: number;
+  lockNodes?: number;
+  /** Settings of the servers and the consumer for this fault. */
+  settings?: Env;
+  crowd: PacedCrowd & { quantity: number };
+  /** Injects the fault while the crowd runs; resolves with when it began and ended, if it did. */
+  inject(context: RunContext): Promise<FaultWindow | undefined>;
+  /** Verdicts a strategy may show under this fault besides EXACT: what the README explains. */
+  allows(strategy: IssueStrategy): Verdict[];
+}
+
+export function reaches(scenario: Scenario, strategy: IssueStrategy): boolean {
+  if (scenario.reaches === 'every') return true;
+  if (scenario.reaches === 'asynchronous') return strategy.asynchronous;
+  return strategy.uses.some((store) => (scenario.reaches as readonly Dependency[]).includes(store));
+}
+
+// What a strategy may show under a fault besides EXACT, read from what it claims (its protection,
+// whether it answers before MySQL is written): each scenario in scenarios.ts names one of these.
+
+/** What no fault changes: broken strategies over-issue, an in-process one across two servers. */
+export function always(strategy: IssueStrategy): Verdict[] {
+  return strategy.protection === 'none' || strategy.protection === 'process' ? ['OVER-ISSUED'] : [];
+}
+
+/**
+ * Redis lost writes it had acknowledged: what the asynchronous path accepted and had not
+ * written is lost (or, if Redis then admitted its place again, revoked), and a lease-based
+ * lock whose key was lost can be taken twice.
+ */
+export function redisLoss(strategy: IssueStrategy): Verdict[] {
+  return [
+    ...always(strategy),
+    ...(strategy.asynchronous ? (['LOST', 'REVOKED'] as const) : []),
+    ...(strategy.protection === 'lease' ? (['OVER-ISSUED'] as const) : []),
+  ];
+}
+
+/** A lease that runs out while its holder still works (the lesson of redis-lock). */
+export function leaseOutrun(strategy: IssueStrategy): Verdict[] {
+  return [...always(strategy), ...(strategy.protection === 'lease' ? (['OVER-ISSUED'] as const) : [])];
+}

@@ -45,8 +45,12 @@ export function createBenchCommand(): Command {
     .option('-r, --requests-per-user <n>', 'requests each user sends', wholeNumber(1, 1000), 1)
     .option('-q, --quantity <n>', 'coupons to hand out', wholeNumber(1, 1_000_000_000), 100)
     .option('-c, --concurrency <n>', 'requests in flight at once (connections in http mode)', wholeNumber(1, 10_000), 100)
-    .addOption(new Option('-m, --mode <mode>', 'http: real servers over HTTP; direct: the strategy in this process').choices(['http', 'direct']).default('http'))
-    .addOption(new Option('-i, --instances <k[,k…]>', 'server processes behind one port; a list runs each (http mode)').argParser(instanceList).default([1], '1'))
+    .addOption(
+      new Option('-m, --mode <mode>', 'http: real servers over HTTP; direct: the strategy in this process').choices(['http', 'direct']).default('http'),
+    )
+    .addOption(
+      new Option('-i, --instances <k[,k…]>', 'server processes behind one port; a list runs each (http mode)').argParser(instanceList).default([1], '1'),
+    )
     .option('-d, --duration <seconds>', 'sustained load with fresh users instead of one crowd', wholeNumber(1, 3600))
     .option('--think-ms <ms>', 'work inside the critical section', wholeNumber(0, 10_000), 0)
     .option('--repeat <n>', 'runs per strategy; medians are reported', wholeNumber(1, 100), 1)
@@ -56,7 +60,10 @@ export function createBenchCommand(): Command {
     .option('--pool-size <n>', 'MYSQL_POOL_SIZE for this run', wholeNumber(1, 1000))
     .option('--redis-cluster', 'REDIS_URL names a Redis Cluster: its seed nodes, comma-separated (REDIS_CLUSTER=true)')
     .option('--redis-url <url>', 'REDIS_URL (default: the environment, as for the server); keys under <prefix>bench:<run id>:, deleted at the end')
-    .option('--mysql-url <url>', 'MYSQL_URL (default: the environment, as for the server); each run works in a database of its own, <database>_bench_<run id>, dropped at the end')
+    .option(
+      '--mysql-url <url>',
+      'MYSQL_URL (default: the environment, as for the server); each run works in a database of its own, <database>_bench_<run id>, dropped at the end',
+    )
     .option('--floors', 'also measure the raw floor of each layer (EVALSHA, FOR UPDATE loop, bulk insert, drain)')
     .option('--json', 'print the report as JSON instead of the table')
     .option('--out <file.json>', 'write the report as JSON')

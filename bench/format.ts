@@ -28,7 +28,10 @@ export function textTable<T>(columns: readonly Column<T>[], rows: readonly T[]):
   const cells = rows.map((row) => columns.map((column) => column.cell(row)));
   const widths = columns.map((column, i) => Math.max(column.title.length, ...cells.map((row) => row[i]!.length)));
   const line = (row: string[]) =>
-    row.map((cell, i) => (columns[i]!.left ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd();
+    row
+      .map((cell, i) => (columns[i]!.left ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(columns.map((column) => column.title)), line(widths.map((width) => '─'.repeat(width))), ...cells.map(line)];
 }
 

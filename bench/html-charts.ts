@@ -101,7 +101,19 @@ function marker(i: number, cx: number, cy: number, attributes: string): string {
   const [a, b] = [cx.toFixed(1), cy.toFixed(1)];
   if (shape === 'circle') return `<circle ${attributes} cx="${a}" cy="${b}" r="3.5" fill="${color}"/>`;
   if (shape === 'square') return `<rect ${attributes} x="${(cx - 3.5).toFixed(1)}" y="${(cy - 3.5).toFixed(1)}" width="7" height="7" fill="${color}"/>`;
-  const points = shape === 'triangle' ? [[0, -4.5], [4, 3], [-4, 3]] : [[0, -4.5], [4.5, 0], [0, 4.5], [-4.5, 0]];
+  const points =
+    shape === 'triangle'
+      ? [
+          [0, -4.5],
+          [4, 3],
+          [-4, 3],
+        ]
+      : [
+          [0, -4.5],
+          [4.5, 0],
+          [0, 4.5],
+          [-4.5, 0],
+        ];
   return `<polygon ${attributes} points="${points.map(([dx, dy]) => `${(cx + dx!).toFixed(1)},${(cy + dy!).toFixed(1)}`).join(' ')}" fill="${color}"/>`;
 }
 

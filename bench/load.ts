@@ -61,28 +61,30 @@ function timedAutocannon(
   const started = performance.now();
   let answered = 0;
   let lastAnswerAt = started;
-  const run = () => new Promise<Timed>((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url,
-        connections: Math.min(crowd.concurrency, total),
-        // autocannon acts on stop() only when it takes a sample; by default once a second.
-        sampleInt: 20,
-        ...(crowd.durationS ? { duration: crowd.durationS } : { amount: total }),
-        requests: [
-          {
-            ...request,
-            onResponse: (status, body, context) => {
-              onAnswer(status, body, context as Record<string, unknown>);
-              lastAnswerAt = performance.now();
-              if (++answered === total) instance.stop();
+  const run = () =>
+    new Promise<Timed>((resolve, reject) => {
+      const instance = autocannon(
+        {
+          url,
+          connections: Math.min(crowd.concurrency, total),
+          // autocannon acts on stop() only when it takes a sample; by default once a second.
+          sampleInt: 20,
+          ...(crowd.durationS ? { duration: crowd.durationS } : { amount: total }),
+          requests: [
+            {
+              ...request,
+              onResponse: (status, body, context) => {
+                onAnswer(status, body, context as Record<string, unknown>);
+                lastAnswerAt = performance.now();
+                if (++answered === total) instance.stop();
+              },
             },
-          },
-        ],
-      },
-      (error, result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve({ result, answered, elapsedMs: lastAnswerAt - started })),
-    );
-  });
+          ],
+        },
+        (error, result) =>
+          error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve({ result, answered, elapsedMs: lastAnswerAt - started }),
+      );
+    });
   if (!shown) return run();
   const perS = (timed: Timed) => `${int(timed.answered / (timed.elapsedMs / 1000))} req/s`;
   return shown.line.phase(shown.what, run, perS, () => `${int(answered)} answered`);
@@ -154,7 +156,12 @@ export async function directCrowd(strategy: IssueStrategy, couponId: number, cro
   if (!shown) return directRun(strategy, couponId, crowd, { sent: 0 });
   const counter = { sent: 0 };
   const perS = (result: LoadResult) => `${int(result.throughput)} calls/s`;
-  return shown.line.phase(shown.what, () => directRun(strategy, couponId, crowd, counter), perS, () => `${int(counter.sent)} sent`);
+  return shown.line.phase(
+    shown.what,
+    () => directRun(strategy, couponId, crowd, counter),
+    perS,
+    () => `${int(counter.sent)} sent`,
+  );
 }
 
 async function directRun(strategy: IssueStrategy, couponId: number, crowd: Crowd, counter: { sent: number }): Promise<LoadResult> {

@@ -36,9 +36,24 @@ function charts(report: BenchReport): string[] {
       data: { strategy: r.strategy, instances: r.instances },
     }));
   const list = [
-    barChart('throughput', 'Throughput', bars((r) => r.throughput), (v) => `${int(v)} req/s`),
-    barChart('p99', 'Latency p99', bars((r) => r.latency.p99), (v) => `${ms(v)} ms`),
-    barChart('over-issued', 'Over-issued rows (worst run)', bars((r) => Math.max(...r.runs.map((run) => run.overIssued))), (v) => `${int(v)} row${v === 1 ? '' : 's'}`),
+    barChart(
+      'throughput',
+      'Throughput',
+      bars((r) => r.throughput),
+      (v) => `${int(v)} req/s`,
+    ),
+    barChart(
+      'p99',
+      'Latency p99',
+      bars((r) => r.latency.p99),
+      (v) => `${ms(v)} ms`,
+    ),
+    barChart(
+      'over-issued',
+      'Over-issued rows (worst run)',
+      bars((r) => Math.max(...r.runs.map((run) => run.overIssued))),
+      (v) => `${int(v)} row${v === 1 ? '' : 's'}`,
+    ),
   ];
   if (several) {
     const series = report.settings.strategies.map((name) => ({
@@ -71,7 +86,22 @@ function numberCell(value: number | undefined, format: (n: number | undefined) =
 }
 
 function verdictTable(report: BenchReport): string {
-  const head = ['strategy', 'processes', 'verdict', 'expected', 'issued', 'rows', 'over', 'lost', 'req/s', '× /hello', 'p99 ms', 'drain ms', 'redis/req', 'retries/ok'];
+  const head = [
+    'strategy',
+    'processes',
+    'verdict',
+    'expected',
+    'issued',
+    'rows',
+    'over',
+    'lost',
+    'req/s',
+    '× /hello',
+    'p99 ms',
+    'drain ms',
+    'redis/req',
+    'retries/ok',
+  ];
   const ratio = (n: number | undefined) => (n === undefined ? '-' : `${n.toFixed(2)}×`);
   const rows = report.results.map((r) => {
     const shown = worstRun(r.runs);

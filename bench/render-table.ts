@@ -38,15 +38,11 @@ function errors(result: StrategyResult): string {
 /** The report as a terminal table: settings, one row per strategy and setting, then what it means. */
 export function renderTable(report: BenchReport): string {
   const { settings: s, machine: m } = report;
-  const crowd = s.durationS
-    ? `${s.durationS} s of fresh users`
-    : `${int(s.users)} users × ${s.requestsPerUser} for ${int(s.quantity)} coupons`;
+  const crowd = s.durationS ? `${s.durationS} s of fresh users` : `${int(s.users)} users × ${s.requestsPerUser} for ${int(s.quantity)} coupons`;
   const lines = [
     `Coupon Lab bench — ${s.mode} mode, ${crowd}, concurrency ${s.concurrency}, think ${s.thinkMs} ms, ${s.repeat} run(s) each (medians)`,
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, Redis ${m.redis}, MySQL ${m.mysql}, ${report.startedAt}`,
-    ...report.baselines.map(
-      (b) => `GET /hello with ${b.instances} process(es): ${int(b.throughput)} req/s, p99 ${ms(b.latency.p99)} ms`,
-    ),
+    ...report.baselines.map((b) => `GET /hello with ${b.instances} process(es): ${int(b.throughput)} req/s, p99 ${ms(b.latency.p99)} ms`),
     '',
     ...textTable(COLUMNS, report.results),
   ];
@@ -67,7 +63,9 @@ export function renderTable(report: BenchReport): string {
 /** Runs whose drain the bench stopped waiting for: their unwritten requests count as lost. */
 function undrainedLines(report: BenchReport): string[] {
   return report.results.flatMap((r) =>
-    r.runs.flatMap((run, i) => (run.drainGaveUp ? [`${r.strategy} (${r.instances} procs), run ${i + 1}: stopped waiting for the consumer: ${run.drainGaveUp}`] : [])),
+    r.runs.flatMap((run, i) =>
+      run.drainGaveUp ? [`${r.strategy} (${r.instances} procs), run ${i + 1}: stopped waiting for the consumer: ${run.drainGaveUp}`] : [],
+    ),
   );
 }
 

@@ -122,7 +122,12 @@ async function runOverHttp(bench: Bench): Promise<Measured> {
  * One strategy on one server: warmed, then each run paired with a /hello run just before it, so
  * that a ratio compares the server with itself at the same moment, not with how it was minutes earlier.
  */
-async function runPaired(bench: Bench, strategy: StrategyName, instances: number, server: ServerProcess): Promise<{ result: StrategyResult; helloRuns: HelloRun[] }> {
+async function runPaired(
+  bench: Bench,
+  strategy: StrategyName,
+  instances: number,
+  server: ServerProcess,
+): Promise<{ result: StrategyResult; helloRuns: HelloRun[] }> {
   const { lab, settings, progress } = bench;
   const path = (couponId: number) => issuePath(strategy, couponId);
   const label = `bench: ${strategy}, ${processes(instances)}`;
@@ -137,7 +142,13 @@ async function runPaired(bench: Bench, strategy: StrategyName, instances: number
     return { hello, run };
   });
   const helloRuns = pairs.map((pair) => pair.hello);
-  const result = summarise(lab, strategy, instances, pairs.map((pair) => pair.run), settings);
+  const result = summarise(
+    lab,
+    strategy,
+    instances,
+    pairs.map((pair) => pair.run),
+    settings,
+  );
   result.hello = summariseHello(helloRuns);
   result.helloRatio = median(pairs.map(({ hello, run }) => run.throughput / hello.throughput));
   return { result, helloRuns };

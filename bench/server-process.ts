@@ -16,10 +16,7 @@ export interface ServerProcess {
  * Runs the API server as `npm start` does, in processes of its own (`instances` of them behind
  * one port), and resolves once it listens. Its later log lines go to `onLog` (dropped by default).
  */
-export async function spawnServer(
-  config: Config,
-  options: { instances?: number; onLog?: (line: string) => void } = {},
-): Promise<ServerProcess> {
+export async function spawnServer(config: Config, options: { instances?: number; onLog?: (line: string) => void } = {}): Promise<ServerProcess> {
   const args = ['start', '--instances', String(options.instances ?? 1)];
   const { child, ready } = await spawnLabCommand(config, args, 'server listening', options.onLog);
   const { url, metrics } = ready as { url: string; metrics: string };
@@ -73,11 +70,7 @@ async function spawnLabCommand(
  * Signals a process started here and resolves with its exit code once it has exited. With
  * `forceAfterMs`, one that has not exited by then is killed with SIGKILL.
  */
-export async function kill(
-  target: { child: ChildProcess } | ChildProcess,
-  signal: NodeJS.Signals,
-  forceAfterMs?: number,
-): Promise<number | null> {
+export async function kill(target: { child: ChildProcess } | ChildProcess, signal: NodeJS.Signals, forceAfterMs?: number): Promise<number | null> {
   const child = 'child' in target ? target.child : target;
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const exited = once(child, 'exit');

@@ -51,5 +51,8 @@ async function race(server: RunningServer, strategy: StrategyName, flags: DemoFl
 
 function row(...cells: (string | number)[]): string {
   const widths = [12, 11, 7, 9, 8, 6, 6, 20];
-  return cells.map((cell, i) => String(cell).padEnd(widths[i] ?? 10)).join(' ').trimEnd();
+  return cells
+    .map((cell, i) => String(cell).padEnd(widths[i] ?? 10))
+    .join(' ')
+    .trimEnd();
 }

@@ -22,13 +22,7 @@ export interface Verification {
 }
 
 /** Counts what MySQL holds for the coupon and judges it against what the crowd was told. */
-export async function verifyCoupon(
-  db: Db,
-  couponId: number,
-  quantity: number,
-  answers: Answers,
-  successfulUsers: readonly number[],
-): Promise<Verification> {
+export async function verifyCoupon(db: Db, couponId: number, quantity: number, answers: Answers, successfulUsers: readonly number[]): Promise<Verification> {
   const held = await db('coupon_issues').where({ coupon_id: couponId }).select('user_id');
   const perUser = new Map<number, number>();
   for (const { user_id } of held as { user_id: number }[]) perUser.set(Number(user_id), (perUser.get(Number(user_id)) ?? 0) + 1);

@@ -44,12 +44,20 @@ function loadCommand(name: string, generators: Generator[]): Command {
   return new Command(name)
     .addOption(new Option('-s, --strategy <name>', 'issue strategy').choices(STRATEGY_NAMES).default('lua'))
     .option('-u, --users <n>', `${users}, each with one request in flight`, wholeNumber(1, 10_000), 100)
-    .addOption(new Option('-d, --duration <time>', `how long ${both ? 'each generator' : 'it'} runs: 30s, 2m, 1m30s, or seconds`).argParser(seconds).default(30, '30s'))
+    .addOption(
+      new Option('-d, --duration <time>', `how long ${both ? 'each generator' : 'it'} runs: 30s, 2m, 1m30s, or seconds`).argParser(seconds).default(30, '30s'),
+    )
     .option('-q, --quantity <n>', `totalQuantity of ${both ? "each generator's" : 'its'} fresh coupon`, wholeNumber(1, 1_000_000_000), 100)
-    .addOption(new Option('--endpoint <name>', 'issue: POST the strategy\'s issue path; hello: GET /hello, the baseline').choices(['issue', 'hello']).default('issue'))
-    .option('--host <url>', 'load this running server instead of starting one (its MySQL must be --mysql-url, its ADMIN_TOKEN, if any, in the environment)', httpUrl)
+    .addOption(
+      new Option('--endpoint <name>', "issue: POST the strategy's issue path; hello: GET /hello, the baseline").choices(['issue', 'hello']).default('issue'),
+    )
+    .option(
+      '--host <url>',
+      'load this running server instead of starting one (its MySQL must be --mysql-url, its ADMIN_TOKEN, if any, in the environment)',
+      httpUrl,
+    )
     .option('-i, --instances <n>', 'server processes to start behind one port (with --host: how many it runs)', wholeNumber(1, 64), 1)
-    .option('--mysql-url <url>', 'MYSQL_URL: the started server\'s database, where the coupons are checked (default: the environment)')
+    .option('--mysql-url <url>', "MYSQL_URL: the started server's database, where the coupons are checked (default: the environment)")
     .option('--redis-url <url>', 'REDIS_URL of the started server (default: the environment)')
     .addOption(
       new Option('--give-up-after <time>', 'stop waiting for the consumer to write a coupon once it has written nothing for this long')
@@ -100,7 +108,10 @@ function installLocust(command: Command): string {
   }
   process.stderr.write("locust is not installed: installing Debian's python3-locust with apt-get\n");
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', 'python3-locust']]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', 'python3-locust'],
+  ]) {
     spawnSync('apt-get', args, { env, stdio: ['ignore', process.stderr, process.stderr] });
   }
   const locust = findLocust();

@@ -79,16 +79,16 @@ export async function runLocust(run: LocustRun): Promise<LocustResult> {
 }
 
 /** Runs a command to its end, keeping the last lines it printed; killed after `timeoutMs`. */
-async function execute(
-  executable: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  timeoutMs: number,
-): Promise<{ code: number | null; log: string[] }> {
+async function execute(executable: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; log: string[] }> {
   const child = spawn(executable, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   const keep = (chunk: Buffer) => {
-    log.push(...chunk.toString().split('\n').filter((line) => line.trim()));
+    log.push(
+      ...chunk
+        .toString()
+        .split('\n')
+        .filter((line) => line.trim()),
+    );
     log.splice(0, Math.max(0, log.length - 200));
   };
   child.stdout.on('data', keep);

@@ -47,7 +47,13 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
   const startedAt = new Date().toISOString();
   const progress = options.progress ?? progressOn(undefined);
   const line = progress(options.host ? options.host : 'server');
-  const server = options.host ? undefined : await line.phase(startText(options), () => startServer(options), () => 'listening');
+  const server = options.host
+    ? undefined
+    : await line.phase(
+        startText(options),
+        () => startServer(options),
+        () => 'listening',
+      );
   const url = options.host ?? server!.url;
   const lab = options.endpoint === 'issue' ? createLab(options.config) : undefined;
   try {

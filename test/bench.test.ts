@@ -112,7 +112,9 @@ describe('npm run bench', () => {
       expect(baselines).toEqual(expected);
       const floors = await numberCells(page, '#floors', 'data-floor');
       expect(floors.map(({ row, value, text }) => [row, value, text]).sort()).toEqual(
-        Object.entries(report.floors).map(([key, perS]) => [key, perS, int(perS)]).sort(),
+        Object.entries(report.floors)
+          .map(([key, perS]) => [key, perS, int(perS)])
+          .sort(),
       );
       const verdicts = await numberCells(page, '#verdicts', 'data-strategy');
       const throughputs = verdicts.filter((cell) => cell.key === 'throughput');
@@ -122,9 +124,11 @@ describe('npm run bench', () => {
 
   it('explains its bar colours: each bar has the colour its protection has in the legend', async () => {
     await withReport(async (page, report) => {
-      const legend = await page.locator('#legend [data-protection]').evaluateAll((items) =>
-        items.map((item) => [item.getAttribute('data-protection'), getComputedStyle(item.querySelector('.swatch')!).backgroundColor, item.textContent]),
-      );
+      const legend = await page
+        .locator('#legend [data-protection]')
+        .evaluateAll((items) =>
+          items.map((item) => [item.getAttribute('data-protection'), getComputedStyle(item.querySelector('.swatch')!).backgroundColor, item.textContent]),
+        );
       expect(legend.map(([protection]) => protection)).toEqual(['none', 'process', 'lease', 'global']);
       const swatch = new Map(legend.map(([protection, colour]) => [protection, colour]));
       const fills = await page.locator('#chart-throughput rect.bar').evaluateAll((rects) => rects.map((rect) => getComputedStyle(rect).fill));
@@ -134,7 +138,12 @@ describe('npm run bench', () => {
 
   it('shows its progress on stderr without a terminal: one labelled line per run, and no warning', () => {
     const number = '[\\d,.]+';
-    for (const [strategy, processes] of [['record-lock', '1 process'], ['lua', '1 process'], ['record-lock', '2 processes'], ['lua', '2 processes']]) {
+    for (const [strategy, processes] of [
+      ['record-lock', '1 process'],
+      ['lua', '1 process'],
+      ['record-lock', '2 processes'],
+      ['lua', '2 processes'],
+    ]) {
       const drain = strategy === 'lua' ? `; drain… ${number} ms` : '';
       const line = `bench: ${strategy}, ${processes}, run 1/1: GET /hello… ${number} req/s; 400 users for 40 coupons… ${number} req/s${drain}`;
       expect(stderr).toMatch(new RegExp(`^${line}$`, 'm'));
@@ -160,9 +169,11 @@ describe('npm run bench', () => {
         expect(bars.map((bar) => [bar.strategy, bar.value])).toEqual(report.results.map((r) => [r.strategy, value(r)]));
         expect(bars.every((bar) => bar.width > 0)).toBe(true);
       }
-      const points = await page.locator('#chart-scale .point').evaluateAll((marks) =>
-        marks.map((mark) => [mark.getAttribute('data-strategy'), Number(mark.getAttribute('data-instances')), Number(mark.getAttribute('data-value'))]),
-      );
+      const points = await page
+        .locator('#chart-scale .point')
+        .evaluateAll((marks) =>
+          marks.map((mark) => [mark.getAttribute('data-strategy'), Number(mark.getAttribute('data-instances')), Number(mark.getAttribute('data-value'))]),
+        );
       expect(points.sort()).toEqual(report.results.map((r) => [r.strategy, r.instances, r.throughput]).sort());
       // Every point inside the plot, on an axis that starts and ends near the data, not decades away.
       const plot = page.locator('#chart-scale [data-axis]');
@@ -172,7 +183,9 @@ describe('npm run bench', () => {
       expect(lo).toBeLessThanOrEqual(Math.min(...throughputs));
       expect(hi).toBeGreaterThanOrEqual(Math.max(...throughputs));
       expect(hi).toBeLessThan(Math.max(...throughputs) * 2);
-      const ys = await page.locator('#chart-scale .point').evaluateAll((marks) => marks.map((mark) => (mark as SVGGraphicsElement).getBBox()).map((box) => box.y + box.height / 2));
+      const ys = await page
+        .locator('#chart-scale .point')
+        .evaluateAll((marks) => marks.map((mark) => (mark as SVGGraphicsElement).getBBox()).map((box) => box.y + box.height / 2));
       expect(ys.every((y) => y >= top && y <= bottom)).toBe(true);
       expect(await page.locator('#verdicts tr[data-strategy]').count()).toBe(report.results.length);
       expect(await page.locator('#outcome').textContent()).toContain('Every strategy meant to be exact was EXACT');
@@ -183,7 +196,12 @@ describe('npm run bench', () => {
 describe("the scale chart's axis", () => {
   it('spans the data, not the decades around it: a log axis of 200–3,000 for 285–2,880', () => {
     const axis = valueAxis([285, 1_120, 2_880]);
-    expect({ kind: axis.kind, lo: axis.lo, hi: axis.hi, ticks: axis.ticks }).toEqual({ kind: 'log', lo: 200, hi: 3_000, ticks: [200, 300, 500, 1_000, 2_000, 3_000] });
+    expect({ kind: axis.kind, lo: axis.lo, hi: axis.hi, ticks: axis.ticks }).toEqual({
+      kind: 'log',
+      lo: 200,
+      hi: 3_000,
+      ticks: [200, 300, 500, 1_000, 2_000, 3_000],
+    });
     expect([axis.at(200), axis.at(3_000)]).toEqual([0, 1]);
   });
 
@@ -243,7 +261,14 @@ describe('two benches on one server at once', () => {
 
 describe('the verdict', () => {
   async function couponWithRows(quantity: number, users: number[]) {
-    const coupon = await createCoupon(lab, { title: 'verdict', totalQuantity: quantity, discountAmount: 0, minAvailableAmount: 0, issueStartAt: null, issueEndAt: null });
+    const coupon = await createCoupon(lab, {
+      title: 'verdict',
+      totalQuantity: quantity,
+      discountAmount: 0,
+      minAvailableAmount: 0,
+      issueStartAt: null,
+      issueEndAt: null,
+    });
     if (users.length) await lab.db('coupon_issues').insert(users.map((user_id) => ({ coupon_id: coupon.id, user_id, issued_at: new Date() })));
     return coupon.id;
   }

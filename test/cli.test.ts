@@ -105,8 +105,14 @@ async function refusesConnections(port: number): Promise<boolean> {
 describe('a command whose MySQL or Redis does not answer', () => {
   // Nothing listens on port 1. Passwords in both, to see them kept out of the message.
   const unreachable = {
-    mysql: { MYSQL_URL: 'mysql://root:s3cret@127.0.0.1:1/coupon_lab', line: /^cannot reach MySQL at mysql:\/\/root:\*\*\*@127\.0\.0\.1:1\/coupon_lab \(MYSQL_URL\): connect ECONNREFUSED 127\.0\.0\.1:1 — start it \(docker compose up -d mysql redis\) or point MYSQL_URL at yours$/ },
-    redis: { REDIS_URL: 'redis://:s3cret@127.0.0.1:1', line: /^cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 \(REDIS_URL\): connect ECONNREFUSED 127\.0\.0\.1:1 — start it \(docker compose up -d mysql redis\) or point REDIS_URL at yours$/ },
+    mysql: {
+      MYSQL_URL: 'mysql://root:s3cret@127.0.0.1:1/coupon_lab',
+      line: /^cannot reach MySQL at mysql:\/\/root:\*\*\*@127\.0\.0\.1:1\/coupon_lab \(MYSQL_URL\): connect ECONNREFUSED 127\.0\.0\.1:1 — start it \(docker compose up -d mysql redis\) or point MYSQL_URL at yours$/,
+    },
+    redis: {
+      REDIS_URL: 'redis://:s3cret@127.0.0.1:1',
+      line: /^cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 \(REDIS_URL\): connect ECONNREFUSED 127\.0\.0\.1:1 — start it \(docker compose up -d mysql redis\) or point REDIS_URL at yours$/,
+    },
   };
 
   it.concurrent.for([

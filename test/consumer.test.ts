@@ -19,9 +19,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 async function acceptRequests(couponId: number, users: number): Promise<void> {
-  const answers = await Promise.all(
-    Array.from({ length: users }, (_, i) => server.lab.strategies.lua.issue({ couponId, userId: i + 1 })),
-  );
+  const answers = await Promise.all(Array.from({ length: users }, (_, i) => server.lab.strategies.lua.issue({ couponId, userId: i + 1 })));
   expect(answers.every((answer) => answer.outcome === 'accepted')).toBe(true);
 }
 
@@ -162,7 +160,6 @@ describe('acknowledging', () => {
   });
 });
 
-
 describe('MySQL as the last fence', () => {
   it('writes no more rows than the quantity when Redis admitted more, and revokes the latest admitted, visibly', async () => {
     const couponId = await server.createCoupon({ totalQuantity: 10 });
@@ -194,9 +191,15 @@ describe('MySQL as the last fence', () => {
     const { redis, keys } = server.lab;
     const stream = keys.couponStream(couponId);
     await server.lab.strategies.lua.issue({ couponId, userId: 1 }); // creates the stream and its group
-    const entry = (userId: number, total: number) => redis.xadd(stream, '*', 'coupon', String(couponId), 'user', String(userId), 'at', String(Date.now()), 'total', String(total));
+    const entry = (userId: number, total: number) =>
+      redis.xadd(stream, '*', 'coupon', String(couponId), 'user', String(userId), 'at', String(Date.now()), 'total', String(total));
     // Admitted against 2, 2, 5, 2: the fourth finds 3 rows already where it was promised 2.
-    for (const [userId, total] of [[2, 2], [3, 5], [4, 2]] as const) await entry(userId, total);
+    for (const [userId, total] of [
+      [2, 2],
+      [3, 5],
+      [4, 2],
+    ] as const)
+      await entry(userId, total);
 
     const running = startConsumer(server.lab, 'widen');
     await server.drained(couponId);

@@ -16,11 +16,9 @@ const userIds = (first: number, count: number) => Array.from({ length: count }, 
 const patch = (couponId: number | string, body: unknown, on: TestServer = server): Promise<HttpAnswer> =>
   on.request('PATCH', `/v1/coupons/${couponId}`, { body });
 
-const issue = (strategy: string, couponId: number, userId: number) =>
-  server.post(`/v1/strategies/${strategy}/coupons/${couponId}/issues`, { userId });
+const issue = (strategy: string, couponId: number, userId: number) => server.post(`/v1/strategies/${strategy}/coupons/${couponId}/issues`, { userId });
 
-const issueAll = (strategy: string, couponId: number, users: number[]) =>
-  crowd(users.map((userId) => () => issue(strategy, couponId, userId)));
+const issueAll = (strategy: string, couponId: number, users: number[]) => crowd(users.map((userId) => () => issue(strategy, couponId, userId)));
 
 /** The coupon's row as MySQL holds it, version included. */
 const storedRow = (couponId: number) => server.lab.db('coupons').where({ id: couponId }).first();
@@ -146,9 +144,7 @@ describe('writers racing across processes', () => {
     // them after reading the coupon: the moment it is held in, between its read and its write.
     const holders = 30_000; // reading and seeding these keeps the loader between its read and its write for a while
     const couponId = await server.createCoupon({ totalQuantity: holders + 1 });
-    await server.lab.db('coupon_issues').insert(
-      userIds(1_000_000, holders).map((userId) => ({ coupon_id: couponId, user_id: userId, issued_at: new Date() })),
-    );
+    await server.lab.db('coupon_issues').insert(userIds(1_000_000, holders).map((userId) => ({ coupon_id: couponId, user_id: userId, issued_at: new Date() })));
     await server.lab.db('coupons').where({ id: couponId }).update({ issued_quantity: holders });
 
     const first = other.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: 1 }); // loads the coupon

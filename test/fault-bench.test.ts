@@ -59,13 +59,13 @@ describe('npm run faults -- --fault slow-commit,process-pause --strategy redis-l
       const page = await browser.newPage();
       await page.goto(`file://${join(dir, 'faults.html')}`);
       expect(JSON.parse((await page.locator('#fault-report').textContent()) ?? 'null')).toEqual(report);
-      const cells = await page.locator('#matrix td[data-verdict]').evaluateAll((tds) =>
-        tds.map((td) => [td.getAttribute('data-strategy'), td.getAttribute('data-fault'), td.getAttribute('data-verdict'), getComputedStyle(td).color]),
-      );
+      const cells = await page
+        .locator('#matrix td[data-verdict]')
+        .evaluateAll((tds) =>
+          tds.map((td) => [td.getAttribute('data-strategy'), td.getAttribute('data-fault'), td.getAttribute('data-verdict'), getComputedStyle(td).color]),
+        );
       const label = (r: FaultReport['runs'][number]) => (r.setting ? `${r.strategy} (${r.setting})` : r.strategy);
-      expect(cells.map(([strategy, fault, shown]) => [strategy, fault, shown]).sort()).toEqual(
-        report.runs.map((r) => [label(r), r.fault, r.verdict]).sort(),
-      );
+      expect(cells.map(([strategy, fault, shown]) => [strategy, fault, shown]).sort()).toEqual(report.runs.map((r) => [label(r), r.fault, r.verdict]).sort());
       // Exact and allowed-but-not-exact are told apart by colour, and neither is the colour of a failure.
       const colours = new Map(cells.map(([, , shown, colour]) => [shown, colour]));
       expect(colours.get('EXACT')).not.toBe(colours.get('OVER-ISSUED'));

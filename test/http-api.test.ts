@@ -76,8 +76,7 @@ describe('coupons', () => {
 });
 
 describe.each(STRATEGY_NAMES)('issuing through %s', (strategy) => {
-  const issue = (couponId: number | string, body: unknown) =>
-    server.post(`/v1/strategies/${strategy}/coupons/${couponId}/issues`, body);
+  const issue = (couponId: number | string, body: unknown) => server.post(`/v1/strategies/${strategy}/coupons/${couponId}/issues`, body);
 
   it('answers 404 for a coupon that does not exist', async () => {
     expectErrorAnswer(await issue(999999999999, { userId: 1 }), 404, 'COUPON_NOT_FOUND');
@@ -584,4 +583,3 @@ describe('redis-lock with a lease shorter than its transaction', () => {
     expect(await slow.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
   });
 });
-

@@ -58,9 +58,7 @@ describe('waiting for the drain', () => {
   });
 
   it('counts a look that fails as unknown and says what it threw when it gives up', async () => {
-    const outcome = undrained(
-      await waitForDrain(() => Promise.reject(new Error('connect ECONNREFUSED')), { timeoutMs: 10_000, stallMs: 100 }),
-    );
+    const outcome = undrained(await waitForDrain(() => Promise.reject(new Error('connect ECONNREFUSED')), { timeoutMs: 10_000, stallMs: 100 }));
     expect(outcome).toMatchObject({ pending: undefined, gaveUp: 'stalled', error: 'connect ECONNREFUSED' });
     expect(describeUndrained(outcome, 9)).toBe('the backlog of coupon 9 could not be read (connect ECONNREFUSED), none written in the last 0.1 s');
   });

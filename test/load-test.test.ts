@@ -59,9 +59,7 @@ describe('npm run load:locust', () => {
       expect(numbers.requests, generator).toBeGreaterThan(50); // enough to sell the coupon out
       expect(numbers.throughput, generator).toBeGreaterThan(0);
       expect(numbers.failures, generator).toBe(0);
-      expect(stdout).toContain(
-        `coupon ${numbers.couponId} (${generator}): 50 rows, 50 distinct users, issued_quantity 50 of 50, sold out: yes — EXACT\n`,
-      );
+      expect(stdout).toContain(`coupon ${numbers.couponId} (${generator}): 50 rows, 50 distinct users, issued_quantity 50 of 50, sold out: yes — EXACT\n`);
       // What the command claims, checked in MySQL by this test.
       expect(await rowsOf(numbers.couponId)).toEqual({ rows: 50, users: 50 });
       // Its progress: one line on stderr, even without a terminal, naming what ran.
@@ -80,7 +78,15 @@ describe('npm run load:autocannon', () => {
     expect(report.runs.map((r) => r.generator)).toEqual(['autocannon']);
     const [only] = report.runs;
     expect(only!.numbers!.requests).toBeGreaterThan(20);
-    expect(only!.coupon).toMatchObject({ verdict: 'OVER-ISSUED', expected: 'OVER-ISSUED', totalQuantity: 20, soldOut: true, lost: 0, duplicated: 0, problems: [] });
+    expect(only!.coupon).toMatchObject({
+      verdict: 'OVER-ISSUED',
+      expected: 'OVER-ISSUED',
+      totalQuantity: 20,
+      soldOut: true,
+      lost: 0,
+      duplicated: 0,
+      problems: [],
+    });
     const { rows, overIssued } = only!.coupon!;
     expect(overIssued).toBeGreaterThan(0);
     expect(rows).toBe(20 + overIssued);
@@ -102,7 +108,10 @@ describe('a load test on a server that runs no consumer (--host)', () => {
     const args = ['--host', server.url, '--strategy', 'lua', '--users', '20', '--duration', '1', '--quantity', '1000000', '--give-up-after', '1s'];
     const { code, stdout, stderr } = await finished(['load-autocannon', ...args]);
     // Requests still in flight when the crowd stopped may be accepted after the first look: the count may grow.
-    const waited = /^load-autocannon: autocannon: .*; waiting for the consumer to write [\d,]+ accepted requests of coupon (\d+) \(is a consumer running\?\)… gave up: ([\d,]+) accepted requests of coupon \1 still unwritten, none written in the last 1 s$/m.exec(stderr);
+    const waited =
+      /^load-autocannon: autocannon: .*; waiting for the consumer to write [\d,]+ accepted requests of coupon (\d+) \(is a consumer running\?\)… gave up: ([\d,]+) accepted requests of coupon \1 still unwritten, none written in the last 1 s$/m.exec(
+        stderr,
+      );
     expect(waited, `${stderr}\n${stdout}`).not.toBeNull();
     const [, couponId, left] = waited!;
     expect(stdout).toContain(`coupon ${couponId} (autocannon): `);

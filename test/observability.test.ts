@@ -75,7 +75,8 @@ describe('GET /metrics of a server of two processes', () => {
     const rows = await rowsOf(coupon.id);
     const answered = { strategy };
     expect(moved('coupon_lab_issue_requests_total', answered)).toBe(600);
-    const successes = moved('coupon_lab_issue_requests_total', { strategy, outcome: 'issued' }) + moved('coupon_lab_issue_requests_total', { strategy, outcome: 'accepted' });
+    const successes =
+      moved('coupon_lab_issue_requests_total', { strategy, outcome: 'issued' }) + moved('coupon_lab_issue_requests_total', { strategy, outcome: 'accepted' });
     expect({ successes, soldOut: moved('coupon_lab_issue_requests_total', { strategy, code: 'COUPON_SOLD_OUT' }) }).toEqual({
       successes: rows,
       soldOut: result.answers.soldOut,
@@ -142,7 +143,10 @@ describe('coupon admin routes', () => {
 
   it('guarded with ADMIN_TOKEN: no warning', async () => {
     const lines: string[] = [];
-    const guarded = await spawnServer({ ...lab.config, PORT: 0, ADMIN_TOKEN: 'lab-admin-token', CONSUMER_IN_PROCESS: false }, { onLog: (line) => lines.push(line) });
+    const guarded = await spawnServer(
+      { ...lab.config, PORT: 0, ADMIN_TOKEN: 'lab-admin-token', CONSUMER_IN_PROCESS: false },
+      { onLog: (line) => lines.push(line) },
+    );
     try {
       expect((await fetch(`${guarded.url}/v1/coupons`, { method: 'POST' })).status).toBe(401);
       expect(lines.filter(isWarning)).toEqual([]);

@@ -18,7 +18,11 @@ import { silentLog } from '../src/core/log.js';
 // The registry under test is also the safety net: whatever a test started, failed or not.
 afterEach(() => stopAllInstances());
 
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * The process has exited. A zombie counts: it holds no port, memory or file, and once its parent

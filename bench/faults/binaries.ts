@@ -22,15 +22,17 @@ export class MissingBinaryError extends Error {
  * The path of an executable found on `searchPath` (PATH by default) or in sbin, or a
  * MissingBinaryError naming the package to install.
  */
-export async function requireBinary(
-  binary: string,
-  debianPackage: string,
-  searchPath: string = process.env.PATH ?? '',
-): Promise<string> {
+export async function requireBinary(binary: string, debianPackage: string, searchPath: string = process.env.PATH ?? ''): Promise<string> {
   const dirs = [...searchPath.split(delimiter).filter(Boolean), ...SBIN_DIRS];
   for (const dir of dirs) {
     const path = join(dir, binary);
-    if (await access(path, constants.X_OK).then(() => true, () => false)) return path;
+    if (
+      await access(path, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return path;
   }
   throw new MissingBinaryError(binary, debianPackage);
 }

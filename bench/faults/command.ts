@@ -17,8 +17,16 @@ export function createFaultsCommand(): Command {
     .description(
       'Inject faults into private Redis and MariaDB instances and server processes started for the run, under a crowd per strategy; then verify in MySQL.',
     )
-    .addOption(new Option('-f, --fault <names>', `a fault, a comma list, or all (${FAULT_NAMES.join(', ')})`).argParser(nameList(FAULT_NAMES)).default(FAULT_NAMES, 'all'))
-    .option('-s, --strategy <names>', `strategies, a comma list, or all (${STRATEGY_NAMES.join(', ')}); default: those that claim to hold across processes`, nameList(STRATEGY_NAMES))
+    .addOption(
+      new Option('-f, --fault <names>', `a fault, a comma list, or all (${FAULT_NAMES.join(', ')})`)
+        .argParser(nameList(FAULT_NAMES))
+        .default(FAULT_NAMES, 'all'),
+    )
+    .option(
+      '-s, --strategy <names>',
+      `strategies, a comma list, or all (${STRATEGY_NAMES.join(', ')}); default: those that claim to hold across processes`,
+      nameList(STRATEGY_NAMES),
+    )
     .option('--json', 'print the report as JSON instead of the table')
     .option('--out <file.json>', 'write the report as JSON')
     .option('--report <file.html>', 'write the report as a self-contained HTML page')

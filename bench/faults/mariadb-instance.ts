@@ -87,12 +87,7 @@ function mariadbArgs(port: number, dir: string, slowCommitUsec: number | undefin
     ...SMALL,
     ...(slowCommitUsec === undefined
       ? []
-      : [
-          `--log-bin=${join(dir, 'binlog')}`,
-          '--server-id=1',
-          '--binlog-commit-wait-count=2',
-          `--binlog-commit-wait-usec=${slowCommitUsec}`,
-        ]),
+      : [`--log-bin=${join(dir, 'binlog')}`, '--server-id=1', '--binlog-commit-wait-count=2', `--binlog-commit-wait-usec=${slowCommitUsec}`]),
   ];
 }
 

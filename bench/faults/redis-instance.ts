@@ -98,16 +98,25 @@ export async function startRedis(options: RedisInstanceOptions = {}): Promise<Pr
 function redisArgs(port: number, dir: string, persistence: RedisPersistence, appendOnly: boolean): string[] {
   const fsync = persistence === 'always' ? 'always' : 'everysec';
   return [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--daemonize', 'no',
-    '--dir', dir,
-    '--dbfilename', DUMP,
-    '--appenddirname', AOF_DIR,
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--daemonize',
+    'no',
+    '--dir',
+    dir,
+    '--dbfilename',
+    DUMP,
+    '--appenddirname',
+    AOF_DIR,
     // No automatic snapshots in any mode: snapshot() is the only BGSAVE.
-    '--save', '',
-    '--appendonly', appendOnly ? 'yes' : 'no',
-    '--appendfsync', fsync,
+    '--save',
+    '',
+    '--appendonly',
+    appendOnly ? 'yes' : 'no',
+    '--appendfsync',
+    fsync,
   ];
 }
 

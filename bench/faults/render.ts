@@ -88,7 +88,9 @@ export function renderFaultHtml(report: FaultReport): string {
     });
     return `<tr><th>${escape(strategy)}</th>${cells.join('')}</tr>`;
   });
-  const runRows = report.runs.map((run) => `<tr>${COLUMNS.map((column, i) => `<td${i > 2 ? ' class="n"' : ''}>${escape(column.cell(run))}</td>`).join('')}</tr>`);
+  const runRows = report.runs.map(
+    (run) => `<tr>${COLUMNS.map((column, i) => `<td${i > 2 ? ' class="n"' : ''}>${escape(column.cell(run))}</td>`).join('')}</tr>`,
+  );
   const what = [...new Map(report.runs.map((run) => [faultLabel(run), run.what])).entries()];
   const body = `<h1>Coupon Lab faults</h1>
 <p class="muted">${m.cpus} × ${escape(m.cpuModel)}, ${m.memoryGiB} GiB, ${escape(m.os)}, Node ${escape(m.node)}, private Redis ${escape(m.redis)} and MariaDB ${escape(m.mysql)} — ${escape(report.startedAt)}, wall clock ${(report.wallMs / 1000).toFixed(1)} s</p>

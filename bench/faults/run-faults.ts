@@ -85,12 +85,7 @@ async function prepared(starting: Promise<PrivateMariadb>): Promise<PrivateMaria
   return mysql;
 }
 
-async function runScenario(
-  scenario: Scenario,
-  options: FaultOptions,
-  databases: Databases,
-  describe: (lab: Lab) => Promise<void>,
-): Promise<FaultRun[]> {
+async function runScenario(scenario: Scenario, options: FaultOptions, databases: Databases, describe: (lab: Lab) => Promise<void>): Promise<FaultRun[]> {
   const label = scenario.variant ? `${scenario.fault} (${scenario.variant})` : scenario.fault;
   const redisNodes = [startRedis({ persistence: scenario.redis }), ...Array.from({ length: scenario.lockNodes ?? 0 }, () => startRedis())];
   const started = await Promise.allSettled(redisNodes);

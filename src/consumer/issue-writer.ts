@@ -1,12 +1,4 @@
-import {
-  addIssued,
-  addRevoked,
-  findCoupon,
-  holdersAmong,
-  insertIssues,
-  insertRevocations,
-  revokedAmong,
-} from '../core/coupon-repository.js';
+import { addIssued, addRevoked, findCoupon, holdersAmong, insertIssues, insertRevocations, revokedAmong } from '../core/coupon-repository.js';
 import type { Coupon } from '../core/coupon.js';
 import type { Db } from '../core/db.js';
 import { isMysqlDataError, MYSQL_ERRNO, mysqlErrno } from '../core/mysql-errors.js';
@@ -108,11 +100,7 @@ async function writeBatch(trx: Db, entries: IssueEntry[]): Promise<WriteOutcome>
  * entry beyond that is revoked. Redis admits more than that only when it lost part of what it
  * had admitted (a restart, an older snapshot, a lagging replica).
  */
-async function writeWithinQuantity(
-  trx: Db,
-  coupon: Coupon,
-  entries: IssueEntry[],
-): Promise<Pick<WriteOutcome, 'written' | 'revoked' | 'unplaced' | 'placed'>> {
+async function writeWithinQuantity(trx: Db, coupon: Coupon, entries: IssueEntry[]): Promise<Pick<WriteOutcome, 'written' | 'revoked' | 'unplaced' | 'placed'>> {
   const places = (entry: IssueEntry) => entry.admittedTotal ?? coupon.totalQuantity;
   // The usual case: entries read for the first time, every one with a place.
   if (entries.every((entry, i) => coupon.issuedQuantity + i < places(entry))) {
@@ -126,7 +114,11 @@ async function writeWithinQuantity(
       // statement, and the row lock still stands, so who holds one cannot change meanwhile.
     }
   }
-  const held = await holdersAmong(trx, coupon.id, entries.map((entry) => entry.userId));
+  const held = await holdersAmong(
+    trx,
+    coupon.id,
+    entries.map((entry) => entry.userId),
+  );
   const write: IssueEntry[] = [];
   const unplaced: IssueEntry[] = [];
   for (const entry of entries) {
@@ -143,7 +135,11 @@ async function writeWithinQuantity(
 /** Records the revocations not recorded before (a replayed entry is revoked once); returns how many. */
 async function revoke(trx: Db, couponId: number, entries: IssueEntry[]): Promise<number> {
   if (entries.length === 0) return 0;
-  const before = await revokedAmong(trx, couponId, entries.map((entry) => entry.userId));
+  const before = await revokedAmong(
+    trx,
+    couponId,
+    entries.map((entry) => entry.userId),
+  );
   const fresh = entries.filter((entry) => !before.has(entry.userId));
   await insertRevocations(
     trx,

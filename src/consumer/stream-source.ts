@@ -109,8 +109,14 @@ export class StreamSource {
     // (The consumer writes only entries found in their own coupon's stream.)
     const transactions = [...groupBy(entries, (entry) => entry.stream)].map(async ([stream, group]) => {
       const ids = group.map((entry) => entry.id);
-      const tx = redis.multi().xack(stream, CONSUMER_GROUP, ...ids).xdel(stream, ...ids);
-      for (const [held, add] of [[placed.get(stream), true], [unplaced.get(stream), false]] as const) {
+      const tx = redis
+        .multi()
+        .xack(stream, CONSUMER_GROUP, ...ids)
+        .xdel(stream, ...ids);
+      for (const [held, add] of [
+        [placed.get(stream), true],
+        [unplaced.get(stream), false],
+      ] as const) {
         if (!held?.length) continue;
         const set = keys.couponRequests(held[0]!.couponId);
         const users = held.map((entry) => entry.userId);

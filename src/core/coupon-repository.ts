@@ -58,19 +58,11 @@ export async function insertCoupon(db: Runner, coupon: NewCoupon): Promise<numbe
   return Number(id);
 }
 
-export async function findCoupon(
-  db: Runner,
-  id: number,
-  options: { forUpdate?: boolean } = {},
-): Promise<Coupon | undefined> {
+export async function findCoupon(db: Runner, id: number, options: { forUpdate?: boolean } = {}): Promise<Coupon | undefined> {
   return (await findVersionedCoupon(db, id, options))?.coupon;
 }
 
-export async function findVersionedCoupon(
-  db: Runner,
-  id: number,
-  options: { forUpdate?: boolean } = {},
-): Promise<VersionedCoupon | undefined> {
+export async function findVersionedCoupon(db: Runner, id: number, options: { forUpdate?: boolean } = {}): Promise<VersionedCoupon | undefined> {
   const query = db<CouponRow>('coupons').where({ id }).first();
   const row = await (options.forUpdate ? query.forUpdate() : query);
   return row ? { coupon: toCoupon(row), version: row.version } : undefined;
@@ -202,9 +194,7 @@ async function usersAmong(db: Runner, table: string, couponId: number, userIds: 
 
 export async function insertRevocations(db: Runner, rows: readonly RevocationRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await db('coupon_revocations').insert(
-    rows.map((row) => ({ coupon_id: row.couponId, user_id: row.userId, accepted_at: row.acceptedAt, reason: row.reason })),
-  );
+  await db('coupon_revocations').insert(rows.map((row) => ({ coupon_id: row.couponId, user_id: row.userId, accepted_at: row.acceptedAt, reason: row.reason })));
 }
 
 export async function addRevoked(db: Runner, couponId: number, count: number): Promise<void> {

@@ -1,11 +1,5 @@
 import { isValidWindow, type Coupon, type CouponChange, type NewCoupon } from './coupon.js';
-import {
-  findCoupon,
-  findVersionedCoupon,
-  insertCoupon,
-  updateCoupon,
-  type VersionedCoupon,
-} from './coupon-repository.js';
+import { findCoupon, findVersionedCoupon, insertCoupon, updateCoupon, type VersionedCoupon } from './coupon-repository.js';
 import type { Db } from './db.js';
 import { ChangeNotPropagatedError, InvalidRequestError } from './errors.js';
 import type { Log } from './log.js';
@@ -61,11 +55,7 @@ export async function viewCoupon(deps: CouponServiceDeps, id: number): Promise<C
  * next request by the new terms. Returns undefined if there is no such coupon. Sending the same
  * change twice is harmless: it bumps the version and refreshes.
  */
-export async function changeCoupon(
-  deps: CouponServiceDeps,
-  id: number,
-  change: CouponChange,
-): Promise<CouponView | undefined> {
+export async function changeCoupon(deps: CouponServiceDeps, id: number, change: CouponChange): Promise<CouponView | undefined> {
   const changed = await deps.db.transaction((trx) => applyChange(trx, id, change));
   if (!changed) return undefined;
   try {

@@ -45,11 +45,7 @@ export type IssueTerms = Pick<Coupon, 'totalQuantity' | 'issueStartAt' | 'issueE
  * fails as a duplicate once the others have passed (see transactional-issue.ts). The Lua script
  * (`src/strategies/lua/issue.lua`) applies the same rules, in the same order, inside Redis.
  */
-export function checkIssue(
-  terms: IssueTerms | undefined,
-  state: { issuedQuantity: number; alreadyHeld: boolean },
-  now: Date,
-): Refusal | undefined {
+export function checkIssue(terms: IssueTerms | undefined, state: { issuedQuantity: number; alreadyHeld: boolean }, now: Date): Refusal | undefined {
   return checkCoupon(terms, state.issuedQuantity, now) ?? (state.alreadyHeld ? 'ALREADY_ISSUED' : undefined);
 }
 

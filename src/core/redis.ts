@@ -40,11 +40,16 @@ const reconnectDelay = (attempt: number) => Math.min(attempt * 20, RECONNECT_MAX
 
 export function createRedis(url: string, options: RedisOptions): Redis {
   const redis = options.cluster
-    ? new Cluster(redisSeeds(url).map((seed) => new URL(seed)).map((seed) => ({ host: seed.hostname, port: Number(seed.port || 6379) })), {
-        enableAutoPipelining: options.autoPipelining,
-        clusterRetryStrategy: reconnectDelay,
-        redisOptions: NODE_OPTIONS,
-      })
+    ? new Cluster(
+        redisSeeds(url)
+          .map((seed) => new URL(seed))
+          .map((seed) => ({ host: seed.hostname, port: Number(seed.port || 6379) })),
+        {
+          enableAutoPipelining: options.autoPipelining,
+          clusterRetryStrategy: reconnectDelay,
+          redisOptions: NODE_OPTIONS,
+        },
+      )
     : new Node(url, { ...NODE_OPTIONS, enableAutoPipelining: options.autoPipelining, retryStrategy: reconnectDelay, lazyConnect: false });
   // Commands sent before the first connection wait for it (a process starting beside Redis).
   // After that, a command sent while the connection is down fails at once, so a request is
@@ -108,7 +113,6 @@ export function redactUrl(url: string): string {
     })
     .join(',');
 }
-
 
 /** Deletes every key under a prefix (tests and the bench clean up after themselves with it); on a cluster, on every master. */
 export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<void> {

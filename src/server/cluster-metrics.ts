@@ -78,7 +78,10 @@ export function serveClusterMetrics(workers: Worker[], own: () => Registry | und
     let timer: ReturnType<typeof setTimeout> | undefined;
     const collected = new Promise<MetricsJson>((resolve) => collecting.set(id, resolve));
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`server process ${worker.process.pid} did not send its metrics within ${COLLECT_TIMEOUT_MS} ms`)), COLLECT_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new Error(`server process ${worker.process.pid} did not send its metrics within ${COLLECT_TIMEOUT_MS} ms`)),
+        COLLECT_TIMEOUT_MS,
+      );
       timer.unref();
     });
     send(worker, { type: 'coupon-lab:metrics:collect', id });

@@ -33,9 +33,7 @@ export interface RunningCluster {
  */
 export async function startCluster(config: Config, instances: number, log: Log): Promise<RunningCluster> {
   if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL, log);
-  const workers = Array.from({ length: instances }, () =>
-    cluster.fork({ MIGRATE_ON_START: 'false', CONSUMER_IN_PROCESS: 'false' }),
-  );
+  const workers = Array.from({ length: instances }, () => cluster.fork({ MIGRATE_ON_START: 'false', CONSUMER_IN_PROCESS: 'false' }));
   const abandon = (error: unknown): never => {
     for (const worker of workers) if (!worker.isDead()) worker.process.kill('SIGTERM');
     throw error;
@@ -71,11 +69,13 @@ export async function startCluster(config: Config, instances: number, log: Log):
       stopping = true;
       await metrics?.close();
       await Promise.all(
-        workers.filter((w) => !w.isDead()).map((worker) => {
-          const exited = once(worker, 'exit');
-          worker.process.kill('SIGTERM');
-          return exited;
-        }),
+        workers
+          .filter((w) => !w.isDead())
+          .map((worker) => {
+            const exited = once(worker, 'exit');
+            worker.process.kill('SIGTERM');
+            return exited;
+          }),
       );
       await consumer?.stop();
       await lab?.close();

@@ -48,7 +48,7 @@ export async function startServer(config: Config, options: { log?: Log } = {}): 
   let metrics: MetricsServer | undefined;
   try {
     metrics = await ownMetricsPort(lab);
-    const metricsText = lab.config.METRICS_PORT === undefined ? cluster?.whole ?? (() => lab.metrics.registry.metrics()) : undefined;
+    const metricsText = lab.config.METRICS_PORT === undefined ? (cluster?.whole ?? (() => lab.metrics.registry.metrics())) : undefined;
     const server = createServer(serverOptions(config), createApp(lab, { metricsText })).listen(config.PORT, '0.0.0.0');
     await once(server, 'listening'); // rejects with the 'error' event: a port in use, say
     const address = server.address() as AddressInfo;

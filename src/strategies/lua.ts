@@ -31,14 +31,7 @@ export const createLua: StrategyFactory = (deps) => {
 
   function admit({ couponId, userId }: IssueRequest): Promise<Admission> {
     const { keys } = deps;
-    return deps.redis.admitIssue(
-      keys.couponTerms(couponId),
-      keys.couponRequests(couponId),
-      keys.couponStream(couponId),
-      userId,
-      Date.now(),
-      couponId,
-    );
+    return deps.redis.admitIssue(keys.couponTerms(couponId), keys.couponRequests(couponId), keys.couponStream(couponId), userId, Date.now(), couponId);
   }
 
   return {

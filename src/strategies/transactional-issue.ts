@@ -34,11 +34,7 @@ const DEADLOCK_RETRIES = 3;
  * read the coupon, apply the rules, count and insert the row — in one transaction.
  * What makes it safe (or not) is what the caller holds around it.
  */
-export async function issueInTransaction(
-  deps: StrategyDeps,
-  request: IssueRequest,
-  options: TransactionalIssueOptions,
-): Promise<IssueResult> {
+export async function issueInTransaction(deps: StrategyDeps, request: IssueRequest, options: TransactionalIssueOptions): Promise<IssueResult> {
   const startedAt = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {

@@ -11,9 +11,7 @@ const KNOWN_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/snap/bi
  * saying how to get one.
  */
 export async function launchChromium(): Promise<Browser> {
-  const executablePath = [process.env.CHROMIUM_PATH, ...KNOWN_PATHS, chromium.executablePath()].find(
-    (path): path is string => !!path && executable(path),
-  );
+  const executablePath = [process.env.CHROMIUM_PATH, ...KNOWN_PATHS, chromium.executablePath()].find((path): path is string => !!path && executable(path));
   if (!executablePath) {
     const error = new Error(
       'no Chromium to open the HTML report in: install one (Debian/Ubuntu: apt-get install chromium) or set CHROMIUM_PATH to a Chromium or Chrome',

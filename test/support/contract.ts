@@ -13,8 +13,7 @@ const SAME_USER_REQUESTS = 50;
 
 export function describeContract(names: readonly StrategyName[], server: () => TestServer): void {
   describe.each(names)('strategy %s', (name) => {
-    const issueAs = (couponId: number, userId: number) => () =>
-      server().post(`/v1/strategies/${name}/coupons/${couponId}/issues`, { userId });
+    const issueAs = (couponId: number, userId: number) => () => server().post(`/v1/strategies/${name}/coupons/${couponId}/issues`, { userId });
 
     async function settle(couponId: number) {
       await server().drained(couponId); // only the lua path has anything to drain

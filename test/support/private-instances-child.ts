@@ -8,8 +8,6 @@ import { startMariadb, startRedis } from '../../bench/faults/instances.js';
 // Redis last: whatever its start leaves pending (a client, a timer) is still pending when we print.
 const mariadb = await startMariadb();
 const redis = await startRedis({ persistence: 'always' });
-process.stdout.write(
-  `${JSON.stringify({ redis: { pid: redis.pid, dir: redis.dir }, mariadb: { pid: mariadb.pid, dir: mariadb.dir } })}\n`,
-);
+process.stdout.write(`${JSON.stringify({ redis: { pid: redis.pid, dir: redis.dir }, mariadb: { pid: mariadb.pid, dir: mariadb.dir } })}\n`);
 // The instances never keep Node alive by themselves: this timer does, until the test kills us.
 if (process.argv[2] !== 'exit') setInterval(() => {}, 60_000);

@@ -39,17 +39,19 @@ export function describeRestarts(configOf: () => Config): void {
     const first = await spawnServer({ ...config, CONSUMER_BATCH_SIZE: 1 });
     const accepted = new Set<number>();
     const statuses = new Set<number>();
-    const crowd = Array.from({ length: 3_000 }, (_, i) =>
-      fetch(`${first.url}/v1/coupons/${couponId}/issues`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ userId: i + 1 }),
-      })
-        .then((response) => {
-          statuses.add(response.status);
-          if (response.status === 202) accepted.add(i + 1);
+    const crowd = Array.from(
+      { length: 3_000 },
+      (_, i) =>
+        fetch(`${first.url}/v1/coupons/${couponId}/issues`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ userId: i + 1 }),
         })
-        .catch(() => undefined), // cut off, or refused once the server stopped listening: never promised
+          .then((response) => {
+            statuses.add(response.status);
+            if (response.status === 202) accepted.add(i + 1);
+          })
+          .catch(() => undefined), // cut off, or refused once the server stopped listening: never promised
     );
     const stream = keys.couponStream(couponId);
     await waitFor(async () => accepted.size >= 1_000, '1,000 requests accepted', 30_000);

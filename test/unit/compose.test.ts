@@ -125,7 +125,7 @@ describe('docker-compose.yml: the lab itself', () => {
     expect([services.consumer!.healthcheck?.test].flat().join(' ')).toContain(`//127.0.0.1:${config('consumer').METRICS_PORT}/metrics`);
   });
 
-  it('publishes no host port twice, nor those of `npm start` and of the load test\'s web UI', () => {
+  it("publishes no host port twice, nor those of `npm start` and of the load test's web UI", () => {
     const published = Object.values(services).flatMap((service) => publishedPorts(service).flatMap((binding) => binding.host));
     expect(new Set(published).size).toBe(published.length);
     expect(published).not.toContain(defaults.PORT);
@@ -217,9 +217,15 @@ describe('Dockerfile', () => {
   });
 
   it('copies only paths that exist and that .dockerignore lets into the context', () => {
-    const ignored = read('.dockerignore').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'));
     expect(ignored).toContain('node_modules');
-    const sources = stages.flatMap((stage) => stage.lines).filter((line) => /^COPY (?!--from)/.test(line)).flatMap((line) => line.split(/\s+/).slice(1, -1));
+    const sources = stages
+      .flatMap((stage) => stage.lines)
+      .filter((line) => /^COPY (?!--from)/.test(line))
+      .flatMap((line) => line.split(/\s+/).slice(1, -1));
     expect(sources).toEqual(expect.arrayContaining(['package-lock.json', 'src']));
     for (const source of sources) {
       expect(existsSync(join(root, source)), source).toBe(true);
@@ -353,7 +359,9 @@ interface PortBinding {
 function publishedPorts(service: Service): PortBinding[] {
   return (service.ports ?? []).flatMap((port: string | number | { published?: string | number; target?: string | number }): PortBinding[] => {
     if (typeof port === 'object') return port.published === undefined ? [] : [{ host: range(String(port.published)), container: Number(port.target) }];
-    const parts = interpolate(String(port)).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = interpolate(String(port))
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     if (parts.length < 2) return [];
     return [{ host: range(parts.at(-2)!), container: Number(parts.at(-1)) }];
   });
@@ -402,7 +410,9 @@ function builtFromDockerfile(file: ComposeFile, service: Service): boolean {
 /** Every YAML file under one directory of Grafana's mounted provisioning. */
 function provisioningFiles(kind: 'datasources' | 'dashboards'): string[] {
   const directory = mountSource(services.grafana!, `/etc/grafana/provisioning/${kind}`)!;
-  return readdirSync(directory).filter((name) => /\.ya?ml$/.test(name)).map((name) => join(directory, name));
+  return readdirSync(directory)
+    .filter((name) => /\.ya?ml$/.test(name))
+    .map((name) => join(directory, name));
 }
 
 function grafanaDatasource(): { uid: string; type: string; url: string } {

@@ -14,14 +14,7 @@ export enum Admission {
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    admitIssue(
-      termsKey: string,
-      requestsKey: string,
-      streamKey: string,
-      userId: number,
-      nowMs: number,
-      couponId: number,
-    ): Result<Admission, Context>;
+    admitIssue(termsKey: string, requestsKey: string, streamKey: string, userId: number, nowMs: number, couponId: number): Result<Admission, Context>;
   }
 }
 

@@ -52,7 +52,7 @@ async function rebuild(deps: TermsDeps, couponId: number, read: VersionedCoupon)
 /** Adds the users still waiting in the stream, chunk by chunk; returns the run id of the server they were added on. */
 async function addWaitingUsers(redis: Redis, keys: TermsDeps['keys'], couponId: number): Promise<string> {
   let run: string | undefined;
-  for (let start = '-'; ; ) {
+  for (let start = '-'; ;) {
     const [chunkRun, last, read] = await redis.addWaiting(keys.couponStream(couponId), keys.couponRequests(couponId), start, XRANGE_CHUNK);
     run ??= chunkRun;
     // A chunk on another server than the first: what the first ones added may be gone. The

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../bench/report.js';
 import { kill, spawnConsumer } from '../bench/server-process.js';
 import { startRedisCluster, type PrivateRedisCluster } from '../bench/faults/instances.js';
+import { ephemeralLow } from '../bench/faults/ports.js';
 import { cliCommandLine } from '../src/project-paths.js';
 import { testConfig } from './support/config.js';
 import { describeContract } from './support/contract.js';
@@ -30,6 +31,14 @@ afterAll(async () => {
 });
 
 describe('lua on a Redis Cluster of three masters', () => {
+  it("puts every node's cluster bus below the ephemeral range, where no client's source port can take it across a restart", async () => {
+    const low = await ephemeralLow();
+    const nodes = String(await server.lab.redis.cluster('NODES'));
+    const busPorts = [...nodes.matchAll(/:\d+@(\d+)/g)].map((match) => Number(match[1]));
+    expect(busPorts).toHaveLength(3);
+    for (const port of busPorts) expect(port).toBeLessThan(low);
+  });
+
   describeContract(['lua'], () => server);
 
   it("spreads coupons over the masters, and the consumer writes every one's stream", async () => {

@@ -13,16 +13,17 @@ const LOWEST = 10_000;
  * of those connections could be handed it as its own source port (or connect to itself), and the
  * restart would fail with EADDRINUSE. Below the range only another listener can take it.
  */
-export async function freePort(): Promise<number> {
+export async function freePort(taken: readonly number[] = []): Promise<number> {
   const high = (await ephemeralLow()) - 1;
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = LOWEST + Math.floor(Math.random() * (high - LOWEST));
-    if (await canListen(port)) return port;
+    if (!taken.includes(port) && (await canListen(port))) return port;
   }
   throw new Error(`no free port found between ${LOWEST} and ${high}`);
 }
 
-async function ephemeralLow(): Promise<number> {
+/** The lowest port the kernel hands out as a source port. */
+export async function ephemeralLow(): Promise<number> {
   const range = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '');
   const low = Number(range.trim().split(/\s+/)[0]);
   return low > LOWEST + 1000 ? low : DEFAULT_EPHEMERAL_LOW;

@@ -40,6 +40,8 @@ export async function startRedis(options: RedisInstanceOptions = {}): Promise<Pr
   const persistence = options.persistence ?? 'none';
   const aof = persistence === 'everysec' || persistence === 'always';
   const port = options.port ?? (await freePort());
+  // Redis's default bus port, port + 10000, may fall in the ephemeral range: pick it as we pick the port.
+  const busPort = options.clusterNode ? await freePort([port]) : undefined;
   const dir = await guardedDir('faults-redis');
   // Redis 7 ignores the dump when append-only is on, even with no append-only file: a restored
   // snapshot is loaded with append-only off, which start() then turns on.
@@ -49,7 +51,7 @@ export async function startRedis(options: RedisInstanceOptions = {}): Promise<Pr
     logPath: join(dir.path, 'redis.log'),
     command: () => ({
       binary,
-      args: [...redisArgs(port, dir.path, persistence, aof && !restored), ...(options.clusterNode ? clusterArgs() : [])],
+      args: [...redisArgs(port, dir.path, persistence, aof && !restored), ...(busPort === undefined ? [] : clusterArgs(busPort))],
     }),
     probe: (pid) => serves(port, pid),
   });
@@ -121,8 +123,8 @@ function redisArgs(port: number, dir: string, persistence: RedisPersistence, app
 }
 
 /** Its own node file in its own directory; failures noticed within a second. */
-function clusterArgs(): string[] {
-  return ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000'];
+function clusterArgs(busPort: number): string[] {
+  return ['--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '1000'];
 }
 
 /** Our redis-server, not another process on its port, answers and has loaded its data (INFO works while loading). */

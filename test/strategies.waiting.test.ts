@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis } from '../bench/faults/instances.js';
+import { parseMysqlUrl } from '../src/core/db.js';
 import { silentLog } from '../src/core/log.js';
 import { createRedis, type Redis } from '../src/core/redis.js';
 import { METRIC_NAMES } from '../src/core/metrics.js';
@@ -93,7 +94,7 @@ describe('spin-lock and pubsub-lock on a Redis of their own', () => {
 });
 
 describe('named-lock', () => {
-  it('holds its lock on a connection apart from the pool its transactions use, so one connection each is enough', async () => {
+  it('needs one connection per holder, its lock and its transaction on it: exact on a pool of one', async () => {
     const small = await startTestServer({ MYSQL_POOL_SIZE: '1' });
     try {
       const couponId = await small.createCoupon({ totalQuantity: 20 });
@@ -102,6 +103,30 @@ describe('named-lock', () => {
       expect(await small.rows(couponId)).toEqual({ rows: 20, users: 20, issuedQuantity: 20 });
     } finally {
       await small.close();
+    }
+  });
+
+  it('runs its transaction on the connection that holds the lock: if that session dies, its transaction dies with it', async () => {
+    // Two processes' worth of strategy (each its own in-process queue), one MySQL, a holder that thinks.
+    const [first, second] = await Promise.all([startTestServer({ THINK_MS: '800' }), startTestServer({ THINK_MS: '800' })]);
+    try {
+      const couponId = await first.createCoupon({ totalQuantity: 1 });
+      const name = `${parseMysqlUrl(first.config.MYSQL_URL).database.slice(0, 40)}:coupon:${couponId}`;
+      const holder = async () => {
+        const [[{ id }]] = (await first.lab.db.raw('SELECT IS_USED_LOCK(?) AS id', [name])) as [[{ id: number | null }]];
+        return id;
+      };
+      const early = issue(first, 'named-lock', couponId, 1);
+      await waitFor(async () => (await holder()) !== null, 'the first request taking the lock');
+      // The session that holds the lock ends (a network cut, wait_timeout, an operator's KILL): MySQL frees the lock.
+      await first.lab.db.raw('KILL ?', [await holder()]);
+      const late = await issue(second, 'named-lock', couponId, 2);
+      const answers = [await early, late];
+      const issued = answers.filter((answer) => answer.status === 201).length;
+      expect(issued).toBe(1);
+      expect(await first.rows(couponId)).toEqual({ rows: 1, users: 1, issuedQuantity: 1 });
+    } finally {
+      await Promise.all([first.close(), second.close()]);
     }
   });
 });

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Coupon, CouponChange, NewCoupon } from './coupon.js';
+import { MYSQL_ERRNO, mysqlErrno } from './mysql-errors.js';
 
 /** Plain queries over `coupons` and `coupon_issues`; callers pass the pool or a transaction. */
 type Runner = Knex | Knex.Transaction;
@@ -149,17 +150,24 @@ export async function takePlace(db: Runner, couponId: number, now: Date): Promis
  * moving the version on. False if another request changed it first. The quantity is checked
  * again too: the other strategies take places without moving this version, so on a coupon
  * they issue as well, the version alone would not keep the count under the quantity.
+ * MariaDB's snapshot isolation says "changed first" with an error (RECORD_CHANGED) rather than
+ * by matching no row: the same lost race.
  */
 export async function takePlaceAtVersion(db: Runner, couponId: number, issueVersion: number): Promise<boolean> {
-  const taken = await db('coupons')
-    .where({ id: couponId, issue_version: issueVersion })
-    .andWhere('issued_quantity', '<', db.ref('total_quantity'))
-    .update({
-      issued_quantity: db.raw('issued_quantity + 1'),
-      issue_version: db.raw('issue_version + 1'),
-      updated_at: db.raw('CURRENT_TIMESTAMP(3)'),
-    });
-  return taken > 0;
+  try {
+    const taken = await db('coupons')
+      .where({ id: couponId, issue_version: issueVersion })
+      .andWhere('issued_quantity', '<', db.ref('total_quantity'))
+      .update({
+        issued_quantity: db.raw('issued_quantity + 1'),
+        issue_version: db.raw('issue_version + 1'),
+        updated_at: db.raw('CURRENT_TIMESTAMP(3)'),
+      });
+    return taken > 0;
+  } catch (error) {
+    if (mysqlErrno(error) === MYSQL_ERRNO.RECORD_CHANGED) return false;
+    throw error;
+  }
 }
 
 /** The coupon's issue version (optimistic's compare-and-set), with the coupon. */

@@ -2,6 +2,8 @@
 
 /** Server error numbers the lab acts on (mysqld_error.h; MariaDB's where it has its own). */
 export const MYSQL_ERRNO = {
+  /** MariaDB's snapshot isolation (innodb_snapshot_isolation, on by default from 11.6.2) refusing a write to a row changed since the transaction's snapshot. */
+  RECORD_CHANGED: 1020,
   SERVER_SHUTDOWN: 1053,
   DUPLICATE_ENTRY: 1062,
   LOCK_WAIT_TIMEOUT: 1205,
@@ -49,10 +51,15 @@ export function isMysqlUnavailable(error: unknown): boolean {
   return (typeof code === 'string' && CONNECTION_CODES.has(code)) || (errno !== undefined && CONNECTION_ERRNOS.has(errno));
 }
 
-/** A row lock MySQL gave up waiting for, or a deadlock it broke by rolling this transaction back. */
-export function isMysqlContention(error: unknown): boolean {
+/** A race the transaction lost and MySQL refused: a deadlock it broke, or a write over a row changed since the snapshot. Run again, it may pass. */
+export function isMysqlLostRace(error: unknown): boolean {
   const errno = mysqlErrno(error);
-  return errno === MYSQL_ERRNO.LOCK_WAIT_TIMEOUT || errno === MYSQL_ERRNO.DEADLOCK;
+  return errno === MYSQL_ERRNO.DEADLOCK || errno === MYSQL_ERRNO.RECORD_CHANGED;
+}
+
+/** A row lock MySQL gave up waiting for, or a race it refused (isMysqlLostRace). */
+export function isMysqlContention(error: unknown): boolean {
+  return mysqlErrno(error) === MYSQL_ERRNO.LOCK_WAIT_TIMEOUT || isMysqlLostRace(error);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createDb, parseMysqlUrl, type Db } from '../core/db.js';
+import { parseMysqlUrl, type Db } from '../core/db.js';
 import { LockTimeoutError } from '../core/errors.js';
 import { KeyedMutex } from '../core/keyed-mutex.js';
 import type { StrategyFactory } from './issue-strategy.js';
@@ -6,22 +6,22 @@ import { lockWait } from './observed.js';
 import { issueInTransaction } from './transactional-issue.js';
 
 /**
- * MySQL's named lock: `GET_LOCK(name, timeout)` on a connection of its own, the whole
- * transaction inside on a second connection, `RELEASE_LOCK` after the commit. A named lock
- * lives as long as its connection, so a holder that dies frees it at once, and one that pauses
- * keeps it: no lease, exact across processes.
+ * MySQL's named lock: `GET_LOCK(name, timeout)`, the whole transaction inside on the same
+ * connection, `RELEASE_LOCK` after the commit. A named lock lives as long as its session, so a
+ * holder that dies frees it at once, and one that pauses keeps it: no lease, exact across
+ * processes.
  *
- * Two connections per holder, so the lock connections come from a pool of their own
- * (MYSQL_POOL_SIZE more connections, opened when first used). From the one pool, N requests
- * waiting in GET_LOCK would hold all N connections, and the holder would wait for one to run its
- * transaction until every wait timed out. And requests of one process queue in-process first,
+ * The same connection, not a second one as the lock-then-transaction pattern often has it: if
+ * the lock's session ended (a network cut, wait_timeout, KILL) while the transaction went on
+ * elsewhere, another process would take the lock and both would commit. On one session the
+ * transaction dies with the lock. It also needs one connection per holder, not two, so a holder
+ * never waits for the pool that its waiters fill. Requests of one process queue in-process first,
  * as with redis-lock, so a process keeps one connection waiting in GET_LOCK per coupon, not one
  * per request.
  */
 export const createNamedLock: StrategyFactory = (deps) => {
-  const { LOCK_WAIT_MS: waitMs, MYSQL_URL: url, MYSQL_POOL_SIZE: poolSize } = deps.config;
-  const lockDb = createDb(url, poolSize, deps.log);
-  const pool = connectionsOf(lockDb);
+  const { LOCK_WAIT_MS: waitMs, MYSQL_URL: url } = deps.config;
+  const pool = connectionsOf(deps.db);
   const queue = new KeyedMutex('named-lock', waitMs);
   // Named locks are the whole MySQL server's: the database's name keeps two labs on one server apart.
   const lockName = (couponId: number) => `${parseMysqlUrl(url).database.slice(0, 40)}:coupon:${couponId}`;
@@ -38,14 +38,14 @@ export const createNamedLock: StrategyFactory = (deps) => {
       return queue.runExclusive(request.couponId, async () => {
         const name = lockName(request.couponId);
         const connection = await pool.acquireConnection();
-        const onLockConnection = (sql: string, bindings: (string | number)[]) => lockDb.raw(sql, bindings).connection(connection);
+        const onLockConnection = (sql: string, bindings: (string | number)[]) => deps.db.raw(sql, bindings).connection(connection);
         try {
           const waitLeftS = Math.max(0, waitMs - (Date.now() - startedAt)) / 1000;
           const [[{ got }]] = (await onLockConnection('SELECT GET_LOCK(?, ?) AS got', [name, waitLeftS])) as [[{ got: number | null }]];
           if (got !== 1) throw new LockTimeoutError('named-lock', Date.now() - startedAt);
           acquired();
           try {
-            return await issueInTransaction(deps, request, { strategy: 'named-lock' });
+            return await issueInTransaction(deps, request, { strategy: 'named-lock', connection });
           } finally {
             await onLockConnection('SELECT RELEASE_LOCK(?)', [name]).catch((error: unknown) => {
               // Never back into the pool while it may still hold the lock: closed, the session
@@ -59,7 +59,6 @@ export const createNamedLock: StrategyFactory = (deps) => {
         }
       });
     },
-    close: () => lockDb.destroy(),
   };
 };
 

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkCoupon, type IssueRequest } from '../core/coupon.js';
 import { findCoupon, insertIssue, addIssued } from '../core/coupon-repository.js';
-import { LockTimeoutError } from '../core/errors.js';
-import { isMysqlContention, MYSQL_ERRNO, mysqlErrno } from '../core/mysql-errors.js';
+import { inIssueTransaction } from './issue-transaction.js';
 import { lockWait } from './observed.js';
 import { ISSUED, refused, type IssueResult, type StrategyDeps } from './issue-strategy.js';
 
@@ -23,38 +22,27 @@ export interface TransactionalIssueOptions {
    * show why that is wrong.
    */
   aroundDecision?: <T>(decide: () => Promise<T>) => Promise<T>;
+  /** A connection already taken from the pool (named-lock's, which holds its lock), to run the transaction on. */
+  connection?: unknown;
   /** Runs after the writes, just before the commit; throwing rolls the transaction back. */
   beforeCommit?: () => void;
 }
-
-const DEADLOCK_RETRIES = 3;
 
 /**
  * The synchronous issue, shared by every strategy that writes MySQL before answering:
  * read the coupon, apply the rules, count and insert the row — in one transaction.
  * What makes it safe (or not) is what the caller holds around it.
  */
-export async function issueInTransaction(deps: StrategyDeps, request: IssueRequest, options: TransactionalIssueOptions): Promise<IssueResult> {
-  const startedAt = Date.now();
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await deps.db.transaction(async (trx) => {
-        await options.enter?.(trx);
-        return readDecideWrite(trx, deps, request, options);
-      });
-    } catch (error) {
-      // One per user is the unique key's to say: the row inserted last in the transaction,
-      // once the coupon's own rules have passed (checkIssue's order), is refused as a duplicate,
-      // and the transaction, its count included, rolled back.
-      if (mysqlErrno(error) === MYSQL_ERRNO.DUPLICATE_ENTRY) return refused('ALREADY_ISSUED');
-      if (mysqlErrno(error) === MYSQL_ERRNO.DEADLOCK && attempt < DEADLOCK_RETRIES) continue;
-      // Contention MySQL gave up on, or that kept deadlocking: the client may try again.
-      if (isMysqlContention(error)) {
-        throw new LockTimeoutError(options.strategy, Date.now() - startedAt);
-      }
-      throw error;
-    }
-  }
+export function issueInTransaction(deps: StrategyDeps, request: IssueRequest, options: TransactionalIssueOptions): Promise<IssueResult> {
+  return inIssueTransaction(
+    deps,
+    options.strategy,
+    async (trx) => {
+      await options.enter?.(trx);
+      return readDecideWrite(trx, deps, request, options);
+    },
+    options.connection,
+  );
 }
 
 async function readDecideWrite(

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchReport } from '../bench/report.js';
 import { kill, spawnConsumer } from '../bench/server-process.js';
@@ -107,3 +108,43 @@ async function ownerOf(slot: number): Promise<number> {
   if (!master) throw new Error(`no master serves slot ${slot}`);
   return master[1];
 }
+
+describe('a Redis Cluster that loses a master', () => {
+  it('answers 503 SERVICE_UNAVAILABLE, never 500: at once for the slots it served, and for every slot once the cluster is down', async () => {
+    const own = await startRedisCluster(3);
+    const down = await startTestServer({ REDIS_URL: own.url, REDIS_CLUSTER: 'true', CONSUMER_IN_PROCESS: 'false' });
+    const issueAll = async (couponIds: number[], firstUser: number) => {
+      const answers = await Promise.all(
+        ['lua', 'spin-lock'].flatMap((strategy) =>
+          couponIds.map((couponId, i) => down.post(`/v1/strategies/${strategy}/coupons/${couponId}/issues`, { userId: firstUser + i })),
+        ),
+      );
+      return answers.map((answer) => `${answer.status} ${(answer.body as { code?: string }).code}`);
+    };
+    try {
+      const coupons = await Promise.all(Array.from({ length: 6 }, () => down.createCoupon({ totalQuantity: 10 })));
+      const ranges = await down.lab.redis.cluster('SLOTS');
+      const portOf = async (couponId: number) => {
+        const slot = await down.lab.redis.cluster('KEYSLOT', down.lab.keys.couponStream(couponId));
+        return ranges.find(([from, to]) => slot >= from && slot <= to)?.[2]?.[1];
+      };
+      const [victim, survivor] = own.nodes as [PrivateRedisCluster['nodes'][0], PrivateRedisCluster['nodes'][0]];
+      const served = (await Promise.all(coupons.map(async (id) => ((await portOf(id)) === victim.port ? [id] : [])))).flat();
+      expect(served.length).toBeGreaterThan(0);
+
+      await victim.kill('SIGKILL');
+      expect(new Set(await issueAll(served, 1))).toEqual(new Set(['503 SERVICE_UNAVAILABLE']));
+      // The others mark it failed after the node timeout, and with a slot unserved, refuse every command (CLUSTERDOWN).
+      const admin = new Redis({ host: '127.0.0.1', port: survivor.port, lazyConnect: true });
+      try {
+        await waitFor(async () => String(await admin.cluster('INFO')).includes('cluster_state:fail'), 'the survivors seeing the cluster down');
+      } finally {
+        admin.disconnect();
+      }
+      expect(new Set(await issueAll(coupons, 100))).toEqual(new Set(['503 SERVICE_UNAVAILABLE']));
+    } finally {
+      await down.close().catch(() => {});
+      await own.stop();
+    }
+  }, 60_000);
+});

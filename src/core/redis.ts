@@ -126,8 +126,11 @@ export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promis
 /** True for errors that mean Redis cannot serve now, as opposed to a bad command. */
 export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (error.name === 'MaxRetriesPerRequestError' || /^Connection is closed|Stream isn't writeable|^Command timed out/.test(error.message)) return true;
+  if (error.name === 'MaxRetriesPerRequestError' || error.name === 'ClusterAllFailedError') return true;
+  if (/^Connection is closed|Stream isn't writeable|^Command timed out/.test(error.message)) return true;
+  // ioredis's Cluster, when no node can say which one serves a slot, or the answer keeps moving.
+  if (/^Cluster isn't ready|^Too many Cluster redirections|^None of startup nodes is available|^Failed to refresh slots cache/.test(error.message)) return true;
   // Replies of a Redis that cannot serve right now: loading its data, a read-only replica, busy
-  // with a script, out of memory.
-  return error.name === 'ReplyError' && /^(LOADING|READONLY|BUSY|MASTERDOWN|OOM) /.test(error.message);
+  // with a script, out of memory; a cluster with a slot unserved, or one moving mid-resharding.
+  return error.name === 'ReplyError' && /^(LOADING|READONLY|BUSY|MASTERDOWN|OOM|CLUSTERDOWN|TRYAGAIN) /.test(error.message);
 }

@@ -85,6 +85,32 @@ describe('spin-lock and pubsub-lock on a Redis of their own', () => {
     }
   }
 
+  it('pubsub-lock subscribes again for the next waiter when a subscription failed, rather than leave every waiter to its lease', async () => {
+    const privateRedis = await startRedis({ persistence: 'none' });
+    started.push(privateRedis);
+    // A lease and a wait longer than the test: only a published release can let a waiter through.
+    const lab = await startTestServer({ REDIS_URL: privateRedis.url, LOCK_LEASE_MS: '30000', LOCK_WAIT_MS: '20000' });
+    started.unshift({ stop: () => lab.close() });
+    const admin = createRedis(privateRedis.url, { autoPipelining: false, log: silentLog });
+    try {
+      const couponId = await lab.createCoupon();
+      const key = lab.lab.keys.couponLockOf(couponId, 'pubsub-lock');
+      const subscribers = async () => Number((await admin.pubsub('NUMSUB', `${key}:released`))[1]);
+      await admin.set(key, 'someone else', 'PX', 30_000);
+      await admin.call('ACL', 'SETUSER', 'default', '-subscribe'); // SUBSCRIBE refused: NOPERM
+      const first = issue(lab, 'pubsub-lock', couponId, 1);
+      await waitFor(async () => ((await admin.call('ACL', 'LOG')) as unknown[]).length > 0, 'the refused subscription');
+      await admin.call('ACL', 'SETUSER', 'default', '+subscribe');
+      const second = issue(lab, 'pubsub-lock', couponId, 2);
+      await waitFor(async () => (await subscribers()) > 0, 'a waiter subscribing again');
+      await admin.del(key);
+      await admin.publish(`${key}:released`, 'released');
+      expect([(await first).status, (await second).status]).toEqual([201, 201]);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it('pubsub-lock sells a coupon out with fewer Redis commands than spin-lock polls for it', async () => {
     const spin = await commandsFor('spin-lock');
     const pubsub = await commandsFor('pubsub-lock');

@@ -132,7 +132,7 @@ class WaitList {
 
 /** The process's subscriptions to release channels: one per lock some request here waits for. */
 class ReleaseChannels {
-  readonly #lists = new Map<string, { waiters: WaitList; subscribed: Promise<unknown> }>();
+  readonly #lists = new Map<string, { waiters: WaitList; subscribed: Promise<boolean>; failed: boolean }>();
   #subscriber: Redis | undefined;
 
   constructor(
@@ -141,19 +141,16 @@ class ReleaseChannels {
   ) {}
 
   /**
-   * Joins the channel's waiters, subscribing first if nobody here waits on it yet (`subscribedNow`).
-   * Waits for the subscription at most `waitMs`: without it the waiters still wake after a lease.
+   * Joins the channel's waiters, subscribing first if nobody here waits on it yet, or if the last
+   * try failed (`subscribedNow`: a release published before then woke nobody). Waits for the
+   * subscription at most `waitMs`: without it the waiters still wake after a lease.
    */
   async join(channel: string, waitMs: number): Promise<{ waiters: WaitList; subscribedNow: boolean }> {
-    let entry = this.#lists.get(channel);
-    const subscribedNow = !entry;
-    if (!entry) {
-      const subscribed = this.#connection()
-        .subscribe(channel)
-        .catch((error: unknown) => this.log.warn({ channel, error }, 'pubsub-lock: subscribe failed; waiters wake when the lease runs out'));
-      entry = { waiters: new WaitList(), subscribed };
-      this.#lists.set(channel, entry);
-    }
+    const known = this.#lists.get(channel);
+    const subscribedNow = !known || known.failed;
+    const entry = known ?? { waiters: new WaitList(), subscribed: Promise.resolve(false), failed: false };
+    if (subscribedNow) this.#subscribe(channel, entry);
+    this.#lists.set(channel, entry);
     entry.waiters.users++;
     const timeout = new AbortController();
     await Promise.race([entry.subscribed, sleep(Math.max(0, waitMs), undefined, { signal: timeout.signal }).catch(() => undefined)]);
@@ -173,10 +170,32 @@ class ReleaseChannels {
     if (this.#subscriber) await closeRedis(this.#subscriber);
   }
 
+  #subscribe(channel: string, entry: { subscribed: Promise<boolean>; failed: boolean }): void {
+    entry.failed = false;
+    entry.subscribed = this.#connection()
+      .subscribe(channel)
+      .then(
+        () => true,
+        (error: unknown) => {
+          entry.failed = true; // the next waiter to join tries again
+          this.log.warn({ channel, error }, 'pubsub-lock: subscribe failed; waiters wake when the lease runs out');
+          return false;
+        },
+      );
+  }
+
   #connection(): Redis {
     if (!this.#subscriber) {
-      this.#subscriber = this.connect();
-      this.#subscriber.on('message', (channel: string) => this.#lists.get(channel)?.waiters.wakeOne());
+      const subscriber = this.connect();
+      subscriber.on('message', (channel: string) => this.#lists.get(channel)?.waiters.wakeOne());
+      // Back after an outage (ioredis subscribes again): a release published meanwhile reached
+      // nobody, so one waiter of each lock tries now rather than after a lease.
+      let connectedBefore = false;
+      subscriber.on('ready', () => {
+        if (connectedBefore) for (const { waiters } of this.#lists.values()) waiters.wakeOne();
+        connectedBefore = true;
+      });
+      this.#subscriber = subscriber;
     }
     return this.#subscriber;
   }

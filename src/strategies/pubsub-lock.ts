@@ -42,7 +42,7 @@ export const createPubsubLock: StrategyFactory = (deps) => {
 
   /** One `SET NX PX`: when the lock was taken (just before the command was sent), or undefined. */
   async function tryLock(key: string, owner: string): Promise<number | undefined> {
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     return (await redis.set(key, owner, 'PX', leaseMs, 'NX')) === 'OK' ? sentAt : undefined;
   }
 

@@ -28,7 +28,7 @@ export const createSpinLock: StrategyFactory = (deps) => {
   /** Polls until the lock is taken; returns when it was (just before the winning SET was sent). */
   async function acquire(key: string, token: string, startedAt: number): Promise<number> {
     for (let attempt = 0; ; attempt++) {
-      const sentAt = Date.now();
+      const sentAt = performance.now();
       if ((await redis.set(key, token, 'PX', leaseMs, 'NX')) === 'OK') return sentAt;
       const backoff = Math.min(backoffCap, retryDelay * 2 ** attempt);
       const pause = backoff / 2 + Math.random() * (backoff / 2);

@@ -1,6 +1,6 @@
 import type { Protection, StrategyName } from '../src/strategies/index.js';
 import type { Answers } from '../lab-client/tally.js';
-import type { Verdict } from '../lab-client/verdict.js';
+import type { Verdict, Verification } from '../lab-client/verdict.js';
 
 /**
  * What one bench run found. The terminal table, `--json`, `--out` and the HTML report are all
@@ -71,20 +71,11 @@ export interface Latency {
   max: number;
 }
 
-export interface RunResult {
+/** A crowd's run: what MySQL held for its coupon once everything accepted was written (Verification), and what it cost. */
+export interface RunResult extends Verification {
   couponId: number;
   sent: number;
   answers: Answers;
-  /** Rows in coupon_issues for the run's coupon once everything accepted was written. */
-  rows: number;
-  overIssued: number;
-  /** Users holding more than one row. */
-  duplicated: number;
-  /** Users answered 201/202 who hold no row, and whose acceptance was not revoked either. */
-  lost: number;
-  /** Users answered 202 whose acceptance the consumer revoked: no place was left for them. */
-  revoked: number;
-  verdict: Verdict;
   /** Requests answered per second while the crowd ran. */
   throughput: number;
   latency: Latency;

@@ -13,10 +13,14 @@ import type { Answers } from './tally.js';
 export type Verdict = 'EXACT' | 'UNDER-ISSUED' | 'REVOKED' | 'OVER-ISSUED' | 'DUPLICATED' | 'LOST';
 
 export interface Verification {
+  /** Rows in coupon_issues for the coupon. */
   rows: number;
   overIssued: number;
+  /** Users holding more than one row. */
   duplicated: number;
+  /** Users answered 201/202 who hold no row, and whose acceptance was not revoked either. */
   lost: number;
+  /** Users answered 202 whose acceptance the consumer revoked: no place was left for them. */
   revoked: number;
   verdict: Verdict;
 }

@@ -5,9 +5,7 @@ import { LockTimeoutError } from '../core/errors.js';
 import type { Log } from '../core/log.js';
 import { closeRedis, createRedis, type Redis } from '../core/redis.js';
 import type { StrategyFactory } from './issue-strategy.js';
-import { leaseCheck } from './lease.js';
-import { lockWait } from './observed.js';
-import { issueInTransaction } from './transactional-issue.js';
+import { issueUnderLease } from './lease.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -74,20 +72,14 @@ export const createPubsubLock: StrategyFactory = (deps) => {
     uses: ['mysql', 'redis'],
     lockWaits: 'each request',
     asynchronous: false,
-    async issue(request) {
+    issue(request) {
       const key = keys.couponLockOf(request.couponId, 'pubsub-lock');
       const channel = `${key}:released`;
       const owner = randomBytes(12).toString('base64');
-      const acquired = lockWait(deps.observer, 'pubsub-lock');
-      const takenAt = await acquire(key, channel, owner, Date.now());
-      acquired();
-      try {
-        return await issueInTransaction(deps, request, { strategy: 'pubsub-lock', beforeCommit: leaseCheck('pubsub-lock', takenAt, leaseMs) });
-      } finally {
-        await redis.releaseAndPublish(key, owner, channel).catch((error: unknown) => {
-          deps.log.warn({ couponId: request.couponId, error }, 'pubsub-lock: release failed; the waiters wake when the lease runs out');
-        });
-      }
+      return issueUnderLease(deps, request, 'pubsub-lock', {
+        acquire: () => acquire(key, channel, owner, Date.now()),
+        release: () => redis.releaseAndPublish(key, owner, channel),
+      });
     },
     close: () => channels.close(),
   };

@@ -2,10 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeoutError } from '../core/errors.js';
 import type { StrategyFactory } from './issue-strategy.js';
-import { leaseCheck } from './lease.js';
+import { issueUnderLease } from './lease.js';
 import { defineLockScripts } from './lock-scripts/lock-scripts.js';
-import { lockWait } from './observed.js';
-import { issueInTransaction } from './transactional-issue.js';
 
 /**
  * The lock most tutorials write first (Spring Data Redis over Lettuce, `setIfAbsent` in a
@@ -44,20 +42,11 @@ export const createSpinLock: StrategyFactory = (deps) => {
     uses: ['mysql', 'redis'],
     lockWaits: 'each request',
     asynchronous: false,
-    async issue(request) {
+    issue(request) {
       const key = keys.couponLockOf(request.couponId, 'spin-lock');
+      // Released only if the key still holds our token: after the lease it may be another holder's.
       const token = randomBytes(12).toString('base64');
-      const acquired = lockWait(deps.observer, 'spin-lock');
-      const takenAt = await acquire(key, token, Date.now());
-      acquired();
-      try {
-        return await issueInTransaction(deps, request, { strategy: 'spin-lock', beforeCommit: leaseCheck('spin-lock', takenAt, leaseMs) });
-      } finally {
-        // Only if the key still holds our token: after the lease it may be another holder's.
-        await redis.releaseLock(key, token).catch((error: unknown) => {
-          deps.log.warn({ couponId: request.couponId, error }, 'spin-lock: release failed; the lease will run out on its own');
-        });
-      }
+      return issueUnderLease(deps, request, 'spin-lock', { acquire: () => acquire(key, token, Date.now()), release: () => redis.releaseLock(key, token) });
     },
   };
 };

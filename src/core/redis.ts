@@ -131,6 +131,7 @@ export function isRedisUnavailable(error: unknown): boolean {
   // ioredis's Cluster, when no node can say which one serves a slot, or the answer keeps moving.
   if (/^Cluster isn't ready|^Too many Cluster redirections|^None of startup nodes is available|^Failed to refresh slots cache/.test(error.message)) return true;
   // Replies of a Redis that cannot serve right now: loading its data, a read-only replica, busy
-  // with a script, out of memory; a cluster with a slot unserved, or one moving mid-resharding.
-  return error.name === 'ReplyError' && /^(LOADING|READONLY|BUSY|MASTERDOWN|OOM|CLUSTERDOWN|TRYAGAIN) /.test(error.message);
+  // with a script, out of memory; a cluster with a slot unserved, or one moving mid-resharding; a
+  // redirection ioredis could not follow, to a node it cannot reach (it follows the others itself).
+  return error.name === 'ReplyError' && /^(LOADING|READONLY|BUSY|MASTERDOWN|OOM|CLUSTERDOWN|TRYAGAIN|MOVED|ASK) /.test(error.message);
 }

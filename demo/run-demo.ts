@@ -49,10 +49,12 @@ async function race(server: RunningServer, strategy: StrategyName, flags: DemoFl
   return row(strategy, protection, answers.success, answers.soldOut, answers.alreadyIssued, other, found.rows, verdictWithFigure(found));
 }
 
+/** The first column as wide as the longest strategy name. */
+const WIDTHS = [Math.max(...STRATEGY_NAMES.map((name) => name.length)), 11, 7, 9, 8, 6, 6, 20];
+
 function row(...cells: (string | number)[]): string {
-  const widths = [12, 11, 7, 9, 8, 6, 6, 20];
   return cells
-    .map((cell, i) => String(cell).padEnd(widths[i] ?? 10))
+    .map((cell, i) => String(cell).padEnd(WIDTHS[i] ?? 10))
     .join(' ')
     .trimEnd();
 }

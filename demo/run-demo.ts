@@ -49,8 +49,8 @@ async function race(server: RunningServer, strategy: StrategyName, flags: DemoFl
   return row(strategy, protection, answers.success, answers.soldOut, answers.alreadyIssued, other, found.rows, verdictWithFigure(found));
 }
 
-/** The first column as wide as the longest strategy name. */
-const WIDTHS = [Math.max(...STRATEGY_NAMES.map((name) => name.length)), 11, 7, 9, 8, 6, 6, 20];
+/** The first column a space wider than the longest strategy name. */
+const WIDTHS = [Math.max(...STRATEGY_NAMES.map((name) => name.length)) + 1, 11, 7, 9, 8, 6, 6, 20];
 
 function row(...cells: (string | number)[]): string {
   return cells

@@ -30,7 +30,7 @@ export function loadConfigOrExit(command: Command, overrides: Env = {}): Config 
 const SERVICES = {
   mysql: { name: 'MySQL', key: 'MYSQL_URL', ping: pingMysql },
   redis: { name: 'Redis', key: 'REDIS_URL', ping: pingRedis },
-} as const satisfies Record<string, { name: string; key: keyof Config; ping: (url: string) => Promise<void> }>;
+} as const satisfies Record<string, { name: string; key: keyof Config; ping: (url: string) => Promise<unknown> }>;
 
 export type Service = keyof typeof SERVICES;
 
@@ -42,13 +42,31 @@ export type Service = keyof typeof SERVICES;
 export async function requireServices(command: Command, config: Config, needed: Service[] = ['mysql', 'redis']): Promise<void> {
   const results = await Promise.allSettled(needed.map((service) => SERVICES[service].ping(config[SERVICES[service].key])));
   const failed = results.findIndex((result) => result.status === 'rejected');
-  if (failed === -1) return;
+  if (failed === -1) return requireRedisKind(command, config, results[needed.indexOf('redis')]);
   const { name, key } = SERVICES[needed[failed]!];
   const why = reason((results[failed] as PromiseRejectedResult).reason);
   command.error(`cannot reach ${name} at ${redactUrl(config[key])} (${key}): ${why} — start it (docker compose up -d mysql redis) or point ${key} at yours`, {
     exitCode: 2,
     code: 'coupon-lab.unreachable',
   });
+}
+
+/**
+ * Ends the command with one line if Redis is not the kind REDIS_CLUSTER says: a cluster's node
+ * taken for a lone Redis would answer every key of another node's slots with a redirection, and
+ * a lone Redis taken for a cluster would never be ready.
+ */
+function requireRedisKind(command: Command, config: Config, pinged: PromiseSettledResult<unknown> | undefined): void {
+  if (pinged?.status !== 'fulfilled') return;
+  const { cluster } = pinged.value as Awaited<ReturnType<typeof pingRedis>>;
+  if (cluster === config.REDIS_CLUSTER) return;
+  const where = `Redis at ${redactUrl(config.REDIS_URL)} (REDIS_URL)`;
+  command.error(
+    cluster
+      ? `${where} is a node of a Redis Cluster: set REDIS_CLUSTER=true (the bench: --redis-cluster), and list its nodes in REDIS_URL`
+      : `${where} is not a Redis Cluster, but REDIS_CLUSTER is set: unset it, or point REDIS_URL at a cluster's nodes`,
+    { exitCode: 2, code: 'coupon-lab.config' },
+  );
 }
 
 /** A driver's error in a few words. A host name with several addresses fails with one error per address. */

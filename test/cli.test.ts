@@ -135,3 +135,17 @@ describe('a command whose MySQL or Redis does not answer', () => {
     if (command === 'start') expect(await refusesConnections(port)).toBe(true);
   });
 });
+
+describe('a command told the wrong kind of Redis', () => {
+  it('start with REDIS_CLUSTER=true on a Redis that is not a cluster: one line naming the setting, exit status 2, nothing started', async () => {
+    const port = await freePort();
+    const result = await finished(['start'], { REDIS_CLUSTER: 'true', PORT: String(port), METRICS_PORT: '0' });
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(
+        /^Redis at redis:\/\/127\.0\.0\.1:6379\/? \(REDIS_URL\) is not a Redis Cluster, but REDIS_CLUSTER is set: unset it, or point REDIS_URL at a cluster's nodes$/,
+      ),
+    ]);
+    expect(result.code).toBe(2);
+    expect(await refusesConnections(port)).toBe(true);
+  });
+});

@@ -97,6 +97,24 @@ describe('the bench on a Redis Cluster', () => {
   }, 120_000);
 });
 
+describe('a command pointed at one node of the cluster without REDIS_CLUSTER', () => {
+  it('refuses to start, in one line naming REDIS_CLUSTER, rather than answer every request whose key lives elsewhere with an error', async () => {
+    const config = testConfig();
+    const node = cluster.nodes[0]!.url;
+    const result = await run(...cliCommandLine(['start', '--port', '0']), {
+      env: { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_URL: node, METRICS_PORT: '0' },
+      timeout: 30_000,
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code?: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+    );
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      `Redis at ${node} (REDIS_URL) is a node of a Redis Cluster: set REDIS_CLUSTER=true (the bench: --redis-cluster), and list its nodes in REDIS_URL`,
+    ]);
+    expect(result.code).toBe(2);
+  });
+});
+
 describe('lua on a Redis Cluster: a server stopped with requests queued', () => {
   describeRestarts(() => testConfig({ ...onCluster(), ISSUE_STRATEGY: 'lua' }));
 });

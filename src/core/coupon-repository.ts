@@ -151,7 +151,8 @@ export async function takePlace(db: Runner, couponId: number, now: Date): Promis
  * again too: the other strategies take places without moving this version, so on a coupon
  * they issue as well, the version alone would not keep the count under the quantity.
  * MariaDB's snapshot isolation says "changed first" with an error (RECORD_CHANGED) rather than
- * by matching no row: the same lost race.
+ * by matching no row: the same lost race. That error has rolled the whole transaction back, so
+ * after a false the caller must write nothing more in it (optimistic's attempt ends there).
  */
 export async function takePlaceAtVersion(db: Runner, couponId: number, issueVersion: number): Promise<boolean> {
   try {

@@ -85,8 +85,11 @@ export async function closeRedis(redis: Redis): Promise<void> {
   await redis.quit().catch(() => redis.disconnect());
 }
 
-/** One PING on a connection of its own that neither retries nor queues: whether Redis (its first seed) answers now. */
-export async function pingRedis(url: string): Promise<void> {
+/**
+ * One PING on a connection of its own that neither retries nor queues: whether Redis (its first
+ * seed) answers now, and whether it is a node of a Redis Cluster.
+ */
+export async function pingRedis(url: string): Promise<{ cluster: boolean }> {
   const redis = new Node(redisSeeds(url)[0]!, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5_000 });
   // Without retries, connect() rejects with "Connection is closed."; the socket's error says why.
   let cause: Error | undefined;
@@ -96,6 +99,7 @@ export async function pingRedis(url: string): Promise<void> {
   try {
     await redis.connect();
     await redis.ping();
+    return { cluster: /^cluster_enabled:1\r?$/m.test(await redis.info('cluster')) };
   } catch (error) {
     throw cause ?? error;
   } finally {
@@ -132,6 +136,8 @@ export function isRedisUnavailable(error: unknown): boolean {
   if (/^Cluster isn't ready|^Too many Cluster redirections|^None of startup nodes is available|^Failed to refresh slots cache/.test(error.message)) return true;
   // Replies of a Redis that cannot serve right now: loading its data, a read-only replica, busy
   // with a script, out of memory; a cluster with a slot unserved, or one moving mid-resharding; a
-  // redirection ioredis could not follow, to a node it cannot reach (it follows the others itself).
+  // redirection that reached the caller (ioredis follows each one itself, but not those of an
+  // auto-pipelined batch whose errors differ: seen with a master killed). A lone node of a
+  // cluster taken for a plain Redis would answer the same, and is refused at start-up instead.
   return error.name === 'ReplyError' && /^(LOADING|READONLY|BUSY|MASTERDOWN|OOM|CLUSTERDOWN|TRYAGAIN|MOVED|ASK) /.test(error.message);
 }

@@ -180,11 +180,15 @@ class ReleaseChannels {
     if (!this.#subscriber) {
       const subscriber = this.connect();
       subscriber.on('message', (channel: string) => this.#lists.get(channel)?.waiters.wakeOne());
-      // Back after an outage (ioredis subscribes again): a release published meanwhile reached
-      // nobody, so one waiter of each lock tries now rather than after a lease.
+      // Back after an outage (ioredis subscribes again to what it had): a release published
+      // meanwhile reached nobody, so one waiter of each lock tries now rather than after a lease,
+      // and a subscription that failed while it was down is made again.
       let connectedBefore = false;
       subscriber.on('ready', () => {
-        if (connectedBefore) for (const { waiters } of this.#lists.values()) waiters.wakeOne();
+        for (const [channel, entry] of this.#lists) {
+          if (entry.failed) this.#subscribe(channel, entry);
+          if (connectedBefore) entry.waiters.wakeOne();
+        }
         connectedBefore = true;
       });
       this.#subscriber = subscriber;

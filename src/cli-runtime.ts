@@ -59,7 +59,7 @@ export async function requireServices(command: Command, config: Config, needed: 
 function requireRedisKind(command: Command, config: Config, pinged: PromiseSettledResult<unknown> | undefined): void {
   if (pinged?.status !== 'fulfilled') return;
   const { cluster } = pinged.value as Awaited<ReturnType<typeof pingRedis>>;
-  if (cluster === config.REDIS_CLUSTER) return;
+  if (cluster === undefined || cluster === config.REDIS_CLUSTER) return;
   const where = `Redis at ${redactUrl(config.REDIS_URL)} (REDIS_URL)`;
   command.error(
     cluster

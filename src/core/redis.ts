@@ -87,9 +87,10 @@ export async function closeRedis(redis: Redis): Promise<void> {
 
 /**
  * One PING on a connection of its own that neither retries nor queues: whether Redis (its first
- * seed) answers now, and whether it is a node of a Redis Cluster.
+ * seed) answers now, and whether it is a node of a Redis Cluster (undefined if it will not say:
+ * INFO renamed or refused).
  */
-export async function pingRedis(url: string): Promise<{ cluster: boolean }> {
+export async function pingRedis(url: string): Promise<{ cluster: boolean | undefined }> {
   const redis = new Node(redisSeeds(url)[0]!, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5_000 });
   // Without retries, connect() rejects with "Connection is closed."; the socket's error says why.
   let cause: Error | undefined;
@@ -99,7 +100,8 @@ export async function pingRedis(url: string): Promise<{ cluster: boolean }> {
   try {
     await redis.connect();
     await redis.ping();
-    return { cluster: /^cluster_enabled:1\r?$/m.test(await redis.info('cluster')) };
+    const info = await redis.info('cluster').catch(() => undefined);
+    return { cluster: info === undefined ? undefined : /^cluster_enabled:1\r?$/m.test(info) };
   } catch (error) {
     throw cause ?? error;
   } finally {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -42,6 +42,7 @@ describe('npm run bench', () => {
     const files = ['--out', join(dir, 'json', 'r.json'), '--report', join(dir, 'html', 'today', 'r.html')];
     ({ stdout, stderr } = await run(...cliCommandLine([...args, '--json', ...files]), { env }));
   }, 120_000);
+  afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('prints JSON a script can parse, the same report it writes with --out, and exits 0', async () => {
     const printed = JSON.parse(stdout) as BenchReport;

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo, connect } from 'node:net';
@@ -74,12 +74,16 @@ describe('a command told to write a file where it cannot', () => {
     ['faults', '--report'],
   ] as const)('%s %s: one line on stderr and exit status 2 before it runs anything', async ([command, flag], { expect }) => {
     const dir = await mkdtemp(join(tmpdir(), 'coupon-lab-cli-'));
-    await writeFile(join(dir, 'a-file'), '');
-    const path = join(dir, 'a-file', 'reports', 'r');
-    const result = await finished([command, flag, path], {});
-    expect(result.stderr.trimEnd().split('\n')).toEqual([`cannot write ${path}: a part of its path is a file, not a folder`]);
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe('');
+    try {
+      await writeFile(join(dir, 'a-file'), '');
+      const path = join(dir, 'a-file', 'reports', 'r');
+      const result = await finished([command, flag, path], {});
+      expect(result.stderr.trimEnd().split('\n')).toEqual([`cannot write ${path}: a part of its path is a file, not a folder`]);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

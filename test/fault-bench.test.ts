@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultReport } from '../bench/faults/report.js';
 import { cliCommandLine } from '../src/project-paths.js';
 import { launchChromium } from './support/browser.js';
@@ -28,6 +28,7 @@ describe('npm run faults -- --fault slow-commit,process-pause --strategy redis-l
     report = JSON.parse(outcome.stdout) as FaultReport;
     exitCode = outcome.code;
   }, 180_000);
+  afterAll(() => rm(dir, { recursive: true, force: true }));
 
   const verdict = (fault: string, strategy: string, setting?: string) =>
     report.runs.find((r) => r.fault === fault && r.strategy === strategy && r.setting === setting);

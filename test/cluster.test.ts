@@ -44,8 +44,7 @@ describe('lua on a Redis Cluster of three masters', () => {
 
   it("spreads coupons over the masters, and the consumer writes every one's stream", async () => {
     const coupons = await Promise.all(Array.from({ length: 6 }, () => server.createCoupon({ totalQuantity: 30 })));
-    const slots = await Promise.all(coupons.map((id) => server.lab.redis.cluster('KEYSLOT', server.lab.keys.couponStream(id))));
-    const owners = await Promise.all(slots.map((slot) => ownerOf(slot)));
+    const owners = await Promise.all(coupons.map((id) => masterOf(server, id)));
     expect(new Set(owners).size).toBeGreaterThan(1);
     for (const couponId of coupons) {
       const tally = await crowd(Array.from({ length: 40 }, (_, i) => () => server.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: i + 1 })));
@@ -119,9 +118,10 @@ describe('lua on a Redis Cluster: a server stopped with requests queued', () => 
   describeRestarts(() => testConfig({ ...onCluster(), ISSUE_STRATEGY: 'lua' }));
 });
 
-/** The port of the master that serves a slot. */
-async function ownerOf(slot: number): Promise<number> {
-  const ranges = await server.lab.redis.cluster('SLOTS');
+/** The port of the master that serves a coupon's keys, as the lab's cluster client sees it. */
+async function masterOf(lab: TestServer, couponId: number): Promise<number> {
+  const slot = await lab.lab.redis.cluster('KEYSLOT', lab.lab.keys.couponStream(couponId));
+  const ranges = await lab.lab.redis.cluster('SLOTS');
   const master = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2];
   if (!master) throw new Error(`no master serves slot ${slot}`);
   return master[1];
@@ -141,13 +141,8 @@ describe('a Redis Cluster that loses a master', () => {
     };
     try {
       const coupons = await Promise.all(Array.from({ length: 6 }, () => down.createCoupon({ totalQuantity: 10 })));
-      const ranges = await down.lab.redis.cluster('SLOTS');
-      const portOf = async (couponId: number) => {
-        const slot = await down.lab.redis.cluster('KEYSLOT', down.lab.keys.couponStream(couponId));
-        return ranges.find(([from, to]) => slot >= from && slot <= to)?.[2]?.[1];
-      };
       const [victim, survivor] = own.nodes as [PrivateRedisCluster['nodes'][0], PrivateRedisCluster['nodes'][0]];
-      const served = (await Promise.all(coupons.map(async (id) => ((await portOf(id)) === victim.port ? [id] : [])))).flat();
+      const served = (await Promise.all(coupons.map(async (id) => ((await masterOf(down, id)) === victim.port ? [id] : [])))).flat();
       expect(served.length).toBeGreaterThan(0);
 
       await victim.kill('SIGKILL');

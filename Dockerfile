@@ -14,13 +14,14 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 
-# `npm run build`: tsc type-checks and compiles bin/, src/, bench/, demo/, load-test/ and lab-client/ into dist/, and fails on a type error.
+# `npm run build`: tsc type-checks and compiles bin/, src/, harness/, bench/, demo/, load-test/ and lab-client/ into dist/, and fails on a type error.
 # The runtime stage copies dist/ from here, so BuildKit cannot skip this stage: no image without a passing check.
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY bin ./bin
 COPY src ./src
+COPY harness ./harness
 COPY bench ./bench
 COPY demo ./demo
 COPY load-test ./load-test

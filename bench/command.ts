@@ -72,10 +72,10 @@ export function createBenchCommand(): Command {
     .action(async (flags: Flags, command: Command) => {
       const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
       const { runBench } = await import('./run-bench.js');
-      const { renderTable } = await import('./render-table.js');
-      const { renderHtml } = await import('./render-html.js');
-      const { prepareOutputFiles, writeOutputFile } = await import('./output-file.js');
-      const { progressOn } = await import('./progress.js');
+      const { renderTable } = await import('./output/render-table.js');
+      const { renderHtml } = await import('./output/render-html.js');
+      const { prepareOutputFiles, writeOutputFile } = await import('./output/output-file.js');
+      const { progressOn } = await import('./output/progress.js');
       const { noteOtherBenches } = await import('./store.js');
       if (flags.mode === 'direct' && flags.instances.some((k) => k !== 1)) {
         command.error('--instances starts server processes: it needs --mode http', { exitCode: 2 });

@@ -5,10 +5,9 @@ import { parseMysqlUrl } from '../src/core/db.js';
 import { deleteKeysWithPrefix } from '../src/core/redis.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
 import { createLab, type Lab } from '../src/lab.js';
-import { defineAdmissionScript } from '../src/strategies/lua/admission-script.js';
 import { loadTerms } from '../src/strategies/lua/terms.js';
-import { int } from './format.js';
-import type { ProgressLine } from './progress.js';
+import { int } from './output/format.js';
+import type { ProgressLine } from './output/progress.js';
 import { rawIssue } from './raw-issue.js';
 import type { BenchSettings, Floors } from './report.js';
 import { drainOrThrow, streamBacklog } from '../lab-client/drain.js';
@@ -54,7 +53,6 @@ const range = (from: number, count: number) => Array.from({ length: count }, (_,
 
 /** EVALSHA of issue.lua alone, `IN_FLIGHT` at a time, calls/s; it leaves what it admitted in the coupon's stream. */
 async function scriptFloor(lab: Lab, couponId: number): Promise<number> {
-  defineAdmissionScript(lab.redis);
   await loadTerms(lab, couponId);
   const { keys } = lab;
   const started = performance.now();

@@ -4,8 +4,8 @@ import * as hdr from 'hdr-histogram-js';
 import { LabError } from '../src/core/errors.js';
 import type { IssueStrategy } from '../src/strategies/index.js';
 import { Tally, type Answers } from '../lab-client/tally.js';
-import { int } from './format.js';
-import type { ProgressLine } from './progress.js';
+import { int } from './output/format.js';
+import type { ProgressLine } from './output/progress.js';
 import type { Latency } from './report.js';
 
 /** A run's phase on a progress line (progress.ts), and how to name it there: `5 s of fresh users`. */

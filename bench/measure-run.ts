@@ -4,9 +4,9 @@ import type { StrategyName } from '../src/strategies/index.js';
 import { describeUndrained, streamBacklog, waitForDrain, type DrainOptions, type DrainOutcome } from '../lab-client/drain.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
 import { verifyCoupon } from '../lab-client/verdict.js';
-import { ms } from './format.js';
+import { ms } from './output/format.js';
 import type { LoadResult } from './load.js';
-import type { ProgressLine } from './progress.js';
+import type { ProgressLine } from './output/progress.js';
 import type { BenchSettings, RunResult } from './report.js';
 import { withCosts, type RetriesCounter } from './run-costs.js';
 

@@ -6,14 +6,14 @@ import type { StrategyName } from '../src/strategies/index.js';
 import { issuePath } from '../lab-client/http.js';
 import { expectedVerdict, meetsExpectation, worstVerdict } from '../lab-client/verdict.js';
 import { measureFloors } from './floors.js';
-import { int } from './format.js';
+import { int } from './output/format.js';
 import { directCrowd, httpCrowd, httpHello, type HelloRun } from './load.js';
 import { describeMachine } from './machine.js';
 import { runOne, warmUp } from './measure-run.js';
-import { progressOn, type Progress } from './progress.js';
+import { progressOn, type Progress } from './output/progress.js';
 import type { Baseline, BenchReport, BenchSettings, Latency, RunResult, StrategyResult } from './report.js';
 import { retriesInProcess, retriesOnMetrics } from './run-costs.js';
-import { kill, spawnServer, type ServerProcess } from './server-process.js';
+import { kill, spawnServer, type ServerProcess } from '../harness/server-process.js';
 import { openBenchStore } from './store.js';
 import { median, medianLatency } from './stats.js';
 

@@ -4,7 +4,7 @@ import { createDemoCommand } from '../demo/command.js';
 import { createBenchCommand } from '../bench/command.js';
 import { createFaultsCommand } from '../bench/faults/command.js';
 import { createLoadAutocannonCommand, createLoadLocustCommand } from '../load-test/command.js';
-import { createMicroCommand } from '../bench/micro-command.js';
+import { createMicroCommand } from '../bench/micro/command.js';
 import { createConsumerCommand } from '../src/consumer/command.js';
 import { createMigrateCommand } from '../src/migrate-command.js';
 import { createServerCommand } from '../src/server/command.js';

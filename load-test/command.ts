@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { wholeNumber } from '../src/cli-options.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/names.js';
-import { progressOn, type Progress } from '../bench/progress.js';
+import { progressOn, type Progress } from '../bench/output/progress.js';
 import { findLocust } from './locust.js';
 import type { Endpoint, Generator } from './report.js';
 

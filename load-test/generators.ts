@@ -1,6 +1,6 @@
 import { httpCrowd, httpHello } from '../bench/load.js';
-import { int } from '../bench/format.js';
-import type { ProgressLine } from '../bench/progress.js';
+import { int } from '../bench/output/format.js';
+import type { ProgressLine } from '../bench/output/progress.js';
 import { issuePath } from '../lab-client/http.js';
 import type { Tally } from '../lab-client/tally.js';
 import type { StrategyName } from '../src/strategies/index.js';

@@ -1,4 +1,4 @@
-import { int, ms } from '../bench/format.js';
+import { int, ms } from '../bench/output/format.js';
 import { verdictWithFigure } from '../lab-client/verdict.js';
 import type { CouponCheck, GeneratorRun, LoadTestReport } from './report.js';
 

@@ -1,4 +1,4 @@
-// `npm run build`: compiles bin/, src/, bench/, demo/, load-test/ and lab-client/ into dist/ (tsc, tsconfig.build.json), copies the Lua
+// `npm run build`: compiles bin/, src/, harness/, bench/, demo/, load-test/ and lab-client/ into dist/ (tsc, tsconfig.build.json), copies the Lua
 // scripts next to their compiled modules, and stamps the build. Plain JavaScript: it runs before anything
 // is compiled, on a fresh `npm install` (the prepare script) as much as by hand.
 import { spawnSync } from 'node:child_process';

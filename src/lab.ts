@@ -5,10 +5,11 @@ import { createDb, type Db } from './core/db.js';
 import { createLog, type Log } from './core/log.js';
 import { createMetrics, type Metrics } from './core/metrics.js';
 import { closeRedis, createRedis, type Redis } from './core/redis.js';
+import { defineScripts } from './redis-scripts/scripts.js';
 import { createStrategies, isStrategyName, STRATEGY_NAMES, type Strategies, type StrategyName } from './strategies/index.js';
 import { luaCouponHooks } from './strategies/lua/coupon-hooks.js';
 import { metricsObserver } from './strategies/observed.js';
-import { redisKeys, type RedisKeys } from './strategies/redis-keys.js';
+import { redisKeys, type RedisKeys } from './core/redis-keys.js';
 
 /** Everything a server, consumer or bench process shares: pools, clients, strategies. */
 export interface Lab {
@@ -35,7 +36,8 @@ export function createLab(config: Config, { log = createLog(config.LOG_LEVEL) }:
   const defaultStrategy = checkedStrategy(config.ISSUE_STRATEGY);
   const db = createDb(config.MYSQL_URL, config.MYSQL_POOL_SIZE, log);
   const cluster = config.REDIS_CLUSTER;
-  const redis = createRedis(config.REDIS_URL, { autoPipelining: true, log, cluster });
+  // The scripts are defined before the auto-pipelined client is first used (see defineScripts).
+  const redis = defineScripts(createRedis(config.REDIS_URL, { autoPipelining: true, log, cluster }));
   const lockRedis = config.LOCK_REDIS_URLS
     ? config.LOCK_REDIS_URLS.map((url) => createRedis(url, { autoPipelining: false, log }))
     : [createRedis(config.REDIS_URL, { autoPipelining: false, log, cluster })];

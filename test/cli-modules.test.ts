@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { configEnv } from '../bench/server-process.js';
+import { configEnv } from '../harness/server-process.js';
 import { silentLog } from '../src/core/log.js';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 import { cliCommandLine } from '../src/project-paths.js';

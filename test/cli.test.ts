@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type AddressInfo, connect } from 'node:net';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../harness/ports.js';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 import { cliCommandLine } from '../src/project-paths.js';
 import { testConfig } from './support/config.js';
@@ -86,15 +86,6 @@ describe('a command told to write a file where it cannot', () => {
     }
   });
 });
-
-/** A port nothing listens on now: bound, read, released. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function refusesConnections(port: number): Promise<boolean> {
   const socket = connect(port, '127.0.0.1');

@@ -1,22 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDb } from '../src/core/db.js';
 import { createRedis } from '../src/core/redis.js';
 import { IssueStreamConsumer } from '../src/consumer/stream-consumer.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
-import { ensureConsumerGroup, registerStream } from '../src/strategies/lua/stream-registry.js';
-import { startTestServer, waitFor, type TestServer } from './support/lab.js';
+import { ensureConsumerGroup, registerStream } from '../src/core/issue-stream/registry.js';
+import { useTestServer, waitFor } from './support/lab.js';
 import { silentLog } from '../src/core/log.js';
 
 /**
  * The consumer, driven step by step: no consumer runs inside this server, so each test
  * decides exactly when entries are read, written, acknowledged — or abandoned.
  */
-let server: TestServer;
-beforeAll(async () => {
-  // Entries idle for 1 ms count as abandoned, so a fresh consumer takes them over at once.
-  server = await startTestServer({ CONSUMER_IN_PROCESS: 'false', CONSUMER_CLAIM_IDLE_MS: '1' });
-});
-afterAll(() => server.close());
+// Entries idle for 1 ms count as abandoned, so a fresh consumer takes them over at once.
+const server = useTestServer({ CONSUMER_IN_PROCESS: 'false', CONSUMER_CLAIM_IDLE_MS: '1' });
 
 async function acceptRequests(couponId: number, users: number): Promise<void> {
   const answers = await Promise.all(Array.from({ length: users }, (_, i) => server.lab.strategies.lua.issue({ couponId, userId: i + 1 })));

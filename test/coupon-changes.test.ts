@@ -1,16 +1,10 @@
 import { setTimeout } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pruneFinishedStreams } from '../src/strategies/lua/stream-registry.js';
-import { crowd, expectErrorAnswer, serverWithoutRedis, startTestServer, waitFor, type HttpAnswer, type TestServer } from './support/lab.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { pruneFinishedStreams } from '../src/core/issue-stream/registry.js';
+import { crowd, expectErrorAnswer, HOUR, iso, useServerWithoutRedis, useTestServer, waitFor, type HttpAnswer, type TestServer } from './support/lab.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server.close());
+const server = useTestServer();
 
-const hour = 3_600_000;
-const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
 const userIds = (first: number, count: number) => Array.from({ length: count }, (_, i) => first + i);
 
 const patch = (couponId: number | string, body: unknown, on: TestServer = server): Promise<HttpAnswer> =>
@@ -35,7 +29,7 @@ async function redisTerms(couponId: number): Promise<Record<string, string>> {
 describe('PATCH /v1/coupons/:couponId', () => {
   it('answers the coupon as GET shows it, with the version kept inside', async () => {
     const couponId = await server.createCoupon({ totalQuantity: 5 });
-    const changed = await patch(couponId, { title: 'Renamed', discountAmount: 700, issueStartAt: iso(-hour) });
+    const changed = await patch(couponId, { title: 'Renamed', discountAmount: 700, issueStartAt: iso(-HOUR) });
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({ id: couponId, title: 'Renamed', totalQuantity: 5, discountAmount: 700 });
     expect(changed.body).not.toHaveProperty('version');
@@ -99,7 +93,7 @@ describe.each([
   ['record-lock', 201],
 ])('changing the window of a coupon %s is issuing', (strategy, success) => {
   it('closes it for the very next request, and reopens it', async () => {
-    const couponId = await server.createCoupon({ totalQuantity: 10, issueStartAt: iso(-hour) });
+    const couponId = await server.createCoupon({ totalQuantity: 10, issueStartAt: iso(-HOUR) });
     expect((await issue(strategy, couponId, 1)).status).toBe(success); // lua loads the terms here
 
     const closed = await patch(couponId, { issueEndAt: iso(-1_000) });
@@ -120,11 +114,8 @@ describe.each([
 
 describe('writers racing across processes', () => {
   // A second server on the same MySQL and Redis keys: another process of the same lab.
-  let other: TestServer;
-  beforeAll(async () => {
-    other = await startTestServer({ REDIS_KEY_PREFIX: server.config.REDIS_KEY_PREFIX, CONSUMER_IN_PROCESS: 'false' });
-  });
-  afterAll(() => other.stop()); // not close(): the keys are the main server's to delete
+  // On the same Redis keys as `server`, whose keys they are to delete.
+  const other = useTestServer(() => ({ REDIS_KEY_PREFIX: server.config.REDIS_KEY_PREFIX, CONSUMER_IN_PROCESS: 'false' }), { keys: 'keep' });
 
   /**
    * Holds every command the other server sends to Redis from now on: a BLPOP blocks its
@@ -233,7 +224,7 @@ describe('bad changes get a 4xx with a code and change nothing', () => {
   const snapshot = async () => ({ row: await storedRow(couponId), terms: await redisTerms(couponId) });
 
   beforeAll(async () => {
-    couponId = await server.createCoupon({ totalQuantity: 5, issueStartAt: iso(-hour), issueEndAt: iso(hour) });
+    couponId = await server.createCoupon({ totalQuantity: 5, issueStartAt: iso(-HOUR), issueEndAt: iso(HOUR) });
     expect((await issue('lua', couponId, 1)).status).toBe(202); // so Redis holds terms that must not change
     await server.drained(couponId); // the consumer's write would change the row under the comparisons
   });
@@ -250,9 +241,9 @@ describe('bad changes get a 4xx with a code and change nothing', () => {
     ['a blank title', { title: '  ' }],
     ['a negative discount', { discountAmount: -1 }],
     ['a date that is not one', { issueEndAt: 'tomorrow' }],
-    ['an end before the stored start', { issueEndAt: iso(-2 * hour) }],
-    ['a start after the stored end', { issueStartAt: iso(2 * hour), totalQuantity: 10 }],
-    ['a window that ends before it starts', { issueStartAt: iso(3 * hour), issueEndAt: iso(2 * hour) }],
+    ['an end before the stored start', { issueEndAt: iso(-2 * HOUR) }],
+    ['a start after the stored end', { issueStartAt: iso(2 * HOUR), totalQuantity: 10 }],
+    ['a window that ends before it starts', { issueStartAt: iso(3 * HOUR), issueEndAt: iso(2 * HOUR) }],
     ['an end in year 10000 once in UTC', { issueEndAt: '9999-12-31T23:59:59-01:00' }],
     ['a start just before 1000 in UTC', { issueStartAt: '0999-12-31T23:59:59.999Z' }],
     ['a JSON array', [1]],
@@ -279,13 +270,13 @@ describe('bad changes get a 4xx with a code and change nothing', () => {
 });
 
 describe('with Redis unreachable after the commit', () => {
-  const down = serverWithoutRedis();
+  const down = useServerWithoutRedis();
 
   it('the change stands, the answer is 503 and says so, and sending it again refreshes Redis', async () => {
     const couponId = await server.createCoupon({ totalQuantity: 1 });
     expect(await issueAll('lua', couponId, [1, 2])).toEqual({ 202: 1, COUPON_SOLD_OUT: 1 });
 
-    const answer = await patch(couponId, { totalQuantity: 2 }, down());
+    const answer = await patch(couponId, { totalQuantity: 2 }, down);
     expectErrorAnswer(answer, 503, 'SERVICE_UNAVAILABLE');
     expect(answer.body.message).toMatch(/saved.*Redis.*again/);
     expect(await storedRow(couponId)).toMatchObject({ total_quantity: 2, version: 2 });

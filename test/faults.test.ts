@@ -1,18 +1,18 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startMariadb, startRedis, type PrivateMariadb, type PrivateRedis } from '../bench/faults/instances.js';
+import { startMariadb, startRedis, type PrivateMariadb, type PrivateRedis } from '../harness/instances.js';
 import { createDb, prepareDatabase } from '../src/core/db.js';
 import { createRedis } from '../src/core/redis.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
 import { IssueStreamConsumer } from '../src/consumer/stream-consumer.js';
-import { defineTermsScript } from '../src/strategies/lua/terms-script.js';
+import { defineScripts } from '../src/redis-scripts/scripts.js';
 import { loadTerms } from '../src/strategies/lua/terms.js';
 import { crowd, startTestServer, waitFor, type TestServer } from './support/lab.js';
 import { silentLog } from '../src/core/log.js';
 
 /**
  * Defects found by killing and restarting Redis and MariaDB under requests. Every fault goes to
- * a private instance started here (bench/faults/instances.ts), never to the shared services.
+ * a private instance started here (harness/instances.ts), never to the shared services.
  */
 const started: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -131,7 +131,7 @@ describe('lua when Redis loses part of its state', () => {
     const loader = createRedis(redis.url, { autoPipelining: false, log: silentLog });
     try {
       await waitFor(async () => loader.status === 'ready', 'the loader connected');
-      defineTermsScript(loader);
+      defineScripts(loader);
       const writeTerms = loader.writeTerms.bind(loader);
       let restarted = false;
       (loader as { writeTerms: typeof writeTerms }).writeTerms = async (...args) => {

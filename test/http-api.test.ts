@@ -5,16 +5,9 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/core/config.js';
 import { STRATEGY_NAMES } from '../src/strategies/index.js';
-import { expectErrorAnswer, serverWithoutRedis, startTestServer, type HttpAnswer, type TestServer } from './support/lab.js';
+import { expectErrorAnswer, HOUR, iso, useServerWithoutRedis, useTestServer, type HttpAnswer } from './support/lab.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(() => server.close());
-
-const hour = 3_600_000;
-const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+const server = useTestServer();
 
 describe('coupons', () => {
   it('are created with every field and read back with issued and pending counts', async () => {
@@ -23,8 +16,8 @@ describe('coupons', () => {
       totalQuantity: 10,
       discountAmount: 5000,
       minAvailableAmount: 20000,
-      issueStartAt: iso(-hour),
-      issueEndAt: iso(hour),
+      issueStartAt: iso(-HOUR),
+      issueEndAt: iso(HOUR),
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ title: 'Launch week', totalQuantity: 10, issuedQuantity: 0, pendingQuantity: 0, discountAmount: 5000 });
@@ -44,8 +37,8 @@ describe('coupons', () => {
     ['a quantity as text', { title: 't', totalQuantity: '10' }],
     ['a negative discount', { title: 't', totalQuantity: 1, discountAmount: -1 }],
     ['a date that is not one', { title: 't', totalQuantity: 1, issueStartAt: 'tomorrow' }],
-    ['a window that ends before it starts', { title: 't', totalQuantity: 1, issueStartAt: iso(hour), issueEndAt: iso(0) }],
-    ['a window that ends as it starts', { title: 't', totalQuantity: 1, issueStartAt: iso(hour), issueEndAt: iso(hour) }],
+    ['a window that ends before it starts', { title: 't', totalQuantity: 1, issueStartAt: iso(HOUR), issueEndAt: iso(0) }],
+    ['a window that ends as it starts', { title: 't', totalQuantity: 1, issueStartAt: iso(HOUR), issueEndAt: iso(HOUR) }],
     ['a misspelt field', { title: 't', totalQuantity: 1, discount: 500 }],
     // Dates MySQL's DATETIME cannot hold, or mysql2 would read back as another year.
     ['an end in year 10000 once in UTC', { title: 't', totalQuantity: 1, issueEndAt: '9999-12-31T23:59:59-01:00' }],
@@ -83,8 +76,8 @@ describe.each(STRATEGY_NAMES)('issuing through %s', (strategy) => {
   });
 
   it.each([
-    ['before the window opens', { issueStartAt: iso(hour) }],
-    ['after the window closed', { issueStartAt: iso(-2 * hour), issueEndAt: iso(-hour) }],
+    ['before the window opens', { issueStartAt: iso(HOUR) }],
+    ['after the window closed', { issueStartAt: iso(-2 * HOUR), issueEndAt: iso(-HOUR) }],
   ])('answers 409 %s, and writes nothing', async (_case, window) => {
     const couponId = await server.createCoupon({ totalQuantity: 5, ...window });
     expectErrorAnswer(await issue(couponId, { userId: 1 }), 409, 'COUPON_NOT_IN_ISSUE_WINDOW');
@@ -104,7 +97,7 @@ describe.each(STRATEGY_NAMES)('issuing through %s', (strategy) => {
   });
 
   it('issues inside the window', async () => {
-    const couponId = await server.createCoupon({ totalQuantity: 5, issueStartAt: iso(-hour), issueEndAt: iso(hour) });
+    const couponId = await server.createCoupon({ totalQuantity: 5, issueStartAt: iso(-HOUR), issueEndAt: iso(HOUR) });
     const answer = await issue(couponId, { userId: 7 });
     const { asynchronous } = server.lab.strategies[strategy];
     expect(answer.status).toBe(asynchronous ? 202 : 201);
@@ -405,16 +398,12 @@ describe('connections that go quiet are closed by the server', () => {
   const timeouts = { keepAlive: 300, headers: 600, request: 1_000 };
   /** Node closes a keep-alive socket 1 s after the timeout it announces, and checks the others at intervals. */
   const grace = 1_000 + 1_000;
-  let quick: TestServer;
-  beforeAll(async () => {
-    quick = await startTestServer({
-      HTTP_KEEP_ALIVE_TIMEOUT_MS: String(timeouts.keepAlive),
-      HTTP_HEADERS_TIMEOUT_MS: String(timeouts.headers),
-      HTTP_REQUEST_TIMEOUT_MS: String(timeouts.request),
-      CONSUMER_IN_PROCESS: 'false',
-    });
+  const quick = useTestServer({
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: String(timeouts.keepAlive),
+    HTTP_HEADERS_TIMEOUT_MS: String(timeouts.headers),
+    HTTP_REQUEST_TIMEOUT_MS: String(timeouts.request),
+    CONSUMER_IN_PROCESS: 'false',
   });
-  afterAll(() => quick.close());
 
   /** A raw connection: what it is sent, and the first bytes it gets back and when the server closes it. */
   async function quietClient(): Promise<{ socket: Socket; answer: Promise<string>; closed: Promise<number> }> {
@@ -466,13 +455,11 @@ describe('connections that go quiet are closed by the server', () => {
 
 describe('with ADMIN_TOKEN set', () => {
   const token = 'lab-admin-token';
-  let guarded: TestServer;
+  const guarded = useTestServer({ ADMIN_TOKEN: token, CONSUMER_IN_PROCESS: 'false' });
   let couponId: number;
   beforeAll(async () => {
-    guarded = await startTestServer({ ADMIN_TOKEN: token, CONSUMER_IN_PROCESS: 'false' });
     couponId = await guarded.createCoupon({ totalQuantity: 5 }); // the helper sends the token
   });
-  afterAll(() => guarded.close());
 
   /** Both admin routes, sent with exactly the headers given (the helper's token left out). */
   const adminRequests = (headers: Record<string, string>) => [
@@ -528,11 +515,7 @@ describe('with ADMIN_TOKEN set', () => {
 });
 
 describe('with METRICS_PORT set', () => {
-  let split: TestServer;
-  beforeAll(async () => {
-    split = await startTestServer({ METRICS_PORT: '0', CONSUMER_IN_PROCESS: 'false' });
-  });
-  afterAll(() => split.close());
+  const split = useTestServer({ METRICS_PORT: '0', CONSUMER_IN_PROCESS: 'false' });
 
   it('serves /metrics on that port only, counting the requests of the API port', async () => {
     expect(split.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
@@ -554,32 +537,14 @@ describe('with METRICS_PORT set', () => {
 });
 
 describe('with Redis unreachable', () => {
-  const down = serverWithoutRedis();
+  const down = useServerWithoutRedis();
 
   it('health and the lua path answer 503 SERVICE_UNAVAILABLE, not 500', async () => {
     const couponId = await server.createCoupon({ totalQuantity: 5 });
-    const health = await down().get('/health');
+    const health = await down.get('/health');
     expect(health.status).toBe(503);
     expect(health.body.code).toBe('SERVICE_UNAVAILABLE');
-    const issue = await down().post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: 1 });
+    const issue = await down.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId: 1 });
     expectErrorAnswer(issue, 503, 'SERVICE_UNAVAILABLE');
-  });
-});
-
-describe('redis-lock with a lease shorter than its transaction', () => {
-  let slow: TestServer;
-  beforeAll(async () => {
-    // Every transaction thinks for longer than the lock is leased: by its commit, another
-    // process could hold the lock.
-    slow = await startTestServer({ LOCK_LEASE_MS: '20', THINK_MS: '60', CONSUMER_IN_PROCESS: 'false' });
-  });
-  afterAll(() => slow.close());
-
-  it('rolls back instead of committing, and answers 503 LEASE_EXPIRED', async () => {
-    const couponId = await slow.createCoupon({ totalQuantity: 5 });
-    const answer = await slow.post(`/v1/strategies/redis-lock/coupons/${couponId}/issues`, { userId: 1 });
-    expectErrorAnswer(answer, 503, 'LEASE_EXPIRED');
-    expect(answer.body.message).toContain('lease');
-    expect(await slow.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
   });
 });

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkIssue, type IssueTerms, type Refusal } from '../src/core/coupon.js';
 import { silentLog } from '../src/core/log.js';
 import { createRedis, deleteKeysWithPrefix, type Redis } from '../src/core/redis.js';
-import { Admission, defineAdmissionScript } from '../src/strategies/lua/admission-script.js';
-import { defineTermsScript, TermsWrite } from '../src/strategies/lua/terms-script.js';
-import { redisKeys } from '../src/strategies/redis-keys.js';
+import { Admission, TermsWrite } from '../src/redis-scripts/replies.js';
+import { defineScripts } from '../src/redis-scripts/scripts.js';
+import { redisKeys } from '../src/core/redis-keys.js';
 import { testConfig } from './support/config.js';
 
 /**
@@ -17,9 +17,7 @@ const config = testConfig();
 const keys = redisKeys(config.REDIS_KEY_PREFIX);
 let redis: Redis;
 beforeAll(() => {
-  redis = createRedis(config.REDIS_URL, { autoPipelining: false, log: silentLog });
-  defineAdmissionScript(redis);
-  defineTermsScript(redis);
+  redis = defineScripts(createRedis(config.REDIS_URL, { autoPipelining: false, log: silentLog }));
 });
 afterAll(async () => {
   await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX);

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kill, spawnServer, type ServerProcess } from '../bench/server-process.js';
+import { kill, spawnServer, type ServerProcess } from '../harness/server-process.js';
 import type { LoadTestReport } from '../load-test/report.js';
 import { countRows } from '../lab-client/rows.js';
 import { createDb } from '../src/core/db.js';

@@ -2,12 +2,13 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { configEnv } from '../bench/server-process.js';
+import { configEnv } from '../harness/server-process.js';
 import { silentLog } from '../src/core/log.js';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 import { PROJECT_ROOT } from '../src/project-paths.js';
 import { testConfig } from './support/config.js';
-import { alive, descendants, watchLog } from './support/spawned.js';
+import { alive, descendants } from '../harness/processes.js';
+import { watchLog } from './support/spawned.js';
 
 /**
  * `kill -TERM <npm's pid>` (a process manager, `timeout`, CI stopping a job) must stop the lab as

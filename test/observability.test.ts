@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpCrowd } from '../bench/load.js';
-import { configEnv, kill, spawnServer, type ServerProcess } from '../bench/server-process.js';
+import { configEnv, kill, spawnServer, type ServerProcess } from '../harness/server-process.js';
 import { drainOrThrow, streamBacklog } from '../lab-client/drain.js';
 import { createCoupon } from '../src/core/coupon-service.js';
 import { createMetrics } from '../src/core/metrics.js';

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis } from '../bench/faults/instances.js';
+import { startRedis } from '../harness/instances.js';
 import { parseMysqlUrl } from '../src/core/db.js';
 import { silentLog } from '../src/core/log.js';
 import { createRedis, type Redis } from '../src/core/redis.js';
 import { METRIC_NAMES } from '../src/core/metrics.js';
-import { crowd, startTestServer, waitFor, type TestServer } from './support/lab.js';
+import { crowd, expectErrorAnswer, startTestServer, useTestServer, waitFor, type TestServer } from './support/lab.js';
 
 /**
  * What the contract suite does not show of the strategies that wait or retry: how a waiter is
@@ -116,6 +116,20 @@ describe('spin-lock and pubsub-lock on a Redis of their own', () => {
     const pubsub = await commandsFor('pubsub-lock');
     for (const { tally } of [spin, pubsub]) expect(tally).toEqual({ 201: 30, COUPON_SOLD_OUT: 270 });
     expect(pubsub.commands).toBeLessThan(spin.commands);
+  });
+});
+
+describe('redis-lock with a lease shorter than its transaction', () => {
+  // Every transaction thinks for longer than the lock is leased: by its commit, another
+  // process could hold the lock.
+  const slow = useTestServer({ LOCK_LEASE_MS: '20', THINK_MS: '60', CONSUMER_IN_PROCESS: 'false' });
+
+  it('rolls back instead of committing, and answers 503 LEASE_EXPIRED', async () => {
+    const couponId = await slow.createCoupon({ totalQuantity: 5 });
+    const answer = await slow.post(`/v1/strategies/redis-lock/coupons/${couponId}/issues`, { userId: 1 });
+    expectErrorAnswer(answer, 503, 'LEASE_EXPIRED');
+    expect(answer.body.message).toContain('lease');
+    expect(await slow.rows(couponId)).toEqual({ rows: 0, users: 0, issuedQuantity: 0 });
   });
 });
 

@@ -31,10 +31,10 @@ export function createFaultsCommand(): Command {
     .option('--out <file.json>', 'write the report as JSON')
     .option('--report <file.html>', 'write the report as a self-contained HTML page')
     .action(async (flags: Flags, command: Command) => {
-      const { MissingBinaryError } = await import('./instances.js');
+      const { MissingBinaryError } = await import('../../harness/instances.js');
       const { runFaults } = await import('./run-faults.js');
       const { renderFaultHtml, renderFaultTable } = await import('./render.js');
-      const { prepareOutputFiles, writeOutputFile } = await import('../output-file.js');
+      const { prepareOutputFiles, writeOutputFile } = await import('../output/output-file.js');
       await prepareOutputFiles(command, [flags.out, flags.report]);
       const report = await runFaults({
         scenarios: SCENARIOS.filter((scenario) => flags.fault.includes(scenario.fault)),

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Config } from '../../src/core/config.js';
-import { kill, spawnConsumer, spawnServer, type ServerProcess } from '../server-process.js';
+import { alive } from '../../harness/processes.js';
+import { kill, spawnConsumer, spawnServer, type ServerProcess } from '../../harness/server-process.js';
 
 /** Server processes behind the crowd: two, so that one can fail while the other goes on. */
 const SERVERS = 2;
@@ -56,8 +57,4 @@ export class Fleet {
     for (const child of children) child.kill('SIGCONT'); // a paused process cannot stop
     await Promise.all(children.map((child) => kill(child, 'SIGTERM', STOP_GRACE_MS)));
   }
-}
-
-function alive(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
 }

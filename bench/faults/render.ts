@@ -1,4 +1,4 @@
-import { escapeHtml as escape, htmlPage, int, ms, textTable, type Column } from '../format.js';
+import { escapeHtml as escape, htmlPage, int, ms, textTable, type Column } from '../output/format.js';
 import type { Verdict } from '../../lab-client/verdict.js';
 import type { FaultReport, FaultRun } from './report.js';
 

@@ -11,7 +11,7 @@ import { describeHost, describeMachine } from '../machine.js';
 import { verifyCoupon } from '../../lab-client/verdict.js';
 import { FaultCrowd } from './crowd.js';
 import { Fleet } from './fleet.js';
-import { startMariadb, startRedis, type PrivateMariadb, type PrivateRedis } from './instances.js';
+import { startMariadb, startRedis, type PrivateMariadb, type PrivateRedis } from '../../harness/instances.js';
 import type { Machine } from '../report.js';
 import type { FaultReport, FaultRun } from './report.js';
 import { reaches, type FaultEnvironment, type Scenario } from './scenario.js';

@@ -4,7 +4,7 @@ import type { Dependency, IssueStrategy } from '../../src/strategies/index.js';
 import type { Verdict } from '../../lab-client/verdict.js';
 import type { FaultCrowd, PacedCrowd } from './crowd.js';
 import type { Fleet } from './fleet.js';
-import type { PrivateMariadb, PrivateRedis, RedisPersistence } from './instances.js';
+import type { PrivateMariadb, PrivateRedis, RedisPersistence } from '../../harness/instances.js';
 
 /** The private instances a fault run uses; the fault is injected into these, never the shared ones. */
 export interface FaultEnvironment {

@@ -3,7 +3,7 @@ import type { Coupon } from '../core/coupon.js';
 import type { Db } from '../core/db.js';
 import { isMysqlDataError, MYSQL_ERRNO, mysqlErrno } from '../core/mysql-errors.js';
 import { groupBy } from '../core/group-by.js';
-import type { IssueEntry, RawEntry } from '../strategies/lua/stream-entries.js';
+import type { IssueEntry, RawEntry } from '../core/issue-stream/entries.js';
 
 /** An entry that can never be written, and why. */
 export interface Parked {

@@ -6,9 +6,9 @@ import type { Db } from '../core/db.js';
 import type { Log } from '../core/log.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Redis } from '../core/redis.js';
-import { parseEntry, type IssueEntry, type RawEntry } from '../strategies/lua/stream-entries.js';
-import { pruneFinishedStreams } from '../strategies/lua/stream-registry.js';
-import type { RedisKeys } from '../strategies/redis-keys.js';
+import { parseEntry, type IssueEntry, type RawEntry } from '../core/issue-stream/entries.js';
+import { pruneFinishedStreams } from '../core/issue-stream/registry.js';
+import type { RedisKeys } from '../core/redis-keys.js';
 import { writeEntries, type Parked } from './issue-writer.js';
 import { handledLater, StreamSource } from './stream-source.js';
 

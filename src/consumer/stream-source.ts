@@ -3,9 +3,9 @@ import { groupBy } from '../core/group-by.js';
 import type { Log } from '../core/log.js';
 import type { ConsumerLag } from '../core/metrics.js';
 import type { Redis } from '../core/redis.js';
-import type { RedisKeys } from '../strategies/redis-keys.js';
-import { fromClaimReply, fromReadReply, type IssueEntry, type RawEntry } from '../strategies/lua/stream-entries.js';
-import { CONSUMER_GROUP, ensureConsumerGroup, registeredStreams } from '../strategies/lua/stream-registry.js';
+import type { RedisKeys } from '../core/redis-keys.js';
+import { fromClaimReply, fromReadReply, type IssueEntry, type RawEntry } from '../core/issue-stream/entries.js';
+import { CONSUMER_GROUP, ensureConsumerGroup, registeredStreams } from '../core/issue-stream/registry.js';
 import type { Parked } from './issue-writer.js';
 
 /** The entries of a written batch whose users hold a row now, and those revoked. */

@@ -42,7 +42,7 @@ export type IssueTerms = Pick<Coupon, 'totalQuantity' | 'issueStartAt' | 'issueE
  * is in its window, a place is left), the same for everyone who asks; then the user's (holds
  * none yet). So a user who holds one and asks again once the coupon is sold out is told it is
  * sold out, which is true, and a writer can leave the last rule to a unique key: an insert that
- * fails as a duplicate once the others have passed (see transactional-issue.ts). The Lua script
+ * fails as a duplicate once the others have passed (see strategies/issue-transaction.ts). The Lua script
  * (`src/strategies/lua/issue.lua`) applies the same rules, in the same order, inside Redis.
  */
 export function checkIssue(terms: IssueTerms | undefined, state: { issuedQuantity: number; alreadyHeld: boolean }, now: Date): Refusal | undefined {

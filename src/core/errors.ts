@@ -1,7 +1,7 @@
 /**
  * Every code a client can see. Expected outcomes of an issue (sold out, already issued, ...) are
  * values, not exceptions (`Refusal` in coupon.ts, the first four); the classes below are for
- * failures. The server gives each code its HTTP status (src/server/http-status.ts).
+ * failures. The server gives each code its HTTP status (src/server/errors.ts).
  */
 export const ERROR_CODES = [
   'COUPON_NOT_FOUND',
@@ -42,13 +42,19 @@ export class InvalidRequestError extends LabError {
   }
 }
 
+/**
+ * No lock within the time a request may wait, nothing written: a lock of the strategy's own, or a
+ * MySQL row lock MySQL gave up on (`waitedMs` unknown where the driver's error reached the caller
+ * outside a strategy's own timing).
+ */
 export class LockTimeoutError extends LabError {
   override readonly name = 'LockTimeoutError';
   constructor(
     readonly strategy: string,
-    readonly waitedMs: number,
+    readonly waitedMs: number | undefined,
+    options?: ErrorOptions,
   ) {
-    super('LOCK_TIMEOUT', `${strategy}: no lock within ${waitedMs} ms; try again`);
+    super('LOCK_TIMEOUT', `${strategy}: no lock within ${waitedMs === undefined ? 'the time allowed' : `${waitedMs} ms`}; try again`, options);
   }
 }
 

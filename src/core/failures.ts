@@ -1,4 +1,4 @@
-import { LabError, ServiceUnavailableError, type ErrorCode } from './errors.js';
+import { LabError, LockTimeoutError, ServiceUnavailableError, type ErrorCode } from './errors.js';
 import { isMysqlContention, isMysqlUnavailable } from './mysql-errors.js';
 import { isRedisUnavailable } from './redis.js';
 
@@ -9,7 +9,7 @@ import { isRedisUnavailable } from './redis.js';
  */
 export function asLabError(error: unknown): LabError | undefined {
   if (error instanceof LabError) return error;
-  if (isMysqlContention(error)) return new LabError('LOCK_TIMEOUT', 'mysql: the row lock was contended; try again', { cause: error });
+  if (isMysqlContention(error)) return new LockTimeoutError('mysql', undefined, { cause: error });
   if (isRedisUnavailable(error)) return new ServiceUnavailableError('redis', error);
   if (isMysqlUnavailable(error)) return new ServiceUnavailableError('mysql', error);
   return undefined;

@@ -1,7 +1,7 @@
 import { checkCoupon } from '../core/coupon.js';
 import { findCoupon, insertIssue, takePlace } from '../core/coupon-repository.js';
 import { ISSUED, refused, type StrategyFactory } from './issue-strategy.js';
-import { inIssueTransaction } from './issue-transaction.js';
+import { inTransaction } from './issue-transaction.js';
 
 /** A change between the update that took nothing and the read of why (a quantity raised) is met by trying again. */
 const ATTEMPTS = 3;
@@ -20,7 +20,7 @@ export const createAtomicUpdate: StrategyFactory = (deps) => ({
   lockWaits: 'none',
   asynchronous: false,
   issue: ({ couponId, userId }) =>
-    inIssueTransaction(deps, 'atomic-update', async (trx) => {
+    inTransaction(deps, 'atomic-update', async (trx) => {
       for (let attempt = 1; ; attempt++) {
         const now = new Date();
         if (await takePlace(trx, couponId, now)) {

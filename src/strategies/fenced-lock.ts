@@ -4,9 +4,8 @@ import { passFence } from '../core/coupon-repository.js';
 import { LockTimeoutError, StaleFenceError } from '../core/errors.js';
 import { KeyedMutex } from '../core/keyed-mutex.js';
 import type { StrategyFactory } from './issue-strategy.js';
-import { defineLockScripts } from './lock-scripts/lock-scripts.js';
 import { lockWait } from './observed.js';
-import { issueInTransaction } from './transactional-issue.js';
+import { transactionalIssue } from './issue-transaction.js';
 
 /**
  * A Redis lock whose every acquisition hands out a fencing token, one more than the last
@@ -27,7 +26,6 @@ import { issueInTransaction } from './transactional-issue.js';
 export const createFencedLock: StrategyFactory = (deps) => {
   const { config, keys, redis, observer } = deps;
   const { LOCK_WAIT_MS: waitMs, LOCK_LEASE_MS: leaseMs, LOCK_RETRY_DELAY_MS: retryDelay } = config;
-  defineLockScripts(redis);
   const queue = new KeyedMutex('fenced-lock', waitMs);
 
   async function acquire(couponId: number, owner: string, startedAt: number): Promise<number> {
@@ -63,7 +61,7 @@ export const createFencedLock: StrategyFactory = (deps) => {
         const token = await acquire(couponId, owner, startedAt);
         acquired();
         try {
-          return await issueInTransaction(deps, request, { strategy: 'fenced-lock', enter: (trx) => fence(trx, couponId, token) });
+          return await transactionalIssue(deps, request, { strategy: 'fenced-lock', enter: (trx) => fence(trx, couponId, token) });
         } finally {
           await redis.releaseLock(keys.couponFencedLock(couponId), owner).catch((error: unknown) => {
             deps.log.warn({ couponId, error }, 'fenced-lock: release failed; the lease will run out on its own');

@@ -3,7 +3,7 @@ import type { IssueRequest, Refusal } from '../core/coupon.js';
 import type { Db } from '../core/db.js';
 import type { Log } from '../core/log.js';
 import type { Redis } from '../core/redis.js';
-import type { RedisKeys } from './redis-keys.js';
+import type { RedisKeys } from '../core/redis-keys.js';
 
 /**
  * The answer to one issue request. `issued`: the row is committed. `accepted`: the request

@@ -3,7 +3,7 @@ import { LeaseExpiredError } from '../core/errors.js';
 import type { IssueResult, StrategyDeps } from './issue-strategy.js';
 import type { StrategyName } from './names.js';
 import { lockWait } from './observed.js';
-import { issueInTransaction } from './transactional-issue.js';
+import { transactionalIssue } from './issue-transaction.js';
 
 /** Time left on a lease below which a transaction is rolled back rather than committed. */
 export const COMMIT_MARGIN_MS = 100;
@@ -37,7 +37,7 @@ export async function issueUnderLease(deps: StrategyDeps, request: IssueRequest,
   const takenAt = await lock.acquire();
   acquired();
   try {
-    return await issueInTransaction(deps, request, { strategy, beforeCommit: leaseCheck(strategy, takenAt, deps.config.LOCK_LEASE_MS) });
+    return await transactionalIssue(deps, request, { strategy, beforeCommit: leaseCheck(strategy, takenAt, deps.config.LOCK_LEASE_MS) });
   } finally {
     await lock.release().catch((error: unknown) => {
       deps.log.warn({ couponId: request.couponId, error }, `${strategy}: release failed; the lock is free again when its lease runs out`);

@@ -1,8 +1,7 @@
 import type { IssueRequest } from '../core/coupon.js';
 import { ServiceUnavailableError } from '../core/errors.js';
 import { ACCEPTED, refused, type IssueResult, type StrategyFactory } from './issue-strategy.js';
-import { Admission, defineAdmissionScript } from './lua/admission-script.js';
-import { defineTermsScript } from './lua/terms-script.js';
+import { Admission } from '../redis-scripts/replies.js';
 import { loadTerms } from './lua/terms.js';
 
 /**
@@ -13,10 +12,6 @@ import { loadTerms } from './lua/terms.js';
  * that runs the script (see terms.ts); the consumer never writes more rows than the quantity.
  */
 export const createLua: StrategyFactory = (deps) => {
-  // Both scripts are defined before the shared, auto-pipelined client is used: a command
-  // defined while a pipeline is being filled is missing from that pipeline.
-  defineAdmissionScript(deps.redis);
-  defineTermsScript(deps.redis);
   // The first requests for a coupon all find its terms missing; load them once, not once each.
   const loading = new Map<number, Promise<boolean>>();
 

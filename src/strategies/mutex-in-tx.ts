@@ -1,7 +1,7 @@
 import { KeyedMutex } from '../core/keyed-mutex.js';
 import type { StrategyFactory } from './issue-strategy.js';
 import { lockWait } from './observed.js';
-import { issueInTransaction } from './transactional-issue.js';
+import { transactionalIssue } from './issue-transaction.js';
 
 /**
  * The classic pitfall ("synchronized inside @Transactional"): the mutex is taken inside the
@@ -18,7 +18,7 @@ export const createMutexInTx: StrategyFactory = (deps) => {
     lockWaits: 'each attempt',
     asynchronous: false,
     issue: (request) =>
-      issueInTransaction(deps, request, {
+      transactionalIssue(deps, request, {
         strategy: 'mutex-in-tx',
         aroundDecision(decide) {
           const acquired = lockWait(deps.observer, 'mutex-in-tx');

@@ -1,7 +1,7 @@
 import { KeyedMutex } from '../core/keyed-mutex.js';
 import type { StrategyFactory } from './issue-strategy.js';
 import { lockWait } from './observed.js';
-import { issueInTransaction } from './transactional-issue.js';
+import { transactionalIssue } from './issue-transaction.js';
 
 /**
  * An in-process mutex per coupon around the whole transaction, commit included, so the next
@@ -20,7 +20,7 @@ export const createMutex: StrategyFactory = (deps) => {
       const acquired = lockWait(deps.observer, 'mutex');
       return mutexes.runExclusive(request.couponId, () => {
         acquired();
-        return issueInTransaction(deps, request, { strategy: 'mutex' });
+        return transactionalIssue(deps, request, { strategy: 'mutex' });
       });
     },
   };

@@ -3,7 +3,7 @@ import { LockTimeoutError } from '../core/errors.js';
 import { KeyedMutex } from '../core/keyed-mutex.js';
 import type { StrategyFactory } from './issue-strategy.js';
 import { lockWait } from './observed.js';
-import { issueInTransaction } from './transactional-issue.js';
+import { transactionalIssue } from './issue-transaction.js';
 
 /**
  * MySQL's named lock: `GET_LOCK(name, timeout)`, the whole transaction inside on the same
@@ -45,7 +45,7 @@ export const createNamedLock: StrategyFactory = (deps) => {
           if (got !== 1) throw new LockTimeoutError('named-lock', Date.now() - startedAt);
           acquired();
           try {
-            return await issueInTransaction(deps, request, { strategy: 'named-lock', connection });
+            return await transactionalIssue(deps, request, { strategy: 'named-lock', connection });
           } finally {
             await onLockConnection('SELECT RELEASE_LOCK(?)', [name]).catch((error: unknown) => {
               // Never back into the pool while it may still hold the lock: closed, the session

@@ -3,7 +3,7 @@ import { checkCoupon, type IssueRequest } from '../core/coupon.js';
 import { findCouponAtVersion, insertIssue, takePlaceAtVersion } from '../core/coupon-repository.js';
 import { ContendedError } from '../core/errors.js';
 import { ISSUED, refused, type IssueResult, type StrategyDeps, type StrategyFactory } from './issue-strategy.js';
-import { inIssueTransaction } from './issue-transaction.js';
+import { inTransaction } from './issue-transaction.js';
 
 /** The pause after the first lost race; it doubles with each loss, up to the cap, jittered. */
 const BACKOFF_MS = 2;
@@ -45,7 +45,7 @@ export const createOptimistic: StrategyFactory = (deps) => ({
  * crowd fills with other requests' writes.
  */
 function attemptOnce(deps: StrategyDeps, { couponId, userId }: IssueRequest): Promise<IssueResult | 'lost'> {
-  return inIssueTransaction(deps, 'optimistic', async (trx): Promise<IssueResult | 'lost'> => {
+  return inTransaction(deps, 'optimistic', async (trx): Promise<IssueResult | 'lost'> => {
     const read = await findCouponAtVersion(trx, couponId);
     const now = new Date();
     // Whether the user holds one is the unique key's to say, at the insert.

@@ -1,24 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Result } from 'ioredis';
 import { LockTimeoutError } from '../core/errors.js';
 import type { Log } from '../core/log.js';
 import { closeRedis, createRedis, type Redis } from '../core/redis.js';
 import type { StrategyFactory } from './issue-strategy.js';
 import { issueUnderLease } from './lease.js';
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    /** Releases the lock if it is this owner's and tells the waiters on `channel`: 1 if released. */
-    releaseAndPublish(lockKey: string, owner: string, channel: string): Result<number, Context>;
-  }
-}
-
-const RELEASE_AND_PUBLISH = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('PUBLISH', ARGV[2], 'released')
-return 1`;
 
 /**
  * The same `SET NX PX` lock as spin-lock, but waiting the way Redisson does: a request that
@@ -35,7 +21,6 @@ return 1`;
 export const createPubsubLock: StrategyFactory = (deps) => {
   const { config, keys, redis } = deps;
   const { LOCK_WAIT_MS: waitMs, LOCK_LEASE_MS: leaseMs } = config;
-  redis.defineCommand('releaseAndPublish', { numberOfKeys: 1, lua: RELEASE_AND_PUBLISH });
   const channels = new ReleaseChannels(() => createRedis(config.REDIS_URL, { autoPipelining: false, log: deps.log, cluster: config.REDIS_CLUSTER }), deps.log);
 
   /** One `SET NX PX`: when the lock was taken (just before the command was sent), or undefined. */
@@ -78,7 +63,7 @@ export const createPubsubLock: StrategyFactory = (deps) => {
       const owner = randomBytes(12).toString('base64');
       return issueUnderLease(deps, request, 'pubsub-lock', {
         acquire: () => acquire(key, channel, owner, Date.now()),
-        release: () => redis.releaseAndPublish(key, owner, channel),
+        release: () => redis.releaseLock(key, owner, channel),
       });
     },
     close: () => channels.close(),

@@ -1,5 +1,5 @@
 import type { StrategyFactory } from './issue-strategy.js';
-import { issueInTransaction } from './transactional-issue.js';
+import { transactionalIssue } from './issue-transaction.js';
 
 /**
  * MySQL's own lock: the coupon row is read with SELECT … FOR UPDATE and stays locked until
@@ -12,5 +12,5 @@ export const createRecordLock: StrategyFactory = (deps) => ({
   uses: ['mysql'],
   lockWaits: 'each attempt',
   asynchronous: false,
-  issue: (request) => issueInTransaction(deps, request, { strategy: 'record-lock', lockCouponRow: true }),
+  issue: (request) => transactionalIssue(deps, request, { strategy: 'record-lock', lockCouponRow: true }),
 });

@@ -4,7 +4,7 @@ import { KeyedMutex } from '../core/keyed-mutex.js';
 import { LeaseExpiredError, LockTimeoutError, ServiceUnavailableError } from '../core/errors.js';
 import type { StrategyFactory } from './issue-strategy.js';
 import { lockWait } from './observed.js';
-import { issueInTransaction } from './transactional-issue.js';
+import { transactionalIssue } from './issue-transaction.js';
 
 /**
  * A Redis lock per coupon (Redlock: one Redis by default, a majority of LOCK_REDIS_URLS with
@@ -60,7 +60,7 @@ export const createRedisLock: StrategyFactory = (deps) => {
         const held = heldLease(await acquire(deps.keys.couponLock(request.couponId), startedAt), leaseMs, watchdog);
         acquired();
         try {
-          return await issueInTransaction(deps, request, {
+          return await transactionalIssue(deps, request, {
             strategy: 'redis-lock',
             // A lease that ran out while the transaction ran (a slow query, a wait for a pooled
             // connection) may be another process's lock by now: committing could over-issue.

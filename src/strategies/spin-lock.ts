@@ -3,7 +3,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LockTimeoutError } from '../core/errors.js';
 import type { StrategyFactory } from './issue-strategy.js';
 import { issueUnderLease } from './lease.js';
-import { defineLockScripts } from './lock-scripts/lock-scripts.js';
 
 /**
  * The lock most tutorials write first (Spring Data Redis over Lettuce, `setIfAbsent` in a
@@ -19,7 +18,6 @@ import { defineLockScripts } from './lock-scripts/lock-scripts.js';
 export const createSpinLock: StrategyFactory = (deps) => {
   const { config, keys, redis } = deps;
   const { LOCK_WAIT_MS: waitMs, LOCK_LEASE_MS: leaseMs, LOCK_RETRY_DELAY_MS: retryDelay } = config;
-  defineLockScripts(redis);
   // The backoff doubles from LOCK_RETRY_DELAY_MS up to ten times it (10 ms to 100 ms by default).
   const backoffCap = 10 * retryDelay;
 

@@ -1,5 +1,5 @@
 import type { StrategyFactory } from './issue-strategy.js';
-import { issueInTransaction } from './transactional-issue.js';
+import { transactionalIssue } from './issue-transaction.js';
 
 /**
  * No lock at all: read the count, check it, insert, add one — in a transaction, which is not
@@ -12,5 +12,5 @@ export const createUnsafe: StrategyFactory = (deps) => ({
   uses: ['mysql'],
   lockWaits: 'none',
   asynchronous: false,
-  issue: (request) => issueInTransaction(deps, request, { strategy: 'unsafe' }),
+  issue: (request) => transactionalIssue(deps, request, { strategy: 'unsafe' }),
 });

@@ -73,17 +73,35 @@ export async function startTestServer(overrides: Env = {}): Promise<TestServer> 
 }
 
 /**
- * A server on the lab's MySQL whose Redis cannot be reached (nothing listens on port 1), started
- * before the tests of the calling describe block and stopped after them.
+ * A test server started before the tests of the calling file or describe block, and stopped after
+ * them (its Redis keys deleted, unless it shares another server's: `keys: 'keep'`). `overrides`
+ * may be a function, read once the servers started before it are up (another server's prefix).
+ * Used before its beforeAll has run, it throws.
  */
-export function serverWithoutRedis(): () => TestServer {
-  let down: TestServer;
+export function useTestServer(overrides: Env | (() => Env) = {}, { keys = 'delete' }: { keys?: 'delete' | 'keep' } = {}): TestServer {
+  let started: TestServer | undefined;
   beforeAll(async () => {
-    down = await startTestServer({ REDIS_URL: 'redis://127.0.0.1:1', CONSUMER_IN_PROCESS: 'false' });
+    started = await startTestServer(typeof overrides === 'function' ? overrides() : overrides);
   });
-  afterAll(() => down.stop());
-  return () => down;
+  afterAll(async () => {
+    await (keys === 'delete' ? started?.close() : started?.stop());
+  });
+  return new Proxy({} as TestServer, {
+    get(_target, property) {
+      if (!started) throw new Error('a test server was used before the beforeAll that starts it');
+      return Reflect.get(started, property);
+    },
+  });
 }
+
+/** A server on the lab's MySQL whose Redis cannot be reached (nothing listens on port 1). */
+export function useServerWithoutRedis(): TestServer {
+  return useTestServer({ REDIS_URL: 'redis://127.0.0.1:1', CONSUMER_IN_PROCESS: 'false' }, { keys: 'keep' });
+}
+
+/** An ISO 8601 time `offsetMs` from now; with HOUR, the windows the tests give coupons. */
+export const iso = (offsetMs: number): string => new Date(Date.now() + offsetMs).toISOString();
+export const HOUR = 3_600_000;
 
 /** An error answer must name its code, say what happened and never leak a stack trace. */
 export function expectErrorAnswer(answer: HttpAnswer, status: number, code: string): void {

@@ -1,4 +1,4 @@
-import { startMariadb, startRedis } from '../../bench/faults/instances.js';
+import { startMariadb, startRedis } from '../../harness/instances.js';
 
 /**
  * Run by test/private-instances.test.ts as a process of its own: starts a private Redis and a

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { kill, spawnServer } from '../../bench/server-process.js';
+import { kill, spawnServer } from '../../harness/server-process.js';
 import type { Config } from '../../src/core/config.js';
 import { createDb, type Db } from '../../src/core/db.js';
 import { silentLog } from '../../src/core/log.js';
 import { closeRedis, createRedis, deleteKeysWithPrefix, type Redis } from '../../src/core/redis.js';
-import { redisKeys } from '../../src/strategies/redis-keys.js';
+import { redisKeys } from '../../src/core/redis-keys.js';
 import { waitFor } from './lab.js';
 
 /**

@@ -1,6 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 /** A lab process's JSON log line. */
@@ -43,37 +42,4 @@ export function watchLog(child: ChildProcess): WatchedLog {
         }),
       ]),
   };
-}
-
-/** The pids of the processes below `pid`, children first, read from /proc. */
-export function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    const parent = parentOf(Number(entry));
-    if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-  }
-  const below = (of: number): number[] => (children.get(of) ?? []).flatMap((child) => [child, ...below(child)]);
-  return below(pid);
-}
-
-/** Whether the process runs: it exists and is not a zombie waiting to be reaped. */
-export function alive(pid: number): boolean {
-  const stat = procStat(pid);
-  return stat !== undefined && stat.state !== 'Z';
-}
-
-function parentOf(pid: number): number | undefined {
-  return procStat(pid)?.ppid;
-}
-
-/** The state and parent in /proc/<pid>/stat; the command name before them may hold spaces and parentheses. */
-function procStat(pid: number): { state: string; ppid: number } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const [state, ppid] = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: state!, ppid: Number(ppid) };
 }

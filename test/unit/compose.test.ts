@@ -1,30 +1,33 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configSchema, loadConfig } from '../../src/core/config.js';
-import { createMetrics, METRIC_NAMES } from '../../src/core/metrics.js';
+import { METRIC_NAMES } from '../../src/core/metrics.js';
+import {
+  bindMounts,
+  builtFromDockerfile,
+  dockerfileCommand,
+  dockerfileStages,
+  environment,
+  exportedSeriesNames,
+  extraHosts,
+  foldersImportedFrom,
+  loadCompose,
+  metricNames,
+  mountSource,
+  publishedPorts,
+  interpolate,
+  resolveFrom,
+  type Service,
+} from '../support/deploy-files.js';
+import { read, root } from '../support/repository.js';
 
 /**
  * The Docker files, checked as files: there is no Docker engine where the suite runs. What is checked is
  * what the files rely on — services, health checks, profiles, mounted files, environment variables the
  * app reads, ports, and metric names the dashboard queries — not that the images build or run.
  */
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const read = (path: string) => readFileSync(join(root, path), 'utf8');
-
-type Service = Record<string, any>;
-interface ComposeFile {
-  path: string;
-  services: Record<string, Service>;
-}
-
-/** A compose file as compose reads it: YAML merge keys (`<<: *app`) resolved. */
-function loadCompose(path: string): ComposeFile {
-  const parsed = parse(read(path), { merge: true }) as { services?: Record<string, Service> } | null;
-  return { path, services: parsed?.services ?? {} };
-}
 
 const LOAD_TEST_COMPOSE = 'load-test/docker-compose.yml';
 const LOCUST_WEB_UI_PORT = 8089;
@@ -170,7 +173,7 @@ describe('docker-compose.yml: Prometheus and Grafana, under the metrics profile'
     const providers = provisioningFiles('dashboards').flatMap((file) => (parse(readFileSync(file, 'utf8')) as { providers: any[] }).providers);
     expect(providers.length).toBeGreaterThan(0);
     for (const provider of providers) {
-      const directory = mountSource(grafana, provider.options.path);
+      const directory = mountSource(compose, grafana, provider.options.path);
       expect(directory, `mounted at ${provider.options.path}`).toBeDefined();
       expect(existsSync(join(directory!, 'coupon-lab.json'))).toBe(true);
     }
@@ -316,100 +319,18 @@ describe('load-test/docker-compose.yml (being reworked elsewhere: its generic sh
   });
 });
 
-describe('the helpers of this file', () => {
-  it('find metric names in PromQL, past functions, groupings, label matchers, ranges and numbers', () => {
-    expect(metricNames('histogram_quantile(0.99, sum by (strategy, le) (rate(a_bucket{strategy=~"$s|x"}[$__rate_interval])))')).toEqual(['a_bucket']);
-    expect(metricNames('sum(rate(x_total[5m])) / ignoring (code) max without (job) (y{job="api"}) offset 1m')).toEqual(['x_total', 'y']);
-  });
-
-  it('read short and long port syntax, ranges included', () => {
-    expect(publishedPorts({ ports: ['8081-8083:8080', '127.0.0.1:9090:9090', '5000', { target: 80, published: '8000' }] })).toEqual([
-      { host: [8081, 8082, 8083], container: 8080 },
-      { host: [9090], container: 9090 },
-      { host: [8000], container: 80 },
-    ]);
-  });
-});
-
-// ——— reading compose files ———
-
-/** `${NAME:-default}`, `${NAME-default}` and `${NAME}` with their defaults: the shell's variables are not consulted. */
-function interpolate(value: string): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g, (_match, _name: string, fallback?: string) => fallback ?? '');
-}
-
-/** A service's environment as a map, from either the list or the map form, defaults interpolated. */
-function environment(service: Service): Record<string, string> {
-  const raw = service.environment ?? {};
-  const entries: [string, string][] = Array.isArray(raw)
-    ? raw.map((item: string) => {
-        const [key, ...value] = String(item).split('=');
-        return [key!, value.join('=')];
-      })
-    : Object.entries(raw).map(([key, value]) => [key, value === null ? '' : String(value as string | number | boolean)]);
-  return Object.fromEntries(entries.map(([key, value]) => [key, interpolate(value)]));
-}
-
-interface PortBinding {
-  host: number[];
-  container: number;
-}
-
-/** Host ports a service publishes (a range gives several) and the container port each maps to. */
-function publishedPorts(service: Service): PortBinding[] {
-  return (service.ports ?? []).flatMap((port: string | number | { published?: string | number; target?: string | number }): PortBinding[] => {
-    if (typeof port === 'object') return port.published === undefined ? [] : [{ host: range(String(port.published)), container: Number(port.target) }];
-    const parts = interpolate(String(port))
-      .replace(/\/(tcp|udp)$/, '')
-      .split(':');
-    if (parts.length < 2) return [];
-    return [{ host: range(parts.at(-2)!), container: Number(parts.at(-1)) }];
-  });
-}
-
-function range(text: string): number[] {
-  const [first, last = first] = text.split('-').map(Number) as [number, number?];
-  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
-}
-
-function extraHosts(service: Service): Record<string, string> {
-  const raw = service.extra_hosts ?? {};
-  if (!Array.isArray(raw)) return raw;
-  return Object.fromEntries(raw.map((entry: string) => [entry.slice(0, entry.search(/[:=]/)), entry.slice(entry.search(/[:=]/) + 1)]));
-}
-
-/** Bind mounts (a host path, relative to the compose file) with the container path they appear at. */
-function bindMounts(file: ComposeFile, service: Service): { source: string; target: string }[] {
-  return (service.volumes ?? []).flatMap((volume: string | { type?: string; source: string; target: string }) => {
-    const [source, target] = typeof volume === 'string' ? volume.split(':') : [volume.source, volume.target];
-    if (!source || !target || !/^[./]/.test(source)) return []; // a named volume
-    return [{ source: resolve(root, dirname(file.path), interpolate(source)), target }];
-  });
-}
-
-/** The host path a container path of the service comes from, through the bind mount that covers it. */
-function mountSource(service: Service, containerPath: string): string | undefined {
-  const mount = bindMounts(compose, service).find(({ target }) => containerPath === target || containerPath.startsWith(`${target}/`));
-  return mount && join(mount.source, containerPath.slice(mount.target.length));
-}
+// ——— what the tests above read through the compose file ———
 
 function mountedFile(service: Service, containerPath: string): string {
-  const source = mountSource(service, containerPath);
+  const source = mountSource(compose, service, containerPath);
   expect(source, `${containerPath} is mounted from the repository`).toBeDefined();
   expect(statSync(source!).isFile(), containerPath).toBe(true);
   return source!;
 }
 
-function builtFromDockerfile(file: ComposeFile, service: Service): boolean {
-  if (service.build === undefined) return false;
-  const build = typeof service.build === 'string' ? { context: service.build } : service.build;
-  const dockerfile = resolve(root, dirname(file.path), build.context ?? '.', build.dockerfile ?? 'Dockerfile');
-  return dockerfile === join(root, 'Dockerfile') && existsSync(dockerfile);
-}
-
 /** Every YAML file under one directory of Grafana's mounted provisioning. */
 function provisioningFiles(kind: 'datasources' | 'dashboards'): string[] {
-  const directory = mountSource(services.grafana!, `/etc/grafana/provisioning/${kind}`)!;
+  const directory = mountSource(compose, services.grafana!, `/etc/grafana/provisioning/${kind}`)!;
   return readdirSync(directory)
     .filter((name) => /\.ya?ml$/.test(name))
     .map((name) => join(directory, name));
@@ -419,97 +340,4 @@ function grafanaDatasource(): { uid: string; type: string; url: string } {
   const datasources = provisioningFiles('datasources').flatMap((file) => (parse(readFileSync(file, 'utf8')) as { datasources: any[] }).datasources);
   expect(datasources).toHaveLength(1);
   return datasources[0];
-}
-
-// ——— reading the Dockerfile ———
-
-interface Stage {
-  name: string | undefined;
-  from: string;
-  lines: string[];
-}
-
-/** The Dockerfile's instructions, continuation lines joined, grouped by stage; ARGs before the first FROM kept apart. */
-function dockerfileLines(): string[] {
-  return read('Dockerfile')
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((line) => line.trim().replace(/\s+/g, ' '))
-    .filter((line) => line && !line.startsWith('#'));
-}
-
-function dockerfileStages(): Stage[] {
-  const stages: Stage[] = [];
-  for (const line of dockerfileLines()) {
-    const from = line.match(/^FROM (?:--platform=\S+ )?(\S+)(?: AS (\S+))?$/i);
-    if (from) stages.push({ from: from[1]!, name: from[2], lines: [] });
-    else stages.at(-1)?.lines.push(line);
-  }
-  return stages;
-}
-
-/** A FROM image with the default of an ARG it names filled in. */
-function resolveFrom(image: string): string {
-  const args = Object.fromEntries(
-    dockerfileLines().flatMap((line) => {
-      const arg = line.match(/^ARG (\w+)=(\S+)$/);
-      return arg ? [[arg[1]!, arg[2]!]] : [];
-    }),
-  );
-  return image.replace(/\$\{?(\w+)\}?/g, (_match, name: string) => args[name] ?? '');
-}
-
-function dockerfileCommand(): { entrypoint: string[]; cmd: string[] } {
-  const last = dockerfileStages().at(-1)!.lines;
-  const json = (instruction: string) => {
-    const line = last.filter((item) => item.startsWith(`${instruction} `)).at(-1);
-    return line ? (JSON.parse(line.slice(instruction.length + 1)) as string[]) : [];
-  };
-  return { entrypoint: json('ENTRYPOINT'), cmd: json('CMD') };
-}
-
-/**
- * The top-level folders whose modules `entry` imports, directly or through them: what the image must hold
- * for the CLI to load. Relative imports only; packages come from node_modules.
- */
-function foldersImportedFrom(entry: string): Set<string> {
-  const seen = new Set<string>();
-  const pending = [entry];
-  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
-    if (seen.has(file)) continue;
-    seen.add(file);
-    const imports = /^(?:import|export)\b[^'"]*?from '(\.{1,2}\/[^']+)'|\bimport\('(\.{1,2}\/[^']+)'\)/gm;
-    for (const [, fromClause, dynamic] of read(file).matchAll(imports)) {
-      const specifier = fromClause ?? dynamic;
-      pending.push(relative(root, resolve(root, dirname(file), specifier!.replace(/\.js$/, '.ts'))));
-    }
-  }
-  return new Set([...seen].map((file) => file.split('/')[0]!));
-}
-
-// ——— metric names ———
-
-/**
- * Names of every series the app exports: each metric's own, and a histogram's _bucket, _sum and _count.
- * The consumer-lag gauges exist in a process that runs a consumer, which is what watching the lag stands for.
- */
-async function exportedSeriesNames(): Promise<string[]> {
-  const exported = createMetrics();
-  exported.watchConsumerLag(async () => ({ pending: 0, oldestAgeSeconds: 0 }));
-  const metrics = await exported.registry.getMetricsAsJSON();
-  return metrics.flatMap(({ name, type }) => (String(type) === 'histogram' ? [name, `${name}_bucket`, `${name}_sum`, `${name}_count`] : [name]));
-}
-
-const PROMQL_WORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'and', 'or', 'unless', 'inf', 'nan']);
-
-/** The metric names a PromQL expression selects: identifiers left once strings, label matchers, groupings and ranges are removed, that are not functions. */
-function metricNames(expr: string): string[] {
-  const bare = expr
-    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\boffset\s+\S+/g, ' ');
-  const names = [...bare.matchAll(/(?<![\w.$])([a-zA-Z_:][a-zA-Z0-9_:]*)(?![\w:]|\s*\()/g)].map((match) => match[1]!);
-  return [...new Set(names.filter((name) => !PROMQL_WORDS.has(name.toLowerCase())))];
 }

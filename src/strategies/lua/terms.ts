@@ -2,8 +2,8 @@ import { findVersionedCoupon, issuedUserIds, type VersionedCoupon } from '../../
 import { ServiceUnavailableError } from '../../core/errors.js';
 import type { Redis } from '../../core/redis.js';
 import type { StrategyDeps } from '../issue-strategy.js';
-import { ensureConsumerGroup, registerStream } from './stream-registry.js';
-import { defineTermsScript, TermsWrite } from './terms-script.js';
+import { ensureConsumerGroup, registerStream } from '../../core/issue-stream/registry.js';
+import { TermsWrite } from '../../redis-scripts/replies.js';
 
 const SADD_CHUNK = 5_000;
 const XRANGE_CHUNK = 10_000;
@@ -32,7 +32,6 @@ export async function loadTerms(deps: TermsDeps, couponId: number): Promise<bool
 /** One attempt: false if Redis restarted or failed over meanwhile, so that its work may be lost. */
 async function rebuild(deps: TermsDeps, couponId: number, read: VersionedCoupon): Promise<boolean> {
   const { db, redis, keys } = deps;
-  defineTermsScript(redis); // a no-op when the lua strategy has defined it at start-up
   // The group must exist before the first XADD, or the consumer would not see that entry.
   await ensureConsumerGroup(redis, keys.couponStream(couponId));
   // Every admitted user is waiting in the stream or holds a row, and is read in this order:
@@ -93,7 +92,6 @@ export async function refreshTerms(deps: TermsDeps, couponId: number, changed: V
 type TermsWriteOf = { mode: 'load'; run: string } | { mode: 'refresh' };
 
 async function writeTerms({ redis, keys }: TermsDeps, couponId: number, { coupon, version }: VersionedCoupon, how: TermsWriteOf): Promise<TermsWrite> {
-  defineTermsScript(redis); // a no-op when the lua strategy has defined it at start-up
   const outcome = await redis.writeTerms(
     keys.couponTerms(couponId),
     how.mode,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEntry, type RawEntry } from '../../src/strategies/lua/stream-entries.js';
+import { parseEntry, type RawEntry } from '../../src/core/issue-stream/entries.js';
 
 const entry = (...fields: string[]): RawEntry => ({ stream: 'coupon-lab:coupon:{42}:issues', id: '1700000000000-0', fields });
 const AT = '1893456000000'; // 2030-01-01T00:00:00Z

@@ -1,18 +1,17 @@
 import { Redlock } from '@sesamecare-oss/redlock';
 import mysql from 'mysql2/promise';
 import { Bench } from 'tinybench';
-import type { Config } from '../src/core/config.js';
-import { createCoupon } from '../src/core/coupon-service.js';
-import { parseMysqlUrl } from '../src/core/db.js';
-import { closeRedis, createRedis } from '../src/core/redis.js';
-import { startConsumer } from '../src/consumer/start-consumer.js';
-import { createLab, type Lab } from '../src/lab.js';
-import { STRATEGY_NAMES } from '../src/strategies/index.js';
-import { defineAdmissionScript } from '../src/strategies/lua/admission-script.js';
-import { loadTerms } from '../src/strategies/lua/terms.js';
-import { int, textTable, type Column } from './format.js';
-import { rawIssue } from './raw-issue.js';
-import { openBenchStore } from './store.js';
+import type { Config } from '../../src/core/config.js';
+import { createCoupon } from '../../src/core/coupon-service.js';
+import { parseMysqlUrl } from '../../src/core/db.js';
+import { closeRedis, createRedis } from '../../src/core/redis.js';
+import { startConsumer } from '../../src/consumer/start-consumer.js';
+import { createLab, type Lab } from '../../src/lab.js';
+import { STRATEGY_NAMES } from '../../src/strategies/index.js';
+import { loadTerms } from '../../src/strategies/lua/terms.js';
+import { int, textTable, type Column } from '../output/format.js';
+import { rawIssue } from '../raw-issue.js';
+import { openBenchStore } from '../store.js';
 
 /** One task's result: a strategy's whole issue, or the raw floor of a layer beneath them. */
 export interface MicroResult {
@@ -79,7 +78,6 @@ const newCoupon = async (lab: Lab, title: string) =>
 
 async function scriptFloor(lab: Lab, nextUser: () => number): Promise<() => Promise<void>> {
   const couponId = await newCoupon(lab, 'micro script');
-  defineAdmissionScript(lab.redis);
   await loadTerms(lab, couponId);
   const { keys } = lab;
   return async () => {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { wholeNumber } from '../src/cli-options.js';
+import { wholeNumber } from '../../src/cli-options.js';
 
 /** `bench-micro`: prints what `runMicro` returns. */
 export function createMicroCommand(): Command {
@@ -8,9 +8,9 @@ export function createMicroCommand(): Command {
     .option('--time-ms <ms>', 'time spent on each task', wholeNumber(100, 600_000), 1_500)
     .option('--json', 'print the results as JSON')
     .action(async (flags: { timeMs: number; json?: boolean }, command: Command) => {
-      const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
-      const { noteOtherBenches } = await import('./store.js');
-      const { renderMicro, runMicro } = await import('./micro.js');
+      const { loadConfigOrExit, requireServices } = await import('../../src/cli-runtime.js');
+      const { noteOtherBenches } = await import('../store.js');
+      const { renderMicro, runMicro } = await import('./run-micro.js');
       const config = loadConfigOrExit(command);
       await requireServices(command, config);
       await noteOtherBenches('bench-micro', config);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { open, readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { GuardedDir } from '../guarded-dir.js';
+import type { GuardedDir } from './guarded-dir.js';
 
 /** What a private server is started with, and how to tell it is ready. */
 export interface ServerSpec {

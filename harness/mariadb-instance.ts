@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createConnection } from 'mysql2/promise';
 import { requireBinary } from './binaries.js';
-import { guardedDir, type GuardedDir } from '../guarded-dir.js';
+import { guardedDir, type GuardedDir } from './guarded-dir.js';
 import { freePort } from './ports.js';
 import { superviseServer, type PrivateInstance } from './supervised-server.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { requireBinary } from './binaries.js';
-import { guardedDir } from '../guarded-dir.js';
+import { guardedDir } from './guarded-dir.js';
 import { freePort } from './ports.js';
 import { superviseServer, type PrivateInstance } from './supervised-server.js';
 

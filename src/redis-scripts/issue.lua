@@ -12,7 +12,7 @@
   ARGV[2]  now, ms since the epoch
   ARGV[3]  coupon id
 
-  Returns (names in admission-script.ts):
+  Returns (names in replies.ts, Admission):
     1 ACCEPTED        user recorded and request appended to the stream
     2 ALREADY_ISSUED  this user was admitted before (and a place is left)
     3 SOLD_OUT        as many users admitted as the coupon has, this one among them or not

@@ -1,6 +1,6 @@
 import { int, ms, perRequest, textTable, type Column } from './format.js';
-import type { BenchReport, StrategyResult } from './report.js';
-import { worstRun } from '../lab-client/verdict.js';
+import type { BenchReport, StrategyResult } from '../report.js';
+import { worstRun } from '../../lab-client/verdict.js';
 
 const ratio = (n: number | undefined) => (n === undefined ? '-' : `${n.toFixed(2)}×`);
 

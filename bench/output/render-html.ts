@@ -1,7 +1,7 @@
-import { worstRun } from '../lab-client/verdict.js';
+import { worstRun } from '../../lab-client/verdict.js';
 import { escapeHtml as escape, htmlPage, int, ms, perRequest } from './format.js';
 import { barChart, lineChart, protectionLegend, type Bar } from './html-charts.js';
-import type { BenchReport, Floors, StrategyResult } from './report.js';
+import type { BenchReport, Floors, StrategyResult } from '../report.js';
 
 /**
  * The report as one HTML file that opens offline: charts are inline SVG, no script, no CDN.

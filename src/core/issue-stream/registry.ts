@@ -1,4 +1,4 @@
-import type { Redis } from '../../core/redis.js';
+import type { Redis } from '../redis.js';
 import type { RedisKeys } from '../redis-keys.js';
 
 /**

@@ -19,7 +19,7 @@
   ARGV[5]  end, ms since the epoch, or '' for an open bound
   ARGV[6]  'load' only: the run id of the server the set was rebuilt on, read as the rebuild began
 
-  Returns (names in terms-script.ts):
+  Returns (names in replies.ts, TermsWrite):
     1 WRITTEN     the hash now holds these terms
     2 NOT_NEWER   the hash holds this version or a newer one, rebuilt here; left as it is
     3 NOT_LOADED  'refresh' of a hash that does not exist; left absent

@@ -9,7 +9,7 @@ it, never exceed it. See load-test/README.md.
 
 from locust import FastHttpUser, constant, task
 
-import summary  # noqa: F401  (registers the listener that writes the totals for npm run load:locust)
+import summary  # noqa: F401  (registers the listener that writes the totals for npm run load-locust)
 
 
 class HelloUser(FastHttpUser):

@@ -25,7 +25,7 @@ from locust import FastHttpUser, constant, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
-import summary  # registers the listener that writes the totals for npm run load:locust; counts the answers
+import summary  # registers the listener that writes the totals for npm run load-locust; counts the answers
 
 EXPECTED_REFUSALS = {"COUPON_SOLD_OUT", "ALREADY_ISSUED"}
 

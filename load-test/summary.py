@@ -1,10 +1,10 @@
 """
 Writes a run's totals as JSON when Locust quits, to the file COUPON_LAB_SUMMARY_FILE names (nothing without
-it): what `npm run load:locust` reads. Taken from Locust's own statistics at the end of the run, which its
+it): what `npm run load-locust` reads. Taken from Locust's own statistics at the end of the run, which its
 `--csv` files are not: Locust 2.12 rewrites them once a second and not again when the run stops, so they miss
 up to the last second of requests (locustio/locust#1806, #2299). Imported by both locustfiles.
 
-With them, what the crowd was told (record_answer, called by locustfile-issue.py): `npm run load:locust`
+With them, what the crowd was told (record_answer, called by locustfile-issue.py): `npm run load-locust`
 judges Locust's coupon as the bench judges its own, and a user told yes must hold a row. Kept only when
 COUPON_LAB_SUMMARY_FILE is set, so that a long run from the web UI does not keep every user it served.
 """

@@ -40,7 +40,7 @@ async function rowsOf(couponId: number): Promise<{ rows: number; users: number }
   return { rows, users };
 }
 
-describe('npm run load:locust', () => {
+describe('npm run load-locust', () => {
   it('prints Locust and autocannon side by side on coupons of their own, each sold out EXACTly through lua', async () => {
     // execFile rejects on a non-zero exit: lua over-issuing, or a generator that did not run, fails here.
     const { stdout, stderr } = await labCommand(['load-locust', '--strategy', 'lua', '--users', '30', '--duration', '3s', '--quantity', '50']);
@@ -69,7 +69,7 @@ describe('npm run load:locust', () => {
   }, 40_000);
 });
 
-describe('npm run load:autocannon', () => {
+describe('npm run load-autocannon', () => {
   it('sees unsafe over-issue a small coupon under 200 connections, reports it as expected, and exits 0', async () => {
     // With ADMIN_TOKEN, as a guarded server runs: the command creates its coupon with the token.
     const args = ['load-autocannon', '--strategy', 'unsafe', '--users', '200', '--duration', '2', '--quantity', '20', '--json'];

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, type CommanderError } from 'commander';
 import { createDemoCommand } from '../demo/command.js';
 import { createBenchCommand } from '../bench/command.js';
 import { createFaultsCommand } from '../bench/faults/command.js';
@@ -17,7 +17,7 @@ import { createServerCommand } from '../src/server/command.js';
  * imports what it runs when it runs, so `--help` and `start` never load the bench's load generators.
  */
 export function createProgram(): Command {
-  return new Command('coupon-lab')
+  const program = new Command('coupon-lab')
     .description('Coupon Lab: every way of stopping over-issuance, side by side, on real Redis and MySQL.')
     .version(packageVersion())
     .addCommand(createServerCommand())
@@ -29,6 +29,36 @@ export function createProgram(): Command {
     .addCommand(createFaultsCommand())
     .addCommand(createLoadLocustCommand())
     .addCommand(createLoadAutocannonCommand());
+  for (const command of [program, ...program.commands]) command.exitOverride(exitWithUsageStatus).addHelpText('after', EXIT_STATUS);
+  return program;
+}
+
+const EXIT_STATUS = `
+Exit status:
+  0  done (bench, faults, load-*: every verdict one its strategy may show)
+  1  a run found what it should not, or failed
+  2  a usage error: a bad argument or setting, a file that cannot be written,
+     MySQL or Redis not answering`;
+
+/** Commander's errors for a command line it cannot take. */
+const USAGE_ERRORS = new Set([
+  'commander.unknownCommand',
+  'commander.unknownOption',
+  'commander.missingArgument',
+  'commander.optionMissingArgument',
+  'commander.missingMandatoryOptionValue',
+  'commander.conflictingOption',
+  'commander.invalidArgument',
+  'commander.excessArguments',
+  'commander.help', // with status 1: help shown for want of a command
+]);
+
+/**
+ * Exits as commander would, but with status 2 for a bad argument as for a bad setting: one status
+ * for every usage error, so a script tells "you called it wrong" from "the run failed" (1).
+ */
+function exitWithUsageStatus(error: CommanderError): never {
+  process.exit(error.exitCode === 1 && USAGE_ERRORS.has(error.code) ? 2 : error.exitCode);
 }
 
 /** package.json's version, read rather than imported: Node 20 warns of JSON modules as experimental. */

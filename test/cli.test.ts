@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../harness/ports.js';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
-import { cliCommandLine } from '../src/project-paths.js';
+import { cliCommandLine, PROJECT_ROOT } from '../src/project-paths.js';
 import { testConfig } from './support/config.js';
 import { silentLog } from '../src/core/log.js';
 
@@ -59,10 +59,30 @@ describe("the commands' help and messages", () => {
   it.concurrent.for([
     [['bench', '--users', '0'], "error: option '-u, --users <n>' argument '0' is invalid. It must be a whole number of at least 1."],
     [['bench', '--instances', '1,20'], "error: option '-i, --instances <k[,k…]>' argument '1,20' is invalid. It must be a whole number from 1 to 16."],
-  ] as const)('%s: says in words which numbers it takes', async ([args, line], { expect }) => {
+  ] as const)('%s: says in words which numbers it takes, exit status 2', async ([args, line], { expect }) => {
     const result = await finished([...args], {});
     expect(result.stderr.trimEnd().split('\n')).toEqual([line]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
+  });
+
+  it.concurrent.for([
+    [['bench', '--no-such-flag'], "error: unknown option '--no-such-flag'"],
+    [['no-such-command'], "error: unknown command 'no-such-command'"],
+    [['start', '--strategy', 'none'], "error: option '-s, --strategy <name>' argument 'none' is invalid. Allowed choices are"],
+  ] as const)('%s: a usage error, exit status 2 as for a bad setting', async ([args, line], { expect }) => {
+    const result = await finished([...args], {});
+    expect(result.stderr).toContain(line);
+    expect(result.code).toBe(2);
+  });
+
+  it.concurrent('--help says what each exit status means', async ({ expect }) => {
+    const { stdout } = await labCommand(['bench', '--help']);
+    expect(stdout).toMatch(/^Exit status:\n {2}0 .*\n {2}1 .*\n {2}2 {2}a usage error: a bad argument or setting/m);
+  });
+
+  it.concurrent('--version prints the version of package.json', async ({ expect }) => {
+    const { stdout } = await labCommand(['--version']);
+    expect(stdout).toBe(`${(JSON.parse(await readFile(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
   });
 });
 

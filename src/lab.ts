@@ -63,5 +63,5 @@ export function createLab(config: Config, { log = createLog(config.LOG_LEVEL) }:
 
 function checkedStrategy(name: string): StrategyName {
   if (isStrategyName(name)) return name;
-  throw new ConfigError(`invalid configuration:\n  ISSUE_STRATEGY: unknown strategy "${name}"; choose one of ${STRATEGY_NAMES.join(', ')}`);
+  throw new ConfigError([{ key: 'ISSUE_STRATEGY', message: `unknown strategy "${name}"; choose one of ${STRATEGY_NAMES.join(', ')}` }]);
 }

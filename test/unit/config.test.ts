@@ -67,6 +67,19 @@ describe('loadConfig', () => {
     expect(problems({ [key]: value })).toMatch(new RegExp(`^invalid configuration:\\n {2}${key}: `));
   });
 
+  it.each([
+    ['LOCK_WAIT_MS', 'abc', 'must be a whole number of at least 1'],
+    ['THINK_MS', '-1', 'must be a whole number of at least 0'],
+    ['PORT', 'eighty', 'must be a whole number from 0 to 65,535'],
+    ['MYSQL_URL', 'localhost:3306', 'must be a URL such as mysql://user:password@host:3306/database'],
+    ['MYSQL_URL', 'mysql://localhost/coupon-lab', 'must name a database of letters, digits and _: mysql://user:password@host:3306/database'],
+    ['REDIS_URL', '127.0.0.1:6379', "must be a URL such as redis://host:6379 (rediss:// for TLS), or a Redis Cluster's nodes, comma-separated"],
+    ['LOCK_WATCHDOG', 'yes', 'must be true or false (or 1 or 0)'],
+    ['LOG_REQUESTS', 'some', 'must be one of failed, all, none'],
+  ])('refuses %s=%s in words, with the form it takes', (key, value, words) => {
+    expect(problems({ [key]: value })).toBe(`invalid configuration:\n  ${key}: ${words}`);
+  });
+
   it('names every bad setting at once', () => {
     const message = problems({ PORT: 'x', LOG_LEVEL: 'loud' });
     expect(message).toContain('PORT: ');

@@ -1,5 +1,7 @@
 import knex, { type Knex } from 'knex';
+import { DATABASE_NAME, MYSQL_URL_FORM } from './config-defaults.js';
 import { silentLog, type Log } from './log.js';
+import { PingError } from './ping-error.js';
 import mysql from 'mysql2/promise';
 import { migrationSource } from './migrations.js';
 
@@ -16,8 +18,8 @@ interface MysqlTarget {
 export function parseMysqlUrl(url: string): MysqlTarget {
   const parsed = new URL(url);
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-  if (!/^[A-Za-z0-9_]+$/.test(database)) {
-    throw new Error(`MYSQL_URL must name a database of letters, digits and _ (got "${database}")`);
+  if (!DATABASE_NAME.test(database)) {
+    throw new Error(`MYSQL_URL must name a database of letters, digits and _: ${MYSQL_URL_FORM} (got "${database}")`);
   }
   return {
     host: parsed.hostname,
@@ -76,14 +78,19 @@ export async function prepareDatabase(mysqlUrl: string, log: Log = silentLog): P
 
 /**
  * Connects to the server in the URL and runs `SELECT 1`: whether MySQL answers now. Without the
- * database, which may not exist yet (migrations create it).
+ * database, which may not exist yet (migrations create it). Fails with a PingError saying why.
  */
 export async function pingMysql(mysqlUrl: string): Promise<void> {
   const { database: _database, ...server } = parseMysqlUrl(mysqlUrl);
-  const connection = await mysql.createConnection({ ...server, connectTimeout: 5_000 });
+  const connection = await mysql.createConnection({ ...server, connectTimeout: 5_000 }).catch((error: unknown) => {
+    throw new PingError(LOGIN_REFUSED.test(String((error as { code?: unknown }).code)) ? 'login-refused' : 'unreachable', error);
+  });
   try {
     await connection.query('SELECT 1');
   } finally {
     connection.destroy();
   }
 }
+
+/** MySQL's refusals of a user, a password or its authentication (1044, 1045, 1698). */
+const LOGIN_REFUSED = /^ER_(DB)?ACCESS_DENIED/;

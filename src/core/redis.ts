@@ -1,5 +1,6 @@
 import { Cluster, Redis as Node, type RedisOptions as NodeOptions } from 'ioredis';
 import type { Log } from './log.js';
+import { PingError, type PingFailure } from './ping-error.js';
 
 /** A connection to one Redis server, or to a Redis Cluster: the commands the lab sends work on both. */
 export type Redis = Node | Cluster;
@@ -88,7 +89,7 @@ export async function closeRedis(redis: Redis): Promise<void> {
 /**
  * One PING on a connection of its own that neither retries nor queues: whether Redis (its first
  * seed) answers now, and whether it is a node of a Redis Cluster (undefined if it will not say:
- * INFO renamed or refused).
+ * INFO renamed or refused). Fails with a PingError saying why.
  */
 export async function pingRedis(url: string): Promise<{ cluster: boolean | undefined }> {
   const redis = new Node(redisSeeds(url)[0]!, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 5_000 });
@@ -103,10 +104,17 @@ export async function pingRedis(url: string): Promise<{ cluster: boolean | undef
     const info = await redis.info('cluster').catch(() => undefined);
     return { cluster: info === undefined ? undefined : /^cluster_enabled:1\r?$/m.test(info) };
   } catch (error) {
-    throw cause ?? error;
+    throw new PingError(pingFailure(cause ?? error), cause ?? error);
   } finally {
     redis.disconnect();
   }
+}
+
+/** What a failed ping means: a refused password, a port that does not speak Redis (ioredis cannot parse its answer), or no Redis there. */
+function pingFailure(error: unknown): PingFailure {
+  if (!(error instanceof Error)) return 'unreachable';
+  if (/^(NOAUTH|WRONGPASS)\b/.test(error.message)) return 'login-refused';
+  return error.name === 'ParserError' ? 'not-this-service' : 'unreachable';
 }
 
 /** The URL (or URLs) with its password, if any, replaced by `***`: fit for a log line. */

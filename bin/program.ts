@@ -29,11 +29,13 @@ export function createProgram(): Command {
     .addCommand(createFaultsCommand())
     .addCommand(createLoadLocustCommand())
     .addCommand(createLoadAutocannonCommand());
-  for (const command of [program, ...program.commands]) command.exitOverride(exitWithUsageStatus).addHelpText('after', EXIT_STATUS);
+  for (const command of [program, ...program.commands]) command.exitOverride(exitWithUsageStatus).addHelpText('after', FOOTER);
   return program;
 }
 
-const EXIT_STATUS = `
+const FOOTER = `
+Settings: a flag wins over its environment variable (env:), which wins over the default.
+
 Exit status:
   0  done (bench, faults, load-*: every verdict one its strategy may show)
   1  a run found what it should not, or failed

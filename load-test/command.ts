@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { wholeNumber } from '../src/cli-options.js';
+import { connectionOptions, duration, wholeNumber } from '../src/cli-options.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/names.js';
 import { progressOn, type Progress } from '../bench/output/progress.js';
 import { findLocust } from './locust.js';
@@ -15,8 +15,6 @@ interface Flags {
   endpoint: Endpoint;
   host?: string;
   instances: number;
-  mysqlUrl?: string;
-  redisUrl?: string;
   json: boolean;
   progress: boolean;
   giveUpAfter: number;
@@ -26,7 +24,7 @@ interface Flags {
 export function createLoadLocustCommand(): Command {
   return loadCommand('load-locust', ['locust', 'autocannon'])
     .description('Load the API with Locust, then autocannon alike (same endpoint, users, duration), each on a fresh coupon; compare and check MySQL.')
-    .option('-r, --spawn-rate <n>', 'Locust users started per second (default: all of them in the first second)', wholeNumber(1, 100_000));
+    .option('--spawn-rate <n>', 'Locust users started per second (default: all of them in the first second)', wholeNumber(1, 100_000));
 }
 
 /** `load-autocannon`: the same run with autocannon alone. */
@@ -41,11 +39,13 @@ function loadCommand(name: string, generators: Generator[]): Command {
   // The help of each says what its own generators do.
   const both = generators.length > 1;
   const users = both ? 'Locust users and autocannon connections' : 'autocannon connections (one per user)';
-  return new Command(name)
+  const command = new Command(name)
     .addOption(new Option('-s, --strategy <name>', 'issue strategy').choices(STRATEGY_NAMES).default('lua'))
     .option('-u, --users <n>', `${users}, each with one request in flight`, wholeNumber(1, 10_000), 100)
     .addOption(
-      new Option('-d, --duration <time>', `how long ${both ? 'each generator' : 'it'} runs: 30s, 2m, 1m30s, or seconds`).argParser(seconds).default(30, '30s'),
+      new Option('-d, --duration <time>', `how long ${both ? 'each generator' : 'it'} runs: 30, 30s, 2m, 1m30s`)
+        .argParser(duration(1, 86_400))
+        .default(30, '30s'),
     )
     .option('-q, --quantity <n>', `totalQuantity of ${both ? "each generator's" : 'its'} fresh coupon`, wholeNumber(1, 1_000_000_000), 100)
     .addOption(
@@ -53,45 +53,44 @@ function loadCommand(name: string, generators: Generator[]): Command {
     )
     .option(
       '--host <url>',
-      'load this running server instead of starting one (its MySQL must be --mysql-url, its ADMIN_TOKEN, if any, in the environment)',
+      'load this running server instead of starting one (its MySQL must be --mysql-url, its ADMIN_TOKEN, if any, in the environment) (default: a server started here)',
       httpUrl,
     )
     .option('-i, --instances <n>', 'server processes to start behind one port (with --host: how many it runs)', wholeNumber(1, 64), 1)
-    .option('--mysql-url <url>', "MYSQL_URL: the started server's database, where the coupons are checked (default: the environment)")
-    .option('--redis-url <url>', 'REDIS_URL of the started server (default: the environment)')
     .addOption(
       new Option('--give-up-after <time>', 'stop waiting for the consumer to write a coupon once it has written nothing for this long')
-        .argParser(seconds)
+        .argParser(duration(1, 86_400))
         .default(15, '15s'),
     )
     .option('--json', 'print the result as JSON instead of the table')
-    .option('--no-progress', 'no progress on stderr (a line per step, rewritten in place on a terminal)')
-    .action(async (flags: Flags, command: Command) => {
-      const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
-      const { runLoadTest } = await import('./run-load-test.js');
-      const { renderLoadTest } = await import('./render.js');
-      const config = loadConfigOrExit(command, { MYSQL_URL: flags.mysqlUrl, REDIS_URL: flags.redisUrl });
-      // A server started here needs both; one at --host, only the MySQL its coupons are checked in.
-      await requireServices(command, config, flags.host ? (flags.endpoint === 'issue' ? ['mysql'] : []) : ['mysql', 'redis']);
-      const locust = generators.includes('locust') ? (findLocust() ?? installLocust(command)) : undefined;
-      const report = await runLoadTest({
-        generators,
-        endpoint: flags.endpoint,
-        strategy: flags.strategy,
-        users: flags.users,
-        durationS: flags.duration,
-        quantity: flags.quantity,
-        spawnRate: flags.spawnRate ?? flags.users,
-        locust,
-        host: flags.host,
-        instances: flags.instances,
-        config,
-        giveUpAfterMs: flags.giveUpAfter * 1000,
-        ...(flags.progress ? { progress: labelled(name, progressOn(process.stderr)) } : {}),
-      }).catch((error: Error) => command.error(`error: ${error.message}`, { exitCode: 1 }));
-      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderLoadTest(report)}\n`);
-      process.exitCode = report.ok ? 0 : 1;
-    });
+    .option('--no-progress', 'no progress on stderr (a line per step, rewritten in place on a terminal)');
+  const notes = { mysql: "the started server's, where the coupons are checked (with --host: the running server's)", redis: "the started server's" };
+  return connectionOptions(command, { redis: true }, notes).action(async (flags: Flags, command: Command) => {
+    const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
+    const { runLoadTest } = await import('./run-load-test.js');
+    const { renderLoadTest } = await import('./render.js');
+    const config = loadConfigOrExit(command);
+    // A server started here needs both; one at --host, only the MySQL its coupons are checked in.
+    await requireServices(command, config, flags.host ? (flags.endpoint === 'issue' ? ['mysql'] : []) : ['mysql', 'redis']);
+    const locust = generators.includes('locust') ? (findLocust() ?? installLocust(command)) : undefined;
+    const report = await runLoadTest({
+      generators,
+      endpoint: flags.endpoint,
+      strategy: flags.strategy,
+      users: flags.users,
+      durationS: flags.duration,
+      quantity: flags.quantity,
+      spawnRate: flags.spawnRate ?? flags.users,
+      locust,
+      host: flags.host,
+      instances: flags.instances,
+      config,
+      giveUpAfterMs: flags.giveUpAfter * 1000,
+      ...(flags.progress ? { progress: labelled(name, progressOn(process.stderr)) } : {}),
+    }).catch((error: Error) => command.error(`error: ${error.message}`, { exitCode: 1 }));
+    process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderLoadTest(report)}\n`);
+    process.exitCode = report.ok ? 0 : 1;
+  });
 }
 
 /** Every progress line starts with the command's name: `load-locust: locust, 200 users…`. */
@@ -117,14 +116,6 @@ function installLocust(command: Command): string {
   const locust = findLocust();
   if (!locust) command.error('installing python3-locust with apt-get did not give a `locust` on PATH', { exitCode: 2 });
   return locust;
-}
-
-/** `30s`, `2m`, `1h`, `1m30s` or a bare number of seconds, as Locust's --run-time takes them. */
-function seconds(text: string): number {
-  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(text.trim());
-  const total = match ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0) : NaN;
-  if (!(total >= 1 && total <= 86_400)) throw new InvalidArgumentError('a duration such as 30s, 2m or 1m30s, from 1 s to 24 h');
-  return total;
 }
 
 function httpUrl(text: string): string {

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { settingsGiven } from './cli-options.js';
 import { ConfigError, loadConfig, type Config, type Env } from './core/config.js';
 import { pingMysql } from './core/db.js';
 import type { Log } from './core/log.js';
+import type { PingFailure } from './core/ping-error.js';
 import { pingRedis, redactUrl } from './core/redis.js';
 import { isStrategyName, STRATEGY_NAMES } from './strategies/names.js';
 
@@ -9,22 +11,29 @@ import { isStrategyName, STRATEGY_NAMES } from './strategies/names.js';
 // schema and both drivers, which a command's definition and `--help` must not pay for.
 
 /**
- * The configuration from the environment and the command's flags. A bad value ends the command
- * with the message naming it (exit status 2), not a stack trace.
+ * The configuration from the environment, the command's setting options (cli-options.ts
+ * settingOption) given on its command line, and `fixed`: what the command itself imposes. A bad
+ * value ends the command with one line naming it as the user gave it, flag or environment variable
+ * (exit status 2), not a stack trace.
  */
-export function loadConfigOrExit(command: Command, overrides: Env = {}): Config {
+export function loadConfigOrExit(command: Command, fixed: Env = {}): Config {
+  const given = Object.fromEntries(settingsGiven(command).map(({ key, value }) => [key, value])) as Env;
   try {
-    const config = loadConfig(process.env, overrides);
+    const config = loadConfig(process.env, { ...given, ...fixed });
     if (!isStrategyName(config.ISSUE_STRATEGY)) {
-      throw new ConfigError(
-        `invalid configuration:\n  ISSUE_STRATEGY: unknown strategy "${config.ISSUE_STRATEGY}"; choose one of ${STRATEGY_NAMES.join(', ')}`,
-      );
+      throw new ConfigError([{ key: 'ISSUE_STRATEGY', message: `must name a strategy: one of ${STRATEGY_NAMES.join(', ')}` }]);
     }
     return config;
   } catch (error) {
-    if (error instanceof ConfigError) command.error(error.message, { exitCode: 2, code: 'coupon-lab.config' });
-    throw error;
+    if (!(error instanceof ConfigError)) throw error;
+    const problems = error.problems.map(({ key, message }) => `${settingName(command, key)} ${message}`);
+    return command.error(`invalid setting${problems.length > 1 ? 's' : ''}: ${problems.join('; ')}`, { exitCode: 2, code: 'coupon-lab.config' });
   }
+}
+
+/** A setting as the user gave it: the flag, if the command line set it, else its environment variable. */
+function settingName(command: Command, key: string): string {
+  return settingsGiven(command).find((given) => given.key === key)?.flag ?? key;
 }
 
 const SERVICES = {
@@ -37,18 +46,23 @@ export type Service = keyof typeof SERVICES;
 /**
  * Ends the command with one line, exit status 2 as for a bad setting, if a service it needs does
  * not answer: checked before the command starts work, so that it fails with a way out instead of
- * a stack trace, or a table's header and then a crash. The first that does not answer is named.
+ * a stack trace, or a table's header and then a crash. The first that does not answer is named,
+ * with the way out that fits why: start it, fix the login, or point the URL at the service.
  */
 export async function requireServices(command: Command, config: Config, needed: Service[] = ['mysql', 'redis']): Promise<void> {
   const results = await Promise.allSettled(needed.map((service) => SERVICES[service].ping(config[SERVICES[service].key])));
   const failed = results.findIndex((result) => result.status === 'rejected');
   if (failed === -1) return requireRedisKind(command, config, results[needed.indexOf('redis')]);
   const { name, key } = SERVICES[needed[failed]!];
-  const why = reason((results[failed] as PromiseRejectedResult).reason);
-  command.error(`cannot reach ${name} at ${redactUrl(config[key])} (${key}): ${why} — start it (docker compose up -d mysql redis) or point ${key} at yours`, {
-    exitCode: 2,
-    code: 'coupon-lab.unreachable',
-  });
+  const error = (results[failed] as PromiseRejectedResult).reason as Error & { failure?: PingFailure };
+  const setting = settingName(command, key);
+  const where = `${name} at ${redactUrl(config[key])} (${setting})`;
+  const line: Record<PingFailure, string> = {
+    unreachable: `cannot reach ${where}: ${error.message} — start it (docker compose up -d mysql redis) or point ${setting} at yours`,
+    'login-refused': `${where} refused the login: ${error.message} — check the user and password in ${setting}`,
+    'not-this-service': `${where} does not answer as ${name} does (${error.message}) — is ${setting} the address of a ${name} server?`,
+  };
+  command.error(line[error.failure ?? 'unreachable'], { exitCode: 2, code: 'coupon-lab.unreachable' });
 }
 
 /**
@@ -60,23 +74,15 @@ function requireRedisKind(command: Command, config: Config, pinged: PromiseSettl
   if (pinged?.status !== 'fulfilled') return;
   const { cluster } = pinged.value as Awaited<ReturnType<typeof pingRedis>>;
   if (cluster === undefined || cluster === config.REDIS_CLUSTER) return;
-  const where = `Redis at ${redactUrl(config.REDIS_URL)} (REDIS_URL)`;
+  const url = settingName(command, 'REDIS_URL');
+  const where = `Redis at ${redactUrl(config.REDIS_URL)} (${url})`;
+  const clusterSet = settingName(command, 'REDIS_CLUSTER') === 'REDIS_CLUSTER' ? 'REDIS_CLUSTER is set: unset it' : '--redis-cluster is given: leave it out';
   command.error(
     cluster
-      ? `${where} is a node of a Redis Cluster: set REDIS_CLUSTER=true (the bench: --redis-cluster), and list its nodes in REDIS_URL`
-      : `${where} is not a Redis Cluster, but REDIS_CLUSTER is set: unset it, or point REDIS_URL at a cluster's nodes`,
+      ? `${where} is a node of a Redis Cluster: set REDIS_CLUSTER=true or give --redis-cluster, and list its nodes in ${url}`
+      : `${where} is not a Redis Cluster, but ${clusterSet}, or point ${url} at a cluster's nodes`,
     { exitCode: 2, code: 'coupon-lab.config' },
   );
-}
-
-/** A driver's error in a few words. A host name with several addresses fails with one error per address. */
-function reason(error: unknown): string {
-  if (error instanceof AggregateError && error.errors.length) return [...new Set(error.errors.map(reason))].join('; ');
-  if (error instanceof Error) {
-    const { code } = error as { code?: unknown };
-    return error.message || (typeof code === 'string' || typeof code === 'number' ? String(code) : error.name);
-  }
-  return String(error);
 }
 
 /**

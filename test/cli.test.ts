@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../harness/ports.js';
@@ -121,12 +121,18 @@ describe('a command whose MySQL or Redis does not answer', () => {
   // Nothing listens on port 1. Passwords in both, to see them kept out of the message.
   const unreachable = {
     mysql: {
-      MYSQL_URL: 'mysql://root:s3cret@127.0.0.1:1/coupon_lab',
-      line: /^cannot reach MySQL at mysql:\/\/root:\*\*\*@127\.0\.0\.1:1\/coupon_lab \(MYSQL_URL\): connect ECONNREFUSED 127\.0\.0\.1:1 — start it \(docker compose up -d mysql redis\) or point MYSQL_URL at yours$/,
+      key: 'MYSQL_URL',
+      flag: '--mysql-url',
+      url: 'mysql://root:s3cret@127.0.0.1:1/coupon_lab',
+      line: (name: string) =>
+        `cannot reach MySQL at mysql://root:***@127.0.0.1:1/coupon_lab (${name}): connect ECONNREFUSED 127.0.0.1:1 — start it (docker compose up -d mysql redis) or point ${name} at yours`,
     },
     redis: {
-      REDIS_URL: 'redis://:s3cret@127.0.0.1:1',
-      line: /^cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 \(REDIS_URL\): connect ECONNREFUSED 127\.0\.0\.1:1 — start it \(docker compose up -d mysql redis\) or point REDIS_URL at yours$/,
+      key: 'REDIS_URL',
+      flag: '--redis-url',
+      url: 'redis://:s3cret@127.0.0.1:1',
+      line: (name: string) =>
+        `cannot reach Redis at redis://:***@127.0.0.1:1 (${name}): connect ECONNREFUSED 127.0.0.1:1 — start it (docker compose up -d mysql redis) or point ${name} at yours`,
     },
   };
 
@@ -141,13 +147,79 @@ describe('a command whose MySQL or Redis does not answer', () => {
     ['bench', 'mysql'],
     ['bench', 'redis'],
   ] as const)('%s, with %s down: one line on stderr, no stack, exit status 2, nothing started', async ([command, service], { expect }) => {
-    const { line, ...setting } = unreachable[service];
+    const { key, url, line } = unreachable[service];
     const port = await freePort();
-    const result = await finished([command], { ...setting, PORT: String(port), METRICS_PORT: '0' });
-    expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(line)]);
+    const result = await finished([command], { [key]: url, PORT: String(port), METRICS_PORT: '0' });
+    expect(result.stderr.trimEnd().split('\n')).toEqual([line(key)]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe(''); // no header, no table
     if (command === 'start') expect(await refusesConnections(port)).toBe(true);
+  });
+
+  it.concurrent.for([
+    ['start', 'mysql'],
+    ['consumer', 'redis'],
+    ['migrate', 'mysql'],
+    ['demo', 'redis'],
+    ['bench', 'mysql'],
+    ['bench-micro', 'redis'],
+    ['load-autocannon', 'mysql'],
+  ] as const)('%s, with the %s URL given by its flag: the line names the flag', async ([command, service], { expect }) => {
+    const { flag, url, line } = unreachable[service];
+    const result = await finished([command, flag, url], { PORT: String(await freePort()), METRICS_PORT: '0' });
+    expect(result.stderr.trimEnd().split('\n')).toEqual([line(flag)]);
+    expect(result.code).toBe(2);
+  });
+});
+
+describe('a command whose MySQL or Redis answers, but not as it should', () => {
+  it.concurrent('MySQL refusing the login: says so and where to fix it, not to start MySQL', async ({ expect }) => {
+    const result = await finished(['migrate'], { MYSQL_URL: 'mysql://nobody@127.0.0.1:3306/coupon_lab' });
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(
+        /^MySQL at mysql:\/\/nobody@127\.0\.0\.1:3306\/coupon_lab \(MYSQL_URL\) refused the login: Access denied for user 'nobody'@'[^']+'.* — check the user and password in MYSQL_URL$/,
+      ),
+    ]);
+    expect(result.code).toBe(2);
+  });
+
+  it.concurrent('REDIS_URL at a port that speaks another protocol: says so, not "Protocol error … Please report this"', async ({ expect }) => {
+    // An HTTP-like server: it answers whatever it is sent with a 400.
+    const server = createServer((socket) => socket.on('error', () => {}).end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const result = await finished(['bench-micro', '--redis-url', `redis://127.0.0.1:${port}`], {});
+      expect(result.stderr.trimEnd().split('\n')).toEqual([
+        `Redis at redis://127.0.0.1:${port} (--redis-url) does not answer as Redis does (Protocol error, got "H" as reply type byte. Please report this.) — is --redis-url the address of a Redis server?`,
+      ]);
+      expect(result.code).toBe(2);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('a bad setting', () => {
+  it.concurrent.for([
+    ['LOCK_WAIT_MS=abc', [], { LOCK_WAIT_MS: 'abc' }, 'invalid setting: LOCK_WAIT_MS must be a whole number of at least 1'],
+    [
+      'MYSQL_URL=localhost:3306',
+      [],
+      { MYSQL_URL: 'localhost:3306' },
+      'invalid setting: MYSQL_URL must be a URL such as mysql://user:password@host:3306/database',
+    ],
+    ['--port eighty', ['--port', 'eighty'], {}, 'invalid setting: --port must be a whole number from 0 to 65,535'],
+    [
+      '--mysql-url with a dash in the database',
+      ['--mysql-url', 'mysql://h/coupon-lab'],
+      {},
+      'invalid setting: --mysql-url must name a database of letters, digits and _: mysql://user:password@host:3306/database',
+    ],
+  ] as const)('start, %s: one line in words, naming it as it was given, exit status 2', async ([, args, setting, line], { expect }) => {
+    const result = await finished(['start', ...args], setting);
+    expect(result.stderr.trimEnd().split('\n')).toEqual([line]);
+    expect(result.code).toBe(2);
   });
 });
 

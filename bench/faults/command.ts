@@ -28,8 +28,8 @@ export function createFaultsCommand(): Command {
       nameList(STRATEGY_NAMES),
     )
     .option('--json', 'print the report as JSON instead of the table')
-    .option('--out <file.json>', 'write the report as JSON')
-    .option('--report <file.html>', 'write the report as a self-contained HTML page')
+    .option('--out <file.json>', 'write the report as JSON (default: none written)')
+    .option('--report <file.html>', 'write the report as a self-contained HTML page (default: none written)')
     .action(async (flags: Flags, command: Command) => {
       const { MissingBinaryError } = await import('../../harness/instances.js');
       const { runFaults } = await import('./run-faults.js');

@@ -24,3 +24,45 @@ describe('coupon-lab --version', () => {
     expect(program.version()).toBe(packageJson.version);
   });
 });
+
+describe("the commands' options", () => {
+  const commands = program.commands;
+  const command = (name: string) => commands.find((c) => c.name() === name)!;
+  const longs = (name: string) => command(name).options.map((option) => option.long);
+
+  it('are read from the definitions at all', () => {
+    expect(commands.length).toBeGreaterThan(8);
+    expect(longs('bench')).toContain('--users');
+  });
+
+  it.each(['start', 'consumer', 'demo', 'bench', 'bench-micro', 'load-locust', 'load-autocannon'])(
+    '%s, which connects to MySQL and Redis, takes --mysql-url, --redis-url and --redis-cluster',
+    (name) => {
+      expect(longs(name)).toEqual(expect.arrayContaining(['--mysql-url', '--redis-url', '--redis-cluster']));
+    },
+  );
+
+  it('migrate, which connects to MySQL only, takes --mysql-url', () => {
+    expect(longs('migrate')).toContain('--mysql-url');
+  });
+
+  it('each show their default in --help, when they take a value', () => {
+    const help = (name: string) => command(name).createHelp();
+    const missing = commands.flatMap((c) =>
+      c.options
+        .filter((option) => option.required || option.optional)
+        .filter((option) => !/\bdefault\b|\bnone\b/.test(help(c.name()).optionDescription(option)))
+        .map((option) => `${c.name()} ${option.long}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it('give a short flag one meaning in every command', () => {
+    const meanings = new Map<string, Set<string>>();
+    for (const option of commands.flatMap((c) => c.options)) {
+      if (option.short) meanings.set(option.short, new Set([...(meanings.get(option.short) ?? []), option.long!]));
+    }
+    const ambiguous = [...meanings].filter(([, longs]) => longs.size > 1).map(([short, longs]) => `${short}: ${[...longs].join(', ')}`);
+    expect(ambiguous).toEqual([]);
+  });
+});

@@ -8,7 +8,7 @@ import type { Endpoint, Generator } from './report.js';
 
 interface Flags {
   strategy: StrategyName;
-  users: number;
+  connections: number;
   duration: number;
   quantity: number;
   spawnRate?: number;
@@ -20,10 +20,10 @@ interface Flags {
   giveUpAfter: number;
 }
 
-/** `load-locust`: Locust, then autocannon, on the same endpoint with the same users and duration. */
+/** `load-locust`: Locust, then autocannon, on the same endpoint with as many requests in flight, for as long. */
 export function createLoadLocustCommand(): Command {
   return loadCommand('load-locust', ['locust', 'autocannon'])
-    .description('Load the API with Locust, then autocannon alike (same endpoint, users, duration), each on a fresh coupon; compare and check MySQL.')
+    .description('Load the API with Locust, then autocannon alike (same endpoint, connections, duration), each on a fresh coupon; compare and check MySQL.')
     .option('--spawn-rate <n>', 'Locust users started per second (default: all of them in the first second)', wholeNumber(1, 100_000));
 }
 
@@ -38,10 +38,11 @@ export function createLoadAutocannonCommand(): Command {
 function loadCommand(name: string, generators: Generator[]): Command {
   // The help of each says what its own generators do.
   const both = generators.length > 1;
-  const users = both ? 'Locust users and autocannon connections' : 'autocannon connections (one per user)';
+  const connections = both ? 'Locust users and autocannon connections' : 'autocannon connections';
   const command = new Command(name)
     .addOption(new Option('-s, --strategy <name>', 'issue strategy').choices(STRATEGY_NAMES).default('lua'))
-    .option('-u, --users <n>', `${users}, each with one request in flight`, wholeNumber(1, 10_000), 100)
+    .option('--connections <n>', `${connections}, each keeping one request in flight`, wholeNumber(1, 10_000), 100)
+    .addOption(new Option('-u, --users <n>').hideHelp().argParser(noUsers))
     .addOption(
       new Option('-d, --duration <time>', `how long ${both ? 'each generator' : 'it'} runs: 30, 30s, 2m, 1m30s`)
         .argParser(duration(1, 86_400))
@@ -77,10 +78,10 @@ function loadCommand(name: string, generators: Generator[]): Command {
       generators,
       endpoint: flags.endpoint,
       strategy: flags.strategy,
-      users: flags.users,
+      connections: flags.connections,
       durationS: flags.duration,
       quantity: flags.quantity,
-      spawnRate: flags.spawnRate ?? flags.users,
+      spawnRate: flags.spawnRate ?? flags.connections,
       locust,
       host: flags.host,
       instances: flags.instances,
@@ -93,7 +94,7 @@ function loadCommand(name: string, generators: Generator[]): Command {
   });
 }
 
-/** Every progress line starts with the command's name: `load-locust: locust, 200 users…`. */
+/** Every progress line starts with the command's name: `load-locust: locust: 200 users…`. */
 function labelled(name: string, progress: Progress): Progress {
   return (label) => progress(`${name}: ${label}`);
 }
@@ -116,6 +117,14 @@ function installLocust(command: Command): string {
   const locust = findLocust();
   if (!locust) command.error('installing python3-locust with apt-get did not give a `locust` on PATH', { exitCode: 2 });
   return locust;
+}
+
+/**
+ * `--users` as the bench means it (distinct users) has no place here: every request comes from a
+ * user never seen before. Refused with a pointer rather than as an unknown option.
+ */
+function noUsers(): never {
+  throw new InvalidArgumentError('Every request here comes from a user never seen before; --connections sets how many requests are in flight at once.');
 }
 
 function httpUrl(text: string): string {

@@ -14,7 +14,8 @@ export interface GeneratorLoad {
   strategy: StrategyName;
   /** The generator's fresh coupon (issue endpoint). */
   couponId?: number;
-  users: number;
+  /** Requests in flight at once: Locust users, autocannon connections. */
+  connections: number;
   durationS: number;
   spawnRate: number;
   /** The `locust` executable (needed to run Locust). */
@@ -27,17 +28,17 @@ export interface Loaded {
   told?: Pick<Tally, 'answers' | 'successfulUsers'>;
 }
 
-/** Runs the generator as a phase of `line`: `200 users for 20 s, lua on coupon 50… 7,556 req/s`. */
+/** Runs the generator as a phase of `line`: `200 connections for 20 s, lua on coupon 50… 7,556 req/s`. */
 export function runGenerator(generator: Generator, load: GeneratorLoad, line: ProgressLine): Promise<Loaded> {
   const target = load.couponId === undefined ? 'GET /hello' : `${load.strategy} on coupon ${load.couponId}`;
-  const what = `${int(load.users)} users for ${load.durationS} s, ${target}`;
+  const what = `${int(load.connections)} ${generator === 'locust' ? 'users' : 'connections'} for ${load.durationS} s, ${target}`;
   const perS = ({ numbers }: Loaded) => `${int(numbers.throughput)} req/s`;
   return generator === 'locust' ? line.phase(what, () => locust(load), perS) : autocannon(load, { line, what });
 }
 
 async function locust(load: GeneratorLoad): Promise<Loaded> {
   if (!load.locust) throw new Error('no locust executable');
-  const { couponId, users, durationS, spawnRate } = load;
+  const { couponId, connections: users, durationS, spawnRate } = load;
   const env: Record<string, string> = couponId === undefined ? {} : { COUPON_ID: String(couponId), COUPON_STRATEGY: load.strategy };
   const { numbers, told } = await runLocust({ executable: load.locust, url: load.url, endpoint: load.endpoint, users, spawnRate, durationS, env });
   return couponId === undefined ? { numbers } : { numbers, told };
@@ -45,7 +46,7 @@ async function locust(load: GeneratorLoad): Promise<Loaded> {
 
 /** One connection per user, each request from a user never seen before (httpCrowd with a duration). */
 async function autocannon(load: GeneratorLoad, shown: { line: ProgressLine; what: string }): Promise<Loaded> {
-  const crowd = { users: load.users, requestsPerUser: 1, concurrency: load.users, durationS: load.durationS };
+  const crowd = { users: load.connections, requestsPerUser: 1, concurrency: load.connections, durationS: load.durationS };
   if (load.couponId === undefined) {
     const { requests, throughput, latency, failures } = await httpHello(load.url, crowd, shown);
     return { numbers: { requests, throughput, latency, failures } };

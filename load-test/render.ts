@@ -1,24 +1,33 @@
-import { int, ms } from '../bench/output/format.js';
+import { int, ms, plural } from '../bench/output/format.js';
 import { verdictWithFigure } from '../lab-client/verdict.js';
 import type { CouponCheck, GeneratorRun, LoadTestReport } from './report.js';
 
 /** The report as text: the generators side by side, then a verdict per coupon. */
 export function renderLoadTest(report: LoadTestReport): string {
-  const { target, settings } = report;
-  const started = target.started ? `started here, ${target.instances} process${target.instances === 1 ? '' : 'es'}` : 'given by --host';
-  const spawn = settings.spawnRate === undefined ? '' : ` (Locust starts ${int(settings.spawnRate)}/s)`;
+  const { target } = report;
+  const started = target.started ? `started here, ${plural(target.instances, 'process')}` : 'given by --host';
+  const locust = report.runs.some((run) => run.generator === 'locust');
   const lines = [
     `${report.runs.map((run) => run.generator).join(' vs ')}: ${report.endpoint === 'hello' ? 'GET' : 'POST'} ${report.path} on ${target.url} (${started})`,
-    `${settings.users} users${spawn}, ${settings.durationS} s each${report.endpoint === 'issue' ? `, each generator on a fresh coupon of ${int(settings.quantity)}` : ''}`,
+    settingsLine(report),
     '',
     ...table(report),
-    'latency in ms; Locust rounds times above 100 ms to 10 ms; failures: anything but 2xx, sold out and already issued',
+    `latency in ms${locust ? '; Locust rounds times above 100 ms to 10 ms' : ''}; failures: anything but 2xx, sold out and already issued`,
   ];
   const checked = report.runs.filter((run) => run.coupon || run.checkError);
   if (checked.length) lines.push('', ...checked.map((run) => verdictLine(run, report)));
   const failed = report.runs.filter((run) => run.error);
   if (failed.length) lines.push('', ...failed.map((run) => `${run.generator} failed to run: ${run.error}`));
   return lines.join('\n');
+}
+
+/** `200 connections, 20 s, on a fresh coupon of 100 places`; with Locust too, what each generator had. */
+function settingsLine({ settings, runs, endpoint }: LoadTestReport): string {
+  const several = runs.length > 1;
+  const inFlight = several ? `${int(settings.connections)} Locust users and autocannon connections` : plural(settings.connections, 'connection');
+  const spawn = settings.spawnRate === undefined ? '' : ` (Locust starts ${int(settings.spawnRate)}/s)`;
+  const coupon = endpoint === 'issue' ? `, ${several ? 'each generator ' : ''}on a fresh coupon of ${plural(settings.quantity, 'place')}` : '';
+  return `${inFlight}${spawn}, ${settings.durationS} s${several ? ' each' : ''}${coupon}`;
 }
 
 function table(report: LoadTestReport): string[] {

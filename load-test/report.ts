@@ -8,7 +8,7 @@ export type Endpoint = 'issue' | 'hello';
 
 /**
  * What `load-locust` / `load-autocannon` found: each generator's numbers on the same endpoint
- * with the same users and duration, and what MySQL holds for each generator's coupon. The table
+ * with as many requests in flight for as long, and what MySQL holds for each generator's coupon. The table
  * and `--json` are both rendered from this object.
  */
 export interface LoadTestReport {
@@ -26,8 +26,8 @@ export interface LoadTestReport {
   path: string;
   strategy?: StrategyName;
   settings: {
-    /** Locust users, autocannon connections: each keeps one request in flight. */
-    users: number;
+    /** Requests in flight at once: Locust users, autocannon connections, each keeping one in flight. */
+    connections: number;
     durationS: number;
     /** totalQuantity of each generator's fresh coupon (issue endpoint). */
     quantity: number;

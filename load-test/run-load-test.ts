@@ -19,7 +19,7 @@ export interface LoadTestOptions {
   generators: Generator[];
   endpoint: Endpoint;
   strategy: StrategyName;
-  users: number;
+  connections: number;
   durationS: number;
   quantity: number;
   spawnRate: number;
@@ -42,7 +42,7 @@ const WARM_UP_REQUESTS = 1_000;
 /** However steadily the consumer writes, a check gives up after this long. */
 const DRAIN_TIMEOUT_MS = 120_000;
 
-/** Runs each generator against the same endpoint with the same users and duration. Prints nothing. */
+/** Runs each generator against the same endpoint with as many requests in flight, for as long. Prints nothing. */
 export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestReport> {
   const startedAt = new Date().toISOString();
   const progress = options.progress ?? progressOn(undefined);
@@ -78,7 +78,7 @@ function report(options: LoadTestOptions, { startedAt, url, runs }: { startedAt:
     path: options.endpoint === 'hello' ? '/hello' : issuePath(options.strategy, ':couponId'),
     ...(options.endpoint === 'issue' ? { strategy: options.strategy } : {}),
     settings: {
-      users: options.users,
+      connections: options.connections,
       durationS: options.durationS,
       quantity: options.quantity,
       ...(options.generators.includes('locust') ? { spawnRate: options.spawnRate } : {}),
@@ -99,7 +99,7 @@ function startServer(options: LoadTestOptions): Promise<ServerProcess> {
 
 /** A thousand GET /hello, so that neither generator meets a cold server; and proof that one answers. */
 async function warmUp(url: string, options: LoadTestOptions, line: ProgressLine): Promise<void> {
-  const crowd = { users: WARM_UP_REQUESTS, requestsPerUser: 1, concurrency: Math.min(options.users, WARM_UP_REQUESTS) };
+  const crowd = { users: WARM_UP_REQUESTS, requestsPerUser: 1, concurrency: Math.min(options.connections, WARM_UP_REQUESTS) };
   const warm = await httpHello(url, crowd, { line, what: `warm-up, ${int(WARM_UP_REQUESTS)} × GET /hello` });
   if (warm.failures === warm.requests) throw new Error(`${url} does not answer GET /hello: is the API server running there?`);
 }

@@ -54,13 +54,17 @@ describe("the commands' help and messages", () => {
 
   it.concurrent('load-autocannon --help speaks of autocannon alone', async ({ expect }) => {
     const { stdout } = await labCommand(['load-autocannon', '--help']);
-    expect(stdout.replace(/\s+/g, ' ')).toContain('autocannon connections (one per user), each with one request in flight');
+    expect(stdout.replace(/\s+/g, ' ')).toContain('--connections <n> autocannon connections, each keeping one request in flight');
     expect(stdout).not.toMatch(/locust/i);
   });
 
   it.concurrent.for([
     [['bench', '--users', '0'], "error: option '-u, --users <n>' argument '0' is invalid. It must be a whole number of at least 1."],
     [['bench', '--instances', '1,20'], "error: option '-i, --instances <k[,k…]>' argument '1,20' is invalid. It must be a whole number from 1 to 16."],
+    [
+      ['load-autocannon', '--users', '200'],
+      "error: option '-u, --users <n>' argument '200' is invalid. Every request here comes from a user never seen before; --connections sets how many requests are in flight at once.",
+    ],
     [
       ['bench', '--duration', '2x'],
       "error: option '-d, --duration <time>' argument '2x' is invalid. It must be a duration such as 30 (seconds), 30s, 2m or 1m30s, from 1 s to 1 h.",

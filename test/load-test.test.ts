@@ -43,7 +43,7 @@ async function rowsOf(couponId: number): Promise<{ rows: number; users: number }
 describe('npm run load-locust', () => {
   it('prints Locust and autocannon side by side on coupons of their own, each sold out EXACTly through lua', async () => {
     // execFile rejects on a non-zero exit: lua over-issuing, or a generator that did not run, fails here.
-    const { stdout, stderr } = await labCommand(['load-locust', '--strategy', 'lua', '--users', '30', '--duration', '3s', '--quantity', '50']);
+    const { stdout, stderr } = await labCommand(['load-locust', '--strategy', 'lua', '--connections', '30', '--duration', '3s', '--quantity', '50']);
     const number = '[\\d,.]+';
     const rows = new Map<string, { couponId: number; requests: number; throughput: number; failures: number }>();
     for (const generator of ['locust', 'autocannon']) {
@@ -63,8 +63,11 @@ describe('npm run load-locust', () => {
       // What the command claims, checked in MySQL by this test.
       expect(await rowsOf(numbers.couponId)).toEqual({ rows: 50, users: 50 });
       // Its progress: one line on stderr, even without a terminal, naming what ran.
-      expect(stderr).toMatch(new RegExp(`^load-locust: ${generator}: 30 users for 3 s, lua on coupon ${numbers.couponId}… ${number} req/s`, 'm'));
+      const inFlight = generator === 'locust' ? '30 users' : '30 connections';
+      expect(stderr).toMatch(new RegExp(`^load-locust: ${generator}: ${inFlight} for 3 s, lua on coupon ${numbers.couponId}… ${number} req/s`, 'm'));
     }
+    expect(stdout).toContain('\n30 Locust users and autocannon connections (Locust starts 30/s), 3 s each, each generator on a fresh coupon of 50 places\n');
+    expect(stdout).toContain('; Locust rounds times above 100 ms to 10 ms;');
     expect(stderr).not.toMatch(/Warning/);
   }, 40_000);
 });
@@ -72,7 +75,7 @@ describe('npm run load-locust', () => {
 describe('npm run load-autocannon', () => {
   it('sees unsafe over-issue a small coupon under 200 connections, reports it as expected, and exits 0', async () => {
     // With ADMIN_TOKEN, as a guarded server runs: the command creates its coupon with the token.
-    const args = ['load-autocannon', '--strategy', 'unsafe', '--users', '200', '--duration', '2', '--quantity', '20', '--json'];
+    const args = ['load-autocannon', '--strategy', 'unsafe', '--connections', '200', '--duration', '2', '--quantity', '20', '--json'];
     const { stdout } = await labCommand(args, { ADMIN_TOKEN: 'load-test-admin-token' });
     const report = JSON.parse(stdout) as LoadTestReport;
     expect(report.runs.map((r) => r.generator)).toEqual(['autocannon']);
@@ -105,7 +108,7 @@ describe('a load test on a server that runs no consumer (--host)', () => {
   afterAll(() => kill(server, 'SIGTERM'));
 
   it('says what it waits for, gives up once nothing was written for --give-up-after, and exits 1', async () => {
-    const args = ['--host', server.url, '--strategy', 'lua', '--users', '20', '--duration', '1', '--quantity', '1000000', '--give-up-after', '1s'];
+    const args = ['--host', server.url, '--strategy', 'lua', '--connections', '20', '--duration', '1', '--quantity', '1000000', '--give-up-after', '1s'];
     const { code, stdout, stderr } = await finished(['load-autocannon', ...args]);
     // Requests still in flight when the crowd stopped may be accepted after the first look: the count may grow.
     const waited =
@@ -117,5 +120,8 @@ describe('a load test on a server that runs no consumer (--host)', () => {
     expect(stdout).toContain(`coupon ${couponId} (autocannon): `);
     expect(stdout).toContain(`(${left} accepted requests of coupon ${couponId} still unwritten, none written in the last 1 s: is a consumer running?) ✗`);
     expect(code).toBe(1);
+    // Of autocannon alone: no word of Locust or of other generators.
+    expect(stdout).toContain('\n20 connections, 1 s, on a fresh coupon of 1,000,000 places\n');
+    expect(stdout).not.toMatch(/locust|each generator/i);
   }, 30_000);
 });

@@ -5,6 +5,11 @@ export function int(n: number | undefined): string {
   return n === undefined || Number.isNaN(n) ? '-' : Math.round(n).toLocaleString('en-US');
 }
 
+/** `1 process`, `2 processes`, `1,000 places`: a count and its noun, in the singular or the plural. */
+export function plural(n: number, noun: string): string {
+  return `${int(n)} ${n === 1 ? noun : /(s|x|ch|sh)$/.test(noun) ? `${noun}es` : `${noun}s`}`;
+}
+
 /** A cost per request, in Redis commands or retries: one decimal, as most are a handful. */
 export function perRequest(n: number | undefined): string {
   return n === undefined || Number.isNaN(n) ? '-' : n.toFixed(1);

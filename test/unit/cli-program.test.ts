@@ -50,7 +50,7 @@ describe("the commands' options", () => {
     const help = (name: string) => command(name).createHelp();
     const missing = commands.flatMap((c) =>
       c.options
-        .filter((option) => option.required || option.optional)
+        .filter((option) => (option.required || option.optional) && !option.hidden)
         .filter((option) => !/\bdefault\b|\bnone\b/.test(help(c.name()).optionDescription(option)))
         .map((option) => `${c.name()} ${option.long}`),
     );

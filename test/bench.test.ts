@@ -152,6 +152,10 @@ describe('npm run bench', () => {
     expect(stderr).not.toMatch(/Warning|\[\]/);
   });
 
+  it('says on stderr where it wrote each file, so that --json keeps stdout to the report', () => {
+    expect(stderr).toContain(`\nwrote ${join(dir, 'json', 'r.json')}\nwrote ${join(dir, 'html', 'today', 'r.html')}\n`);
+  });
+
   it('writes an HTML report that draws its charts in Chromium with the numbers of the JSON', async () => {
     await withReport(async (page, report) => {
       const embedded = JSON.parse((await page.locator('#bench-report').textContent()) ?? 'null');

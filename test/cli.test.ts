@@ -129,6 +129,16 @@ describe('a command told to write a file where it cannot', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it.concurrent.for([
+    ['bench', '--report', '/proc/r.html'],
+    ['faults', '--report', '/proc/x/f.html'],
+  ] as const)('%s %s %s, where no file can be created: refused up front in one line, exit status 2', async ([command, flag, path], { expect }) => {
+    const result = await finished([command, flag, path], {});
+    expect(result.stderr.trimEnd().split('\n')).toEqual([`cannot write ${path}: nothing can be created there`]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+  });
 });
 
 async function refusesConnections(port: number): Promise<boolean> {

@@ -18,14 +18,16 @@ describe('npm run faults -- --fault slow-commit,process-pause --strategy redis-l
   let dir: string;
   let report: FaultReport;
   let exitCode: number;
+  let stderr: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'coupon-lab-faults-report-'));
     const args = ['faults', '--fault', 'slow-commit,process-pause', '--strategy', 'redis-lock,fenced-lock'];
     const outcome = await run(...cliCommandLine([...args, '--json', '--out', join(dir, 'faults.json'), '--report', join(dir, 'faults.html')])).then(
       (result) => ({ ...result, code: 0 }),
-      (error: { stdout: string; code: number }) => error,
+      (error: { stdout: string; stderr: string; code: number }) => error,
     );
     report = JSON.parse(outcome.stdout) as FaultReport;
+    stderr = outcome.stderr;
     exitCode = outcome.code;
   }, 180_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -50,8 +52,9 @@ describe('npm run faults -- --fault slow-commit,process-pause --strategy redis-l
     expect(exitCode).toBe(0);
   });
 
-  it('writes with --out the report it prints', async () => {
+  it('writes with --out the report it prints, and says on stderr where it wrote each file', async () => {
     expect(JSON.parse(await readFile(join(dir, 'faults.json'), 'utf8'))).toEqual(report);
+    expect(stderr).toMatch(new RegExp(`^wrote ${join(dir, 'faults.json')}\nwrote ${join(dir, 'faults.html')}\n$`, 'm'));
   });
 
   it('writes an HTML report whose matrix shows, in Chromium, the verdicts of the JSON', async () => {

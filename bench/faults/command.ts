@@ -34,7 +34,7 @@ export function createFaultsCommand(): Command {
       const { MissingBinaryError } = await import('../../harness/instances.js');
       const { runFaults } = await import('./run-faults.js');
       const { renderFaultHtml, renderFaultTable } = await import('./render.js');
-      const { prepareOutputFiles, writeOutputFile } = await import('../output/output-file.js');
+      const { prepareOutputFiles, writeOutputFiles } = await import('../output/output-file.js');
       await prepareOutputFiles(command, [flags.out, flags.report]);
       const report = await runFaults({
         scenarios: SCENARIOS.filter((scenario) => flags.fault.includes(scenario.fault)),
@@ -45,12 +45,10 @@ export function createFaultsCommand(): Command {
         throw error;
       });
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderFaultTable(report)}\n`);
-      for (const [file, text] of [
-        [flags.out, `${JSON.stringify(report, null, 2)}\n`],
-        [flags.report, renderFaultHtml(report)],
-      ] as const) {
-        if (file) await writeOutputFile(file, text);
-      }
-      process.exitCode = report.ok ? 0 : 1;
+      const written = await writeOutputFiles([
+        { path: flags.out, text: `${JSON.stringify(report, null, 2)}\n` },
+        { path: flags.report, text: renderFaultHtml(report) },
+      ]);
+      process.exitCode = !report.ok ? 1 : written ? 0 : 2;
     });
 }

@@ -1,26 +1,28 @@
-import { constants } from 'node:fs';
-import { access, mkdir, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, mkdtemp, open, stat, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, parse, resolve } from 'node:path';
 import type { Command } from 'commander';
 
 /**
- * Makes sure, before a run that may take minutes, that a report can be written where it was asked
- * for: creates the folder as `mkdir -p` does and checks that it (and the file, if it exists) can be
- * written. Throws a one-line error naming the path otherwise, so that the run is not lost at the end.
+ * Makes sure, before a run that may take minutes, that a file can be written where it was asked
+ * for: creates its missing folders as `mkdir -p` does, then opens the file for writing — created
+ * and removed again if it did not exist. The check is the write itself, not permission bits, which
+ * root passes even where nothing can be created (/proc). Throws a one-line error naming the path.
  */
 export async function prepareOutputFile(path: string): Promise<void> {
   try {
-    const folder = dirname(path);
-    await mkdir(folder, { recursive: true });
-    await access(folder, constants.W_OK);
-    if ((await stat(path).catch(() => undefined))?.isDirectory()) throw new Error('it is a folder');
-    await access(path, constants.W_OK).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
+    await makeFolders(dirname(resolve(path)));
+    if ((await stat(path).catch(() => undefined))?.isDirectory()) throw Object.assign(new Error('it is a folder'), { code: 'EISDIR' });
+    const created = await open(path, 'wx').catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+      await (await open(path, 'r+')).close(); // there already: writable, and left as it is until the run ends
     });
+    if (created) {
+      await created.close();
+      await unlink(path);
+    }
   } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a part of its path is a file, not a folder' : message;
-    throw new Error(`cannot write ${path}: ${why}`, { cause: error });
+    throw new Error(`cannot write ${path}: ${why(error)}`, { cause: error });
   }
 }
 
@@ -31,8 +33,67 @@ export async function prepareOutputFiles(command: Command, files: readonly (stri
   }
 }
 
-/** Writes a report, creating its folder if it is missing (it may have been removed during the run). */
-export async function writeOutputFile(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, text);
+/** A file a command writes at the end of its run: where it was asked for (absent: not asked), and what. */
+export interface OutputFile {
+  path: string | undefined;
+  text: string;
+}
+
+/**
+ * Writes each file asked for and says so on stderr (`wrote <path>`), creating its folder again if
+ * it was removed during the run. A file that cannot be written there after all is written to a
+ * temporary folder instead, and the line says where: a run's results are never lost to a path.
+ * Resolves to whether every file went where it was asked for.
+ */
+export async function writeOutputFiles(
+  files: readonly OutputFile[],
+  say: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<boolean> {
+  let all = true;
+  for (const { path, text } of files) {
+    if (!path) continue;
+    try {
+      await makeFolders(dirname(resolve(path)));
+      await writeFile(path, text);
+      say(`wrote ${path}`);
+    } catch (error) {
+      all = false;
+      const instead = join(await mkdtemp(join(tmpdir(), 'coupon-lab-')), basename(path));
+      await writeFile(instead, text);
+      say(`cannot write ${path}: ${why(error)}; wrote it to ${instead} instead`);
+    }
+  }
+  return all;
+}
+
+/**
+ * `mkdir -p`, one folder at a time from the deepest that exists: Node 20's recursive mkdir spins
+ * for ever on a path it cannot create under /proc.
+ */
+async function makeFolders(folder: string): Promise<void> {
+  const found = await stat(folder).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+  if (found?.isDirectory()) return;
+  if (found) throw Object.assign(new Error(`${folder} is a file`), { code: 'ENOTDIR' });
+  if (folder === parse(folder).root) throw Object.assign(new Error(`${folder} does not exist`), { code: 'ENOENT' });
+  await makeFolders(dirname(folder));
+  await mkdir(folder).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error; // made meanwhile by another
+  });
+}
+
+/** What stopped a write, in words. */
+function why(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  const words: Record<string, string> = {
+    ENOTDIR: 'a part of its path is a file, not a folder',
+    EISDIR: 'it is a folder',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only',
+    ENOSPC: 'no space left on the device',
+    ENOENT: 'nothing can be created there',
+  };
+  return (code && words[code]) || message;
 }

@@ -31,7 +31,7 @@ export function createBenchCommand(): Command {
     .addOption(strategiesOption())
     .option('-u, --users <n>', 'distinct users in the crowd', wholeNumber(1), 1000)
     .option('-r, --requests-per-user <n>', 'requests each user sends', wholeNumber(1, 1000), 1)
-    .option('-q, --quantity <n>', 'coupons to hand out', wholeNumber(1, 1_000_000_000), 100)
+    .option('-q, --quantity <n>', 'places on the coupon: how many users can get it', wholeNumber(1, 1_000_000_000), 100)
     .option('-c, --concurrency <n>', 'requests in flight at once (connections in http mode)', wholeNumber(1, 10_000), 100)
     .addOption(
       new Option('-m, --mode <mode>', 'http: real servers over HTTP; direct: the strategy in this process').choices(['http', 'direct']).default('http'),

@@ -6,7 +6,7 @@ import type { StrategyName } from '../src/strategies/index.js';
 import { issuePath } from '../lab-client/http.js';
 import { expectedVerdict, meetsExpectation, worstVerdict } from '../lab-client/verdict.js';
 import { measureFloors } from './floors.js';
-import { int } from './output/format.js';
+import { int, plural } from './output/format.js';
 import { directCrowd, httpCrowd, httpHello, type HelloRun } from './load.js';
 import { describeMachine } from './machine.js';
 import { runOne, warmUp } from './measure-run.js';
@@ -171,11 +171,11 @@ async function repeatOnLines<T>({ settings, progress }: Bench, label: string, ru
 /** What a run sends, as its progress line names it. */
 function crowdText(s: BenchSettings): string {
   if (s.durationS) return `${s.durationS} s of fresh users`;
-  return `${int(s.users)} users${s.requestsPerUser > 1 ? ` × ${s.requestsPerUser}` : ''} for ${int(s.quantity)} coupons`;
+  return `${int(s.users)} users${s.requestsPerUser > 1 ? ` × ${s.requestsPerUser}` : ''} for ${plural(s.quantity, 'place')}`;
 }
 
 function processes(n: number): string {
-  return `${n} process${n === 1 ? '' : 'es'}`;
+  return plural(n, 'process');
 }
 
 function summariseHello(runs: HelloRun[]): { throughput: number; latency: Latency } {

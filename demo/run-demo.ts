@@ -5,6 +5,7 @@ import { Tally } from '../lab-client/tally.js';
 import { verdictWithFigure, verifyCoupon } from '../lab-client/verdict.js';
 import { drainOrThrow, streamBacklog } from '../lab-client/drain.js';
 import { createCouponOverHttp, issuePath } from '../lab-client/http.js';
+import { int, plural } from '../bench/output/format.js';
 
 export interface DemoFlags {
   strategy: StrategyName[];
@@ -20,7 +21,8 @@ export interface DemoFlags {
 export async function runDemo(config: Config, flags: DemoFlags): Promise<void> {
   const server = await startServer(config);
   try {
-    console.log(`Coupon Lab demo: ${flags.users} users × ${flags.requestsPerUser} requests at once for ${flags.quantity} coupons, per strategy\n`);
+    const requests = `${plural(flags.requestsPerUser, 'request')} at once`;
+    console.log(`Coupon Lab demo: ${int(flags.users)} users × ${requests} for a coupon of ${plural(flags.quantity, 'place')}, per strategy\n`);
     console.log(row('strategy', 'protection', 'issued', 'sold out', 'already', 'other', 'rows', 'verdict'));
     for (const strategy of flags.strategy) console.log(await race(server, strategy, flags));
   } finally {

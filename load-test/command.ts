@@ -48,7 +48,7 @@ function loadCommand(name: string, generators: Generator[]): Command {
         .argParser(duration(1, 86_400))
         .default(30, '30s'),
     )
-    .option('-q, --quantity <n>', `totalQuantity of ${both ? "each generator's" : 'its'} fresh coupon`, wholeNumber(1, 1_000_000_000), 100)
+    .option('-q, --quantity <n>', `places on ${both ? "each generator's" : 'its'} fresh coupon: how many users can get it`, wholeNumber(1, 1_000_000_000), 100)
     .addOption(
       new Option('--endpoint <name>', "issue: POST the strategy's issue path; hello: GET /hello, the baseline").choices(['issue', 'hello']).default('issue'),
     )

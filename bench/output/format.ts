@@ -15,10 +15,13 @@ export function perRequest(n: number | undefined): string {
   return n === undefined || Number.isNaN(n) ? '-' : n.toFixed(1);
 }
 
-/** Milliseconds with as many decimals as matter at their size; '-' for none. */
+/**
+ * Milliseconds with as many decimals as matter at their size, and none that are zeros: a whole
+ * millisecond (autocannon measures in them) reads `9`, not `9.00`; '-' for none.
+ */
 export function ms(n: number | undefined): string {
   if (n === undefined || Number.isNaN(n)) return '-';
-  return n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : int(n);
+  return n < 100 ? String(Number(n.toFixed(n < 10 ? 2 : 1))) : int(n);
 }
 
 export interface Column<T> {

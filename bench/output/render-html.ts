@@ -1,5 +1,6 @@
 import { worstRun } from '../../lab-client/verdict.js';
-import { escapeHtml as escape, htmlPage, int, ms, perRequest } from './format.js';
+import { describeCrowd, describeRepeat } from './describe-settings.js';
+import { escapeHtml as escape, htmlPage, int, ms, perRequest, plural } from './format.js';
 import { barChart, lineChart, protectionLegend, type Bar } from './html-charts.js';
 import type { BenchReport, Floors, StrategyResult } from '../report.js';
 
@@ -69,14 +70,13 @@ function charts(report: BenchReport): string[] {
 function raceNotHit(report: BenchReport): string {
   const missed = report.results.filter((r) => r.expected !== 'EXACT' && r.verdict === 'EXACT');
   if (missed.length === 0) return '';
-  const names = missed.map((r) => `${escape(r.strategy)} (${r.instances} processes)`).join(', ');
+  const names = missed.map((r) => `${escape(r.strategy)} (${plural(r.instances, 'process')})`).join(', ');
   return `<p class="muted">Expected to over-issue but exact this time (the race was not hit): ${names}. --think-ms widens the window.</p>`;
 }
 
 function describeRun(report: BenchReport): string {
   const s = report.settings;
-  const crowd = s.durationS ? `${s.durationS} s of fresh users` : `${int(s.users)} users × ${s.requestsPerUser} for ${int(s.quantity)} coupons`;
-  return `${s.mode} mode, ${crowd}, concurrency ${s.concurrency}, think ${s.thinkMs} ms, processes ${s.instances.join(', ')}, ${s.repeat} run(s) each (medians)`;
+  return `${s.mode} mode, ${describeCrowd(s)}, concurrency ${s.concurrency}, think ${s.thinkMs} ms, processes ${s.instances.join(', ')}, ${describeRepeat(s.repeat)}`;
 }
 
 /** A table cell for a number: written by `format`, its exact value in data-value. */

@@ -1,4 +1,5 @@
-import { int, ms, perRequest, textTable, type Column } from './format.js';
+import { describeCrowd, describeRepeat } from './describe-settings.js';
+import { int, ms, perRequest, plural, textTable, type Column } from './format.js';
 import type { BenchReport, StrategyResult } from '../report.js';
 import { worstRun } from '../../lab-client/verdict.js';
 
@@ -38,11 +39,10 @@ function errors(result: StrategyResult): string {
 /** The report as a terminal table: settings, one row per strategy and setting, then what it means. */
 export function renderTable(report: BenchReport): string {
   const { settings: s, machine: m } = report;
-  const crowd = s.durationS ? `${s.durationS} s of fresh users` : `${int(s.users)} users × ${s.requestsPerUser} for ${int(s.quantity)} coupons`;
   const lines = [
-    `Coupon Lab bench — ${s.mode} mode, ${crowd}, concurrency ${s.concurrency}, think ${s.thinkMs} ms, ${s.repeat} run(s) each (medians)`,
+    `Coupon Lab bench — ${s.mode} mode, ${describeCrowd(s)}, concurrency ${s.concurrency}, think ${s.thinkMs} ms, ${describeRepeat(s.repeat)}`,
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, Redis ${m.redis}, MySQL ${m.mysql}, ${report.startedAt}`,
-    ...report.baselines.map((b) => `GET /hello with ${b.instances} process(es): ${int(b.throughput)} req/s, p99 ${ms(b.latency.p99)} ms`),
+    ...report.baselines.map((b) => `GET /hello with ${plural(b.instances, 'process')}: ${int(b.throughput)} req/s, p99 ${ms(b.latency.p99)} ms`),
     '',
     ...textTable(COLUMNS, report.results),
   ];
@@ -64,7 +64,7 @@ export function renderTable(report: BenchReport): string {
 function undrainedLines(report: BenchReport): string[] {
   return report.results.flatMap((r) =>
     r.runs.flatMap((run, i) =>
-      run.drainGaveUp ? [`${r.strategy} (${r.instances} procs), run ${i + 1}: stopped waiting for the consumer: ${run.drainGaveUp}`] : [],
+      run.drainGaveUp ? [`${r.strategy} (${plural(r.instances, 'process')}), run ${i + 1}: stopped waiting for the consumer: ${run.drainGaveUp}`] : [],
     ),
   );
 }
@@ -75,10 +75,12 @@ function summary(report: BenchReport): string {
   const parts = [
     failed.length === 0
       ? 'Every strategy meant to be exact here was EXACT.'
-      : `NOT EXACT: ${failed.map((r) => `${r.strategy} (${r.instances} procs): ${r.verdict}`).join(', ')}.`,
+      : `NOT EXACT: ${failed.map((r) => `${r.strategy} (${plural(r.instances, 'process')}): ${r.verdict}`).join(', ')}.`,
   ];
   if (missed.length) {
-    parts.push(`Expected to over-issue but did not this time (the race was not hit): ${missed.map((r) => `${r.strategy} (${r.instances} procs)`).join(', ')}.`);
+    parts.push(
+      `Expected to over-issue but did not this time (the race was not hit): ${missed.map((r) => `${r.strategy} (${plural(r.instances, 'process')})`).join(', ')}.`,
+    );
   }
   return parts.join(' ');
 }

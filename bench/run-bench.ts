@@ -11,6 +11,7 @@ import { directCrowd, httpCrowd, httpHello, type HelloRun } from './load.js';
 import { describeMachine } from './machine.js';
 import { runOne, warmUp } from './measure-run.js';
 import { progressOn, type Progress } from './output/progress.js';
+import { RunCounter } from './output/run-counter.js';
 import type { Baseline, BenchReport, BenchSettings, Latency, RunResult, StrategyResult } from './report.js';
 import { retriesInProcess, retriesOnMetrics } from './run-costs.js';
 import { kill, spawnServer, type ServerProcess } from '../harness/server-process.js';
@@ -34,6 +35,8 @@ interface Bench {
   lab: Lab;
   settings: BenchSettings;
   progress: Progress;
+  /** Every run of the bench, counted as they start: each progress line says where it is overall. */
+  runs: RunCounter;
 }
 
 /** Runs every strategy in every setting asked for and returns what it found. Prints nothing. */
@@ -43,7 +46,8 @@ export async function runBench({ settings, config: labConfig, floors, progress =
   const store = await openBenchStore(labConfig);
   const lab = createLab(store.config);
   try {
-    const bench = { lab, settings, progress };
+    const perStrategy = (settings.mode === 'direct' ? 1 : settings.instances.length) * settings.repeat;
+    const bench = { lab, settings, progress, runs: new RunCounter(perStrategy * settings.strategies.length) };
     const machine = await describeMachine(lab);
     const { results, baselines } = settings.mode === 'direct' ? await runDirect(bench) : await runOverHttp(bench);
     const measuredFloors = floors ? await measureFloors(lab, settings, progress('bench: floors')) : {};
@@ -154,11 +158,14 @@ async function runPaired(
   return { result, helloRuns };
 }
 
-/** `settings.repeat` runs one after the other, each on a progress line of its own: `<label>, run 2/3`. */
-async function repeatOnLines<T>({ settings, progress }: Bench, label: string, run: (line: ReturnType<Progress>) => Promise<T>): Promise<T[]> {
+/**
+ * `settings.repeat` runs one after the other, each on a progress line of its own:
+ * `<label>, repeat 2 of 3 (run 7 of 24, about 1 min 10 s left)`.
+ */
+async function repeatOnLines<T>({ settings, progress, runs }: Bench, label: string, run: (line: ReturnType<Progress>) => Promise<T>): Promise<T[]> {
   const results: T[] = [];
   for (let i = 1; i <= settings.repeat; i++) {
-    const line = progress(`${label}, run ${i}/${settings.repeat}`);
+    const line = progress(`${label}${settings.repeat > 1 ? `, repeat ${i} of ${settings.repeat}` : ''} (${runs.next()})`);
     try {
       results.push(await run(line));
     } finally {

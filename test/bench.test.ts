@@ -137,16 +137,17 @@ describe('npm run bench', () => {
     });
   });
 
-  it('shows its progress on stderr without a terminal: one labelled line per run, and no warning', () => {
+  it('shows its progress on stderr without a terminal: one labelled line per run, where it is overall and, after the first, the time left; no warning', () => {
     const number = '[\\d,.]+';
-    for (const [strategy, processes] of [
-      ['record-lock', '1 process'],
-      ['lua', '1 process'],
-      ['record-lock', '2 processes'],
-      ['lua', '2 processes'],
-    ]) {
+    for (const [k, strategy, processes] of [
+      [1, 'record-lock', '1 process'],
+      [2, 'lua', '1 process'],
+      [3, 'record-lock', '2 processes'],
+      [4, 'lua', '2 processes'],
+    ] as const) {
       const drain = strategy === 'lua' ? `; drain… ${number} ms` : '';
-      const line = `bench: ${strategy}, ${processes}, run 1/1: GET /hello… ${number} req/s; 400 users for 40 coupons… ${number} req/s${drain}`;
+      const where = `run ${k} of 4${k > 1 ? ', about \\d+ (s|min|min \\d+ s) left' : ''}`;
+      const line = `bench: ${strategy}, ${processes} \\(${where}\\): GET /hello… ${number} req/s; 400 users for 40 places… ${number} req/s${drain}`;
       expect(stderr).toMatch(new RegExp(`^${line}$`, 'm'));
     }
     expect(stderr).not.toMatch(/Warning|\[\]/);

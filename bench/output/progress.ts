@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 
 /**
- * One line on stderr per run, saying what runs and how it went: `bench: lua, 2 processes, run 2/3:
- * GET /hello… 12,886 req/s; 5 s of fresh users… 8,412 req/s`. On a terminal the line is rewritten
+ * One line on stderr per run, saying what runs and how it went: `bench: lua, 2 processes (run 7 of
+ * 24, about 1 min left): GET /hello… 12,886 req/s; 5 s of fresh users… 8,412 req/s`. On a terminal the line is rewritten
  * in place while a phase runs; elsewhere (a log, CI) each phase is written as it starts and its
  * result as it ends, so a long run is never silent and a log holds one line per run.
  */

@@ -12,16 +12,16 @@ const run = promisify(execFile);
 
 /**
  * A fast subset of `npm run faults`, run as a user runs it: the two faults that outrun a lock's
- * lease, on the locks they separate. Everything it kills runs in private instances it starts.
+ * lease, on the locks they separate, redis-lock with and without its watchdog. Everything it kills runs in private instances it starts.
  */
-describe('npm run faults -- --fault slow-commit,process-pause --strategy redis-lock,fenced-lock', () => {
+describe('npm run faults -- --fault slow-commit,process-pause --strategy redis-lock,redis-lock:watchdog,fenced-lock', () => {
   let dir: string;
   let report: FaultReport;
   let exitCode: number;
   let stderr: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'coupon-lab-faults-report-'));
-    const args = ['faults', '--fault', 'slow-commit,process-pause', '--strategy', 'redis-lock,fenced-lock'];
+    const args = ['faults', '--fault', 'slow-commit,process-pause', '--strategy', 'redis-lock,redis-lock:watchdog,fenced-lock'];
     const outcome = await run(...cliCommandLine([...args, '--json', '--out', join(dir, 'faults.json'), '--report', join(dir, 'faults.html')])).then(
       (result) => ({ ...result, code: 0 }),
       (error: { stdout: string; stderr: string; code: number }) => error,

@@ -1,15 +1,18 @@
 import { Command, Option } from 'commander';
 import { nameList } from '../../src/cli-options.js';
-import { STRATEGY_NAMES, type StrategyName } from '../../src/strategies/names.js';
+import { STRATEGY_NAMES, STRATEGY_VARIANTS, type StrategyChoice } from '../../src/strategies/names.js';
 import { FAULT_NAMES, SCENARIOS } from './scenarios.js';
 
 interface Flags {
   fault: string[];
-  strategy?: StrategyName[];
+  strategy?: StrategyChoice[];
   json?: boolean;
   out?: string;
   report?: string;
 }
+
+/** What --strategy takes: the strategies, then each strategy under each of its variants. */
+const CHOICES: readonly StrategyChoice[] = [...STRATEGY_NAMES, ...STRATEGY_VARIANTS];
 
 /** `faults`: a thin shell over `runFaults`, which returns data; this only parses, prints and writes. */
 export function createFaultsCommand(): Command {
@@ -24,8 +27,8 @@ export function createFaultsCommand(): Command {
     )
     .option(
       '-s, --strategy <names>',
-      `strategies, a comma list, or all (${STRATEGY_NAMES.join(', ')}); default: those that claim to hold across processes`,
-      nameList(STRATEGY_NAMES),
+      `strategies, a comma list, or all (${CHOICES.join(', ')}); a variant runs only when named, as redis-lock:watchdog (default: those that claim to hold across processes, with their variants)`,
+      nameList(CHOICES),
     )
     .option('--json', 'print the report as JSON instead of the table')
     .option('--out <file.json>', 'write the report as JSON (default: none written)')

@@ -27,20 +27,26 @@ const COLUMNS: Column<FaultRun>[] = [
 /** The report as text: one line per fault and strategy, the matrix, then what failed. */
 export function renderFaultTable(report: FaultReport): string {
   const m = report.machine;
-  const notes = report.runs.filter((run) => run.notes.length || run.error);
   return [
     `Coupon Lab faults — private Redis ${m.redis} and MariaDB (${m.mysql}) started for the run`,
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${report.startedAt}`,
     '',
     ...textTable(COLUMNS, report.runs),
     '503: SERVICE_UNAVAILABLE, LOCK_TIMEOUT or LEASE_EXPIRED; no answer: connection cut or refused, or none in 20 s; recover: from the end of the fault to the first success sent after it',
-    ...(notes.length ? ['', ...notes.map((run) => `${faultLabel(run)}, ${strategyLabel(run)}: ${[run.error, ...run.notes].filter(Boolean).join('; ')}`)] : []),
+    ...(notesOf(report).length ? ['', ...notesOf(report)] : []),
     '',
     ...matrixLines(report),
     '',
     summary(report),
     `Wall clock ${(report.wallMs / 1000).toFixed(1)} s.`,
   ].join('\n');
+}
+
+/** What the figures of a run do not say, a line per run that has any: `server-kill, lua: 1 row beyond …`. */
+function notesOf(report: FaultReport): string[] {
+  return report.runs
+    .filter((run) => run.notes.length || run.error)
+    .map((run) => `${faultLabel(run)}, ${strategyLabel(run)}: ${[run.error, ...run.notes].filter(Boolean).join('; ')}`);
 }
 
 /** Strategy × fault → verdict, with the count behind it. */
@@ -100,7 +106,13 @@ export function renderFaultHtml(report: FaultReport): string {
 <table id="matrix"><tr><th>strategy</th>${faults.map((fault) => `<th>${escape(fault)}</th>`).join('')}</tr>${matrixRows.join('')}</table>
 <h2>Every run</h2>
 <table id="runs"><tr>${COLUMNS.map((column) => `<th>${escape(column.title)}</th>`).join('')}</tr>${runRows.join('')}</table>
-<h2>The faults</h2>
+${
+  notesOf(report).length
+    ? `<h2>Notes</h2>\n<ul id="notes">${notesOf(report)
+        .map((note) => `<li>${escape(note)}</li>`)
+        .join('')}</ul>\n`
+    : ''
+}<h2>The faults</h2>
 <dl>${what.map(([fault, text]) => `<dt><b>${escape(fault)}</b></dt><dd>${escape(text)}</dd>`).join('')}</dl>`;
   return htmlPage(`Coupon Lab faults ${report.startedAt}`, body, 'fault-report', report);
 }

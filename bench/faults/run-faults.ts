@@ -4,7 +4,9 @@ import { createCoupon } from '../../src/core/coupon-service.js';
 import { prepareDatabase } from '../../src/core/db.js';
 import { createLog } from '../../src/core/log.js';
 import { createLab, type Lab } from '../../src/lab.js';
-import type { IssueStrategy, StrategyName } from '../../src/strategies/index.js';
+import type { IssueStrategy, StrategyChoice, StrategyName } from '../../src/strategies/index.js';
+import { strategiesToRun } from './choose.js';
+import { rowsBeyondYes } from './notes.js';
 import { describeUndrained, streamBacklog, waitForDrain, type DrainOptions } from '../../lab-client/drain.js';
 import { issuePath } from '../../lab-client/http.js';
 import { describeHost, describeMachine } from '../machine.js';
@@ -14,12 +16,12 @@ import { Fleet } from './fleet.js';
 import { startMariadb, startRedis, type PrivateMariadb, type PrivateRedis } from '../../harness/instances.js';
 import type { Machine } from '../report.js';
 import type { FaultReport, FaultRun } from './report.js';
-import { reaches, type FaultEnvironment, type Scenario } from './scenario.js';
+import type { FaultEnvironment, Scenario } from './scenario.js';
 
 export interface FaultOptions {
   scenarios: readonly Scenario[];
-  /** By default, every strategy that claims to hold across processes (protection lease or global). */
-  strategies?: readonly StrategyName[];
+  /** Strategies, and strategies under a variant (`redis-lock:watchdog`); by default, see strategiesToRun. */
+  strategies?: readonly StrategyChoice[];
   /** Told what is happening, a line at a time; the caller decides whether to print it. */
   onStep?: (line: string) => void;
 }
@@ -100,7 +102,7 @@ async function runScenario(scenario: Scenario, options: FaultOptions, databases:
     try {
       await describe(lab);
       const runs: FaultRun[] = [];
-      for (const [variant, strategies] of variantsReached(lab, scenario, options.strategies)) {
+      for (const [variant, strategies] of strategiesToRun(lab.strategies, scenario, options.strategies)) {
         const config = faultConfig(env, { ...scenario.settings, ...(variant ? strategies[0]!.variants![variant] : {}) });
         const fleet = await Fleet.start(config);
         try {
@@ -120,20 +122,6 @@ async function runScenario(scenario: Scenario, options: FaultOptions, databases:
   } finally {
     await Promise.allSettled(instances.map((instance) => instance.stop()));
   }
-}
-
-/** The strategies the scenario reaches, grouped by the variant they run with ('' for none). */
-function variantsReached(lab: Lab, scenario: Scenario, names: readonly StrategyName[] | undefined): Map<string, IssueStrategy[]> {
-  const groups = new Map<string, IssueStrategy[]>();
-  const add = (variant: string, strategy: IssueStrategy) => groups.set(variant, [...(groups.get(variant) ?? []), strategy]);
-  const chosen = names
-    ? names.map((name) => lab.strategies[name])
-    : Object.values(lab.strategies).filter((strategy) => strategy.protection === 'lease' || strategy.protection === 'global');
-  for (const strategy of chosen.filter((strategy) => reaches(scenario, strategy))) {
-    add('', strategy);
-    for (const variant of Object.keys(strategy.variants ?? {})) add(variant, strategy);
-  }
-  return groups;
 }
 
 /** The settings of every process of a fault run: the private instances, a quiet log, fast takeovers. */
@@ -183,7 +171,10 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
   const count = (...codes: string[]) => codes.reduce((sum, code) => sum + (errors[code] ?? 0), 0);
   const withStatus = (status: number) => crowd.answers.filter((answer) => answer.status === status).length;
   const internalErrors = withStatus(500);
+  const unanswered = count('CONNECTION_ERROR', 'TIMEOUT');
   if (!drain.drained) notes.push(describeUndrained(drain, coupon.id));
+  const beyond = rowsBeyondYes(found.rows, crowd.tally.answers.success, unanswered);
+  if (beyond) notes.push(beyond);
   return {
     fault: scenario.fault,
     ...(scenario.variant ? { variant: scenario.variant } : {}),
@@ -196,7 +187,7 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
     answers: crowd.tally.answers,
     internalErrors,
     unavailable: withStatus(503),
-    unanswered: count('CONNECTION_ERROR', 'TIMEOUT'),
+    unanswered,
     rows: found.rows,
     overIssued: found.overIssued,
     duplicated: found.duplicated,

@@ -4,7 +4,7 @@ import type { IssueStrategy, StrategyDeps, StrategyFactory } from './issue-strat
 import { createLua } from './lua.js';
 import { createMutex } from './mutex.js';
 import { createMutexInTx } from './mutex-in-tx.js';
-import type { StrategyName } from './names.js';
+import { STRATEGY_VARIANTS, type StrategyName } from './names.js';
 import { createNamedLock } from './named-lock.js';
 import { observed } from './observed.js';
 import { createOptimistic } from './optimistic.js';
@@ -14,7 +14,7 @@ import { createRedisLock } from './redis-lock.js';
 import { createSpinLock } from './spin-lock.js';
 import { createUnsafe } from './unsafe.js';
 
-export { isStrategyName, STRATEGY_NAMES, type StrategyName } from './names.js';
+export { isStrategyName, STRATEGY_NAMES, STRATEGY_VARIANTS, type StrategyChoice, type StrategyName } from './names.js';
 export type { Dependency, IssueResult, IssueStrategy, LockWaits, Protection, StrategyDeps, StrategyObserver } from './issue-strategy.js';
 
 /**
@@ -44,6 +44,10 @@ export function createStrategies(deps: StrategyDeps): Strategies {
   const entries = Object.entries(registry).map(([name, factory]) => {
     const strategy = factory(deps);
     if (strategy.name !== name) throw new Error(`the registry names ${name} a strategy that calls itself ${strategy.name}`);
+    const variants = Object.keys(strategy.variants ?? {}).map((variant) => `${name}:${variant}`);
+    const listed = STRATEGY_VARIANTS.filter((variant) => variant.startsWith(`${name}:`));
+    if (variants.join() !== listed.join())
+      throw new Error(`${name} has the variants ${variants.join(', ') || 'none'}, names.ts lists ${listed.join(', ') || 'none'}`);
     return [name, observed(strategy, deps.observer)];
   });
   return Object.freeze(Object.fromEntries(entries)) as Strategies;

@@ -21,6 +21,16 @@ export const STRATEGY_NAMES = [
 
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
+/**
+ * The settings a strategy is worth comparing under (its `variants`), each named
+ * `<strategy>:<variant>` as the fault bench's --strategy takes them. The registry checks that
+ * these are exactly the strategies' variants.
+ */
+export const STRATEGY_VARIANTS = ['redis-lock:watchdog'] as const satisfies readonly `${StrategyName}:${string}`[];
+
+/** A strategy, or a strategy under one of its variants. */
+export type StrategyChoice = StrategyName | (typeof STRATEGY_VARIANTS)[number];
+
 export function isStrategyName(name: string): name is StrategyName {
   return (STRATEGY_NAMES as readonly string[]).includes(name);
 }

@@ -108,7 +108,7 @@ describe('a command pointed at one node of the cluster without REDIS_CLUSTER', (
       (error: { code?: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
     );
     expect(result.stderr.trimEnd().split('\n')).toEqual([
-      `Redis at ${node} (REDIS_URL) is a node of a Redis Cluster: set REDIS_CLUSTER=true (the bench: --redis-cluster), and list its nodes in REDIS_URL`,
+      `Redis at ${node} (REDIS_URL) is a node of a Redis Cluster: set REDIS_CLUSTER=true or give --redis-cluster, and list its nodes in REDIS_URL`,
     ]);
     expect(result.code).toBe(2);
   });

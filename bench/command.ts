@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { connectionOptions, duration, settingOption, strategiesOption, wholeNumber } from '../src/cli-options.js';
+import { duration, mysqlUrlOption, redisClusterOption, redisUrlOption, settingOption, strategiesOption, wholeNumber } from '../src/cli-options.js';
 import type { StrategyName } from '../src/strategies/names.js';
 import type { BenchMode, BenchSettings } from './report.js';
 
@@ -26,7 +26,7 @@ interface Flags {
 
 /** `bench`: a thin shell over `runBench`, which returns data; this only parses, prints and writes. */
 export function createBenchCommand(): Command {
-  const command = new Command('bench')
+  return new Command('bench')
     .description('Race a crowd for a fresh coupon through each strategy, then verify in MySQL and report.')
     .addOption(strategiesOption())
     .option('-u, --users <n>', 'distinct users in the crowd', wholeNumber(1), 1000)
@@ -52,50 +52,49 @@ export function createBenchCommand(): Command {
     .option('--json', 'print the report as JSON instead of the table')
     .option('--out <file.json>', 'write the report as JSON (default: none written)')
     .option('--report <file.html>', 'write the report as a self-contained HTML page with charts (default: none written)')
-    .option('--no-progress', 'no progress on stderr (a line per run, rewritten in place on a terminal)');
-  const notes = {
-    mysql: 'each run works in a database of its own, <database>_bench_<run id>, dropped at the end',
-    redis: 'keys under <prefix>bench:<run id>:, deleted at the end',
-  };
-  return connectionOptions(command, { redis: true }, notes).action(async (flags: Flags, command: Command) => {
-    const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
-    const { runBench } = await import('./run-bench.js');
-    const { renderTable } = await import('./output/render-table.js');
-    const { renderHtml } = await import('./output/render-html.js');
-    const { prepareOutputFiles, writeOutputFiles } = await import('./output/output-file.js');
-    const { progressOn } = await import('./output/progress.js');
-    const { noteOtherBenches } = await import('./store.js');
-    if (flags.mode === 'direct' && flags.instances.some((k) => k !== 1)) {
-      command.error('--instances starts server processes: it needs --mode http', { exitCode: 2 });
-    }
-    const config = loadConfigOrExit(command);
-    await requireServices(command, config);
-    await prepareOutputFiles(command, [flags.out, flags.report]);
-    if (flags.progress) await noteOtherBenches('bench', config);
-    const settings: BenchSettings = {
-      mode: flags.mode,
-      strategies: flags.strategy,
-      instances: flags.instances,
-      users: flags.users,
-      requestsPerUser: flags.requestsPerUser,
-      quantity: flags.quantity,
-      concurrency: flags.concurrency,
-      ...(flags.duration ? { durationS: flags.duration } : {}),
-      thinkMs: config.THINK_MS,
-      repeat: flags.repeat,
-      lockWaitMs: config.LOCK_WAIT_MS,
-      lockLeaseMs: config.LOCK_LEASE_MS,
-      lockRetryDelayMs: config.LOCK_RETRY_DELAY_MS,
-      mysqlPoolSize: config.MYSQL_POOL_SIZE,
-      redisCluster: config.REDIS_CLUSTER,
-    };
-    const report = await runBench({ settings, config, floors: flags.floors === true, progress: progressOn(flags.progress ? process.stderr : undefined) });
-    process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTable(report)}\n`);
-    const written = await writeOutputFiles([
-      { path: flags.out, text: `${JSON.stringify(report, null, 2)}\n` },
-      { path: flags.report, text: renderHtml(report) },
-    ]);
-    // A verdict not as expected first: a file written elsewhere is said on its own line.
-    process.exitCode = !report.ok ? 1 : written ? 0 : 2;
-  });
+    .option('--no-progress', 'no progress on stderr (a line per run, rewritten in place on a terminal)')
+    .addOption(mysqlUrlOption('each run works in a database of its own, <database>_bench_<run id>, dropped at the end'))
+    .addOption(redisUrlOption('keys under <prefix>bench:<run id>:, deleted at the end'))
+    .addOption(redisClusterOption())
+    .action(async (flags: Flags, command: Command) => {
+      const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
+      const { runBench } = await import('./run-bench.js');
+      const { renderTable } = await import('./output/render-table.js');
+      const { renderHtml } = await import('./output/render-html.js');
+      const { prepareOutputFiles, writeOutputFiles } = await import('./output/output-file.js');
+      const { progressOn } = await import('./output/progress.js');
+      const { noteOtherBenches } = await import('./store.js');
+      if (flags.mode === 'direct' && flags.instances.some((k) => k !== 1)) {
+        command.error('--instances starts server processes: it needs --mode http', { exitCode: 2 });
+      }
+      const config = loadConfigOrExit(command);
+      await requireServices(command, config);
+      await prepareOutputFiles(command, [flags.out, flags.report]);
+      if (flags.progress) await noteOtherBenches('bench', config);
+      const settings: BenchSettings = {
+        mode: flags.mode,
+        strategies: flags.strategy,
+        instances: flags.instances,
+        users: flags.users,
+        requestsPerUser: flags.requestsPerUser,
+        quantity: flags.quantity,
+        concurrency: flags.concurrency,
+        ...(flags.duration ? { durationS: flags.duration } : {}),
+        thinkMs: config.THINK_MS,
+        repeat: flags.repeat,
+        lockWaitMs: config.LOCK_WAIT_MS,
+        lockLeaseMs: config.LOCK_LEASE_MS,
+        lockRetryDelayMs: config.LOCK_RETRY_DELAY_MS,
+        mysqlPoolSize: config.MYSQL_POOL_SIZE,
+        redisCluster: config.REDIS_CLUSTER,
+      };
+      const report = await runBench({ settings, config, floors: flags.floors === true, progress: progressOn(flags.progress ? process.stderr : undefined) });
+      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTable(report)}\n`);
+      const written = await writeOutputFiles([
+        { path: flags.out, text: `${JSON.stringify(report, null, 2)}\n` },
+        { path: flags.report, text: renderHtml(report) },
+      ]);
+      // A verdict not as expected first: a file written elsewhere is said on its own line.
+      process.exitCode = !report.ok ? 1 : written ? 0 : 2;
+    });
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { connectionOptions, duration, wholeNumber } from '../src/cli-options.js';
+import { duration, mysqlUrlOption, redisClusterOption, redisUrlOption, wholeNumber } from '../src/cli-options.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/names.js';
 import { progressOn, type Progress } from '../bench/output/progress.js';
 import { findLocust } from './locust.js';
@@ -39,7 +39,7 @@ function loadCommand(name: string, generators: Generator[]): Command {
   // The help of each says what its own generators do.
   const both = generators.length > 1;
   const connections = both ? 'Locust users and autocannon connections' : 'autocannon connections';
-  const command = new Command(name)
+  return new Command(name)
     .addOption(new Option('-s, --strategy <name>', 'issue strategy').choices(STRATEGY_NAMES).default('lua'))
     .option('--connections <n>', `${connections}, each keeping one request in flight`, wholeNumber(1, 10_000), 100)
     .addOption(new Option('-u, --users <n>').hideHelp().argParser(noUsers))
@@ -64,34 +64,36 @@ function loadCommand(name: string, generators: Generator[]): Command {
         .default(15, '15s'),
     )
     .option('--json', 'print the result as JSON instead of the table')
-    .option('--no-progress', 'no progress on stderr (a line per step, rewritten in place on a terminal)');
-  const notes = { mysql: "the started server's, where the coupons are checked (with --host: the running server's)", redis: "the started server's" };
-  return connectionOptions(command, { redis: true }, notes).action(async (flags: Flags, command: Command) => {
-    const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
-    const { runLoadTest } = await import('./run-load-test.js');
-    const { renderLoadTest } = await import('./render.js');
-    const config = loadConfigOrExit(command);
-    // A server started here needs both; one at --host, only the MySQL its coupons are checked in.
-    await requireServices(command, config, flags.host ? (flags.endpoint === 'issue' ? ['mysql'] : []) : ['mysql', 'redis']);
-    const locust = generators.includes('locust') ? (findLocust() ?? installLocust(command)) : undefined;
-    const report = await runLoadTest({
-      generators,
-      endpoint: flags.endpoint,
-      strategy: flags.strategy,
-      connections: flags.connections,
-      durationS: flags.duration,
-      quantity: flags.quantity,
-      spawnRate: flags.spawnRate ?? flags.connections,
-      locust,
-      host: flags.host,
-      instances: flags.instances,
-      config,
-      giveUpAfterMs: flags.giveUpAfter * 1000,
-      ...(flags.progress ? { progress: labelled(name, progressOn(process.stderr)) } : {}),
-    }).catch((error: Error) => command.error(`error: ${error.message}`, { exitCode: 1 }));
-    process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderLoadTest(report)}\n`);
-    process.exitCode = report.ok ? 0 : 1;
-  });
+    .option('--no-progress', 'no progress on stderr (a line per step, rewritten in place on a terminal)')
+    .addOption(mysqlUrlOption("the started server's, where the coupons are checked (with --host: the running server's)"))
+    .addOption(redisUrlOption("the started server's"))
+    .addOption(redisClusterOption())
+    .action(async (flags: Flags, command: Command) => {
+      const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
+      const { runLoadTest } = await import('./run-load-test.js');
+      const { renderLoadTest } = await import('./render.js');
+      const config = loadConfigOrExit(command);
+      // A server started here needs both; one at --host, only the MySQL its coupons are checked in.
+      await requireServices(command, config, flags.host ? (flags.endpoint === 'issue' ? ['mysql'] : []) : ['mysql', 'redis']);
+      const locust = generators.includes('locust') ? (findLocust() ?? installLocust(command)) : undefined;
+      const report = await runLoadTest({
+        generators,
+        endpoint: flags.endpoint,
+        strategy: flags.strategy,
+        connections: flags.connections,
+        durationS: flags.duration,
+        quantity: flags.quantity,
+        spawnRate: flags.spawnRate ?? flags.connections,
+        locust,
+        host: flags.host,
+        instances: flags.instances,
+        config,
+        giveUpAfterMs: flags.giveUpAfter * 1000,
+        ...(flags.progress ? { progress: labelled(name, progressOn(process.stderr)) } : {}),
+      }).catch((error: Error) => command.error(`error: ${error.message}`, { exitCode: 1 }));
+      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderLoadTest(report)}\n`);
+      process.exitCode = report.ok ? 0 : 1;
+    });
 }
 
 /** Every progress line starts with the command's name: `load-locust: locust: 200 users…`. */

@@ -81,15 +81,17 @@ export function settingsGiven(command: Command): { key: SettingKey; value: strin
   });
 }
 
-/**
- * --mysql-url, --redis-url and --redis-cluster, alike in every command that connects to MySQL or
- * Redis; `notes` add what a command does with them.
- */
-export function connectionOptions(command: Command, services: { redis: boolean }, notes: { mysql?: string; redis?: string } = {}): Command {
-  const note = (text: string | undefined) => (text ? `; ${text}` : '');
-  command.addOption(settingOption('--mysql-url <url>', `MySQL, as ${MYSQL_URL_FORM}${note(notes.mysql)}`, 'MYSQL_URL'));
-  if (!services.redis) return command;
-  return command
-    .addOption(settingOption('--redis-url <url>', `Redis, or with --redis-cluster a cluster's nodes, comma-separated${note(notes.redis)}`, 'REDIS_URL'))
-    .addOption(settingOption('--redis-cluster', '--redis-url names the nodes of a Redis Cluster', 'REDIS_CLUSTER'));
+// --mysql-url, --redis-url and --redis-cluster: alike in every command that connects to MySQL or
+// Redis; a note adds what the command does with them.
+
+export function mysqlUrlOption(note?: string): Option {
+  return settingOption('--mysql-url <url>', `MySQL, as ${MYSQL_URL_FORM}${note ? `; ${note}` : ''}`, 'MYSQL_URL');
+}
+
+export function redisUrlOption(note?: string): Option {
+  return settingOption('--redis-url <url>', `Redis, or with --redis-cluster a cluster's nodes, comma-separated${note ? `; ${note}` : ''}`, 'REDIS_URL');
+}
+
+export function redisClusterOption(): Option {
+  return settingOption('--redis-cluster', '--redis-url names the nodes of a Redis Cluster', 'REDIS_CLUSTER');
 }

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { mysqlUrlOption, redisClusterOption, redisUrlOption, settingOption, wholeNumber } from '../cli-options.js';
 import { STRATEGY_NAMES } from '../strategies/names.js';
 
@@ -15,7 +15,7 @@ export function createServerCommand(): Command {
     .addOption(settingOption('-s, --strategy <name>', 'issue strategy of a request that names none', 'ISSUE_STRATEGY').choices(STRATEGY_NAMES))
     .addOption(settingOption('--think-ms <ms>', 'work inside the critical section', 'THINK_MS'))
     .addOption(settingOption('--no-consumer', 'do not run the stream consumer in this process', 'CONSUMER_IN_PROCESS', 'it runs'))
-    .addOption(new Option('-i, --instances <count>', 'server processes behind one port (node:cluster)').argParser(wholeNumber(1, 64)).default(1))
+    .option('-i, --instances <count>', 'server processes behind one port (node:cluster)', wholeNumber(1, 64), 1)
     .addOption(mysqlUrlOption())
     .addOption(redisUrlOption())
     .addOption(redisClusterOption())

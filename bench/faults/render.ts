@@ -27,13 +27,14 @@ const COLUMNS: Column<FaultRun>[] = [
 /** The report as text: one line per fault and strategy, the matrix, then what failed. */
 export function renderFaultTable(report: FaultReport): string {
   const m = report.machine;
+  const notes = notesOf(report);
   return [
     `Coupon Lab faults — private Redis ${m.redis} and MariaDB (${m.mysql}) started for the run`,
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${report.startedAt}`,
     '',
     ...textTable(COLUMNS, report.runs),
     '503: SERVICE_UNAVAILABLE, LOCK_TIMEOUT or LEASE_EXPIRED; no answer: connection cut or refused, or none in 20 s; recover: from the end of the fault to the first success sent after it',
-    ...(notesOf(report).length ? ['', ...notesOf(report)] : []),
+    ...(notes.length ? ['', ...notes] : []),
     '',
     ...matrixLines(report),
     '',
@@ -98,6 +99,8 @@ export function renderFaultHtml(report: FaultReport): string {
     (run) => `<tr>${COLUMNS.map((column, i) => `<td${i > 2 ? ' class="n"' : ''}>${escape(column.cell(run))}</td>`).join('')}</tr>`,
   );
   const what = [...new Map(report.runs.map((run) => [faultLabel(run), run.what])).entries()];
+  const notes = notesOf(report).map((note) => `<li>${escape(note)}</li>`);
+  const notesSection = notes.length ? `<h2>Notes</h2>\n<ul id="notes">${notes.join('')}</ul>\n` : '';
   const body = `<h1>Coupon Lab faults</h1>
 <p class="muted">${m.cpus} × ${escape(m.cpuModel)}, ${m.memoryGiB} GiB, ${escape(m.os)}, Node ${escape(m.node)}, private Redis ${escape(m.redis)} and MariaDB ${escape(m.mysql)} — ${escape(report.startedAt)}, wall clock ${(report.wallMs / 1000).toFixed(1)} s</p>
 <p class="${report.ok ? 'good' : 'bad'}" id="outcome">${escape(summary(report))}</p>
@@ -106,13 +109,7 @@ export function renderFaultHtml(report: FaultReport): string {
 <table id="matrix"><tr><th>strategy</th>${faults.map((fault) => `<th>${escape(fault)}</th>`).join('')}</tr>${matrixRows.join('')}</table>
 <h2>Every run</h2>
 <table id="runs"><tr>${COLUMNS.map((column) => `<th>${escape(column.title)}</th>`).join('')}</tr>${runRows.join('')}</table>
-${
-  notesOf(report).length
-    ? `<h2>Notes</h2>\n<ul id="notes">${notesOf(report)
-        .map((note) => `<li>${escape(note)}</li>`)
-        .join('')}</ul>\n`
-    : ''
-}<h2>The faults</h2>
+${notesSection}<h2>The faults</h2>
 <dl>${what.map(([fault, text]) => `<dt><b>${escape(fault)}</b></dt><dd>${escape(text)}</dd>`).join('')}</dl>`;
   return htmlPage(`Coupon Lab faults ${report.startedAt}`, body, 'fault-report', report);
 }

@@ -74,6 +74,10 @@ describe('npm run faults -- --fault slow-commit,process-pause --strategy redis-l
       const colours = new Map(cells.map(([, , shown, colour]) => [shown, colour]));
       expect(colours.get('EXACT')).not.toBe(colours.get('OVER-ISSUED'));
       expect(await page.locator('#matrix td.bad').count()).toBe(0);
+      // What the figures do not say, beside them as in the terminal: the pause's note among them.
+      expect(await page.locator('#notes li').allTextContents()).toContain(
+        `process-pause, redis-lock (watchdog): ${verdict('process-pause', 'redis-lock', 'watchdog')!.notes.join('; ')}`,
+      );
     } finally {
       await browser.close();
     }

@@ -3,7 +3,7 @@
 #   docker build -t coupon-lab .
 #   docker run coupon-lab                 the API server (`start`), on PORT (8080)
 #   docker run coupon-lab consumer        the stream consumer, /metrics on METRICS_PORT (9464)
-# Configuration is the environment (README, "Configuration"); docker-compose.yml sets it for both.
+# Configuration is the environment (docs/operations.md, "Configuration"); docker-compose.yml sets it for both.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 

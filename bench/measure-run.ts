@@ -15,7 +15,8 @@ export const UNLIMITED = 1_000_000_000;
 
 /**
  * How long the consumer may take to write a run's accepted requests: what is unwritten after that
- * counts as lost. Looked at every 2 ms, as the drain of a crowd of 1,000 takes tens of ms.
+ * counts as lost. Looked at every 2 ms: the drain is reported in milliseconds, and a coarser look
+ * would add its own wait to it.
  */
 const DRAIN: DrainOptions = { timeoutMs: 120_000, stallMs: 15_000, pollMs: 2 };
 

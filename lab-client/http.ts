@@ -3,7 +3,7 @@ export function issuePath(strategy: string, couponId: number | string): string {
   return `/v1/strategies/${strategy}/coupons/${couponId}/issues`;
 }
 
-/** A coupon's terms as `POST /v1/coupons` takes them (README, "HTTP API"). */
+/** A coupon's terms as `POST /v1/coupons` takes them (docs/http-api.md). */
 export interface CouponTerms {
   title: string;
   totalQuantity: number;

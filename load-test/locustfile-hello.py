@@ -4,7 +4,7 @@
 
 /hello is the cheapest answer the server gives (no Redis, no MySQL). What a generator reaches here is the
 ceiling of the pair "this generator + this server on this machine"; an issue run can only be compared with
-it, never exceed it. See load-test/README.md.
+it, never exceed it. See docs/load-testing.md.
 """
 
 from locust import FastHttpUser, constant, task

@@ -2,7 +2,7 @@
 
     locust -f load-test/locustfile-issue.py --headless -u 200 -r 200 -t 30s -H http://127.0.0.1:8080
 
-Settings, each an environment variable or the command-line flag next to it (see load-test/README.md):
+Settings, each an environment variable or the command-line flag next to it (see docs/load-testing.md):
 
     COUPON_STRATEGY  --coupon-strategy  strategy in the path (default lua)
     COUPON_ID        --coupon-id        coupon to issue; empty: a fresh one is created at each test start

@@ -54,7 +54,7 @@ export interface FaultRun {
   /** From the last answer until the consumer had written everything (asynchronous strategies). */
   drainMs?: number;
   verdict: Verdict;
-  /** Verdicts this strategy may show under this fault: EXACT, and what the README explains. */
+  /** Verdicts this strategy may show under this fault: EXACT, and what docs/faults.md explains. */
   allowed: Verdict[];
   ok: boolean;
   /** What happened that the figures alone do not say (e.g. whether the paused process held the lock). */

@@ -50,7 +50,7 @@ export interface Scenario {
   crowd: PacedCrowd & { quantity: number };
   /** Injects the fault while the crowd runs; resolves with when it began and ended, if it did. */
   inject(context: RunContext): Promise<FaultWindow | undefined>;
-  /** Verdicts a strategy may show under this fault besides EXACT: what the README explains. */
+  /** Verdicts a strategy may show under this fault besides EXACT: what docs/faults.md explains. */
   allows(strategy: IssueStrategy): Verdict[];
 }
 

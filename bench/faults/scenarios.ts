@@ -180,7 +180,7 @@ function lockNodeDown(down: 1 | 2): Scenario {
   };
 }
 
-/** Every fault, in the order the bench runs them and the README's matrix shows them. */
+/** Every fault, in the order the bench runs them and its report shows them. */
 export const SCENARIOS: readonly Scenario[] = [
   redisRestart('none'),
   redisRestart('everysec'),

@@ -131,8 +131,9 @@ export const configSchema = z
     LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.LOG_LEVEL),
     /**
      * Which HTTP requests get a log line: `failed` (4xx other than the 409 refusals an issue
-     * expects, and 5xx), `all`, or `none`. A line for every request costs the lua path several
-     * percent of its throughput (README, "Metrics and logs"); `failed` costs the normal answers nothing.
+     * expects, and 5xx), `all`, or `none`. A line for every request costs the lua path a measurable
+     * share of its throughput (docs/results/2026-11-25-metrics-and-logs-cost.md); `failed` costs the
+     * normal answers nothing.
      */
     LOG_REQUESTS: oneOf(['failed', 'all', 'none']).default(DEFAULTS.LOG_REQUESTS),
   })

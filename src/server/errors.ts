@@ -60,7 +60,7 @@ export interface Responder {
 /**
  * How the server answers what went wrong. `logFailed`: a log line for each failure, written where
  * it is answered, which costs the normal answers nothing, as a middleware around every request
- * would (~3% of lua's throughput). 409 is not a failure but an issue's expected "no" (sold out,
+ * would (measured: docs/results/2026-11-25-metrics-and-logs-cost.md). 409 is not a failure but an issue's expected "no" (sold out,
  * already issued), which a flash crowd gets by the thousand a second.
  */
 export function createResponder(log: Log, logFailed: boolean): Responder {

@@ -15,7 +15,7 @@ const PLAIN_TYPES = new Set(['application/json', 'application/json; charset=utf-
  * The JSON body of a route that takes one. A plain body (above) within the limit is read here;
  * body-parser reads every other (compressed, chunked, another charset, declared too large) with
  * its limits, charsets, encodings and errors. Reading the plain ones here rather than through
- * body-parser costs the hot request less CPU (measured: README, "Results on our machine");
+ * body-parser costs the hot request less CPU (measured: docs/results/2026-12-01-lua-profile.md);
  * the errors are the same either way (errors.ts).
  *
  * Not strict, so that a body of `null` or `[1]` reaches validation, which says what the body

@@ -5,7 +5,7 @@ import { createBenchCommand } from '../bench/command.js';
 import { createFaultsCommand } from '../bench/faults/command.js';
 import { createLoadAutocannonCommand, createLoadLocustCommand } from '../load-test/command.js';
 import { createMicroCommand } from '../bench/micro/command.js';
-import { createConsumerCommand } from '../src/consumer/command.js';
+import { createBrokerConsumerCommand, createConsumerCommand } from '../src/consumer/command.js';
 import { createMigrateCommand } from '../src/migrate-command.js';
 import { createServerCommand } from '../src/server/command.js';
 
@@ -18,6 +18,7 @@ await new Command('coupon-lab')
   .description('Coupon Lab: every way of stopping over-issuance, side by side, on real Redis and MySQL.')
   .addCommand(createServerCommand())
   .addCommand(createConsumerCommand())
+  .addCommand(createBrokerConsumerCommand())
   .addCommand(createMigrateCommand())
   .addCommand(createDemoCommand())
   .addCommand(createBenchCommand())

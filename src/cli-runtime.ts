@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import { pingBroker } from './core/broker.js';
 import { ConfigError, loadConfig, type Config, type Env } from './core/config.js';
 import { pingMysql } from './core/db.js';
 import type { Log } from './core/log.js';
 import { pingRedis, redactUrl } from './core/redis.js';
-import { isStrategyName, STRATEGY_NAMES } from './strategies/names.js';
+import { isStrategyName, STRATEGY_NAMES, usesBroker } from './strategies/names.js';
 
 // What the commands' actions share. Only actions import it, when they run: it loads the configuration's
 // schema and both drivers, which a command's definition and `--help` must not pay for.
@@ -27,12 +28,19 @@ export function loadConfigOrExit(command: Command, overrides: Env = {}): Config 
   }
 }
 
+/** Each service: its name, its setting, how to ask it, and the compose services that start it. */
 const SERVICES = {
-  mysql: { name: 'MySQL', key: 'MYSQL_URL', ping: pingMysql },
-  redis: { name: 'Redis', key: 'REDIS_URL', ping: pingRedis },
-} as const satisfies Record<string, { name: string; key: keyof Config; ping: (url: string) => Promise<unknown> }>;
+  mysql: { name: 'MySQL', key: 'MYSQL_URL', ping: pingMysql, compose: 'mysql redis' },
+  redis: { name: 'Redis', key: 'REDIS_URL', ping: pingRedis, compose: 'mysql redis' },
+  broker: { name: 'RabbitMQ', key: 'AMQP_URL', ping: pingBroker, compose: 'rabbitmq' },
+} as const satisfies Record<string, { name: string; key: keyof Config; ping: (url: string) => Promise<unknown>; compose: string }>;
 
 export type Service = keyof typeof SERVICES;
+
+/** What a server needs to answer its default strategy: MySQL and Redis, and RabbitMQ when ISSUE_STRATEGY is a broker strategy. */
+export function servicesOf(config: Config): Service[] {
+  return ['mysql', 'redis', ...(usesBroker(config.ISSUE_STRATEGY) ? (['broker'] as const) : [])];
+}
 
 /**
  * Ends the command with one line, exit status 2 as for a bad setting, if a service it needs does
@@ -43,9 +51,9 @@ export async function requireServices(command: Command, config: Config, needed: 
   const results = await Promise.allSettled(needed.map((service) => SERVICES[service].ping(config[SERVICES[service].key])));
   const failed = results.findIndex((result) => result.status === 'rejected');
   if (failed === -1) return requireRedisKind(command, config, results[needed.indexOf('redis')]);
-  const { name, key } = SERVICES[needed[failed]!];
+  const { name, key, compose } = SERVICES[needed[failed]!];
   const why = reason((results[failed] as PromiseRejectedResult).reason);
-  command.error(`cannot reach ${name} at ${redactUrl(config[key])} (${key}): ${why} — start it (docker compose up -d mysql redis) or point ${key} at yours`, {
+  command.error(`cannot reach ${name} at ${redactUrl(config[key])} (${key}): ${why} — start it (docker compose up -d ${compose}) or point ${key} at yours`, {
     exitCode: 2,
     code: 'coupon-lab.unreachable',
   });

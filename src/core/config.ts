@@ -8,6 +8,7 @@ import { z } from 'zod';
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 const redisUrl = z.url({ protocol: /^rediss?$/ });
+const amqpUrl = z.url({ protocol: /^amqps?$/ });
 const flag = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0'])
@@ -51,7 +52,21 @@ export const configSchema = z
      * strategy registry (src/strategies/index.ts), which checks it when the lab is created.
      */
     ISSUE_STRATEGY: z.string().min(1).default('lua'),
-    /** Prepended to every Redis key, so two labs can share one Redis. */
+    /**
+     * RabbitMQ, for the broker strategies (incr-broker, incr-broker-confirm) and their consumer. A
+     * lab that never issues through them never connects to it.
+     */
+    AMQP_URL: amqpUrl.default('amqp://guest:guest@127.0.0.1:5672'),
+    /**
+     * Test-only, 0 (off) by default: each message of a broker strategy waits this long in the server,
+     * after its place was counted and before it is published. It holds the gap between the two writes
+     * open, so that a fault lands in it for sure; the fault bench and the tests set it, nothing else should.
+     */
+    BROKER_PUBLISH_DELAY_MS: nonNegativeInt(0),
+    /**
+     * Prepended to every Redis key and to the names of the broker strategies' RabbitMQ queues, so
+     * two labs can share one Redis and one RabbitMQ.
+     */
     REDIS_KEY_PREFIX: z.string().max(64).default('coupon-lab:'),
     /** How long a request may wait for a lock (mutex, redis-lock) before LOCK_TIMEOUT. */
     LOCK_WAIT_MS: positiveInt(10_000),

@@ -7,7 +7,7 @@ import { prepareDatabase } from '../core/db.js';
 import type { Log } from '../core/log.js';
 import { serveMetrics, type MetricsServer } from '../core/metrics-server.js';
 import type { IssueStreamConsumer } from '../consumer/stream-consumer.js';
-import { startConsumer } from '../consumer/start-consumer.js';
+import { startConsumer, startQueueConsumerWhenUsed } from '../consumer/start-consumer.js';
 import { createLab, type Lab } from '../lab.js';
 import { createApp } from './app.js';
 import { workerMetrics, type WorkerMetrics } from './cluster-metrics.js';
@@ -44,6 +44,7 @@ export async function startServer(config: Config, options: { log?: Log } = {}): 
   const lab = createLab(config, options);
   if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL, lab.log);
   const consumer = config.CONSUMER_IN_PROCESS ? startConsumer(lab) : undefined;
+  const queueConsumer = config.CONSUMER_IN_PROCESS ? startQueueConsumerWhenUsed(lab) : undefined;
   const cluster = clusterMetrics(lab);
   let metrics: MetricsServer | undefined;
   try {
@@ -63,7 +64,7 @@ export async function startServer(config: Config, options: { log?: Log } = {}): 
         clearTimeout(force);
         await metrics?.close();
         cluster?.stop();
-        await consumer?.stop();
+        await Promise.all([consumer?.stop(), queueConsumer?.stop()]);
         await lab.close();
       })());
 
@@ -71,7 +72,7 @@ export async function startServer(config: Config, options: { log?: Log } = {}): 
   } catch (error) {
     await metrics?.close();
     cluster?.stop();
-    await consumer?.stop();
+    await Promise.all([consumer?.stop(), queueConsumer?.stop()]);
     await lab.close();
     throw error;
   }

@@ -70,7 +70,7 @@ export function createBenchCommand(): Command {
     .option('--report <file.html>', 'write the report as a self-contained HTML page with charts')
     .option('--no-progress', 'no progress on stderr (a line per run, rewritten in place on a terminal)')
     .action(async (flags: Flags, command: Command) => {
-      const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
+      const { loadConfigOrExit, requireServices, servicesFor } = await import('../src/cli-runtime.js');
       const { runBench } = await import('./run-bench.js');
       const { renderTable } = await import('./output/render-table.js');
       const { renderHtml } = await import('./output/render-html.js');
@@ -90,7 +90,7 @@ export function createBenchCommand(): Command {
         REDIS_CLUSTER: flags.redisCluster ? 'true' : undefined,
         MYSQL_URL: flags.mysqlUrl,
       });
-      await requireServices(command, config);
+      await requireServices(command, config, servicesFor(flags.strategy));
       await prepareOutputFiles(command, [flags.out, flags.report]);
       if (flags.progress) await noteOtherBenches('bench', config);
       const settings: BenchSettings = {

@@ -13,11 +13,12 @@ export function createDemoCommand(): Command {
     .option('--users <n>', 'distinct users in the crowd', wholeNumber(1, 100_000), 400)
     .option('--requests-per-user <n>', 'requests each user sends at once', wholeNumber(1, 100), 2)
     .action(async (flags: DemoFlags, command: Command) => {
-      const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
+      const { loadConfigOrExit, requireServices, whyUnreachable } = await import('../src/cli-runtime.js');
       const { runDemo } = await import('./run-demo.js');
       // The demo prints its own table, nothing else.
       const config = loadConfigOrExit(command, { PORT: '0', LOG_REQUESTS: 'none' });
       await requireServices(command, config);
-      await runDemo(config, flags);
+      // The broker strategies need RabbitMQ as well; without it, the demo shows the others and says why not those.
+      await runDemo(config, flags, { brokerDown: await whyUnreachable(config, 'broker') });
     });
 }

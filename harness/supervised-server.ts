@@ -8,8 +8,8 @@ import type { GuardedDir } from './guarded-dir.js';
 export interface ServerSpec {
   /** Names the instance in errors: `private redis on 127.0.0.1:23456`. */
   name: string;
-  /** Asked at every start, so a restart may use other arguments. */
-  command(): { binary: string; args: string[] };
+  /** Asked at every start, so a restart may use other arguments; `env` is added to this process's environment. */
+  command(): { binary: string; args: string[]; env?: Record<string, string> };
   /** Where the server's stdout and stderr go; its tail is quoted in errors. */
   logPath: string;
   /**
@@ -33,7 +33,7 @@ export interface SupervisedServer {
   stop(): Promise<void>;
 }
 
-/** A private Redis or MariaDB: the server, where clients reach it, and its data directory. */
+/** A private Redis, MariaDB or RabbitMQ: the server, where clients reach it, and its data directory. */
 export interface PrivateInstance extends SupervisedServer {
   readonly url: string;
   readonly port: number;
@@ -124,13 +124,13 @@ export function superviseServer(dir: GuardedDir, spec: ServerSpec): SupervisedSe
 }
 
 async function spawnServer(spec: ServerSpec, dir: GuardedDir): Promise<Running> {
-  const { binary, args } = spec.command();
+  const { binary, args, env } = spec.command();
   const log = await open(spec.logPath, 'a');
   let child: ChildProcess;
   try {
     // detached: the server leads a process group of its own, so Ctrl-C on the terminal does not
     // reach it, and a signal to the group reaches any child it forks too (Redis's BGSAVE).
-    child = spawn(binary, args, { stdio: ['ignore', log.fd, log.fd], detached: true });
+    child = spawn(binary, args, { stdio: ['ignore', log.fd, log.fd], detached: true, env: { ...process.env, ...env } });
   } finally {
     await log.close();
   }

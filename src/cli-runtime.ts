@@ -37,9 +37,9 @@ const SERVICES = {
 
 export type Service = keyof typeof SERVICES;
 
-/** What a server needs to answer its default strategy: MySQL and Redis, and RabbitMQ when ISSUE_STRATEGY is a broker strategy. */
-export function servicesOf(config: Config): Service[] {
-  return ['mysql', 'redis', ...(usesBroker(config.ISSUE_STRATEGY) ? (['broker'] as const) : [])];
+/** What issuing through these strategies needs: MySQL and Redis, and RabbitMQ when one of them is a broker strategy. */
+export function servicesFor(strategies: readonly string[]): Service[] {
+  return ['mysql', 'redis', ...(strategies.some(usesBroker) ? (['broker'] as const) : [])];
 }
 
 /**
@@ -51,12 +51,21 @@ export async function requireServices(command: Command, config: Config, needed: 
   const results = await Promise.allSettled(needed.map((service) => SERVICES[service].ping(config[SERVICES[service].key])));
   const failed = results.findIndex((result) => result.status === 'rejected');
   if (failed === -1) return requireRedisKind(command, config, results[needed.indexOf('redis')]);
-  const { name, key, compose } = SERVICES[needed[failed]!];
-  const why = reason((results[failed] as PromiseRejectedResult).reason);
-  command.error(`cannot reach ${name} at ${redactUrl(config[key])} (${key}): ${why} — start it (docker compose up -d ${compose}) or point ${key} at yours`, {
-    exitCode: 2,
-    code: 'coupon-lab.unreachable',
-  });
+  command.error(unreachable(config, needed[failed]!, (results[failed] as PromiseRejectedResult).reason), { exitCode: 2, code: 'coupon-lab.unreachable' });
+}
+
+/** Why a service does not answer now, in one line with the way out; undefined if it answers. */
+export async function whyUnreachable(config: Config, service: Service): Promise<string | undefined> {
+  const { ping, key } = SERVICES[service];
+  return ping(config[key]).then(
+    () => undefined,
+    (error: unknown) => unreachable(config, service, error),
+  );
+}
+
+function unreachable(config: Config, service: Service, error: unknown): string {
+  const { name, key, compose } = SERVICES[service];
+  return `cannot reach ${name} at ${redactUrl(config[key])} (${key}): ${reason(error)} — start it (docker compose up -d ${compose}) or point ${key} at yours`;
 }
 
 /**

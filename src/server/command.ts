@@ -21,7 +21,7 @@ export function createServerCommand(): Command {
     .option('--no-consumer', 'do not run the consumers in this process')
     .option('-i, --instances <count>', 'server processes behind one port (node:cluster)', wholeNumber(1, 64), 1)
     .action(async (flags: Flags, command: Command) => {
-      const { loadConfigOrExit, requireServices, servicesOf, stopOnSignals } = await import('../cli-runtime.js');
+      const { loadConfigOrExit, requireServices, servicesFor, stopOnSignals } = await import('../cli-runtime.js');
       const { createLog } = await import('../core/log.js');
       const { redactUrl } = await import('../core/redis.js');
       const { startCluster, WorkerExitedError } = await import('./cluster.js');
@@ -33,7 +33,7 @@ export function createServerCommand(): Command {
         ...(flags.consumer ? {} : { CONSUMER_IN_PROCESS: 'false' }),
       });
       const log = createLog(config.LOG_LEVEL);
-      if (cluster.isPrimary) await requireServices(command, config, servicesOf(config)); // the workers start only after it passed
+      if (cluster.isPrimary) await requireServices(command, config, servicesFor([config.ISSUE_STRATEGY])); // the workers start only after it passed
       // node:cluster workers run this same command again and land in the second branch.
       const server = await (cluster.isPrimary && flags.instances > 1 ? startCluster(config, flags.instances, log) : startServer(config, { log })).catch(
         (error: unknown) => {

@@ -3,6 +3,10 @@ import { once } from 'node:events';
 import { open, readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { GuardedDir } from './guarded-dir.js';
+import { groupMembers } from './processes.js';
+
+/** Longest wait for the rest of a server's process group once its leader has exited. */
+const GROUP_EXIT_MS = 5_000;
 
 /** What a private server is started with, and how to tell it is ready. */
 export interface ServerSpec {
@@ -80,6 +84,8 @@ export function superviseServer(dir: GuardedDir, spec: ServerSpec): SupervisedSe
       // A stopped process acts on any signal but SIGKILL only once continued.
       if (current.paused && signal !== 'SIGKILL') signalGroup(current, 'SIGCONT');
       await current.exited;
+      // The rest of its group may still be dying, holding ports a restart needs (RabbitMQ's VM, its EPMD).
+      await groupExited(current.child.pid!);
     },
     pause: () => setPaused(true),
     resume: () => setPaused(false),
@@ -152,6 +158,12 @@ async function spawnServer(spec: ServerSpec, dir: GuardedDir): Promise<Running> 
     }),
   };
   return current;
+}
+
+/** Resolves once no process of the group is left, at most GROUP_EXIT_MS after its leader exited. */
+async function groupExited(pgid: number): Promise<void> {
+  const deadline = Date.now() + GROUP_EXIT_MS;
+  while (groupMembers(pgid).length > 0 && Date.now() < deadline) await delay(10);
 }
 
 function signalGroup(current: Running, signal: NodeJS.Signals): void {

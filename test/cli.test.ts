@@ -97,7 +97,7 @@ async function refusesConnections(port: number): Promise<boolean> {
   return refused;
 }
 
-describe('a command whose MySQL or Redis does not answer', () => {
+describe('a command whose MySQL, Redis or RabbitMQ does not answer', () => {
   // Nothing listens on port 1. Passwords in both, to see them kept out of the message.
   const unreachable = {
     mysql: {
@@ -107,6 +107,12 @@ describe('a command whose MySQL or Redis does not answer', () => {
     redis: {
       REDIS_URL: 'redis://:s3cret@127.0.0.1:1',
       line: /^cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 \(REDIS_URL\): connect ECONNREFUSED 127\.0\.0\.1:1 — start it \(docker compose up -d mysql redis\) or point REDIS_URL at yours$/,
+    },
+    // Needed by start only when its default strategy publishes to it; by bench when a strategy run does (all, by default).
+    broker: {
+      AMQP_URL: 'amqp://guest:s3cret@127.0.0.1:1',
+      ISSUE_STRATEGY: 'incr-broker',
+      line: /^cannot reach RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1 \(AMQP_URL\): connect ECONNREFUSED 127\.0\.0\.1:1 — start it \(docker compose up -d rabbitmq\) or point AMQP_URL at yours$/,
     },
   };
 
@@ -120,6 +126,10 @@ describe('a command whose MySQL or Redis does not answer', () => {
     ['demo', 'redis'],
     ['bench', 'mysql'],
     ['bench', 'redis'],
+    ['start', 'broker'],
+    ['broker-consumer', 'mysql'],
+    ['broker-consumer', 'broker'],
+    ['bench', 'broker'],
   ] as const)('%s, with %s down: one line on stderr, no stack, exit status 2, nothing started', async ([command, service], { expect }) => {
     const { line, ...setting } = unreachable[service];
     const port = await freePort();

@@ -48,6 +48,8 @@ const LINGER_MS = 10;
 export class IssueQueueConsumer {
   readonly name: string;
   readonly totals: PersistOutcome = { written: 0, revoked: 0, parked: 0 };
+  /** Messages acknowledged: written (or found written, or parked) and done with. */
+  acknowledged = 0;
   #stopping = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -142,7 +144,9 @@ export class IssueQueueConsumer {
     for (;;) {
       try {
         await this.#write(session, batch);
-        if (!session.closed) session.channel.ack(batch.at(-1)!, true);
+        if (session.closed) return;
+        session.channel.ack(batch.at(-1)!, true);
+        this.acknowledged += batch.length;
         return;
       } catch (error) {
         if (session.closed || this.#stopping) return;

@@ -11,7 +11,7 @@ import type { Log } from '../core/log.js';
 import type { Metrics } from '../core/metrics.js';
 import { redactUrl } from '../core/redis.js';
 import { writeEntries, type Parked } from './issue-writer.js';
-import type { PersistOutcome } from './stream-consumer.js';
+import { countPersisted, type PersistOutcome } from './stream-consumer.js';
 
 export interface QueueConsumerDeps {
   config: Config;
@@ -170,7 +170,7 @@ export class IssueQueueConsumer {
     const { written, revoked, refused } = await writeEntries(db, issues);
     bad.push(...refused);
     await this.#park(session, bad, byId);
-    this.#count({ written, revoked, parked: bad.length });
+    countPersisted(this.totals, this.deps.metrics, { written, revoked, parked: bad.length });
   }
 
   /** Publishes each bad message to the dead queue, as it came, with its reason; resolves once RabbitMQ has them all. */
@@ -181,15 +181,6 @@ export class IssueQueueConsumer {
       session.dead.sendToQueue(this.deps.queues.dead, byId.get(entry.id)!.content, { persistent: true, headers: { reason } });
     }
     await session.dead.waitForConfirms();
-  }
-
-  #count(outcome: PersistOutcome): void {
-    this.totals.written += outcome.written;
-    this.totals.revoked += outcome.revoked;
-    this.totals.parked += outcome.parked;
-    this.deps.metrics.rowsWritten.inc(outcome.written);
-    this.deps.metrics.entriesRevoked.inc(outcome.revoked);
-    this.deps.metrics.entriesParked.inc(outcome.parked);
   }
 
   #notify(): void {

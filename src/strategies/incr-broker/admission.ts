@@ -1,7 +1,7 @@
 import { isInIssueWindow, type IssueRequest, type IssueTerms } from '../../core/coupon.js';
 import { ServiceUnavailableError } from '../../core/errors.js';
 import { refused, type IssueResult, type StrategyDeps } from '../issue-strategy.js';
-import { loadTerms } from '../lua/terms.js';
+import { termsLoader } from '../lua/terms.js';
 
 type AdmissionDeps = Pick<StrategyDeps, 'db' | 'redis' | 'keys'>;
 
@@ -18,17 +18,7 @@ export type CountAdmission = { outcome: 'counted'; fields: string[] } | IssueRes
  * by every change of the coupon.
  */
 export function countAdmission(deps: AdmissionDeps) {
-  const loading = new Map<number, Promise<boolean>>();
-
-  /** The first requests for a coupon all find its terms missing: load them once, not once each. */
-  function loadOnce(couponId: number): Promise<boolean> {
-    let pending = loading.get(couponId);
-    if (!pending) {
-      pending = loadTerms(deps, couponId).finally(() => loading.delete(couponId));
-      loading.set(couponId, pending);
-    }
-    return pending;
-  }
+  const loadOnce = termsLoader(deps);
 
   async function terms(couponId: number): Promise<IssueTerms | undefined> {
     const read = await readTerms(deps, couponId);

@@ -43,8 +43,7 @@ function serverOptions(config: Config): ServerOptions {
 export async function startServer(config: Config, options: { log?: Log } = {}): Promise<RunningServer> {
   const lab = createLab(config, options);
   if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL, lab.log);
-  const consumer = config.CONSUMER_IN_PROCESS ? startConsumer(lab) : undefined;
-  const queueConsumer = config.CONSUMER_IN_PROCESS ? startQueueConsumerWhenUsed(lab) : undefined;
+  const { consumer, queueConsumer } = inProcessConsumers(lab);
   const cluster = clusterMetrics(lab);
   let metrics: MetricsServer | undefined;
   try {
@@ -76,6 +75,16 @@ export async function startServer(config: Config, options: { log?: Log } = {}): 
     await lab.close();
     throw error;
   }
+}
+
+/**
+ * The consumers inside this server (CONSUMER_IN_PROCESS). The stream's runs in one process: with
+ * `--instances`, the primary runs it (cluster.ts), not the workers. The broker's runs in each process
+ * from its first publish, so that every worker that publishes has one.
+ */
+function inProcessConsumers(lab: Lab) {
+  if (!lab.config.CONSUMER_IN_PROCESS) return { consumer: undefined, queueConsumer: undefined };
+  return { consumer: cluster.isWorker ? undefined : startConsumer(lab), queueConsumer: startQueueConsumerWhenUsed(lab) };
 }
 
 /**

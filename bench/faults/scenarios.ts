@@ -208,7 +208,7 @@ const consumerKill: Scenario = {
       notes.push(
         which === 'stream'
           ? `${await streamPending(lab, couponId)} entries pending at a kill`
-          : `${await lab.couponHooks.pending(couponId)} places unwritten at a kill`,
+          : `places unwritten at a kill: ${await lab.couponHooks.pending(couponId)}`,
       );
       fleet.consumerOf(which).kill('SIGKILL');
     }

@@ -108,7 +108,7 @@ describe('a consumer that dies', () => {
     const entries = await takeAll(dying, 200);
     expect(await writeEntries(server.lab.db, entries)).toMatchObject({ written: 200, revoked: 0, refused: [] });
     await dying.close(); // unacknowledged: RabbitMQ delivers them again
-    expect(await ready()).toBe(200);
+    await waitFor(async () => (await ready()) === 200, 'RabbitMQ takes back what the dead consumer held');
 
     const fresh = startQueueConsumer(server.lab, 'fresh-after-commit');
     await waitFor(async () => fresh.acknowledged === 200, 'the fresh consumer has acknowledged them all');

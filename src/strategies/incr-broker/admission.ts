@@ -1,4 +1,4 @@
-import { isInIssueWindow, type IssueRequest, type IssueTerms } from '../../core/coupon.js';
+import { isInIssueWindow, type IssueRequest, type IssueTerms, type Refusal } from '../../core/coupon.js';
 import { ServiceUnavailableError } from '../../core/errors.js';
 import { refused, type IssueResult, type StrategyDeps } from '../issue-strategy.js';
 import { termsLoader } from '../lua/terms.js';
@@ -10,11 +10,11 @@ export type CountAdmission = { outcome: 'counted'; fields: string[] } | IssueRes
 
 /**
  * The course's admission, one Redis command after another, none of them atomic with the next:
- * `SADD applied` (already there: refused), then `INCR count` (over the quantity: sold out). Two
- * liberties, neither of which touches the hand-off: the window is checked first (the lab's rules),
- * and a request refused as sold out takes its increment and its user back, so that the count stays
- * the number of places held (a place given back is then taken again) and a user turned away may ask
- * again. The coupon's terms are read where the lua path keeps them (lua/terms.ts), brought up to date
+ * `SADD applied` (already there: refused), then `INCR count` (over the quantity: sold out). Liberties
+ * that do not touch the hand-off: the answers follow the lab's rules (the window first; a user who
+ * applied before is told sold out once no place is left, as the other strategies tell them), and a
+ * request refused as sold out takes its increment and its user back, so that the count stays the
+ * number of places held (a place given back is then taken again) and a user turned away may ask again. The coupon's terms are read where the lua path keeps them (lua/terms.ts), brought up to date
  * by every change of the coupon.
  */
 export function countAdmission(deps: AdmissionDeps) {
@@ -29,13 +29,19 @@ export function countAdmission(deps: AdmissionDeps) {
     return loaded;
   }
 
+  /** A user who applied before: the lab's rules say sold out first, when no place is left, then already issued. */
+  async function repeatRefusal(couponId: number, total: number): Promise<Refusal> {
+    const held = Number(await deps.redis.get(deps.keys.couponCount(couponId)));
+    return held >= total ? 'COUPON_SOLD_OUT' : 'ALREADY_ISSUED';
+  }
+
   return async function admit({ couponId, userId }: IssueRequest): Promise<CountAdmission> {
     const { redis, keys } = deps;
     const coupon = await terms(couponId);
     const now = Date.now();
     if (!coupon) return refused('COUPON_NOT_FOUND');
     if (!isInIssueWindow(coupon, new Date(now))) return refused('COUPON_NOT_IN_ISSUE_WINDOW');
-    if ((await redis.sadd(keys.couponApplied(couponId), userId)) === 0) return refused('ALREADY_ISSUED');
+    if ((await redis.sadd(keys.couponApplied(couponId), userId)) === 0) return refused(await repeatRefusal(couponId, coupon.totalQuantity));
     const count = await redis.incr(keys.couponCount(couponId));
     if (count > coupon.totalQuantity) {
       await giveBack(deps, { couponId, userId });

@@ -9,7 +9,7 @@ import { BROKER_STRATEGY_NAMES, STRATEGY_NAMES, usesBroker, type StrategyName } 
 import { issuePath } from '../lab-client/http.js';
 import { Tally } from '../lab-client/tally.js';
 import { verifyCoupon } from '../lab-client/verdict.js';
-import { useTestServer, waitFor } from './support/lab.js';
+import { expectErrorAnswer, startTestServer, useTestServer, waitFor } from './support/lab.js';
 
 /**
  * The broker strategies on the shared RabbitMQ, in queues of this file's own (named after its key
@@ -116,6 +116,21 @@ describe('a consumer that dies', () => {
     expect(fresh.totals).toEqual({ written: 0, revoked: 0, parked: 0 });
     expect(await server.rows(couponId)).toEqual({ rows: 200, users: 200, issuedQuantity: 200 });
     expect(await ready()).toBe(0);
+  });
+});
+
+describe('GET /health with a broker strategy as ISSUE_STRATEGY', () => {
+  it('answers 200 while RabbitMQ answers', async () => {
+    expect((await server.get('/health')).status).toBe(200);
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE when RabbitMQ does not (nothing listens on port 1)', async () => {
+    const unreachable = await startTestServer({ ISSUE_STRATEGY: 'incr-broker', CONSUMER_IN_PROCESS: 'false', AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' });
+    try {
+      expectErrorAnswer(await unreachable.get('/health'), 503, 'SERVICE_UNAVAILABLE');
+    } finally {
+      await unreachable.close();
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import { configEnv, kill, spawnServer, type ServerProcess } from '../harness/ser
 import { drainOrThrow, streamBacklog } from '../lab-client/drain.js';
 import { createCoupon } from '../src/core/coupon-service.js';
 import { createMetrics } from '../src/core/metrics.js';
+import { deleteIssueQueues, issueQueues } from '../src/core/issue-queue/queues.js';
 import { deleteKeysWithPrefix } from '../src/core/redis.js';
 import { IssueStreamConsumer } from '../src/consumer/stream-consumer.js';
 import { createLab, type Lab } from '../src/lab.js';
@@ -31,6 +32,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await kill(server, 'SIGTERM');
   await deleteKeysWithPrefix(lab.redis, lab.config.REDIS_KEY_PREFIX);
+  // The server's workers declared them when the broker strategies' crowds went through.
+  await deleteIssueQueues(lab.config.AMQP_URL, issueQueues(lab.config.REDIS_KEY_PREFIX));
   await lab.close();
 });
 

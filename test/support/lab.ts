@@ -70,8 +70,9 @@ export async function startTestServer(overrides: Env = {}): Promise<TestServer> 
       await server.stop();
       const redis = createRedis(config.REDIS_URL, { autoPipelining: false, log: silentLog, cluster: config.REDIS_CLUSTER });
       await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX).finally(() => redis.disconnect());
-      // Only a server that published, or consumed from the start, declared its queues.
-      if (server.lab.broker.wasUsed || usesBroker(config.ISSUE_STRATEGY)) await deleteIssueQueues(config.AMQP_URL, issueQueues(config.REDIS_KEY_PREFIX));
+      // Only a server that connected to RabbitMQ, or consumed from it from the start, declared its queues.
+      const declared = server.lab.broker.connectedOnce || (usesBroker(config.ISSUE_STRATEGY) && config.CONSUMER_IN_PROCESS);
+      if (declared) await deleteIssueQueues(config.AMQP_URL, issueQueues(config.REDIS_KEY_PREFIX));
     },
   };
 }

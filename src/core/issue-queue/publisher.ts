@@ -26,8 +26,8 @@ export interface PublisherOptions {
 export class IssuePublisher {
   /** Resolves at the first publish: an in-process consumer starts then (see start-consumer.ts). */
   readonly used: Promise<void>;
-  /** True once a publish was asked for: its queues may exist from then on. */
-  wasUsed = false;
+  /** True once it has connected (and so declared its queues). */
+  connectedOnce = false;
   #markUsed!: () => void;
   #channel: Promise<ConfirmChannel> | undefined;
   #connection: BrokerConnection | undefined;
@@ -40,7 +40,6 @@ export class IssuePublisher {
   }
 
   async publish(fields: readonly string[]): Promise<void> {
-    this.wasUsed = true;
     this.#markUsed();
     if (this.options.delayMs > 0) await sleep(this.options.delayMs);
     const channel = await this.#open();
@@ -93,6 +92,7 @@ export class IssuePublisher {
         if (error) this.#report(error);
       });
       this.#connection = connection;
+      this.connectedOnce = true;
       if (this.#problem) log.info({ url: redactUrl(url) }, 'rabbitmq: publishing again');
       this.#problem = '';
       return channel;

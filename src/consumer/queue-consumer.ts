@@ -104,8 +104,8 @@ export class IssueQueueConsumer {
         session.closed = true;
         this.#notify();
       };
-      connection.once('close', close);
-      channel.once('close', close);
+      // Either channel gone ends the session: its messages cannot be acknowledged, or its bad ones parked.
+      for (const each of [connection, channel, dead]) each.once('close', close);
       await channel.consume(queues.work, (message) => {
         // null: RabbitMQ cancelled the consumer (its queue was deleted).
         if (message) session.inbox.push(message);

@@ -57,7 +57,7 @@ export function createBenchCommand(): Command {
     .addOption(redisUrlOption('keys under <prefix>bench:<run id>:, deleted at the end'))
     .addOption(redisClusterOption())
     .action(async (flags: Flags, command: Command) => {
-      const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
+      const { loadConfigOrExit, requireServices, servicesFor } = await import('../src/cli-runtime.js');
       const { runBench } = await import('./run-bench.js');
       const { renderTable } = await import('./output/render-table.js');
       const { renderHtml } = await import('./output/render-html.js');
@@ -68,7 +68,7 @@ export function createBenchCommand(): Command {
         command.error('--instances starts server processes: it needs --mode http', { exitCode: 2 });
       }
       const config = loadConfigOrExit(command);
-      await requireServices(command, config);
+      await requireServices(command, config, servicesFor(flags.strategy));
       await prepareOutputFiles(command, [flags.out, flags.report]);
       if (flags.progress) await noteOtherBenches('bench', config);
       const settings: BenchSettings = {

@@ -2,7 +2,8 @@ import type { Lab } from '../src/lab.js';
 import { createCoupon } from '../src/core/coupon-service.js';
 import type { StrategyName } from '../src/strategies/index.js';
 import { describeUndrained, streamBacklog, waitForDrain, type DrainOptions, type DrainOutcome } from '../lab-client/drain.js';
-import { startConsumer } from '../src/consumer/start-consumer.js';
+import { startConsumer, startQueueConsumer } from '../src/consumer/start-consumer.js';
+import { usesBroker } from '../src/strategies/names.js';
 import { verifyCoupon } from '../lab-client/verdict.js';
 import { ms } from './output/format.js';
 import type { LoadResult } from './load.js';
@@ -34,7 +35,8 @@ export async function runOne(
   const quantity = settings.durationS ? UNLIMITED : settings.quantity;
   const coupon = await createCoupon(lab, { ...couponTerms(strategy), totalQuantity: quantity });
   const [result, costs] = await withCosts(lab, retries, strategy, () => load(coupon.id));
-  const drain = lab.strategies[strategy].asynchronous ? await line.phase('drain', () => drained(lab, coupon.id), drainResult) : await drained(lab, coupon.id);
+  const waiting = () => drained(lab, strategy, coupon.id);
+  const drain = lab.strategies[strategy].asynchronous ? await line.phase('drain', waiting, drainResult) : await waiting();
   const verification = await verifyCoupon(lab.db, coupon.id, quantity, result.answers, result.successfulUsers);
   await dropRedisState(lab, coupon.id);
   return {
@@ -59,19 +61,20 @@ function drainResult(outcome: DrainOutcome): string {
 export async function warmUp(lab: Lab, strategy: StrategyName, load: Load): Promise<void> {
   const coupon = await createCoupon(lab, { ...couponTerms(strategy), title: `bench warm-up ${strategy}`, totalQuantity: UNLIMITED });
   await load(coupon.id);
-  const drain = await drained(lab, coupon.id);
+  const drain = await drained(lab, strategy, coupon.id);
   if (!drain.drained) throw new Error(`bench warm-up: ${describeUndrained(drain, coupon.id)}`);
   await dropRedisState(lab, coupon.id);
 }
 
 /**
- * Waits until MySQL holds what the run's lua requests were told. With CONSUMER_IN_PROCESS=false
+ * Waits until MySQL holds what the run's asynchronous requests were told. With CONSUMER_IN_PROCESS=false
  * nothing consumes while the load runs (not the servers, not this process), so the load
- * measures the request path alone; a consumer is started here for the drain, and stopped.
+ * measures the request path alone; a consumer (the broker's, for a broker strategy) is started
+ * here for the drain, and stopped.
  */
-async function drained(lab: Lab, couponId: number): Promise<DrainOutcome> {
+async function drained(lab: Lab, strategy: StrategyName, couponId: number): Promise<DrainOutcome> {
   if (lab.config.CONSUMER_IN_PROCESS) return waitForDrain(streamBacklog(lab, couponId), DRAIN);
-  const consumer = startConsumer(lab, 'bench-drain');
+  const consumer = usesBroker(strategy) ? startQueueConsumer(lab, 'bench-drain') : startConsumer(lab, 'bench-drain');
   try {
     return await waitForDrain(streamBacklog(lab, couponId), DRAIN);
   } finally {
@@ -91,5 +94,11 @@ function couponTerms(strategy: StrategyName) {
  */
 async function dropRedisState({ redis, keys }: Lab, couponId: number): Promise<void> {
   await redis.srem(keys.streamRegistry, couponId);
-  await redis.unlink(keys.couponTerms(couponId), keys.couponRequests(couponId), keys.couponLock(couponId));
+  await redis.unlink(
+    keys.couponTerms(couponId),
+    keys.couponRequests(couponId),
+    keys.couponLock(couponId),
+    keys.couponCount(couponId),
+    keys.couponApplied(couponId),
+  );
 }

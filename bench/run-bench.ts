@@ -3,6 +3,7 @@ import type { Config } from '../src/core/config.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
 import { createLab, type Lab } from '../src/lab.js';
 import type { StrategyName } from '../src/strategies/index.js';
+import { usesBroker } from '../src/strategies/names.js';
 import { issuePath } from '../lab-client/http.js';
 import { expectedVerdict, meetsExpectation, worstVerdict } from '../lab-client/verdict.js';
 import { measureFloors } from './floors.js';
@@ -64,7 +65,7 @@ export async function runBench({ settings, config: labConfig, floors, progress =
     };
   } finally {
     await lab.close();
-    await store.remove();
+    await store.remove({ broker: settings.strategies.some(usesBroker) });
   }
 }
 

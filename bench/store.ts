@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import knex, { type Knex } from 'knex';
 import type { Config } from '../src/core/config.js';
 import { parseMysqlUrl, prepareDatabase } from '../src/core/db.js';
+import { deleteIssueQueues, issueQueues } from '../src/core/issue-queue/queues.js';
 import { silentLog } from '../src/core/log.js';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 
 /**
  * Where one bench run keeps its data: a database of its own, `<lab database>_bench_<run id>`,
  * created and migrated at the start and dropped at the end, and Redis keys under
- * `<prefix>bench:<run id>:`, deleted at the end. Every run starts from empty tables, so one run's
+ * `<prefix>bench:<run id>:` (and the broker strategies' queues named after it), deleted at the end. Every run starts from empty tables, so one run's
  * figures do not depend on the rows earlier runs left; the lab's own data is never touched; a lab
  * server running meanwhile never consumes the bench's streams; and two benches on one server at
  * once neither see nor wipe each other's data.
@@ -16,8 +17,8 @@ import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 export interface BenchStore {
   /** The lab's configuration, pointed at the run's database and key prefix. */
   config: Config;
-  /** Drops the run's database and deletes its Redis keys. */
-  remove(): Promise<void>;
+  /** Drops the run's database and deletes its Redis keys, and its RabbitMQ queues if `broker` (a broker strategy ran). */
+  remove(options?: { broker: boolean }): Promise<void>;
 }
 
 /** MySQL's longest database name. */
@@ -33,10 +34,11 @@ export async function openBenchStore(config: Config): Promise<BenchStore> {
   }
   const own = Object.freeze({ ...config, MYSQL_URL: url.toString(), REDIS_KEY_PREFIX: `${config.REDIS_KEY_PREFIX}bench:${runId}:` });
   await prepareDatabase(own.MYSQL_URL);
-  return { config: own, remove: () => removeStore(own) };
+  return { config: own, remove: ({ broker } = { broker: false }) => removeStore(own, broker) };
 }
 
-async function removeStore(config: Config): Promise<void> {
+async function removeStore(config: Config, broker: boolean): Promise<void> {
+  if (broker) await deleteIssueQueues(config.AMQP_URL, issueQueues(config.REDIS_KEY_PREFIX));
   const { database } = parseMysqlUrl(config.MYSQL_URL);
   await withServer(config, (admin) => admin.raw(`DROP DATABASE IF EXISTS \`${database}\``));
   const redis = createRedis(config.REDIS_URL, { autoPipelining: false, log: silentLog, cluster: config.REDIS_CLUSTER });

@@ -6,7 +6,7 @@ import { createBenchCommand } from '../bench/command.js';
 import { createFaultsCommand } from '../bench/faults/command.js';
 import { createLoadAutocannonCommand, createLoadLocustCommand } from '../load-test/command.js';
 import { createMicroCommand } from '../bench/micro/command.js';
-import { createConsumerCommand } from '../src/consumer/command.js';
+import { createBrokerConsumerCommand, createConsumerCommand } from '../src/consumer/command.js';
 import { createMigrateCommand } from '../src/migrate-command.js';
 import { PROJECT_ROOT } from '../src/project-paths.js';
 import { createServerCommand } from '../src/server/command.js';
@@ -22,6 +22,7 @@ export function createProgram(): Command {
     .version(packageVersion())
     .addCommand(createServerCommand())
     .addCommand(createConsumerCommand())
+    .addCommand(createBrokerConsumerCommand())
     .addCommand(createMigrateCommand())
     .addCommand(createDemoCommand())
     .addCommand(createBenchCommand())

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { mysqlUrlOption, redisClusterOption, redisUrlOption, strategiesOption, wholeNumber } from '../src/cli-options.js';
+import { amqpUrlOption, mysqlUrlOption, redisClusterOption, redisUrlOption, strategiesOption, wholeNumber } from '../src/cli-options.js';
+import { usesBroker } from '../src/strategies/names.js';
 import type { DemoFlags } from './run-demo.js';
 
 /**
@@ -16,12 +17,15 @@ export function createDemoCommand(): Command {
     .addOption(mysqlUrlOption())
     .addOption(redisUrlOption())
     .addOption(redisClusterOption())
+    .addOption(amqpUrlOption())
     .action(async (flags: DemoFlags, command: Command) => {
-      const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
+      const { loadConfigOrExit, requireServices, whyUnreachable } = await import('../src/cli-runtime.js');
       const { runDemo } = await import('./run-demo.js');
       // The demo prints its own table, nothing else.
       const config = loadConfigOrExit(command, { PORT: '0', LOG_REQUESTS: 'none' });
       await requireServices(command, config);
-      await runDemo(config, flags);
+      // The broker strategies need RabbitMQ as well; without it, the demo shows the others and says why not those.
+      const brokerDown = flags.strategy.some(usesBroker) ? await whyUnreachable(config, 'broker') : undefined;
+      await runDemo(config, flags, { brokerDown });
     });
 }

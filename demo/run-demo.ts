@@ -1,6 +1,7 @@
 import type { Config } from '../src/core/config.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/index.js';
+import { usesBroker } from '../src/strategies/names.js';
 import { Tally } from '../lab-client/tally.js';
 import { verdictWithFigure, verifyCoupon } from '../lab-client/verdict.js';
 import { drainOrThrow, streamBacklog } from '../lab-client/drain.js';
@@ -16,15 +17,21 @@ export interface DemoFlags {
 
 /**
  * Starts the lab in this process, races a crowd for one small coupon through each strategy over
- * real HTTP — every request sent at once — and prints what MySQL holds afterwards.
+ * real HTTP — every request sent at once — and prints what MySQL holds afterwards. `brokerDown`:
+ * why RabbitMQ does not answer, if it does not: the broker strategies are then left out, saying so.
  */
-export async function runDemo(config: Config, flags: DemoFlags): Promise<void> {
+export async function runDemo(config: Config, flags: DemoFlags, { brokerDown }: { brokerDown?: string } = {}): Promise<void> {
   const server = await startServer(config);
   try {
     const requests = `${plural(flags.requestsPerUser, 'request')} at once`;
     console.log(`Coupon Lab demo: ${int(flags.users)} users × ${requests} for a coupon of ${plural(flags.quantity, 'place')}, per strategy\n`);
     console.log(row('strategy', 'protection', 'issued', 'sold out', 'already', 'other', 'rows', 'verdict'));
-    for (const strategy of flags.strategy) console.log(await race(server, strategy, flags));
+    for (const strategy of flags.strategy) {
+      console.log(brokerDown && usesBroker(strategy) ? row(strategy, 'not run: RabbitMQ does not answer') : await race(server, strategy, flags));
+    }
+    if (brokerDown)
+      console.log(`
+${brokerDown}`);
   } finally {
     await server.stop();
   }

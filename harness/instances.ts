@@ -1,7 +1,7 @@
 /**
- * Private Redis and MariaDB instances for fault injection.
+ * Private Redis, MariaDB and RabbitMQ instances for fault injection.
  *
- * Faults (kill, pause, restart) go to these, never to the shared services on :6379 and :3306.
+ * Faults (kill, pause, restart) go to these, never to the shared services on :6379, :3306 and :5672.
  * Each instance runs Debian's own binary on a port of its own (kept across restarts), with its
  * data in `os.tmpdir()/coupon-lab-faults-*`, and is gone with its directory after `stop()` —
  * or, if nobody calls it, as soon as this Node process ends, however it ends (see guarded-dir.ts).
@@ -12,5 +12,6 @@
 export { startRedis, type PrivateRedis, type RedisPersistence } from './redis-instance.js';
 export { startRedisCluster, type PrivateRedisCluster } from './redis-cluster.js';
 export { startMariadb, type MariadbOptions, type PrivateMariadb } from './mariadb-instance.js';
+export { startRabbitmq, type PrivateRabbitmq } from './rabbitmq-instance.js';
 export { stopAllInstances } from './supervised-server.js';
 export { MissingBinaryError } from './binaries.js';

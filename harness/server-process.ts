@@ -28,6 +28,11 @@ export async function spawnConsumer(config: Config, onLog?: (line: string) => vo
   return (await spawnLabCommand(config, ['consumer'], 'consumer started', onLog)).child;
 }
 
+/** Runs `broker-consumer` (the broker strategies' consumer as a process of its own) and resolves once it has started. */
+export async function spawnBrokerConsumer(config: Config, onLog?: (line: string) => void): Promise<ChildProcess> {
+  return (await spawnLabCommand(config, ['broker-consumer'], 'broker-consumer started', onLog)).child;
+}
+
 /**
  * A CLI command in a process of its own, resolved with the log line that says it is ready. It
  * leads a process group of its own (its node:cluster workers included) under a guard that kills

@@ -3,13 +3,17 @@ import { once } from 'node:events';
 import { open, readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { GuardedDir } from './guarded-dir.js';
+import { groupMembers } from './processes.js';
+
+/** Longest wait for the rest of a server's process group once its leader has exited. */
+const GROUP_EXIT_MS = 5_000;
 
 /** What a private server is started with, and how to tell it is ready. */
 export interface ServerSpec {
   /** Names the instance in errors: `private redis on 127.0.0.1:23456`. */
   name: string;
-  /** Asked at every start, so a restart may use other arguments. */
-  command(): { binary: string; args: string[] };
+  /** Asked at every start, so a restart may use other arguments; `env` is added to this process's environment. */
+  command(): { binary: string; args: string[]; env?: Record<string, string> };
   /** Where the server's stdout and stderr go; its tail is quoted in errors. */
   logPath: string;
   /**
@@ -33,7 +37,7 @@ export interface SupervisedServer {
   stop(): Promise<void>;
 }
 
-/** A private Redis or MariaDB: the server, where clients reach it, and its data directory. */
+/** A private Redis, MariaDB or RabbitMQ: the server, where clients reach it, and its data directory. */
 export interface PrivateInstance extends SupervisedServer {
   readonly url: string;
   readonly port: number;
@@ -80,6 +84,8 @@ export function superviseServer(dir: GuardedDir, spec: ServerSpec): SupervisedSe
       // A stopped process acts on any signal but SIGKILL only once continued.
       if (current.paused && signal !== 'SIGKILL') signalGroup(current, 'SIGCONT');
       await current.exited;
+      // The rest of its group may still be dying, holding ports a restart needs (RabbitMQ's VM, its EPMD).
+      await groupExited(current.child.pid!);
     },
     pause: () => setPaused(true),
     resume: () => setPaused(false),
@@ -124,13 +130,13 @@ export function superviseServer(dir: GuardedDir, spec: ServerSpec): SupervisedSe
 }
 
 async function spawnServer(spec: ServerSpec, dir: GuardedDir): Promise<Running> {
-  const { binary, args } = spec.command();
+  const { binary, args, env } = spec.command();
   const log = await open(spec.logPath, 'a');
   let child: ChildProcess;
   try {
     // detached: the server leads a process group of its own, so Ctrl-C on the terminal does not
     // reach it, and a signal to the group reaches any child it forks too (Redis's BGSAVE).
-    child = spawn(binary, args, { stdio: ['ignore', log.fd, log.fd], detached: true });
+    child = spawn(binary, args, { stdio: ['ignore', log.fd, log.fd], detached: true, env: { ...process.env, ...env } });
   } finally {
     await log.close();
   }
@@ -152,6 +158,12 @@ async function spawnServer(spec: ServerSpec, dir: GuardedDir): Promise<Running> 
     }),
   };
   return current;
+}
+
+/** Resolves once no process of the group is left, at most GROUP_EXIT_MS after its leader exited. */
+async function groupExited(pgid: number): Promise<void> {
+  const deadline = Date.now() + GROUP_EXIT_MS;
+  while (groupMembers(pgid).length > 0 && Date.now() < deadline) await delay(10);
 }
 
 function signalGroup(current: Running, signal: NodeJS.Signals): void {

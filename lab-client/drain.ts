@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Lab } from '../src/lab.js';
 
 /**
- * How many requests `lua` accepted for a coupon that no consumer has written to MySQL yet. It may
+ * How many requests an asynchronous strategy accepted for a coupon that no consumer has written to MySQL yet. It may
  * throw (a service reconnecting after a fault): that look counts as unknown, and the wait goes on.
  */
 export type Backlog = () => Promise<number>;
@@ -77,7 +77,10 @@ export function describeUndrained(outcome: Extract<DrainOutcome, { drained: fals
   return `${what}, ${when}`;
 }
 
-/** The coupon's backlog read from the lab's own Redis: the entries still in its stream. */
-export function streamBacklog({ redis, keys }: Lab, couponId: number): Backlog {
-  return () => redis.xlen(keys.couponStream(couponId));
+/**
+ * The coupon's backlog as the lab's own Redis and MySQL tell it (the coupon hooks' `pending`): the
+ * entries still in lua's stream, and the places the broker strategies counted and no row holds yet.
+ */
+export function streamBacklog({ couponHooks }: Lab, couponId: number): Backlog {
+  return () => couponHooks.pending(couponId);
 }

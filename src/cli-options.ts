@@ -92,6 +92,10 @@ export function redisUrlOption(note?: string): Option {
   return settingOption('--redis-url <url>', `Redis, or with --redis-cluster a cluster's nodes, comma-separated${note ? `; ${note}` : ''}`, 'REDIS_URL');
 }
 
+export function amqpUrlOption(): Option {
+  return settingOption('--amqp-url <url>', 'RabbitMQ, as amqp://user:password@host:5672, for the broker strategies', 'AMQP_URL');
+}
+
 export function redisClusterOption(): Option {
   return settingOption('--redis-cluster', '--redis-url names the nodes of a Redis Cluster', 'REDIS_CLUSTER');
 }

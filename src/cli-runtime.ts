@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { settingsGiven } from './cli-options.js';
+import { pingBroker } from './core/broker.js';
 import { ConfigError, loadConfig, type Config, type Env } from './core/config.js';
 import { pingMysql } from './core/db.js';
 import type { Log } from './core/log.js';
 import type { PingFailure } from './core/ping-error.js';
 import { pingRedis, redactUrl } from './core/redis.js';
-import { isStrategyName, STRATEGY_NAMES } from './strategies/names.js';
+import { isStrategyName, STRATEGY_NAMES, usesBroker } from './strategies/names.js';
 
 // What the commands' actions share. Only actions import it, when they run: it loads the configuration's
 // schema and both drivers, which a command's definition and `--help` must not pay for.
@@ -32,16 +33,23 @@ export function loadConfigOrExit(command: Command, fixed: Env = {}): Config {
 }
 
 /** A setting as the user gave it: the flag, if the command line set it, else its environment variable. */
-function settingName(command: Command, key: string): string {
-  return settingsGiven(command).find((given) => given.key === key)?.flag ?? key;
+function settingName(command: Command | undefined, key: string): string {
+  return (command && settingsGiven(command).find((given) => given.key === key)?.flag) ?? key;
 }
 
+/** Each service: its name, its setting, how to ask it, and the compose services that start it. */
 const SERVICES = {
-  mysql: { name: 'MySQL', key: 'MYSQL_URL', ping: pingMysql },
-  redis: { name: 'Redis', key: 'REDIS_URL', ping: pingRedis },
-} as const satisfies Record<string, { name: string; key: keyof Config; ping: (url: string) => Promise<unknown> }>;
+  mysql: { name: 'MySQL', key: 'MYSQL_URL', ping: pingMysql, compose: 'mysql redis' },
+  redis: { name: 'Redis', key: 'REDIS_URL', ping: pingRedis, compose: 'mysql redis' },
+  broker: { name: 'RabbitMQ', key: 'AMQP_URL', ping: pingBroker, compose: 'rabbitmq' },
+} as const satisfies Record<string, { name: string; key: keyof Config; ping: (url: string) => Promise<unknown>; compose: string }>;
 
 export type Service = keyof typeof SERVICES;
+
+/** What issuing through these strategies needs: MySQL and Redis, and RabbitMQ when one of them is a broker strategy. */
+export function servicesFor(strategies: readonly string[]): Service[] {
+  return ['mysql', 'redis', ...(strategies.some(usesBroker) ? (['broker'] as const) : [])];
+}
 
 /**
  * Ends the command with one line, exit status 2 as for a bad setting, if a service it needs does
@@ -53,16 +61,32 @@ export async function requireServices(command: Command, config: Config, needed: 
   const results = await Promise.allSettled(needed.map((service) => SERVICES[service].ping(config[SERVICES[service].key])));
   const failed = results.findIndex((result) => result.status === 'rejected');
   if (failed === -1) return requireRedisKind(command, config, results[needed.indexOf('redis')]);
-  const { name, key } = SERVICES[needed[failed]!];
-  const error = (results[failed] as PromiseRejectedResult).reason as Error & { failure?: PingFailure };
+  const line = failureLine(config, needed[failed]!, (results[failed] as PromiseRejectedResult).reason, command);
+  command.error(line, { exitCode: 2, code: 'coupon-lab.unreachable' });
+}
+
+/** Why a service does not answer now, in one line with the way out; undefined if it answers. */
+export async function whyUnreachable(config: Config, service: Service): Promise<string | undefined> {
+  const { ping, key } = SERVICES[service];
+  return ping(config[key]).then(
+    () => undefined,
+    (error: unknown) => failureLine(config, service, error),
+  );
+}
+
+/** One line: which service, where, why it did not answer, and the way out that fits why. */
+function failureLine(config: Config, service: Service, reason: unknown, command?: Command): string {
+  const { name, key, compose } = SERVICES[service];
+  const error = reason as Error & { failure?: PingFailure };
+  const message = error instanceof Error ? error.message || error.name : String(reason);
   const setting = settingName(command, key);
   const where = `${name} at ${redactUrl(config[key])} (${setting})`;
   const line: Record<PingFailure, string> = {
-    unreachable: `cannot reach ${where}: ${error.message} — start it (docker compose up -d mysql redis) or point ${setting} at yours`,
-    'login-refused': `${where} refused the login: ${error.message} — check the user and password in ${setting}`,
-    'not-this-service': `${where} does not answer as ${name} does (${error.message}) — is ${setting} the address of a ${name} server?`,
+    unreachable: `cannot reach ${where}: ${message} — start it (docker compose up -d ${compose}) or point ${setting} at yours`,
+    'login-refused': `${where} refused the login: ${message} — check the user and password in ${setting}`,
+    'not-this-service': `${where} does not answer as ${name} does (${message}) — is ${setting} the address of a ${name} server?`,
   };
-  command.error(line[error.failure ?? 'unreachable'], { exitCode: 2, code: 'coupon-lab.unreachable' });
+  return line[error.failure ?? 'unreachable'];
 }
 
 /**

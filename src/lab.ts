@@ -2,11 +2,14 @@ import type { Config } from './core/config.js';
 import { ConfigError } from './core/config.js';
 import type { CouponHooks } from './core/coupon-service.js';
 import { createDb, type Db } from './core/db.js';
+import { issueQueues } from './core/issue-queue/queues.js';
+import { IssuePublisher } from './core/issue-queue/publisher.js';
 import { createLog, type Log } from './core/log.js';
 import { createMetrics, type Metrics } from './core/metrics.js';
 import { closeRedis, createRedis, type Redis } from './core/redis.js';
 import { defineScripts } from './redis-scripts/scripts.js';
 import { createStrategies, isStrategyName, STRATEGY_NAMES, type Strategies, type StrategyName } from './strategies/index.js';
+import { brokerCouponHooks } from './strategies/incr-broker/coupon-hooks.js';
 import { luaCouponHooks } from './strategies/lua/coupon-hooks.js';
 import { metricsObserver } from './strategies/observed.js';
 import { redisKeys, type RedisKeys } from './core/redis-keys.js';
@@ -25,6 +28,8 @@ export interface Lab {
   defaultStrategy: StrategyName;
   /** What the strategies keep of a coupon elsewhere, told of its creation and changes. */
   couponHooks: CouponHooks;
+  /** The broker strategies' publisher: it connects to RabbitMQ at its first publish, not before. */
+  broker: IssuePublisher;
   close(): Promise<void>;
 }
 
@@ -43,7 +48,8 @@ export function createLab(config: Config, { log = createLog(config.LOG_LEVEL) }:
     : [createRedis(config.REDIS_URL, { autoPipelining: false, log, cluster })];
   const keys = redisKeys(config.REDIS_KEY_PREFIX);
   const metrics = createMetrics();
-  const strategies = createStrategies({ config, observer: metricsObserver(metrics), log, db, redis, lockRedis, keys });
+  const broker = new IssuePublisher({ url: config.AMQP_URL, queues: issueQueues(config.REDIS_KEY_PREFIX), log, delayMs: config.BROKER_PUBLISH_DELAY_MS });
+  const strategies = createStrategies({ config, observer: metricsObserver(metrics), log, db, redis, lockRedis, keys, broker });
   return {
     config,
     log,
@@ -53,10 +59,28 @@ export function createLab(config: Config, { log = createLog(config.LOG_LEVEL) }:
     metrics,
     strategies,
     defaultStrategy,
-    couponHooks: luaCouponHooks({ db, redis, keys }),
+    couponHooks: everyHook(luaCouponHooks({ db, redis, keys }), brokerCouponHooks({ db, redis, keys })),
+    broker,
     async close() {
       await Promise.allSettled(Object.values(strategies).map(async (strategy) => strategy.close?.()));
+      await broker.close();
       await Promise.allSettled([db.destroy(), ...[redis, ...lockRedis].map(closeRedis)]);
+    },
+  };
+}
+
+/** Several strategies' hooks as one: each told in turn, their pending requests added up. */
+function everyHook(...all: CouponHooks[]): CouponHooks {
+  return {
+    async created(couponId) {
+      for (const hooks of all) await hooks.created(couponId);
+    },
+    async changed(couponId, changed) {
+      for (const hooks of all) await hooks.changed(couponId, changed);
+    },
+    async pending(couponId) {
+      const each = await Promise.all(all.map((hooks) => hooks.pending(couponId)));
+      return each.reduce((sum, n) => sum + n, 0);
     },
   };
 }

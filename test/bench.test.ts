@@ -130,7 +130,7 @@ describe('npm run bench', () => {
         .evaluateAll((items) =>
           items.map((item) => [item.getAttribute('data-protection'), getComputedStyle(item.querySelector('.swatch')!).backgroundColor, item.textContent]),
         );
-      expect(legend.map(([protection]) => protection)).toEqual(['none', 'process', 'lease', 'global']);
+      expect(legend.map(([protection]) => protection)).toEqual(['none', 'process', 'lease', 'fault-free', 'global']);
       const swatch = new Map(legend.map(([protection, colour]) => [protection, colour]));
       const fills = await page.locator('#chart-throughput rect.bar').evaluateAll((rects) => rects.map((rect) => getComputedStyle(rect).fill));
       expect(fills).toEqual(report.results.map((r) => swatch.get(r.protection)));

@@ -151,7 +151,7 @@ async function refusesConnections(port: number): Promise<boolean> {
   return refused;
 }
 
-describe('a command whose MySQL or Redis does not answer', () => {
+describe('a command whose MySQL, Redis or RabbitMQ does not answer', () => {
   // Nothing listens on port 1. Passwords in both, to see them kept out of the message.
   const unreachable = {
     mysql: {
@@ -168,6 +168,14 @@ describe('a command whose MySQL or Redis does not answer', () => {
       line: (name: string) =>
         `cannot reach Redis at redis://:***@127.0.0.1:1 (${name}): connect ECONNREFUSED 127.0.0.1:1 — start it (docker compose up -d mysql redis) or point ${name} at yours`,
     },
+    // Needed by start only when its default strategy publishes to it; by bench when a strategy run does (all, by default).
+    broker: {
+      key: 'AMQP_URL',
+      flag: '--amqp-url',
+      url: 'amqp://guest:s3cret@127.0.0.1:1',
+      line: (name: string) =>
+        `cannot reach RabbitMQ at amqp://guest:***@127.0.0.1:1 (${name}): connect ECONNREFUSED 127.0.0.1:1 — start it (docker compose up -d rabbitmq) or point ${name} at yours`,
+    },
   };
 
   it.concurrent.for([
@@ -180,10 +188,16 @@ describe('a command whose MySQL or Redis does not answer', () => {
     ['demo', 'redis'],
     ['bench', 'mysql'],
     ['bench', 'redis'],
+    ['start', 'broker'],
+    ['broker-consumer', 'mysql'],
+    ['broker-consumer', 'broker'],
+    ['bench', 'broker'],
   ] as const)('%s, with %s down: one line on stderr, no stack, exit status 2, nothing started', async ([command, service], { expect }) => {
     const { key, url, line } = unreachable[service];
     const port = await freePort();
-    const result = await finished([command], { [key]: url, PORT: String(port), METRICS_PORT: '0' });
+    // start needs RabbitMQ only when its default strategy publishes to it.
+    const strategy: Record<string, string> = service === 'broker' ? { ISSUE_STRATEGY: 'incr-broker' } : {};
+    const result = await finished([command], { [key]: url, ...strategy, PORT: String(port), METRICS_PORT: '0' });
     expect(result.stderr.trimEnd().split('\n')).toEqual([line(key)]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe(''); // no header, no table

@@ -4,7 +4,9 @@ import { access } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requireBinary } from '../harness/binaries.js';
-import { MissingBinaryError, startMariadb, startRedis, stopAllInstances, type RedisPersistence } from '../harness/instances.js';
+import { groupMembers } from '../harness/processes.js';
+import { connect, type Channel } from 'amqplib';
+import { MissingBinaryError, startMariadb, startRabbitmq, startRedis, stopAllInstances, type RedisPersistence } from '../harness/instances.js';
 import { createDb } from '../src/core/db.js';
 import { createRedis } from '../src/core/redis.js';
 import { waitFor } from './support/lab.js';
@@ -38,6 +40,9 @@ function isGone(pid: number): boolean {
   const stat = readFileSyncOrEmpty(`/proc/${pid}/stat`);
   return stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
 }
+
+/** No process is left in the group `pgid` leads: a server's children (RabbitMQ's EPMD) could outlive their leader. */
+const groupGone = (pgid: number) => groupMembers(pgid).length === 0;
 
 function readFileSyncOrEmpty(path: string): string {
   try {
@@ -200,6 +205,39 @@ describe('private MariaDB', () => {
   });
 });
 
+describe('private RabbitMQ', () => {
+  it('answers as itself on a port of its own, and after a SIGKILL starts again on the same port and data', async () => {
+    const rabbitmq = await startRabbitmq();
+    expect(rabbitmq.port).not.toBe(5672);
+    const queue = 'survives-a-restart';
+    await withChannel(rabbitmq.url, (channel) => channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } }));
+    const first = rabbitmq.pid!;
+    await rabbitmq.kill('SIGKILL');
+    expect(groupGone(first)).toBe(true);
+    await rabbitmq.start();
+    expect(rabbitmq.pid).not.toBe(first);
+    expect(await withChannel(rabbitmq.url, (channel) => channel.checkQueue(queue))).toMatchObject({ queue, messageCount: 0 });
+  });
+
+  it('stop() ends the node and its EPMD, the whole process group, and removes its directory', async () => {
+    const rabbitmq = await startRabbitmq();
+    const pid = rabbitmq.pid!;
+    expect(groupGone(pid)).toBe(false);
+    await rabbitmq.stop();
+    expect(groupGone(pid)).toBe(true);
+    expect(await exists(rabbitmq.dir)).toBe(false);
+  });
+});
+
+async function withChannel<T>(url: string, use: (channel: Channel) => Promise<T>): Promise<T> {
+  const connection = await connect(url);
+  try {
+    return await use(await connection.createChannel());
+  } finally {
+    await connection.close();
+  }
+}
+
 /** The median time of three single-row INSERT + COMMIT transactions. */
 async function commitMs(url: string): Promise<number> {
   const db = createDb(url, 1, silentLog);
@@ -238,17 +276,17 @@ describe('when the Node process that started them ends without stop()', () => {
       });
       child!.once('exit', (code) => reject(new Error(`the child exited (${code}) before starting its instances`)));
     });
-    const { redis, mariadb } = JSON.parse(line) as Record<'redis' | 'mariadb', Started>;
-    return [redis, mariadb];
+    const { redis, mariadb, rabbitmq } = JSON.parse(line) as Record<'redis' | 'mariadb' | 'rabbitmq', Started>;
+    return [redis, mariadb, rabbitmq];
   }
 
   async function expectGone(instances: Started[]): Promise<void> {
     for (const { pid, dir } of instances) {
-      await waitFor(async () => isGone(pid) && !(await exists(dir)), `pid ${pid} and ${dir} gone`, 10_000);
+      await waitFor(async () => groupGone(pid) && !(await exists(dir)), `process group ${pid} and ${dir} gone`, 10_000);
     }
   }
 
-  it('SIGKILLed, it takes its private Redis and MariaDB, and their directories, with it', async () => {
+  it('SIGKILLed, it takes its private Redis, MariaDB and RabbitMQ (its EPMD too), and their directories, with it', async () => {
     const instances = await startChild('wait');
     for (const { pid, dir } of instances) expect({ gone: isGone(pid), dir: await exists(dir) }).toEqual({ gone: false, dir: true });
     child!.kill('SIGKILL');

@@ -1,11 +1,14 @@
-import type { IssueStrategy, StrategyChoice } from '../../src/strategies/index.js';
+import type { IssueStrategy, Protection, StrategyChoice } from '../../src/strategies/index.js';
 import { reaches, type Scenario } from './scenario.js';
+
+/** The protections that claim to hold across processes, always or while something holds. */
+const CLAIMS_ACROSS_PROCESSES: readonly Protection[] = ['lease', 'fault-free', 'global'];
 
 /**
  * The strategies a scenario runs, grouped by the variant they run with ('' for none): those asked
  * for, each variant only when named (`redis-lock:watchdog`), so that a list runs what it lists;
- * with none asked for, every strategy that claims to hold across processes (protection lease or
- * global), each with its variants too.
+ * with none asked for, every strategy that claims to hold across processes (protection lease,
+ * fault-free or global), each with its variants too.
  */
 export function strategiesToRun(
   strategies: Readonly<Record<string, IssueStrategy>>,
@@ -18,7 +21,7 @@ export function strategiesToRun(
         return [strategies[name]!, variant];
       })
     : Object.values(strategies)
-        .filter((strategy) => strategy.protection === 'lease' || strategy.protection === 'global')
+        .filter((strategy) => CLAIMS_ACROSS_PROCESSES.includes(strategy.protection))
         .flatMap((strategy) => [
           [strategy, ''] as [IssueStrategy, string],
           ...Object.keys(strategy.variants ?? {}).map((v) => [strategy, v] as [IssueStrategy, string]),

@@ -1,7 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Config } from '../../src/core/config.js';
 import { alive } from '../../harness/processes.js';
-import { kill, spawnConsumer, spawnServer, type ServerProcess } from '../../harness/server-process.js';
+import { kill, spawnBrokerConsumer, spawnConsumer, spawnServer, type ServerProcess } from '../../harness/server-process.js';
+
+/** The stream consumer (lua), or the broker strategies' consumer. */
+export type ConsumerKind = 'stream' | 'broker';
 
 /** Server processes behind the crowd: two, so that one can fail while the other goes on. */
 const SERVERS = 2;
@@ -10,20 +13,22 @@ const STOP_GRACE_MS = 15_000;
 
 /**
  * The processes of one fault run: two API servers without a consumer inside, and the consumer
- * as a process of its own, so that each can be killed or paused by itself.
+ * as a process of its own (with `broker`, the broker strategies' consumer too), so that each can
+ * be killed or paused by itself.
  */
 export class Fleet {
   private constructor(
     private readonly config: Config,
     readonly servers: ServerProcess[],
-    public consumer: ChildProcess,
+    private readonly consumers: Map<ConsumerKind, ChildProcess>,
   ) {}
 
-  static async start(config: Config): Promise<Fleet> {
+  static async start(config: Config, { broker }: { broker: boolean }): Promise<Fleet> {
     const serverConfig = { ...config, PORT: 0, MIGRATE_ON_START: false, CONSUMER_IN_PROCESS: false };
+    const kinds: ConsumerKind[] = broker ? ['stream', 'broker'] : ['stream'];
     const started = await Promise.allSettled([
       ...Array.from({ length: SERVERS }, () => spawnServer(serverConfig)),
-      spawnConsumer({ ...config, METRICS_PORT: 0, MIGRATE_ON_START: false }),
+      ...kinds.map((kind) => spawnConsumerOf(config, kind)),
     ]);
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) {
@@ -31,7 +36,8 @@ export class Fleet {
       throw failed.reason;
     }
     const values = started.map((result) => (result as PromiseFulfilledResult<ServerProcess | ChildProcess>).value);
-    return new Fleet(config, values.slice(0, SERVERS) as ServerProcess[], values[SERVERS] as ChildProcess);
+    const consumers = new Map(kinds.map((kind, i) => [kind, values[SERVERS + i] as ChildProcess]));
+    return new Fleet(config, values.slice(0, SERVERS) as ServerProcess[], consumers);
   }
 
   /** URLs of the servers still running. */
@@ -39,9 +45,17 @@ export class Fleet {
     return this.servers.filter((server) => alive(server.child)).map((server) => server.url);
   }
 
-  async restartConsumer(): Promise<void> {
-    if (alive(this.consumer)) await kill(this.consumer, 'SIGKILL');
-    this.consumer = await spawnConsumer({ ...this.config, METRICS_PORT: 0, MIGRATE_ON_START: false });
+  /** The stream consumer's process, or the broker consumer's. */
+  consumerOf(kind: ConsumerKind): ChildProcess {
+    const consumer = this.consumers.get(kind);
+    if (!consumer) throw new Error(`this fleet runs no ${kind} consumer`);
+    return consumer;
+  }
+
+  async restartConsumer(kind: ConsumerKind = 'stream'): Promise<void> {
+    const consumer = this.consumerOf(kind);
+    if (alive(consumer)) await kill(consumer, 'SIGKILL');
+    this.consumers.set(kind, await spawnConsumerOf(this.config, kind));
   }
 
   /** Starts again what a fault left dead, so the next run meets the whole fleet. */
@@ -49,12 +63,22 @@ export class Fleet {
     for (const [i, server] of this.servers.entries()) {
       if (!alive(server.child)) this.servers[i] = await spawnServer({ ...this.config, PORT: 0, MIGRATE_ON_START: false, CONSUMER_IN_PROCESS: false });
     }
-    if (!alive(this.consumer)) await this.restartConsumer();
+    for (const [kind, consumer] of this.consumers) if (!alive(consumer)) await this.restartConsumer(kind);
+  }
+
+  /** Every process of the fleet: the servers, then the consumers. */
+  children(): ChildProcess[] {
+    return [...this.servers.map((server) => server.child), ...this.consumers.values()];
   }
 
   async stop(): Promise<void> {
-    const children = [...this.servers.map((server) => server.child), this.consumer];
+    const children = this.children();
     for (const child of children) child.kill('SIGCONT'); // a paused process cannot stop
     await Promise.all(children.map((child) => kill(child, 'SIGTERM', STOP_GRACE_MS)));
   }
+}
+
+function spawnConsumerOf(config: Config, kind: ConsumerKind): Promise<ChildProcess> {
+  const own = { ...config, METRICS_PORT: 0, MIGRATE_ON_START: false };
+  return kind === 'broker' ? spawnBrokerConsumer(own) : spawnConsumer(own);
 }

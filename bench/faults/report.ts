@@ -43,6 +43,8 @@ export interface FaultRun {
   duplicated: number;
   /** Told yes, no row, nothing recorded. */
   lost: number;
+  /** `lost` over the requests told yes: the share of winners told they won who never get a coupon. */
+  lostRate: number;
   /** Told yes, then revoked by the consumer, visibly. */
   revoked: number;
   /** When the fault began and ended, ms into the crowd. */

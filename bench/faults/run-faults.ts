@@ -7,13 +7,14 @@ import { createLab, type Lab } from '../../src/lab.js';
 import type { IssueStrategy, StrategyChoice, StrategyName } from '../../src/strategies/index.js';
 import { strategiesToRun } from './choose.js';
 import { rowsBeyondYes } from './notes.js';
+import { usesBroker } from '../../src/strategies/names.js';
 import { describeUndrained, streamBacklog, waitForDrain, type DrainOptions } from '../../lab-client/drain.js';
 import { issuePath } from '../../lab-client/http.js';
 import { describeHost, describeMachine } from '../machine.js';
 import { verifyCoupon } from '../../lab-client/verdict.js';
 import { FaultCrowd } from './crowd.js';
 import { Fleet } from './fleet.js';
-import { startMariadb, startRedis, type PrivateMariadb, type PrivateRedis } from '../../harness/instances.js';
+import { startMariadb, startRabbitmq, startRedis, type PrivateMariadb, type PrivateRabbitmq, type PrivateRedis } from '../../harness/instances.js';
 import type { Machine } from '../report.js';
 import type { FaultReport, FaultRun } from './report.js';
 import type { FaultEnvironment, Scenario } from './scenario.js';
@@ -29,9 +30,10 @@ export interface FaultOptions {
 /**
  * How long the consumer may take to write what was accepted once every fault has ended. A look
  * that fails counts as unknown: right after a restart the bench's own connection may still be
- * reconnecting.
+ * reconnecting. Nothing written for a while ends the wait sooner: a place a broker strategy counted
+ * and never published stays unwritten however long one waits.
  */
-const DRAIN: DrainOptions = { timeoutMs: 30_000 };
+const DRAIN: DrainOptions = { timeoutMs: 30_000, stallMs: 10_000 };
 
 /**
  * Runs each scenario: for every strategy it reaches (and each of the strategy's variants), a
@@ -42,14 +44,14 @@ const DRAIN: DrainOptions = { timeoutMs: 30_000 };
 export async function runFaults(options: FaultOptions): Promise<FaultReport> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  const databases = new Databases();
+  const shared = { databases: new Databases(), broker: new Broker() };
   const runs: FaultRun[] = [];
   let machine: Machine | undefined;
   const describe = async (lab: Lab) => {
     machine ??= await describeMachine(lab);
   };
   try {
-    for (const scenario of options.scenarios) runs.push(...(await runScenario(scenario, options, databases, describe)));
+    for (const scenario of options.scenarios) runs.push(...(await runScenario(scenario, options, shared, describe)));
     return {
       version: 1,
       startedAt,
@@ -59,7 +61,7 @@ export async function runFaults(options: FaultOptions): Promise<FaultReport> {
       ok: runs.every((run) => run.ok),
     };
   } finally {
-    await databases.stop();
+    await Promise.allSettled([shared.databases.stop(), shared.broker.stop()]);
   }
 }
 
@@ -81,13 +83,37 @@ class Databases {
   }
 }
 
+/**
+ * The private RabbitMQ of the broker strategies, started when a scenario first runs one and kept
+ * for the whole run: it takes seconds to boot, and its queues are declared once, long before a fault
+ * kills it (a quorum queue declared a moment before a SIGKILL may not be recovered).
+ */
+class Broker {
+  #started: Promise<PrivateRabbitmq> | undefined;
+
+  get(): Promise<PrivateRabbitmq> {
+    this.#started ??= startRabbitmq();
+    return this.#started;
+  }
+
+  async stop(): Promise<void> {
+    await (await this.#started?.catch(() => undefined))?.stop();
+  }
+}
+
+/** What every scenario of a run shares. */
+interface Shared {
+  databases: Databases;
+  broker: Broker;
+}
+
 async function prepared(starting: Promise<PrivateMariadb>): Promise<PrivateMariadb> {
   const mysql = await starting;
   await prepareDatabase(mysql.url);
   return mysql;
 }
 
-async function runScenario(scenario: Scenario, options: FaultOptions, databases: Databases, describe: (lab: Lab) => Promise<void>): Promise<FaultRun[]> {
+async function runScenario(scenario: Scenario, options: FaultOptions, shared: Shared, describe: (lab: Lab) => Promise<void>): Promise<FaultRun[]> {
   const label = scenario.variant ? `${scenario.fault} (${scenario.variant})` : scenario.fault;
   const redisNodes = [startRedis({ persistence: scenario.redis }), ...Array.from({ length: scenario.lockNodes ?? 0 }, () => startRedis())];
   const started = await Promise.allSettled(redisNodes);
@@ -96,7 +122,8 @@ async function runScenario(scenario: Scenario, options: FaultOptions, databases:
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
     const [redis, ...lockNodes] = instances as [PrivateRedis, ...PrivateRedis[]];
-    const env: FaultEnvironment = { mysql: await databases.get(scenario.slowCommitUsec), redis, lockNodes };
+    const broker = brokerStrategiesAmong(options.strategies) ? await shared.broker.get() : undefined;
+    const env: FaultEnvironment = { mysql: await shared.databases.get(scenario.slowCommitUsec), redis, lockNodes, ...(broker ? { broker } : {}) };
     // Its own connections to instances being killed would warn by the hundred: errors only.
     const lab = createLab(faultConfig({ ...env, lockNodes: [] }), { log: createLog('error') });
     try {
@@ -104,7 +131,7 @@ async function runScenario(scenario: Scenario, options: FaultOptions, databases:
       const runs: FaultRun[] = [];
       for (const [variant, strategies] of strategiesToRun(lab.strategies, scenario, options.strategies)) {
         const config = faultConfig(env, { ...scenario.settings, ...(variant ? strategies[0]!.variants![variant] : {}) });
-        const fleet = await Fleet.start(config);
+        const fleet = await Fleet.start(config, { broker: strategies.some((strategy) => strategy.uses.includes('broker')) });
         try {
           for (const strategy of strategies) {
             options.onStep?.(`${label}: ${strategy.name}${variant ? ` (${variant})` : ''}`);
@@ -124,6 +151,11 @@ async function runScenario(scenario: Scenario, options: FaultOptions, databases:
   }
 }
 
+/** Whether a broker strategy is among those chosen (by default: every strategy that claims to hold across processes). */
+function brokerStrategiesAmong(choices: readonly StrategyChoice[] | undefined): boolean {
+  return choices === undefined || choices.some((choice) => usesBroker(choice.split(':')[0]!));
+}
+
 /** The settings of every process of a fault run: the private instances, a quiet log, fast takeovers. */
 function faultConfig(env: FaultEnvironment, settings: Env = {}): Config {
   return loadConfig(
@@ -132,6 +164,7 @@ function faultConfig(env: FaultEnvironment, settings: Env = {}): Config {
       MYSQL_URL: env.mysql.url,
       REDIS_URL: env.redis.url,
       LOCK_REDIS_URLS: env.lockNodes.length ? env.lockNodes.map((node) => node.url).join(',') : undefined,
+      AMQP_URL: env.broker?.url,
       REDIS_KEY_PREFIX: 'coupon-lab:faults:',
       MIGRATE_ON_START: 'false',
       LOG_REQUESTS: 'none',
@@ -192,6 +225,7 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
     overIssued: found.overIssued,
     duplicated: found.duplicated,
     lost: found.lost,
+    lostRate: crowd.tally.answers.success ? found.lost / crowd.tally.answers.success : 0,
     revoked: found.revoked,
     ...(window ? { faultMs: window, sentDuringFault: crowd.answers.filter((a) => a.startedMs >= window.fromMs && a.startedMs < window.toMs).length } : {}),
     ...(firstSuccess === undefined || !window ? {} : { recoverMs: firstSuccess - window.toMs }),
@@ -204,9 +238,13 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
   };
 }
 
-/** Starts again whatever a fault left down, so the drain and the next run meet a whole system. */
+/** Starts again whatever a fault left down (or continues what it left paused), so the drain and the next run meet a whole system. */
 async function heal(env: FaultEnvironment, fleet: Fleet): Promise<void> {
-  for (const instance of [env.mysql, env.redis, ...env.lockNodes]) if (instance.pid === undefined) await instance.start();
-  for (const child of [...fleet.servers.map((server) => server.child), fleet.consumer]) child.kill('SIGCONT');
+  const instances = [env.mysql, env.redis, ...env.lockNodes, ...(env.broker ? [env.broker] : [])];
+  for (const instance of instances) {
+    if (instance.pid === undefined) await instance.start();
+    else instance.resume();
+  }
+  for (const child of fleet.children()) child.kill('SIGCONT');
   await fleet.heal();
 }

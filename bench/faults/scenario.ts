@@ -4,7 +4,7 @@ import type { Dependency, IssueStrategy } from '../../src/strategies/index.js';
 import type { Verdict } from '../../lab-client/verdict.js';
 import type { FaultCrowd, PacedCrowd } from './crowd.js';
 import type { Fleet } from './fleet.js';
-import type { PrivateMariadb, PrivateRedis, RedisPersistence } from '../../harness/instances.js';
+import type { PrivateMariadb, PrivateRabbitmq, PrivateRedis, RedisPersistence } from '../../harness/instances.js';
 
 /** The private instances a fault run uses; the fault is injected into these, never the shared ones. */
 export interface FaultEnvironment {
@@ -12,6 +12,8 @@ export interface FaultEnvironment {
   redis: PrivateRedis;
   /** The nodes of LOCK_REDIS_URLS, when the scenario spreads the lock over several. */
   lockNodes: PrivateRedis[];
+  /** RabbitMQ, when a strategy of the run publishes to it. */
+  broker?: PrivateRabbitmq;
 }
 
 /** When a fault began and ended, ms into the crowd. */
@@ -79,6 +81,22 @@ export function redisLoss(strategy: IssueStrategy): Verdict[] {
     ...(strategy.asynchronous ? (['LOST', 'REVOKED'] as const) : []),
     ...(strategy.protection === 'lease' ? (['OVER-ISSUED'] as const) : []),
   ];
+}
+
+/**
+ * A server or the broker failing between the two writes of a strategy that counts in Redis and
+ * hands off through RabbitMQ. Answered before the confirm (incr-broker), a request told yes may never
+ * be written (LOST), and a request cut short after its count leaves its place stranded: the crowd is
+ * told sold out while places remain (UNDER-ISSUED). Answered after it (incr-broker-confirm), nobody
+ * told yes is lost, but places strand the same way, and a confirm that comes too late (or never,
+ * for a message RabbitMQ kept) gives back a place still taken, which the MySQL fence revokes.
+ */
+export function handOffGap(strategy: IssueStrategy): Verdict[] {
+  const gap: Record<NonNullable<IssueStrategy['handOff']>, Verdict[]> = {
+    'answer-first': ['LOST', 'UNDER-ISSUED', 'REVOKED'],
+    'confirm-first': ['UNDER-ISSUED', 'REVOKED'],
+  };
+  return [...always(strategy), ...(strategy.handOff ? gap[strategy.handOff] : [])];
 }
 
 /** A lease that runs out while its holder still works (the lesson of redis-lock). */

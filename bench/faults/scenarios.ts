@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env } from '../../src/core/config.js';
+import type { FaultWindow, RunContext } from './scenario.js';
 import type { Lab } from '../../src/lab.js';
 import { streamBacklog, waitForDrain } from '../../lab-client/drain.js';
-import { always, leaseOutrun, redisLoss, type Scenario } from './scenario.js';
+import { always, handOffGap, leaseOutrun, redisLoss, type Scenario } from './scenario.js';
 
 /** Paced, so that a fault lands while places are still being handed out and the crowd goes on past it. */
 const CROWD = { users: 1_200, quantity: 300, rate: 400, concurrency: 64 };
@@ -10,6 +11,10 @@ const CROWD = { users: 1_200, quantity: 300, rate: 400, concurrency: 64 };
 const SLOW_COMMIT_USEC = 400_000;
 const SLOW_SETTINGS: Env = { LOCK_LEASE_MS: '320', THINK_MS: '100' };
 const REDIS_DOWN_MS = 500;
+/** How long each message of a broker strategy waits between its count and its publish (BROKER_PUBLISH_DELAY_MS) under kill-between-writes. */
+const PUBLISH_DELAY_MS = 300;
+/** Longer than incr-broker-confirm waits for a confirm, shorter than two missed heartbeats (which would close the connection). */
+const BROKER_PAUSE_MS = 6_000;
 const MYSQL_DOWN_MS = 2_000;
 const PAUSE_MS = 1_000;
 
@@ -118,21 +123,68 @@ const processPause: Scenario = {
   allows: leaseOutrun,
 };
 
+/** One of the two servers killed after a third of the places; the crowd goes on with the other. */
+async function killAServer({ crowd, fleet, quantity }: RunContext): Promise<FaultWindow> {
+  await crowd.whenSuccesses(quantity / 3);
+  const [killed, other] = fleet.servers;
+  crowd.sendTo([other!.url]);
+  const fromMs = crowd.now();
+  killed!.child.kill('SIGKILL');
+  return { fromMs, toMs: crowd.now() };
+}
+
 const serverKill: Scenario = {
   fault: 'server-kill',
   what: 'one of the two servers killed with SIGKILL after a third of the places; requests go to the other from then on',
   reaches: 'every',
   redis: 'none',
   crowd: CROWD,
-  async inject({ crowd, fleet, quantity }) {
+  inject: killAServer,
+  allows: handOffGap,
+};
+
+const killBetweenWrites: Scenario = {
+  fault: 'kill-between-writes',
+  what: `as server-kill, with every message of a broker strategy held ${PUBLISH_DELAY_MS} ms between its count and its publish (BROKER_PUBLISH_DELAY_MS), so that the kill lands between the two writes of the requests in flight; the other strategies have no such gap to hold open`,
+  reaches: 'every',
+  redis: 'none',
+  settings: { BROKER_PUBLISH_DELAY_MS: String(PUBLISH_DELAY_MS) },
+  crowd: CROWD,
+  inject: killAServer,
+  allows: handOffGap,
+};
+
+const brokerRestart: Scenario = {
+  fault: 'broker-restart',
+  what: 'RabbitMQ killed with SIGKILL after a third of the places and started again at once: publishes fail until it has booted, and the consumer reconnects',
+  reaches: ['broker'],
+  redis: 'none',
+  crowd: { ...CROWD, users: 2_400 },
+  async inject({ crowd, env, quantity }) {
     await crowd.whenSuccesses(quantity / 3);
-    const [killed, other] = fleet.servers;
-    crowd.sendTo([other!.url]);
     const fromMs = crowd.now();
-    killed!.child.kill('SIGKILL');
+    await env.broker!.kill('SIGKILL');
+    await env.broker!.start();
     return { fromMs, toMs: crowd.now() };
   },
-  allows: always,
+  allows: handOffGap,
+};
+
+const brokerPause: Scenario = {
+  fault: 'broker-pause',
+  what: `RabbitMQ stopped (SIGSTOP) for ${BROKER_PAUSE_MS / 1000} s after a third of the places, then continued: unreachable without a connection lost, publishes neither confirmed nor refused meanwhile`,
+  reaches: ['broker'],
+  redis: 'none',
+  crowd: { ...CROWD, users: 2_400 },
+  async inject({ crowd, env, quantity }) {
+    await crowd.whenSuccesses(quantity / 3);
+    const fromMs = crowd.now();
+    env.broker!.pause();
+    await sleep(BROKER_PAUSE_MS);
+    env.broker!.resume();
+    return { fromMs, toMs: crowd.now() };
+  },
+  allows: handOffGap,
 };
 
 const consumerKill: Scenario = {
@@ -142,20 +194,25 @@ const consumerKill: Scenario = {
   redis: 'none',
   settings: { CONSUMER_CLAIM_IDLE_MS: '500', CONSUMER_BATCH_SIZE: '25' },
   crowd: CROWD,
-  async inject({ crowd, fleet, lab, couponId, quantity, notes }) {
+  async inject({ crowd, fleet, lab, couponId, quantity, strategy, notes }) {
+    // The broker strategies' consumer is a process of its own: the one that writes this strategy's rows.
+    const which = strategy.uses.includes('broker') ? 'broker' : 'stream';
     let fromMs: number | undefined;
     for (const share of [0.25, 0.5, 0.75]) {
       await crowd.whenSuccesses(quantity * share);
       fromMs ??= crowd.now();
-      fleet.consumer.kill('SIGKILL'); // a backlog builds while it is down
+      fleet.consumerOf(which).kill('SIGKILL'); // a backlog builds while it is down
       await crowd.whenSuccesses(quantity * (share + 0.2));
-      await fleet.restartConsumer();
-      await sleep(20); // mid-drain: it has claimed what its predecessor left and is writing
-      const [pending] = (await lab.redis.xpending(lab.keys.couponStream(couponId), 'coupon-writers')) as [number];
-      notes.push(`${pending} entries pending at a kill`);
-      fleet.consumer.kill('SIGKILL');
+      await fleet.restartConsumer(which);
+      await sleep(20); // mid-drain: it has taken what its predecessor left and is writing
+      notes.push(
+        which === 'stream'
+          ? `${await streamPending(lab, couponId)} entries pending at a kill`
+          : `places unwritten at a kill: ${await lab.couponHooks.pending(couponId)}`,
+      );
+      fleet.consumerOf(which).kill('SIGKILL');
     }
-    await fleet.restartConsumer();
+    await fleet.restartConsumer(which);
     return { fromMs: fromMs!, toMs: crowd.now() };
   },
   allows: always,
@@ -190,12 +247,21 @@ export const SCENARIOS: readonly Scenario[] = [
   slowCommit,
   processPause,
   serverKill,
+  killBetweenWrites,
   consumerKill,
+  brokerRestart,
+  brokerPause,
   lockNodeDown(1),
   lockNodeDown(2),
 ];
 
 export const FAULT_NAMES = [...new Set(SCENARIOS.map((scenario) => scenario.fault))];
+
+/** Entries of the coupon's stream delivered to a consumer and not acknowledged. */
+async function streamPending({ redis, keys }: Lab, couponId: number): Promise<number> {
+  const [pending] = (await redis.xpending(keys.couponStream(couponId), 'coupon-writers')) as [number];
+  return pending;
+}
 
 /** True as soon as MySQL is running a COMMIT, false if it has not within a second. */
 async function commitInFlight({ db }: Lab): Promise<boolean> {

@@ -8,12 +8,19 @@ import { escapeHtml as escape } from './format.js';
  */
 
 /** The colour of a bar is the protection of its strategy, explained by `protectionLegend`. */
-export const PROTECTION_COLORS: Record<Protection, string> = { none: '#c62828', process: '#ef6c00', lease: '#9e9d24', global: '#2e7d32' };
+export const PROTECTION_COLORS: Record<Protection, string> = {
+  none: '#c62828',
+  process: '#ef6c00',
+  lease: '#9e9d24',
+  'fault-free': '#6d4c41',
+  global: '#2e7d32',
+};
 
 const PROTECTION_MEANINGS: Record<Protection, string> = {
   none: 'no protection',
   process: 'within one server process',
   lease: "across processes while its lock's lease holds",
+  'fault-free': 'across processes while nothing fails between its two writes',
   global: 'across processes whatever the timing',
 };
 

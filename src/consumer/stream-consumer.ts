@@ -154,11 +154,16 @@ export class IssueStreamConsumer {
   }
 
   #count(outcome: PersistOutcome): void {
-    this.totals.written += outcome.written;
-    this.totals.revoked += outcome.revoked;
-    this.totals.parked += outcome.parked;
-    this.deps.metrics.rowsWritten.inc(outcome.written);
-    this.deps.metrics.entriesRevoked.inc(outcome.revoked);
-    this.deps.metrics.entriesParked.inc(outcome.parked);
+    countPersisted(this.totals, this.deps.metrics, outcome);
   }
+}
+
+/** Adds what a batch wrote, revoked and parked to a consumer's totals and to `/metrics`. */
+export function countPersisted(totals: PersistOutcome, metrics: Metrics, outcome: PersistOutcome): void {
+  totals.written += outcome.written;
+  totals.revoked += outcome.revoked;
+  totals.parked += outcome.parked;
+  metrics.rowsWritten.inc(outcome.written);
+  metrics.entriesRevoked.inc(outcome.revoked);
+  metrics.entriesParked.inc(outcome.parked);
 }

@@ -9,6 +9,8 @@ export const CONFIG_DEFAULTS = {
   REDIS_URL: 'redis://127.0.0.1:6379',
   REDIS_CLUSTER: false,
   ISSUE_STRATEGY: 'lua',
+  AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
+  BROKER_PUBLISH_DELAY_MS: 0,
   REDIS_KEY_PREFIX: 'coupon-lab:',
   LOCK_WAIT_MS: 10_000,
   LOCK_LEASE_MS: 5_000,

@@ -16,6 +16,7 @@ const wholeNumber = (min: number, max?: number) => {
 const port = () => wholeNumber(0, 65_535);
 const REDIS_URL_FORM = 'redis://host:6379 (rediss:// for TLS)';
 const redisUrl = z.url({ protocol: /^rediss?$/, error: `must be a URL such as ${REDIS_URL_FORM}` });
+const amqpUrl = z.url({ protocol: /^amqps?$/, error: 'must be a URL such as amqp://user:password@host:5672 (amqps:// for TLS)' });
 const flag = (fallback: boolean) =>
   z
     .enum(['true', 'false', '1', '0'], { error: 'must be true or false (or 1 or 0)' })
@@ -69,7 +70,21 @@ export const configSchema = z
      * strategy registry (src/strategies/index.ts), which checks it when the lab is created.
      */
     ISSUE_STRATEGY: z.string().min(1).default(DEFAULTS.ISSUE_STRATEGY),
-    /** Prepended to every Redis key, so two labs can share one Redis. */
+    /**
+     * RabbitMQ, for the broker strategies (incr-broker, incr-broker-confirm) and their consumer. A
+     * lab that never issues through them never connects to it.
+     */
+    AMQP_URL: amqpUrl.default(DEFAULTS.AMQP_URL),
+    /**
+     * Test-only, 0 (off) by default: each message of a broker strategy waits this long in the server,
+     * after its place was counted and before it is published. It holds the gap between the two writes
+     * open, so that a fault lands in it for sure; the fault bench and the tests set it, nothing else should.
+     */
+    BROKER_PUBLISH_DELAY_MS: wholeNumber(0).default(DEFAULTS.BROKER_PUBLISH_DELAY_MS),
+    /**
+     * Prepended to every Redis key and to the names of the broker strategies' RabbitMQ queues, so
+     * two labs can share one Redis and one RabbitMQ.
+     */
     REDIS_KEY_PREFIX: z.string().max(64, { error: 'must be at most 64 characters' }).default(DEFAULTS.REDIS_KEY_PREFIX),
     /** How long a request may wait for a lock (mutex, redis-lock) before LOCK_TIMEOUT. */
     LOCK_WAIT_MS: wholeNumber(1).default(DEFAULTS.LOCK_WAIT_MS),

@@ -96,9 +96,9 @@ export class ContendedError extends LabError {
   }
 }
 
-export type Service = 'redis' | 'mysql';
+export type Service = 'redis' | 'mysql' | 'broker';
 
-const SERVICE_NAMES: Record<Service, string> = { redis: 'Redis', mysql: 'MySQL' };
+const SERVICE_NAMES: Record<Service, string> = { redis: 'Redis', mysql: 'MySQL', broker: 'RabbitMQ' };
 
 export class ServiceUnavailableError extends LabError {
   override readonly name = 'ServiceUnavailableError';

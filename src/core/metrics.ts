@@ -16,6 +16,8 @@ export interface Metrics {
   readonly lockWaitSeconds: Histogram<'strategy'>;
   /** Attempts made again after losing a race (an optimistic compare-and-set beaten to it). */
   readonly retries: Counter<'strategy'>;
+  /** Messages RabbitMQ did not confirm after their request was answered yes (incr-broker). */
+  readonly handOffFailures: Counter<'strategy'>;
   /** Rows the consumer inserted into MySQL. */
   readonly rowsWritten: Counter;
   /** Accepted requests the consumer revoked: no place was left for them under their quantity. */
@@ -43,6 +45,7 @@ export const METRIC_NAMES = {
   issueSeconds: 'coupon_lab_issue_duration_seconds',
   lockWaitSeconds: 'coupon_lab_lock_wait_seconds',
   retries: 'coupon_lab_issue_retries_total',
+  handOffFailures: 'coupon_lab_broker_unconfirmed_total',
   rowsWritten: 'coupon_lab_consumer_rows_written_total',
   entriesRevoked: 'coupon_lab_consumer_entries_revoked_total',
   entriesParked: 'coupon_lab_consumer_entries_parked_total',
@@ -84,19 +87,25 @@ export function createMetrics(): Metrics {
       labelNames: ['strategy'] as const,
       registers: [registry],
     }),
+    handOffFailures: new Counter({
+      name: METRIC_NAMES.handOffFailures,
+      help: 'Messages of accepted requests that RabbitMQ did not confirm (refused, or the connection lost first), after the request was answered yes: each may be a winner who never gets the coupon (incr-broker).',
+      labelNames: ['strategy'] as const,
+      registers: [registry],
+    }),
     rowsWritten: new Counter({
       name: METRIC_NAMES.rowsWritten,
-      help: 'Rows the stream consumer inserted into MySQL (accepted lua requests made durable).',
+      help: 'Rows the consumers inserted into MySQL (accepted requests of lua and of the broker strategies made durable).',
       registers: [registry],
     }),
     entriesRevoked: new Counter({
       name: METRIC_NAMES.entriesRevoked,
-      help: 'Accepted lua requests the consumer revoked instead of writing, as no place was left under their quantity: Redis had admitted more than MySQL holds room for, having lost part of its state. Each is in coupon_revocations.',
+      help: 'Accepted requests the consumers revoked instead of writing, as no place was left under their quantity: Redis had admitted more than MySQL holds room for, having lost part of its state. Each is in coupon_revocations.',
       registers: [registry],
     }),
     entriesParked: new Counter({
       name: METRIC_NAMES.entriesParked,
-      help: 'Stream entries the consumer could never write and moved to the parked stream.',
+      help: "Entries the consumers could never write: moved to the parked stream (lua), or to the broker's dead queue.",
       registers: [registry],
     }),
     watchConsumerLag: (source) => lag.watch(source),

@@ -12,6 +12,10 @@ export function redisKeys(prefix: string) {
     couponRequests: (id: number) => `${coupon(id)}:requests`,
     /** Stream of accepted requests the consumer has not yet written to MySQL. */
     couponStream: (id: number) => `${coupon(id)}:issues`,
+    /** The broker strategies' counter of places taken (INCR), as the course teaches it. */
+    couponCount: (id: number) => `${coupon(id)}:count`,
+    /** The broker strategies' set of users who applied (SADD): a second request of theirs is refused. */
+    couponApplied: (id: number) => `${coupon(id)}:applied`,
     /** The redis-lock strategy's lock. */
     couponLock: (id: number) => `${coupon(id)}:lock`,
     /** The fenced-lock strategy's lock. */

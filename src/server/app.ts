@@ -45,7 +45,9 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
   app
     .route('/health')
     .get(async (_req, res) => {
-      await Promise.all([lab.redis.ping(), lab.db.raw('SELECT 1')]);
+      // RabbitMQ only when the default strategy publishes to it: a lab that never uses it needs none.
+      const broker = lab.strategies[lab.defaultStrategy].uses.includes('broker') ? [lab.broker.ping()] : [];
+      await Promise.all([lab.redis.ping(), lab.db.raw('SELECT 1'), ...broker]);
       sendJson(res, 200, { status: 'ok' });
     })
     .all(methodNotAllowed);

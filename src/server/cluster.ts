@@ -29,11 +29,12 @@ export interface RunningCluster {
  * Runs `instances` API server processes behind one address with node:cluster: the primary
  * migrates once, each worker re-runs the entry script and has its own pools and mutexes,
  * sharing only Redis and MySQL — the scale-out the in-process mutex cannot survive. The
- * consumer, if wanted, runs once, in the primary, which otherwise only hands out connections.
+ * stream consumer, if wanted, runs once, in the primary, which otherwise only hands out connections;
+ * the broker's runs in each worker that publishes (see server.ts), as RabbitMQ hands each message to one.
  */
 export async function startCluster(config: Config, instances: number, log: Log): Promise<RunningCluster> {
   if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL, log);
-  const workers = Array.from({ length: instances }, () => cluster.fork({ MIGRATE_ON_START: 'false', CONSUMER_IN_PROCESS: 'false' }));
+  const workers = Array.from({ length: instances }, () => cluster.fork({ MIGRATE_ON_START: 'false' }));
   const abandon = (error: unknown): never => {
     for (const worker of workers) if (!worker.isDead()) worker.process.kill('SIGTERM');
     throw error;

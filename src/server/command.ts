@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { Command } from 'commander';
-import { mysqlUrlOption, redisClusterOption, redisUrlOption, settingOption, wholeNumber } from '../cli-options.js';
+import { amqpUrlOption, mysqlUrlOption, redisClusterOption, redisUrlOption, settingOption, wholeNumber } from '../cli-options.js';
 import { STRATEGY_NAMES } from '../strategies/names.js';
 
 interface Flags {
@@ -10,24 +10,25 @@ interface Flags {
 /** `start`: the API server, alone or as several processes behind one port. */
 export function createServerCommand(): Command {
   return new Command('start')
-    .description('Run the API server (with the stream consumer inside unless --no-consumer).')
+    .description("Run the API server (with the consumers inside unless --no-consumer: the stream's, and the broker's once it is used).")
     .addOption(settingOption('-p, --port <port>', 'HTTP port; 0 picks a free one', 'PORT'))
     .addOption(settingOption('-s, --strategy <name>', 'issue strategy of a request that names none', 'ISSUE_STRATEGY').choices(STRATEGY_NAMES))
     .addOption(settingOption('--think-ms <ms>', 'work inside the critical section', 'THINK_MS'))
-    .addOption(settingOption('--no-consumer', 'do not run the stream consumer in this process', 'CONSUMER_IN_PROCESS', 'it runs'))
+    .addOption(settingOption('--no-consumer', 'do not run the consumers in this process', 'CONSUMER_IN_PROCESS', 'it runs'))
     .option('-i, --instances <count>', 'server processes behind one port (node:cluster)', wholeNumber(1, 64), 1)
     .addOption(mysqlUrlOption())
     .addOption(redisUrlOption())
     .addOption(redisClusterOption())
+    .addOption(amqpUrlOption())
     .action(async (flags: Flags, command: Command) => {
-      const { loadConfigOrExit, requireServices, stopOnSignals } = await import('../cli-runtime.js');
+      const { loadConfigOrExit, requireServices, servicesFor, stopOnSignals } = await import('../cli-runtime.js');
       const { createLog } = await import('../core/log.js');
       const { redactUrl } = await import('../core/redis.js');
       const { startCluster, WorkerExitedError } = await import('./cluster.js');
       const { startServer } = await import('./server.js');
       const config = loadConfigOrExit(command);
       const log = createLog(config.LOG_LEVEL);
-      if (cluster.isPrimary) await requireServices(command, config); // the workers start only after it passed
+      if (cluster.isPrimary) await requireServices(command, config, servicesFor([config.ISSUE_STRATEGY])); // the workers start only after it passed
       // node:cluster workers run this same command again and land in the second branch.
       const server = await (cluster.isPrimary && flags.instances > 1 ? startCluster(config, flags.instances, log) : startServer(config, { log })).catch(
         (error: unknown) => {

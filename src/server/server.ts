@@ -7,7 +7,7 @@ import { prepareDatabase } from '../core/db.js';
 import type { Log } from '../core/log.js';
 import { serveMetrics, type MetricsServer } from '../core/metrics-server.js';
 import type { IssueStreamConsumer } from '../consumer/stream-consumer.js';
-import { startConsumer } from '../consumer/start-consumer.js';
+import { startConsumer, startQueueConsumerWhenUsed } from '../consumer/start-consumer.js';
 import { createLab, type Lab } from '../lab.js';
 import { createApp } from './app.js';
 import { workerMetrics, type WorkerMetrics } from './cluster-metrics.js';
@@ -43,7 +43,7 @@ function serverOptions(config: Config): ServerOptions {
 export async function startServer(config: Config, options: { log?: Log } = {}): Promise<RunningServer> {
   const lab = createLab(config, options);
   if (config.MIGRATE_ON_START) await prepareDatabase(config.MYSQL_URL, lab.log);
-  const consumer = config.CONSUMER_IN_PROCESS ? startConsumer(lab) : undefined;
+  const { consumer, queueConsumer } = inProcessConsumers(lab);
   const cluster = clusterMetrics(lab);
   let metrics: MetricsServer | undefined;
   try {
@@ -63,7 +63,7 @@ export async function startServer(config: Config, options: { log?: Log } = {}): 
         clearTimeout(force);
         await metrics?.close();
         cluster?.stop();
-        await consumer?.stop();
+        await Promise.all([consumer?.stop(), queueConsumer?.stop()]);
         await lab.close();
       })());
 
@@ -71,10 +71,20 @@ export async function startServer(config: Config, options: { log?: Log } = {}): 
   } catch (error) {
     await metrics?.close();
     cluster?.stop();
-    await consumer?.stop();
+    await Promise.all([consumer?.stop(), queueConsumer?.stop()]);
     await lab.close();
     throw error;
   }
+}
+
+/**
+ * The consumers inside this server (CONSUMER_IN_PROCESS). The stream's runs in one process: with
+ * `--instances`, the primary runs it (cluster.ts), not the workers. The broker's runs in each process
+ * from its first publish, so that every worker that publishes has one.
+ */
+function inProcessConsumers(lab: Lab) {
+  if (!lab.config.CONSUMER_IN_PROCESS) return { consumer: undefined, queueConsumer: undefined };
+  return { consumer: cluster.isWorker ? undefined : startConsumer(lab), queueConsumer: startQueueConsumerWhenUsed(lab) };
 }
 
 /**

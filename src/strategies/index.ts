@@ -1,5 +1,7 @@
 import { createAtomicUpdate } from './atomic-update.js';
 import { createFencedLock } from './fenced-lock.js';
+import { createIncrBroker } from './incr-broker.js';
+import { createIncrBrokerConfirm } from './incr-broker-confirm.js';
 import type { IssueStrategy, StrategyDeps, StrategyFactory } from './issue-strategy.js';
 import { createLua } from './lua.js';
 import { createMutex } from './mutex.js';
@@ -15,7 +17,7 @@ import { createSpinLock } from './spin-lock.js';
 import { createUnsafe } from './unsafe.js';
 
 export { isStrategyName, STRATEGY_NAMES, STRATEGY_VARIANTS, type StrategyChoice, type StrategyName } from './names.js';
-export type { Dependency, IssueResult, IssueStrategy, LockWaits, Protection, StrategyDeps, StrategyObserver } from './issue-strategy.js';
+export type { Dependency, HandOff, IssueResult, IssueStrategy, LockWaits, Protection, StrategyDeps, StrategyObserver } from './issue-strategy.js';
 
 /**
  * The one place a strategy name becomes an implementation, in the order the lab shows them:
@@ -35,6 +37,8 @@ const registry = {
   'record-lock': createRecordLock,
   'atomic-update': createAtomicUpdate,
   lua: createLua,
+  'incr-broker': createIncrBroker,
+  'incr-broker-confirm': createIncrBrokerConfirm,
 } satisfies Record<StrategyName, StrategyFactory>;
 
 export type Strategies = Readonly<Record<StrategyName, IssueStrategy>>;

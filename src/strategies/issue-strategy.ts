@@ -1,6 +1,7 @@
 import type { Config, Env } from '../core/config.js';
 import type { IssueRequest, Refusal } from '../core/coupon.js';
 import type { Db } from '../core/db.js';
+import type { IssuePublisher } from '../core/issue-queue/publisher.js';
 import type { Log } from '../core/log.js';
 import type { Redis } from '../core/redis.js';
 import type { RedisKeys } from '../core/redis-keys.js';
@@ -15,16 +16,26 @@ export type IssueResult = { outcome: 'issued' } | { outcome: 'accepted' } | { ou
 /**
  * How far a strategy's protection reaches: `none` over-issues under concurrency, `process`
  * holds within one server process only, `lease` across processes while a lock's lease holds
- * (a commit or a pause that outlasts it breaks it), `global` across any number of processes
+ * (a commit or a pause that outlasts it breaks it), `fault-free` across processes while nothing
+ * fails between its two writes (a count in Redis, then a message to RabbitMQ: a failure between
+ * them strands the place, or loses a request told yes), `global` across any number of processes
  * whatever the timing.
  */
-export type Protection = 'none' | 'process' | 'lease' | 'global';
+export type Protection = 'none' | 'process' | 'lease' | 'fault-free' | 'global';
 
 /**
- * A store a request through a strategy relies on: MySQL, Redis (REDIS_URL), or the nodes of
- * LOCK_REDIS_URLS (REDIS_URL by default). The fault bench injects a fault where it reaches.
+ * A store a request through a strategy relies on: MySQL, Redis (REDIS_URL), the nodes of
+ * LOCK_REDIS_URLS (REDIS_URL by default), or RabbitMQ (AMQP_URL). The fault bench injects a
+ * fault where it reaches.
  */
-export type Dependency = 'mysql' | 'redis' | 'lock-redis';
+export type Dependency = 'mysql' | 'redis' | 'lock-redis' | 'broker';
+
+/**
+ * When a strategy that counts a place in Redis and hands the request to its consumer through
+ * RabbitMQ answers: `answer-first` before RabbitMQ has confirmed the message (as the course teaches
+ * it), `confirm-first` only once it has.
+ */
+export type HandOff = 'answer-first' | 'confirm-first';
 
 /**
  * What `coupon_lab_lock_wait_seconds` counts for a strategy: one wait for each request that got
@@ -40,6 +51,8 @@ export interface IssueStrategy {
   readonly lockWaits: LockWaits;
   /** True if a success is only accepted (202) and written to MySQL later by the consumer. */
   readonly asynchronous: boolean;
+  /** Set for a strategy whose place and hand-off are two writes to two stores (see HandOff). */
+  readonly handOff?: HandOff;
   /**
    * Settings worth comparing the strategy under, by name (redis-lock's watchdog): the fault
    * bench runs the strategy with each of them too.
@@ -64,6 +77,8 @@ export interface StrategyObserver {
   lockAcquired(strategy: string, waitedMs: number): void;
   /** Called each time a request tries again after losing a race (an optimistic write beaten to it). */
   retried(strategy: string): void;
+  /** Called for each message RabbitMQ did not confirm (refused, or the connection lost first) after its request was answered yes. */
+  handOffFailed(strategy: string): void;
 }
 
 export interface StrategyDeps {
@@ -80,6 +95,8 @@ export interface StrategyDeps {
    */
   lockRedis: readonly Redis[];
   keys: RedisKeys;
+  /** Publishes to the broker strategies' RabbitMQ queue; connects at its first publish. */
+  broker: IssuePublisher;
 }
 
 export type StrategyFactory = (deps: StrategyDeps) => IssueStrategy;

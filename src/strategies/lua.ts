@@ -2,7 +2,7 @@ import type { IssueRequest } from '../core/coupon.js';
 import { ServiceUnavailableError } from '../core/errors.js';
 import { ACCEPTED, refused, type IssueResult, type StrategyFactory } from './issue-strategy.js';
 import { Admission } from '../redis-scripts/replies.js';
-import { loadTerms } from './lua/terms.js';
+import { termsLoader } from './lua/terms.js';
 
 /**
  * One Redis Lua script decides each request atomically and appends accepted ones to a
@@ -12,17 +12,7 @@ import { loadTerms } from './lua/terms.js';
  * that runs the script (see terms.ts); the consumer never writes more rows than the quantity.
  */
 export const createLua: StrategyFactory = (deps) => {
-  // The first requests for a coupon all find its terms missing; load them once, not once each.
-  const loading = new Map<number, Promise<boolean>>();
-
-  function loadOnce(couponId: number): Promise<boolean> {
-    let pending = loading.get(couponId);
-    if (!pending) {
-      pending = loadTerms(deps, couponId).finally(() => loading.delete(couponId));
-      loading.set(couponId, pending);
-    }
-    return pending;
-  }
+  const loadOnce = termsLoader(deps);
 
   function admit({ couponId, userId }: IssueRequest): Promise<Admission> {
     const { keys } = deps;

@@ -17,6 +17,8 @@ export const STRATEGY_NAMES = [
   'record-lock',
   'atomic-update',
   'lua',
+  'incr-broker',
+  'incr-broker-confirm',
 ] as const;
 
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
@@ -33,4 +35,14 @@ export type StrategyChoice = StrategyName | (typeof STRATEGY_VARIANTS)[number];
 
 export function isStrategyName(name: string): name is StrategyName {
   return (STRATEGY_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * The strategies that publish to RabbitMQ (their `uses` names 'broker'), for what must know before
+ * any strategy is loaded: `start` checks that RabbitMQ answers when ISSUE_STRATEGY is one of them.
+ */
+export const BROKER_STRATEGY_NAMES = ['incr-broker', 'incr-broker-confirm'] as const satisfies readonly StrategyName[];
+
+export function usesBroker(name: string): boolean {
+  return (BROKER_STRATEGY_NAMES as readonly string[]).includes(name);
 }

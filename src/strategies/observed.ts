@@ -15,6 +15,7 @@ export function observed(strategy: IssueStrategy, observer: StrategyObserver): I
     uses: strategy.uses,
     lockWaits: strategy.lockWaits,
     asynchronous: strategy.asynchronous,
+    ...(strategy.handOff ? { handOff: strategy.handOff } : {}),
     ...(strategy.variants ? { variants: strategy.variants } : {}),
     async issue(request): Promise<IssueResult> {
       const startedAt = performance.now();
@@ -53,6 +54,9 @@ export function metricsObserver(metrics: Metrics): StrategyObserver {
     },
     retried(strategy) {
       metrics.retries.inc({ strategy });
+    },
+    handOffFailed(strategy) {
+      metrics.handOffFailures.inc({ strategy });
     },
   };
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Config, Env } from '../../src/core/config.js';
+import { deleteIssueQueues, issueQueues } from '../../src/core/issue-queue/queues.js';
 import { createRedis, deleteKeysWithPrefix } from '../../src/core/redis.js';
+import { usesBroker } from '../../src/strategies/names.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { drainOrThrow, streamBacklog } from '../../lab-client/drain.js';
 import { createCouponOverHttp } from '../../lab-client/http.js';
@@ -20,7 +22,7 @@ export interface TestServer extends RunningServer {
   rows(couponId: number): Promise<RowCount>;
   /** Resolves once the consumer has written everything the lua path accepted for the coupon. */
   drained(couponId: number): Promise<void>;
-  /** Stops the server and deletes the Redis keys it made. */
+  /** Stops the server and deletes the Redis keys and RabbitMQ queues it made. */
   close(): Promise<void>;
 }
 
@@ -68,6 +70,9 @@ export async function startTestServer(overrides: Env = {}): Promise<TestServer> 
       await server.stop();
       const redis = createRedis(config.REDIS_URL, { autoPipelining: false, log: silentLog, cluster: config.REDIS_CLUSTER });
       await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX).finally(() => redis.disconnect());
+      // Only a server that connected to RabbitMQ, or consumed from it from the start, declared its queues.
+      const declared = server.lab.broker.connectedOnce || (usesBroker(config.ISSUE_STRATEGY) && config.CONSUMER_IN_PROCESS);
+      if (declared) await deleteIssueQueues(config.AMQP_URL, issueQueues(config.REDIS_KEY_PREFIX));
     },
   };
 }

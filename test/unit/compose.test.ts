@@ -67,9 +67,22 @@ describe('docker-compose.yml: MySQL and Redis, what the tests and the demo on th
   });
 });
 
+describe('docker-compose.yml: RabbitMQ, for the broker strategies', () => {
+  it('runs RabbitMQ in the default set, with a health check, published where AMQP_URL points by default', () => {
+    const rabbitmq = services.rabbitmq!;
+    expect(rabbitmq.image).toMatch(/^rabbitmq:3\./);
+    expect(rabbitmq.profiles).toBeUndefined();
+    const amqpUrl = new URL(defaults.AMQP_URL);
+    expect(publishedPorts(rabbitmq)).toContainEqual({ host: [Number(amqpUrl.port)], container: 5672 });
+    // The default URL's user may connect through the published port, from outside the container.
+    expect(decodeURIComponent(amqpUrl.username)).toBe('guest');
+    expect(environment(rabbitmq).RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS).toMatch(/-rabbit loopback_users \[\]/);
+  });
+});
+
 describe('docker-compose.yml: the lab itself', () => {
   it('builds the API and the consumer from the Dockerfile and runs both by default', () => {
-    expect(appServices.map(([name]) => name).sort()).toEqual(['api', 'consumer']);
+    expect(appServices.map(([name]) => name).sort()).toEqual(['api', 'broker-consumer', 'consumer']);
     for (const [name, service] of appServices) expect(service.profiles, name).toBeUndefined();
   });
 
@@ -80,6 +93,11 @@ describe('docker-compose.yml: the lab itself', () => {
         expect(services[dependency]!.healthcheck, dependency).toBeDefined();
       }
     }
+  });
+
+  it('starts them only once RabbitMQ is healthy too, the broker consumer above all', () => {
+    expect(services.rabbitmq?.healthcheck?.test).toEqual(expect.arrayContaining([expect.any(String)]));
+    for (const [name, service] of appServices) expect(service.depends_on?.rabbitmq?.condition, name).toBe('service_healthy');
   });
 
   it('gives them only environment variables the app reads (keys of configSchema), with values it accepts', () => {
@@ -96,6 +114,7 @@ describe('docker-compose.yml: the lab itself', () => {
       const config = loadConfig(environment(service));
       expect(new URL(config.MYSQL_URL).host, name).toBe('mysql:3306');
       expect(new URL(config.REDIS_URL).host, name).toBe('redis:6379');
+      expect(new URL(config.AMQP_URL).host, name).toBe('rabbitmq:5672');
     }
   });
 
@@ -120,12 +139,14 @@ describe('docker-compose.yml: the lab itself', () => {
     expect([...image.entrypoint, ...image.cmd]).toEqual(asNode(scripts.start!));
     expect(services.api!.command).toBeUndefined();
     expect([...image.entrypoint, ...[services.consumer!.command].flat()]).toEqual(asNode(scripts.consumer!));
+    expect([...image.entrypoint, ...[services['broker-consumer']!.command].flat()]).toEqual(asNode(scripts['broker-consumer']!));
   });
 
   it('checks the health of each app container on the port it listens on', () => {
     const config = (name: string) => loadConfig(environment(services[name]!));
     expect([services.api!.healthcheck?.test].flat().join(' ')).toContain(`//127.0.0.1:${config('api').PORT}/health`);
     expect([services.consumer!.healthcheck?.test].flat().join(' ')).toContain(`//127.0.0.1:${config('consumer').METRICS_PORT}/metrics`);
+    expect([services['broker-consumer']!.healthcheck?.test].flat().join(' ')).toContain(`//127.0.0.1:${config('broker-consumer').METRICS_PORT}/metrics`);
   });
 
   it("publishes no host port twice, nor those of `npm start` and of the load test's web UI", () => {
@@ -152,7 +173,7 @@ describe('docker-compose.yml: Prometheus and Grafana, under the metrics profile'
     const prometheusYml = mountedFile(services.prometheus!, '/etc/prometheus/prometheus.yml');
     const config = parse(readFileSync(prometheusYml, 'utf8')) as { scrape_configs: Record<string, any>[] };
     const jobs = new Map(config.scrape_configs.map((job) => [job.job_name as string, job]));
-    const metricsPort = { api: 'PORT', consumer: 'METRICS_PORT' } as const;
+    const metricsPort = { api: 'PORT', consumer: 'METRICS_PORT', 'broker-consumer': 'METRICS_PORT' } as const;
     for (const [name, service] of appServices) {
       const job = jobs.get(name);
       expect(job, `a scrape job for ${name}`).toBeDefined();

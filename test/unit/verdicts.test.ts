@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { handOffGap } from '../../bench/faults/scenario.js';
+import type { HandOff, IssueStrategy } from '../../src/strategies/index.js';
 import type { Answers } from '../../lab-client/tally.js';
 import { expectedVerdict, judge, worstVerdict, type Verdict } from '../../lab-client/verdict.js';
 
@@ -63,11 +65,28 @@ describe('expectedVerdict: what each protection should show', () => {
     expect(expectedVerdict('process', 2, true)).toBe('OVER-ISSUED');
   });
 
-  it('expects a lease or global protection to hold across processes', () => {
-    for (const protection of ['lease', 'global'] as const) expect(expectedVerdict(protection, 4, true)).toBe('EXACT');
+  it('expects a lease, fault-free or global protection to hold across processes (when nothing fails)', () => {
+    for (const protection of ['lease', 'fault-free', 'global'] as const) expect(expectedVerdict(protection, 4, true)).toBe('EXACT');
   });
 
   it('expects EXACT from everything when the crowd cannot sell the coupon out', () => {
-    for (const protection of ['none', 'process', 'lease', 'global'] as const) expect(expectedVerdict(protection, 2, false)).toBe('EXACT');
+    for (const protection of ['none', 'process', 'lease', 'fault-free', 'global'] as const) expect(expectedVerdict(protection, 2, false)).toBe('EXACT');
+  });
+});
+
+describe('handOffGap: what a failure between the count and the publish may show', () => {
+  const strategy = (handOff?: HandOff) => ({ protection: 'fault-free', asynchronous: true, ...(handOff ? { handOff } : {}) }) as IssueStrategy;
+
+  it('lets the strategy that answers before the confirm lose requests told yes, and strand places', () => {
+    expect(handOffGap(strategy('answer-first'))).toEqual(['LOST', 'UNDER-ISSUED', 'REVOKED']);
+  });
+
+  it('never lets the one that answers after the confirm lose a request told yes', () => {
+    expect(handOffGap(strategy('confirm-first'))).not.toContain('LOST');
+    expect(handOffGap(strategy('confirm-first'))).toContain('UNDER-ISSUED');
+  });
+
+  it('allows a strategy with no hand-off between two stores nothing it does not show anyway', () => {
+    expect(handOffGap({ ...strategy(), protection: 'global' })).toEqual([]);
   });
 });

@@ -29,6 +29,22 @@ export async function loadTerms(deps: TermsDeps, couponId: number): Promise<bool
   throw new ServiceUnavailableError('redis', new Error(`Redis restarted ${REBUILD_ATTEMPTS} times while coupon ${couponId} was loaded`));
 }
 
+/**
+ * loadTerms, shared by the requests that find a coupon's terms missing at the same moment (the first
+ * requests for a coupon all do): one load per coupon at a time, not one per request.
+ */
+export function termsLoader(deps: TermsDeps): (couponId: number) => Promise<boolean> {
+  const loading = new Map<number, Promise<boolean>>();
+  return (couponId) => {
+    let pending = loading.get(couponId);
+    if (!pending) {
+      pending = loadTerms(deps, couponId).finally(() => loading.delete(couponId));
+      loading.set(couponId, pending);
+    }
+    return pending;
+  };
+}
+
 /** One attempt: false if Redis restarted or failed over meanwhile, so that its work may be lost. */
 async function rebuild(deps: TermsDeps, couponId: number, read: VersionedCoupon): Promise<boolean> {
   const { db, redis, keys } = deps;

@@ -77,7 +77,7 @@ export function describeUndrained(outcome: Extract<DrainOutcome, { drained: fals
   return `${what}, ${when}`;
 }
 
-/** The coupon's backlog read from the lab's own Redis: the entries still in its stream. */
-export function streamBacklog({ redis, keys }: Lab, couponId: number): Backlog {
-  return () => redis.xlen(keys.couponStream(couponId));
+/** The coupon's backlog read from the lab's own Redis: the entries still in its streams (lua's, and every bucket's of lua-buckets). */
+export function streamBacklog({ couponHooks }: Lab, couponId: number): Backlog {
+  return () => couponHooks.pending(couponId);
 }

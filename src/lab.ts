@@ -7,7 +7,9 @@ import { createMetrics, type Metrics } from './core/metrics.js';
 import { closeRedis, createRedis, type Redis } from './core/redis.js';
 import { defineScripts } from './redis-scripts/scripts.js';
 import { createStrategies, isStrategyName, STRATEGY_NAMES, type Strategies, type StrategyName } from './strategies/index.js';
+import { combinedHooks } from './strategies/combined-hooks.js';
 import { luaCouponHooks } from './strategies/lua/coupon-hooks.js';
+import { bucketCouponHooks } from './strategies/lua-buckets/coupon-hooks.js';
 import { metricsObserver } from './strategies/observed.js';
 import { redisKeys, type RedisKeys } from './core/redis-keys.js';
 
@@ -53,7 +55,7 @@ export function createLab(config: Config, { log = createLog(config.LOG_LEVEL) }:
     metrics,
     strategies,
     defaultStrategy,
-    couponHooks: luaCouponHooks({ db, redis, keys }),
+    couponHooks: combinedHooks(luaCouponHooks({ db, redis, keys }), bucketCouponHooks({ db, redis, keys, config })),
     async close() {
       await Promise.allSettled(Object.values(strategies).map(async (strategy) => strategy.close?.()));
       await Promise.allSettled([db.destroy(), ...[redis, ...lockRedis].map(closeRedis)]);

@@ -68,6 +68,14 @@ export const configSchema = z
     MYSQL_POOL_SIZE: positiveInt(20),
     /** Work done inside the critical section, standing for business logic; widens race windows. */
     THINK_MS: nonNegativeInt(0),
+    /**
+     * Buckets a coupon's places are split over by lua-buckets, each a hash tag of its own: on
+     * Redis Cluster, that many slots spread over the masters. Three: one per master of the
+     * smallest cluster; more spread no further over three masters and cost a request whose home
+     * bucket is empty more looks, and the consumer more streams. A coupon keeps the count it was
+     * first split with; every process should run with the same.
+     */
+    LUA_BUCKETS: z.coerce.number().int().min(1).max(64).default(3),
     /** Run migrations when a server or consumer starts. */
     MIGRATE_ON_START: flag(true),
     /** Run the stream consumer inside the API server process. */

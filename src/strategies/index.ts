@@ -2,6 +2,7 @@ import { createAtomicUpdate } from './atomic-update.js';
 import { createFencedLock } from './fenced-lock.js';
 import type { IssueStrategy, StrategyDeps, StrategyFactory } from './issue-strategy.js';
 import { createLua } from './lua.js';
+import { createLuaBuckets } from './lua-buckets.js';
 import { createMutex } from './mutex.js';
 import { createMutexInTx } from './mutex-in-tx.js';
 import type { StrategyName } from './names.js';
@@ -35,6 +36,7 @@ const registry = {
   'record-lock': createRecordLock,
   'atomic-update': createAtomicUpdate,
   lua: createLua,
+  'lua-buckets': createLuaBuckets,
 } satisfies Record<StrategyName, StrategyFactory>;
 
 export type Strategies = Readonly<Record<StrategyName, IssueStrategy>>;

@@ -17,6 +17,7 @@ export const STRATEGY_NAMES = [
   'record-lock',
   'atomic-update',
   'lua',
+  'lua-buckets',
 ] as const;
 
 export type StrategyName = (typeof STRATEGY_NAMES)[number];

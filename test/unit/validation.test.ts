@@ -109,7 +109,7 @@ describe('parseStrategy, parseQueryStrategy, parsePathStrategy', () => {
   });
 
   it('refuses an unknown name, listing the ones there are', () => {
-    expect(refusal(() => parseStrategy('semaphore'))).toMatch(/^strategy: unknown; choose one of unsafe, .*lua$/);
+    expect(refusal(() => parseStrategy('semaphore'))).toMatch(/^strategy: unknown; choose one of unsafe, .*, lua, lua-buckets/);
   });
 
   it('refuses two strategies in the query, and one in the query beside one in the path', () => {

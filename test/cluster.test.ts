@@ -11,6 +11,7 @@ import { testConfig } from './support/config.js';
 import { describeContract } from './support/contract.js';
 import { crowd, startTestServer, waitFor, type TestServer } from './support/lab.js';
 import { describeRestarts } from './support/restarts.js';
+import { layoutOf, soldOutWhileAvailable, timedCrowd, usersOfBucket } from './support/buckets.js';
 
 /**
  * `lua` on a real Redis Cluster of three masters (private redis-server processes made into a
@@ -40,7 +41,7 @@ describe('lua on a Redis Cluster of three masters', () => {
     for (const port of busPorts) expect(port).toBeLessThan(low);
   });
 
-  describeContract(['lua'], () => server);
+  describeContract(['lua', 'lua-buckets'], () => server);
 
   it("spreads coupons over the masters, and the consumer writes every one's stream", async () => {
     const coupons = await Promise.all(Array.from({ length: 6 }, () => server.createCoupon({ totalQuantity: 30 })));
@@ -78,6 +79,41 @@ describe('lua on a Redis Cluster of three masters', () => {
     } finally {
       await lua.close();
     }
+  });
+});
+
+describe('lua-buckets on a Redis Cluster of three masters', () => {
+  const BUCKETS = 3;
+  const issue = (couponId: number, userId: number) => server.post(`/v1/strategies/lua-buckets/coupons/${couponId}/issues`, { userId });
+
+  it("puts one coupon's buckets on three masters, whatever the coupon's id", async () => {
+    for (let i = 0; i < 5; i++) {
+      const couponId = await server.createCoupon({ totalQuantity: 30 });
+      expect((await issue(couponId, 1)).status).toBe(202); // the first request splits it
+      const layout = await layoutOf(server, couponId);
+      const masters = await Promise.all(layout.buckets.map((bucket) => masterOfKey(server, bucket.stream)));
+      expect(new Set(masters).size).toBe(3);
+    }
+  });
+
+  it('sells every place to a crowd whose every user is homed in one bucket, one master, and tells none sold out while a place remained', async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 90 });
+    const answers = await timedCrowd(server, couponId, usersOfBucket(1, BUCKETS, 400));
+    expect(answers.filter((a) => a.answer.status === 202)).toHaveLength(90);
+    expect(answers.filter((a) => a.answer.body?.code === 'COUPON_SOLD_OUT')).toHaveLength(310);
+    expect(soldOutWhileAvailable(answers)).toBe(0);
+    await server.drained(couponId);
+    expect(await server.rows(couponId)).toEqual({ rows: 90, users: 90, issuedQuantity: 90 });
+  });
+
+  it("admits a user once when fifty of their requests arrive at once and their home bucket is empty: each looks at the other masters' buckets", async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 6 });
+    const [first, second, user] = usersOfBucket(0, BUCKETS, 3) as [number, number, number];
+    expect(await crowd([first, second].map((userId) => () => issue(couponId, userId)))).toEqual({ 202: 2 });
+    const tally = await crowd(Array.from({ length: 50 }, () => () => issue(couponId, user)));
+    expect(tally).toEqual({ 202: 1, ALREADY_ISSUED: 49 });
+    await server.drained(couponId);
+    expect(await server.rows(couponId)).toEqual({ rows: 3, users: 3, issuedQuantity: 3 });
   });
 });
 
@@ -119,8 +155,13 @@ describe('lua on a Redis Cluster: a server stopped with requests queued', () => 
 });
 
 /** The port of the master that serves a coupon's keys, as the lab's cluster client sees it. */
-async function masterOf(lab: TestServer, couponId: number): Promise<number> {
-  const slot = await lab.lab.redis.cluster('KEYSLOT', lab.lab.keys.couponStream(couponId));
+function masterOf(lab: TestServer, couponId: number): Promise<number> {
+  return masterOfKey(lab, lab.lab.keys.couponStream(couponId));
+}
+
+/** The port of the master that serves a key. */
+async function masterOfKey(lab: TestServer, key: string): Promise<number> {
+  const slot = await lab.lab.redis.cluster('KEYSLOT', key);
   const ranges = await lab.lab.redis.cluster('SLOTS');
   const master = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2];
   if (!master) throw new Error(`no master serves slot ${slot}`);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CONSUMER_GROUP } from '../src/core/issue-stream/registry.js';
 import { BucketAdmission, Credit, Seal } from '../src/redis-scripts/replies.js';
 import { TRANSFER_GRACE_MS } from '../src/strategies/lua-buckets/fallback.js';
 import type { Bucket } from '../src/strategies/lua-buckets/layout.js';
@@ -111,6 +112,7 @@ describe('lua-buckets: a step between two buckets cut short', () => {
         bucket.requests,
         bucket.transfers,
         bucket.credited,
+        bucket.stream,
         'resplit',
         dead.generation,
         dead.owner,
@@ -120,6 +122,7 @@ describe('lua-buckets: a step between two buckets cut short', () => {
         '',
         '',
         Date.now(),
+        CONSUMER_GROUP,
       );
       expect(code).toBe(Seal.SEALED);
     }

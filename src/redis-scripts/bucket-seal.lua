@@ -12,6 +12,9 @@
   KEYS[2]  requests set
   KEYS[3]  transfers hash
   KEYS[4]  credited set
+  KEYS[5]  stream: its consumer group is made here if missing, before any place is credited, so
+           the consumer sees the first entry (made by a script, it goes to the stream's master
+           on a cluster: XGROUP names no key ioredis can route by)
   ARGV[1]  mode: 'load' (the set was just rebuilt on the server of run id ARGV[8]) or 'resplit'
            (keep the set: the bucket must already be verified on this server)
   ARGV[2]  generation, ARGV[3] its owner
@@ -19,6 +22,7 @@
   ARGV[6]  start, ARGV[7] end (ms since the epoch, '' for an open bound)
   ARGV[8]  'load': the run id read as the rebuild began
   ARGV[9]  now, ms since the epoch
+  ARGV[10] the consumers' group
 
   Returns { code, value } (names in replies.ts, Seal):
     {1, sealed}   SEALED         sealed in this generation (now or before): its taken places
@@ -42,6 +46,9 @@ if gen then
   if given == gen then return {1, tonumber(s[5])} end
 end
 if s[3] and tonumber(s[3]) > tonumber(ARGV[4]) then return {3, tonumber(s[3])} end
+
+local group = redis.pcall('XGROUP', 'CREATE', KEYS[5], ARGV[10], '0', 'MKSTREAM')
+if type(group) == 'table' and group.err and not string.find(group.err, '^BUSYGROUP') then return redis.error_reply(group.err) end
 
 local taken = redis.call('SCARD', KEYS[2])
 redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])

@@ -17,7 +17,7 @@ const SCRIPTS = {
   admitAtBucket: { file: 'bucket-issue.lua', keys: 4 },
   lookAtBucket: { file: 'bucket-look.lua', keys: 3 },
   takeFromBucket: { file: 'bucket-take.lua', keys: 3 },
-  sealBucket: { file: 'bucket-seal.lua', keys: 4 },
+  sealBucket: { file: 'bucket-seal.lua', keys: 5 },
   creditBucket: { file: 'bucket-credit.lua', keys: 1 },
   markBucketSoldOut: { file: 'bucket-sold-out.lua', keys: 2 },
 } as const;
@@ -73,6 +73,7 @@ declare module 'ioredis' {
       requestsKey: string,
       transfersKey: string,
       creditedKey: string,
+      streamKey: string,
       mode: SealMode,
       generation: number,
       owner: string,
@@ -82,6 +83,7 @@ declare module 'ioredis' {
       endMs: number | '',
       rebuiltOnRun: string,
       nowMs: number,
+      group: string,
     ): Result<number[], Context>;
     creditBucket(termsKey: string, generation: number, owner: string, places: number): Result<Credit, Context>;
     /** 1 if marked, 0 if the bucket changed since it was read. */

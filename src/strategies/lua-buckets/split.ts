@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { findVersionedCoupon, issuedUserIds, type VersionedCoupon } from '../../core/coupon-repository.js';
 import { ServiceUnavailableError } from '../../core/errors.js';
-import { ensureConsumerGroup, registerStream } from '../../core/issue-stream/registry.js';
+import { CONSUMER_GROUP, registerStream } from '../../core/issue-stream/registry.js';
 import type { Redis } from '../../core/redis.js';
 import { Credit, Seal, type SealMode } from '../../redis-scripts/replies.js';
 import type { StrategyDeps } from '../issue-strategy.js';
@@ -77,6 +77,7 @@ function seal(redis: Redis, bucket: Bucket, mode: SealMode, generation: number, 
     bucket.requests,
     bucket.transfers,
     bucket.credited,
+    bucket.stream,
     mode,
     generation,
     owner,
@@ -86,6 +87,7 @@ function seal(redis: Redis, bucket: Bucket, mode: SealMode, generation: number, 
     bound(coupon.issueEndAt),
     run,
     Date.now(),
+    CONSUMER_GROUP,
   );
 }
 
@@ -109,13 +111,7 @@ export function evenParts(total: number, count: number): number[] {
  * of the server its waiting users were added on ('' if it changed meanwhile: the seal refuses).
  */
 async function rebuildSets({ db, redis }: SplitDeps, layout: Layout): Promise<string[]> {
-  const runs = await Promise.all(
-    layout.buckets.map(async (bucket) => {
-      // The group must exist before the first XADD, or the consumer would not see that entry.
-      await ensureConsumerGroup(redis, bucket.stream);
-      return addWaitingUsers(redis, bucket);
-    }),
-  );
+  const runs = await Promise.all(layout.buckets.map((bucket) => addWaitingUsers(redis, bucket)));
   const holders = await issuedUserIds(db, layout.couponId);
   const count = layout.buckets.length;
   await Promise.all(

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { nameList, wholeNumber } from '../src/cli-options.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/names.js';
-import type { BenchMode, BenchSettings } from './report.js';
+import type { BenchMode, BenchSettings, CrowdKind } from './report.js';
 
 function instanceList(text: string): number[] {
   return text.split(',').map((part) => wholeNumber(1, 16)(part.trim()));
@@ -30,6 +30,8 @@ interface Flags {
   report?: string;
   progress: boolean;
   redisCluster?: boolean;
+  privateCluster?: number;
+  crowd: CrowdKind;
 }
 
 /** `bench`: a thin shell over `runBench`, which returns data; this only parses, prints and writes. */
@@ -59,6 +61,12 @@ export function createBenchCommand(): Command {
     .option('--lock-retry-delay-ms <ms>', 'LOCK_RETRY_DELAY_MS for this run', wholeNumber(1))
     .option('--pool-size <n>', 'MYSQL_POOL_SIZE for this run', wholeNumber(1, 1000))
     .option('--redis-cluster', 'REDIS_URL names a Redis Cluster: its seed nodes, comma-separated (REDIS_CLUSTER=true)')
+    .option('--private-cluster <masters>', 'start a private Redis Cluster of this many masters for the run (harness/), and bench on it', wholeNumber(3, 9))
+    .addOption(
+      new Option('--crowd <kind>', 'uniform: users 1, 2, 3, …; skewed: only users whose lua-buckets home bucket is the first')
+        .choices(['uniform', 'skewed'])
+        .default('uniform'),
+    )
     .option('--redis-url <url>', 'REDIS_URL (default: the environment, as for the server); keys under <prefix>bench:<run id>:, deleted at the end')
     .option(
       '--mysql-url <url>',
@@ -70,50 +78,66 @@ export function createBenchCommand(): Command {
     .option('--report <file.html>', 'write the report as a self-contained HTML page with charts')
     .option('--no-progress', 'no progress on stderr (a line per run, rewritten in place on a terminal)')
     .action(async (flags: Flags, command: Command) => {
-      const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
-      const { runBench } = await import('./run-bench.js');
-      const { renderTable } = await import('./output/render-table.js');
-      const { renderHtml } = await import('./output/render-html.js');
-      const { prepareOutputFiles, writeOutputFile } = await import('./output/output-file.js');
-      const { progressOn } = await import('./output/progress.js');
-      const { noteOtherBenches } = await import('./store.js');
       if (flags.mode === 'direct' && flags.instances.some((k) => k !== 1)) {
         command.error('--instances starts server processes: it needs --mode http', { exitCode: 2 });
       }
-      const config = loadConfigOrExit(command, {
-        THINK_MS: String(flags.thinkMs),
-        LOCK_WAIT_MS: flags.lockWaitMs?.toString(),
-        LOCK_LEASE_MS: flags.lockLeaseMs?.toString(),
-        LOCK_RETRY_DELAY_MS: flags.lockRetryDelayMs?.toString(),
-        MYSQL_POOL_SIZE: flags.poolSize?.toString(),
-        REDIS_URL: flags.redisUrl,
-        REDIS_CLUSTER: flags.redisCluster ? 'true' : undefined,
-        MYSQL_URL: flags.mysqlUrl,
-      });
-      await requireServices(command, config);
-      await prepareOutputFiles(command, [flags.out, flags.report]);
-      if (flags.progress) await noteOtherBenches('bench', config);
-      const settings: BenchSettings = {
-        mode: flags.mode,
-        strategies: flags.strategy,
-        instances: flags.instances,
-        users: flags.users,
-        requestsPerUser: flags.requestsPerUser,
-        quantity: flags.quantity,
-        concurrency: flags.concurrency,
-        ...(flags.duration ? { durationS: flags.duration } : {}),
-        thinkMs: config.THINK_MS,
-        repeat: flags.repeat,
-        lockWaitMs: config.LOCK_WAIT_MS,
-        lockLeaseMs: config.LOCK_LEASE_MS,
-        lockRetryDelayMs: config.LOCK_RETRY_DELAY_MS,
-        mysqlPoolSize: config.MYSQL_POOL_SIZE,
-        redisCluster: config.REDIS_CLUSTER,
-      };
-      const report = await runBench({ settings, config, floors: flags.floors === true, progress: progressOn(flags.progress ? process.stderr : undefined) });
-      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTable(report)}\n`);
-      if (flags.out) await writeOutputFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
-      if (flags.report) await writeOutputFile(flags.report, renderHtml(report));
-      process.exitCode = report.ok ? 0 : 1;
+      if (flags.privateCluster && (flags.redisUrl || flags.redisCluster)) {
+        command.error('--private-cluster starts a cluster of its own: leave out --redis-url and --redis-cluster', { exitCode: 2 });
+      }
+      if (!flags.privateCluster) return benchWith(flags, command, undefined);
+      const { startRedisCluster } = await import('../harness/instances.js');
+      const cluster = await startRedisCluster(flags.privateCluster);
+      try {
+        await benchWith(flags, command, cluster.url);
+      } finally {
+        await cluster.stop();
+      }
     });
+}
+
+/** The bench itself, on `clusterUrl` if a private cluster was started for it. */
+async function benchWith(flags: Flags, command: Command, clusterUrl: string | undefined): Promise<void> {
+  const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
+  const { runBench } = await import('./run-bench.js');
+  const { renderTable } = await import('./output/render-table.js');
+  const { renderHtml } = await import('./output/render-html.js');
+  const { prepareOutputFiles, writeOutputFile } = await import('./output/output-file.js');
+  const { progressOn } = await import('./output/progress.js');
+  const { noteOtherBenches } = await import('./store.js');
+  const config = loadConfigOrExit(command, {
+    THINK_MS: String(flags.thinkMs),
+    LOCK_WAIT_MS: flags.lockWaitMs?.toString(),
+    LOCK_LEASE_MS: flags.lockLeaseMs?.toString(),
+    LOCK_RETRY_DELAY_MS: flags.lockRetryDelayMs?.toString(),
+    MYSQL_POOL_SIZE: flags.poolSize?.toString(),
+    REDIS_URL: clusterUrl ?? flags.redisUrl,
+    REDIS_CLUSTER: clusterUrl || flags.redisCluster ? 'true' : undefined,
+    MYSQL_URL: flags.mysqlUrl,
+  });
+  await requireServices(command, config);
+  await prepareOutputFiles(command, [flags.out, flags.report]);
+  if (flags.progress) await noteOtherBenches('bench', config);
+  const settings: BenchSettings = {
+    mode: flags.mode,
+    strategies: flags.strategy,
+    instances: flags.instances,
+    users: flags.users,
+    requestsPerUser: flags.requestsPerUser,
+    quantity: flags.quantity,
+    concurrency: flags.concurrency,
+    ...(flags.duration ? { durationS: flags.duration } : {}),
+    thinkMs: config.THINK_MS,
+    repeat: flags.repeat,
+    lockWaitMs: config.LOCK_WAIT_MS,
+    lockLeaseMs: config.LOCK_LEASE_MS,
+    lockRetryDelayMs: config.LOCK_RETRY_DELAY_MS,
+    mysqlPoolSize: config.MYSQL_POOL_SIZE,
+    redisCluster: config.REDIS_CLUSTER,
+    ...(flags.crowd === 'skewed' ? { crowd: flags.crowd } : {}),
+  };
+  const report = await runBench({ settings, config, floors: flags.floors === true, progress: progressOn(flags.progress ? process.stderr : undefined) });
+  process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTable(report)}\n`);
+  if (flags.out) await writeOutputFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
+  if (flags.report) await writeOutputFile(flags.report, renderHtml(report));
+  process.exitCode = report.ok ? 0 : 1;
 }

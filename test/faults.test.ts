@@ -107,7 +107,6 @@ describe.each(['lua', 'lua-buckets'])('%s when Redis loses part of its state', (
     await running2.stop();
     expect((await server.get(`/v1/coupons/${couponId}`)).body.revokedQuantity).toBe(coupon.revokedQuantity);
   });
-
 });
 
 describe('lua when Redis loses part of its state', () => {

@@ -36,3 +36,17 @@ export function bucketCouponHooks(deps: Pick<StrategyDeps, 'db' | 'redis' | 'key
     },
   };
 }
+
+/**
+ * A coupon finished with (the bench's runs) leaves Redis: the consumer stops reading its buckets'
+ * streams, and their state goes. The empty streams stay, so that a consumer that listed them a
+ * moment ago still reads them without an error.
+ */
+export async function dropBuckets({ redis, keys }: Pick<StrategyDeps, 'redis' | 'keys'>, couponId: number): Promise<void> {
+  const count = Number(await redis.hget(keys.couponBuckets(couponId), 'count'));
+  if (!(count > 0)) return;
+  const { buckets } = bucketLayout(keys, couponId, count);
+  await redis.srem(keys.streamRegistry, ...buckets.map((bucket) => bucket.tag));
+  await Promise.all(buckets.map((bucket) => redis.unlink(bucket.terms, bucket.requests, bucket.transfers, bucket.credited)));
+  await redis.unlink(keys.couponBuckets(couponId));
+}

@@ -11,7 +11,8 @@ import { describeHost, describeMachine } from '../machine.js';
 import { verifyCoupon } from '../../lab-client/verdict.js';
 import { FaultCrowd } from './crowd.js';
 import { Fleet } from './fleet.js';
-import { startMariadb, startRedis, type PrivateMariadb, type PrivateRedis } from '../../harness/instances.js';
+import { startMariadb, startRedis, startRedisCluster, type PrivateMariadb, type PrivateRedis, type PrivateRedisCluster } from '../../harness/instances.js';
+import { crowdUserIds } from '../crowd-users.js';
 import type { Machine } from '../report.js';
 import type { FaultReport, FaultRun } from './report.js';
 import { reaches, type FaultEnvironment, type Scenario } from './scenario.js';
@@ -87,14 +88,20 @@ async function prepared(starting: Promise<PrivateMariadb>): Promise<PrivateMaria
 
 async function runScenario(scenario: Scenario, options: FaultOptions, databases: Databases, describe: (lab: Lab) => Promise<void>): Promise<FaultRun[]> {
   const label = scenario.variant ? `${scenario.fault} (${scenario.variant})` : scenario.fault;
-  const redisNodes = [startRedis({ persistence: scenario.redis }), ...Array.from({ length: scenario.lockNodes ?? 0 }, () => startRedis())];
+  const shape = scenario.cluster;
+  const redisNodes = [
+    shape ? startRedisCluster(shape.masters, { replicas: shape.replicas }) : startRedis({ persistence: scenario.redis }),
+    ...Array.from({ length: scenario.lockNodes ?? 0 }, () => startRedis()),
+  ];
   const started = await Promise.allSettled(redisNodes);
   const instances = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   try {
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
-    const [redis, ...lockNodes] = instances as [PrivateRedis, ...PrivateRedis[]];
-    const env: FaultEnvironment = { mysql: await databases.get(scenario.slowCommitUsec), redis, lockNodes };
+    const [first, ...lockNodes] = instances as [PrivateRedis | PrivateRedisCluster, ...PrivateRedis[]];
+    const cluster = 'nodes' in first ? first : undefined;
+    const redis = cluster ? cluster.nodes[0]! : (first as PrivateRedis);
+    const env: FaultEnvironment = { mysql: await databases.get(scenario.slowCommitUsec), redis, lockNodes, ...(cluster ? { cluster } : {}) };
     // Its own connections to instances being killed would warn by the hundred: errors only.
     const lab = createLab(faultConfig({ ...env, lockNodes: [] }), { log: createLog('error') });
     try {
@@ -142,7 +149,8 @@ function faultConfig(env: FaultEnvironment, settings: Env = {}): Config {
     {},
     {
       MYSQL_URL: env.mysql.url,
-      REDIS_URL: env.redis.url,
+      REDIS_URL: env.cluster?.url ?? env.redis.url,
+      REDIS_CLUSTER: env.cluster ? 'true' : undefined,
       LOCK_REDIS_URLS: env.lockNodes.length ? env.lockNodes.map((node) => node.url).join(',') : undefined,
       REDIS_KEY_PREFIX: 'coupon-lab:faults:',
       MIGRATE_ON_START: 'false',
@@ -169,7 +177,9 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
     issueStartAt: null,
     issueEndAt: null,
   });
-  const crowd = new FaultCrowd(fleet.urls(), issuePath(strategy.name, coupon.id), pace);
+  const { skewed, ...paced } = pace;
+  const userId = crowdUserIds(skewed ? 'skewed' : 'uniform', lab.config.LUA_BUCKETS);
+  const crowd = new FaultCrowd(fleet.urls(), issuePath(strategy.name, coupon.id), userId ? { ...paced, userId } : paced);
   const notes: string[] = [];
   const context = { crowd, env, fleet, lab, couponId: coupon.id, quantity, strategy, notes };
   const [injected] = await Promise.allSettled([scenario.inject(context), crowd.done]);
@@ -215,7 +225,7 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
 
 /** Starts again whatever a fault left down, so the drain and the next run meet a whole system. */
 async function heal(env: FaultEnvironment, fleet: Fleet): Promise<void> {
-  for (const instance of [env.mysql, env.redis, ...env.lockNodes]) if (instance.pid === undefined) await instance.start();
+  for (const instance of [env.mysql, env.redis, ...env.lockNodes, ...(env.cluster?.nodes ?? [])]) if (instance.pid === undefined) await instance.start();
   for (const child of [...fleet.servers.map((server) => server.child), fleet.consumer]) child.kill('SIGCONT');
   await fleet.heal();
 }

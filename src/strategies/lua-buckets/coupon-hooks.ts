@@ -6,13 +6,15 @@ import { bucketLayout, type Layout } from './layout.js';
 import { split } from './split.js';
 
 /** What lua-buckets does as coupons are created and changed: it keeps their buckets in Redis. */
+/** The coupon's buckets, if lua-buckets ever split it. */
+export async function storedLayout({ redis, keys }: Pick<StrategyDeps, 'redis' | 'keys'>, couponId: number): Promise<Layout | undefined> {
+  const count = Number(await redis.hget(keys.couponBuckets(couponId), 'count'));
+  return count > 0 ? bucketLayout(keys, couponId, count) : undefined;
+}
+
 export function bucketCouponHooks(deps: Pick<StrategyDeps, 'db' | 'redis' | 'keys' | 'config'>): CouponHooks {
   const { redis, keys } = deps;
-  /** The coupon's buckets, if lua-buckets ever split it. */
-  const layoutOf = async (couponId: number): Promise<Layout | undefined> => {
-    const count = Number(await redis.hget(keys.couponBuckets(couponId), 'count'));
-    return count > 0 ? bucketLayout(keys, couponId, count) : undefined;
-  };
+  const layoutOf = (couponId: number) => storedLayout(deps, couponId);
   return {
     async created(couponId) {
       // What a previous coupon with this id left must not be taken for this one's (as lua's hook).
@@ -42,10 +44,11 @@ export function bucketCouponHooks(deps: Pick<StrategyDeps, 'db' | 'redis' | 'key
  * streams, and their state goes. The empty streams stay, so that a consumer that listed them a
  * moment ago still reads them without an error.
  */
-export async function dropBuckets({ redis, keys }: Pick<StrategyDeps, 'redis' | 'keys'>, couponId: number): Promise<void> {
-  const count = Number(await redis.hget(keys.couponBuckets(couponId), 'count'));
-  if (!(count > 0)) return;
-  const { buckets } = bucketLayout(keys, couponId, count);
+export async function dropBuckets(deps: Pick<StrategyDeps, 'redis' | 'keys'>, couponId: number): Promise<void> {
+  const { redis, keys } = deps;
+  const layout = await storedLayout(deps, couponId);
+  if (!layout) return;
+  const { buckets } = layout;
   await redis.srem(keys.streamRegistry, ...buckets.map((bucket) => bucket.tag));
   await Promise.all(buckets.map((bucket) => redis.unlink(bucket.terms, bucket.requests, bucket.transfers, bucket.credited)));
   await redis.unlink(keys.couponBuckets(couponId));

@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Redis } from '../../core/redis.js';
 import { BucketState } from '../../redis-scripts/replies.js';
 import type { Bucket, Layout } from './layout.js';
@@ -21,6 +22,9 @@ import type { Bucket, Layout } from './layout.js';
 
 /** A transfer older than this whose sender has not completed it is completed by whoever finds it. */
 export const TRANSFER_GRACE_MS = 500;
+
+/** What a transfer's id starts with: the process that sent it, so that one left behind says whose it was. */
+export const SENDER = `${hostname()}:${process.pid}:`;
 
 /** Places sent from one bucket to another, in one generation. */
 export interface Transfer {
@@ -94,7 +98,7 @@ function settled(looks: Look[]): Next | undefined {
 }
 
 async function take(redis: Redis, donor: Bucket, home: Look): Promise<Next> {
-  const id = randomUUID();
+  const id = `${SENDER}${randomBytes(6).toString('hex')}`;
   const places = await redis.takeFromBucket(donor.terms, donor.requests, donor.transfers, id, home.bucket, home.generation, Date.now());
   if (places === 0) return { kind: 'again', wait: false }; // taken by another meanwhile
   return { kind: 'transfer', transfer: { id, from: donor.index, to: home.bucket, places, generation: home.generation } };

@@ -118,18 +118,24 @@ describe('lua-buckets on a Redis Cluster of three masters', () => {
 });
 
 describe('the bench on a Redis Cluster', () => {
-  it('runs lua and a Redis lock there with --redis-cluster, both EXACT, and says it ran on a cluster', async () => {
+  it('runs lua, lua-buckets and a Redis lock there with --redis-cluster, all EXACT, says it ran on a cluster, and splits their Redis work by master', async () => {
     const config = testConfig();
-    const args = ['bench', '--redis-cluster', '--redis-url', cluster.url, '--strategy', 'lua,spin-lock', '--users', '300', '--quantity', '30', '--json'];
+    const args = ['bench', '--redis-cluster', '--redis-url', cluster.url, '--strategy', 'lua,lua-buckets,spin-lock', '--users', '300', '--quantity', '30', '--json'];
     const { stdout } = await run(...cliCommandLine(args), { env: { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX } });
     const report = JSON.parse(stdout) as BenchReport;
     expect(report.results.map((r) => [r.strategy, r.verdict])).toEqual([
       ['lua', 'EXACT'],
+      ['lua-buckets', 'EXACT'],
       ['spin-lock', 'EXACT'],
     ]);
     expect(report.settings.redisCluster).toBe(true);
     expect(report.machine.redis).toMatch(/, a cluster of 3 masters$/);
-  }, 120_000);
+    const [lua, buckets] = report.results;
+    for (const result of [lua!, buckets!]) expect(result.masters?.map((m) => m.master).sort()).toEqual(cluster.nodes.map((node) => `127.0.0.1:${node.port}`).sort());
+    // One coupon: lua's on one master, lua-buckets' over the three.
+    expect(lua!.busiestShare).toBeGreaterThan(0.8);
+    expect(buckets!.busiestShare).toBeLessThan(0.5);
+  }, 180_000);
 });
 
 describe('a command pointed at one node of the cluster without REDIS_CLUSTER', () => {

@@ -41,14 +41,29 @@ export function masterShares(before: MasterCounters[], after: MasterCounters[]):
   return done.map((m) => ({ ...m, commandShare: m.commands / Math.max(1, commands), usecShare: m.usec / Math.max(1, usec) }));
 }
 
-/** Per master, the median over the runs of each figure; masters in the order of the first run. */
+/**
+ * The masters by rank, busiest first (by Redis CPU), each figure the median over the runs of that
+ * rank's: a coupon of lua lands on another master in each run, so a median per master would show
+ * none busy. Named `busiest`, `2nd`, `3rd`, …; each run keeps its own split by master.
+ */
 export function medianShares(runs: readonly (readonly MasterShare[])[]): MasterShare[] {
-  const masters = runs[0]?.map((share) => share.master) ?? [];
-  return masters.map((master) => {
-    const each = runs.map((run) => run.find((share) => share.master === master)!).filter(Boolean);
-    const of = (pick: (share: MasterShare) => number) => median(each.map(pick));
-    return { master, commands: of((s) => s.commands), usec: of((s) => s.usec), commandShare: of((s) => s.commandShare), usecShare: of((s) => s.usecShare) };
+  const ranked = runs.map((run) => [...run].sort((a, b) => b.usecShare - a.usecShare));
+  const count = Math.min(...ranked.map((run) => run.length));
+  return Array.from({ length: count }, (_, rank) => {
+    const at = ranked.map((run) => run[rank]!);
+    const of = (pick: (share: MasterShare) => number) => median(at.map(pick));
+    return {
+      master: rank === 0 ? 'busiest' : ordinal(rank + 1),
+      commands: of((s) => s.commands),
+      usec: of((s) => s.usec),
+      commandShare: of((s) => s.commandShare),
+      usecShare: of((s) => s.usecShare),
+    };
   });
+}
+
+function ordinal(n: number): string {
+  return `${n}${n === 2 ? 'nd' : n === 3 ? 'rd' : 'th'}`;
 }
 
 /** The busiest master's share of Redis CPU (commandstats usec): what bounds one coupon's throughput. */

@@ -64,7 +64,7 @@ export type CrowdKind = 'uniform' | 'skewed';
 
 /** One Redis master's part of a run's Redis work (a cluster), from INFO commandstats before and after the crowd. */
 export interface MasterShare {
-  /** host:port */
+  /** host:port in a run; its rank (`busiest`, `2nd`, …) in a strategy's medians. */
   master: string;
   /** Commands it ran (a script's own commands counted besides its EVALSHA). */
   commands: number;
@@ -134,7 +134,7 @@ export interface StrategyResult {
   redisCommandsPerRequest: number;
   /** Median over the runs of retries per request answered 201/202. */
   retriesPerSuccess: number;
-  /** On a Redis Cluster: each master's part of the Redis work, medians over the runs. */
+  /** On a Redis Cluster: the masters by rank, busiest first (`master` is `busiest`, `2nd`, …), medians over the runs of each rank's part. */
   masters?: MasterShare[];
   /** On a Redis Cluster: the busiest master's part of Redis CPU, the median over the runs of each run's busiest. */
   busiestShare?: number;

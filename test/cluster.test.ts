@@ -120,7 +120,19 @@ describe('lua-buckets on a Redis Cluster of three masters', () => {
 describe('the bench on a Redis Cluster', () => {
   it('runs lua, lua-buckets and a Redis lock there with --redis-cluster, all EXACT, says it ran on a cluster, and splits their Redis work by master', async () => {
     const config = testConfig();
-    const args = ['bench', '--redis-cluster', '--redis-url', cluster.url, '--strategy', 'lua,lua-buckets,spin-lock', '--users', '300', '--quantity', '30', '--json'];
+    const args = [
+      'bench',
+      '--redis-cluster',
+      '--redis-url',
+      cluster.url,
+      '--strategy',
+      'lua,lua-buckets,spin-lock',
+      '--users',
+      '300',
+      '--quantity',
+      '30',
+      '--json',
+    ];
     const { stdout } = await run(...cliCommandLine(args), { env: { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX } });
     const report = JSON.parse(stdout) as BenchReport;
     expect(report.results.map((r) => [r.strategy, r.verdict])).toEqual([
@@ -131,7 +143,10 @@ describe('the bench on a Redis Cluster', () => {
     expect(report.settings.redisCluster).toBe(true);
     expect(report.machine.redis).toMatch(/, a cluster of 3 masters$/);
     const [lua, buckets] = report.results;
-    for (const result of [lua!, buckets!]) expect(result.masters?.map((m) => m.master).sort()).toEqual(cluster.nodes.map((node) => `127.0.0.1:${node.port}`).sort());
+    for (const result of [lua!, buckets!]) {
+      expect(result.runs[0]!.masters?.map((m) => m.master).sort()).toEqual(cluster.nodes.map((node) => `127.0.0.1:${node.port}`).sort());
+      expect(result.masters?.map((m) => m.master)).toEqual(['busiest', '2nd', '3rd']);
+    }
     // One coupon: lua's on one master, lua-buckets' over the three.
     expect(lua!.busiestShare).toBeGreaterThan(0.8);
     expect(buckets!.busiestShare).toBeLessThan(0.5);

@@ -6,6 +6,7 @@ import { always, leaseOutrun, redisLoss, type Scenario } from './scenario.js';
 import { hostname } from 'node:os';
 import { storedLayout } from '../../src/strategies/lua-buckets/coupon-hooks.js';
 import type { ServerProcess } from '../../harness/server-process.js';
+import { clusterReady } from '../../harness/instances.js';
 import type { FaultCrowd } from './crowd.js';
 
 /** Paced, so that a fault lands while places are still being handed out and the crowd goes on past it. */
@@ -197,6 +198,8 @@ const clusterFailover: Scenario = {
   cluster: { masters: 3, replicas: 1 },
   crowd: CROWD,
   async inject({ crowd, env, lab, couponId, quantity, notes }) {
+    // A replica still copying its master (the one an earlier run brought back) cannot take over.
+    await Promise.all(env.cluster!.nodes.map((node) => clusterReady(node.port)));
     await crowd.whenSuccesses(quantity / 3);
     const [stream] = await couponStreams(lab, couponId);
     const port = await masterOf(lab, stream!);
@@ -207,6 +210,7 @@ const clusterFailover: Scenario = {
     const toMs = crowd.now();
     notes.push(`master 127.0.0.1:${port} killed; its replica served its slots ${Math.round(toMs - fromMs)} ms later`);
     await victim.start();
+    await clusterReady(victim.port);
     return { fromMs, toMs };
   },
   allows: redisLoss,

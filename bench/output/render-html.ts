@@ -137,7 +137,7 @@ function masterSection(report: BenchReport): string {
     ),
   );
   return `<h2>Per master</h2>
-<p class="muted">Each master's share of the run's Redis commands and of Redis CPU (INFO commandstats usec, before and after each run), medians of the runs. The projected ceiling is a projection, not a measurement: the EVALSHA floor (--floors) over the busiest master's share.</p>
+<p class="muted">Each master's share of the run's Redis commands and of Redis CPU (INFO commandstats usec, before and after each run), busiest first, medians of the runs by rank (each run's split by master is in the JSON). The projected ceiling is a projection, not a measurement: the EVALSHA floor (--floors) over the busiest master's share.</p>
 <table id="masters"><tr><th>strategy</th><th>processes</th><th>master</th><th>commands</th><th>Redis CPU</th><th>busiest</th><th>projected req/s</th></tr>${rows.join('')}</table>`;
 }
 

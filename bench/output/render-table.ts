@@ -68,7 +68,7 @@ function masterLines(report: BenchReport): string[] {
   if (split.length === 0) return [];
   return [
     '',
-    "Per master (Redis Cluster): each master's share of the run's Redis commands / of Redis CPU (INFO commandstats usec), medians of the runs",
+    "Per master (Redis Cluster): each master's share of the run's Redis commands / of Redis CPU (INFO commandstats usec), busiest first, medians of the runs by rank",
     ...split.map((r) => {
       const masters = r.masters!.map((m) => `${m.master} ${percent(m.commandShare)} / ${percent(m.usecShare)}`).join(', ');
       const ceiling = r.projectedCeiling ? `; projected ceiling ${int(r.projectedCeiling)} req/s (a projection: EVALSHA floor ÷ busiest share)` : '';

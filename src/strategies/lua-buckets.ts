@@ -5,7 +5,7 @@ import { ContendedError, ServiceUnavailableError } from '../core/errors.js';
 import { BucketAdmission } from '../redis-scripts/replies.js';
 import { ACCEPTED, refused, type IssueResult, type StrategyDeps, type StrategyFactory } from './issue-strategy.js';
 import { findPlace, forget, type Next, type Transfer } from './lua-buckets/fallback.js';
-import { bucketLayout, homeBucket, type Layout } from './lua-buckets/layout.js';
+import { bucketLayout, homeBucket, type Bucket, type Layout } from './lua-buckets/layout.js';
 import { split, type SplitOutcome } from './lua-buckets/split.js';
 
 /** A pause before looking again while places are on their way or a split is under way. */
@@ -85,75 +85,62 @@ export const createLuaBuckets: StrategyFactory = (deps) => {
 type SplitOnce = (couponId: number, mode: 'load' | 'resplit') => Promise<Layout | undefined>;
 
 /** Admits at home; when home is empty, looks for a place elsewhere, until an answer or LOCK_WAIT_MS. */
-async function issueAt(deps: StrategyDeps, layout: Layout, { couponId, userId }: IssueRequest, splitOnce: SplitOnce): Promise<IssueResult> {
-  const { redis, config } = deps;
-  const home = layout.buckets[homeBucket(userId, layout.buckets.length)]!;
+async function issueAt(deps: StrategyDeps, layout: Layout, request: IssueRequest, splitOnce: SplitOnce): Promise<IssueResult> {
+  const home = layout.buckets[homeBucket(request.userId, layout.buckets.length)]!;
   const started = Date.now();
   let transfer: Transfer | undefined;
   let reloaded = false;
   for (let round = 1; ; round++) {
-    const [code, generation = 0, sealedAt = 0] = await redis.admitAtBucket(
-      home.terms,
-      home.requests,
-      home.stream,
-      home.credited,
-      userId,
-      Date.now(),
-      couponId,
-      transfer?.id ?? '',
-      transfer?.places ?? 0,
-      transfer?.generation ?? 0,
-    );
-    if (transfer) await forget(redis, layout, transfer);
-    transfer = undefined;
-    let next: Next;
-    switch (code) {
-      case BucketAdmission.ACCEPTED:
-        return ACCEPTED;
-      case BucketAdmission.ALREADY_ISSUED:
-        return refused('ALREADY_ISSUED');
-      case BucketAdmission.SOLD_OUT:
-        return refused('COUPON_SOLD_OUT');
-      case BucketAdmission.NOT_IN_WINDOW:
-        return refused('COUPON_NOT_IN_ISSUE_WINDOW');
-      case BucketAdmission.TERMS_MISSING:
-      case BucketAdmission.UNVERIFIED:
-        next = { kind: 'reload' };
-        break;
-      case BucketAdmission.SEALED:
-        next = { kind: 'sealed', sealedAt: sealedAt || generation };
-        break;
-      case BucketAdmission.EMPTY:
-      case BucketAdmission.EMPTY_MEMBER:
-        next = await findPlace(redis, layout, home.index, code === BucketAdmission.EMPTY_MEMBER);
-        break;
-      default:
-        throw new Error(`lua-buckets: bucket-issue.lua answered ${String(code)}, which no BucketAdmission names`);
+    const reply = await admitAtHome(deps, home, request, transfer);
+    if (transfer) await forget(deps.redis, layout, transfer);
+    const next = await nextStep(deps, layout, home.index, reply);
+    if ('outcome' in next) return next;
+    transfer = next.kind === 'transfer' ? next.transfer : undefined;
+    if (next.kind === 'reload') {
+      // Lost or replaced right after loading: Redis is not keeping what it is given, or restarted again meanwhile.
+      if (reloaded) throw new ServiceUnavailableError('redis', new Error(`the buckets of coupon ${request.couponId} were lost right after loading`));
+      reloaded = true;
+      if (!(await splitOnce(request.couponId, 'load'))) return refused('COUPON_NOT_FOUND');
     }
-    switch (next.kind) {
-      case 'transfer':
-        transfer = next.transfer;
-        break;
-      case 'sold-out':
-        return refused('COUPON_SOLD_OUT');
-      case 'available':
-        return refused('ALREADY_ISSUED');
-      case 'reload':
-        // Lost or replaced right after loading: Redis is not keeping what it is given, or restarted again meanwhile.
-        if (reloaded) throw new ServiceUnavailableError('redis', new Error(`the buckets of coupon ${couponId} were lost right after loading`));
-        reloaded = true;
-        if (!(await splitOnce(couponId, 'load'))) return refused('COUPON_NOT_FOUND');
-        break;
-      case 'sealed':
-        if (Date.now() - next.sealedAt > SPLIT_STALL_MS) await splitOnce(couponId, 'resplit');
-        else await sleep(WAIT_MS);
-        break;
-      case 'again':
-        deps.observer.retried('lua-buckets');
-        if (next.wait) await sleep(WAIT_MS);
-        break;
+    if (next.kind === 'sealed') await (Date.now() - next.sealedAt > SPLIT_STALL_MS ? splitOnce(request.couponId, 'resplit') : sleep(WAIT_MS));
+    if (next.kind === 'again') {
+      deps.observer.retried('lua-buckets');
+      if (next.wait) await sleep(WAIT_MS);
     }
     // Never while holding a transfer: its places would wait for a look to complete it.
-    if (!transfer && Date.now() - started > config.LOCK_WAIT_MS) throw new ContendedError('lua-buckets', round, Date.now() - started);
+    if (!transfer && Date.now() - started > deps.config.LOCK_WAIT_MS) throw new ContendedError('lua-buckets', round, Date.now() - started);
+  }
+}
+
+/** bucket-issue.lua at the user's home bucket, crediting first what a transfer brought, if any. */
+function admitAtHome({ redis }: StrategyDeps, home: Bucket, { couponId, userId }: IssueRequest, transfer: Transfer | undefined) {
+  const { id = '', places = 0, generation = 0 } = transfer ?? {};
+  return redis.admitAtBucket(home.terms, home.requests, home.stream, home.credited, userId, Date.now(), couponId, id, places, generation);
+}
+
+/** What home's answer means: the answer to give, or what to do before asking home again. */
+async function nextStep({ redis }: StrategyDeps, layout: Layout, home: number, [code, generation = 0, sealedAt = 0]: number[]): Promise<IssueResult | Next> {
+  switch (code) {
+    case BucketAdmission.ACCEPTED:
+      return ACCEPTED;
+    case BucketAdmission.ALREADY_ISSUED:
+      return refused('ALREADY_ISSUED');
+    case BucketAdmission.SOLD_OUT:
+      return refused('COUPON_SOLD_OUT');
+    case BucketAdmission.NOT_IN_WINDOW:
+      return refused('COUPON_NOT_IN_ISSUE_WINDOW');
+    case BucketAdmission.TERMS_MISSING:
+    case BucketAdmission.UNVERIFIED:
+      return { kind: 'reload' };
+    case BucketAdmission.SEALED:
+      return { kind: 'sealed', sealedAt: sealedAt || generation };
+    case BucketAdmission.EMPTY:
+    case BucketAdmission.EMPTY_MEMBER: {
+      const next = await findPlace(redis, layout, home, code === BucketAdmission.EMPTY_MEMBER);
+      if (next.kind === 'sold-out') return refused('COUPON_SOLD_OUT');
+      return next.kind === 'available' ? refused('ALREADY_ISSUED') : next;
+    }
+    default:
+      throw new Error(`lua-buckets: bucket-issue.lua answered ${String(code)}, which no BucketAdmission names`);
   }
 }

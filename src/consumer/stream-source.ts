@@ -116,12 +116,13 @@ export class StreamSource {
         .multi()
         .xack(stream, CONSUMER_GROUP, ...ids)
         .xdel(stream, ...ids);
-      const tag = keys.tagOfStream(stream)!;
       for (const [held, add] of [
         [placed.get(stream), true],
-        [isBucketTag(tag) ? undefined : unplaced.get(stream), false],
+        [unplaced.get(stream), false],
       ] as const) {
         if (!held?.length) continue;
+        const tag = keys.tagOfStream(stream)!; // entries with places are in one of their coupon's streams
+        if (!add && isBucketTag(tag)) continue;
         const set = keys.requestsOf(tag);
         const users = held.map((entry) => entry.userId);
         if (add) tx.sadd(set, ...users);

@@ -5,12 +5,12 @@ import { CONSUMER_GROUP, registerStream } from '../../core/issue-stream/registry
 import type { Redis } from '../../core/redis.js';
 import { Credit, Seal, type SealMode } from '../../redis-scripts/replies.js';
 import type { StrategyDeps } from '../issue-strategy.js';
+import { addWaitingUsers } from '../lua/terms.js';
 import { homeBucket, type Bucket, type Layout } from './layout.js';
 
 export type SplitDeps = Pick<StrategyDeps, 'db' | 'redis' | 'keys'>;
 
 const SADD_CHUNK = 5_000;
-const XRANGE_CHUNK = 10_000;
 /** Starts over (Redis restarted, the coupon changed, a split with an older clock in the way) before giving up. */
 const SPLIT_ATTEMPTS = 4;
 
@@ -108,10 +108,11 @@ export function evenParts(total: number, count: number): number[] {
  * Every bucket's set gets back the users holding its places: those still waiting in its stream,
  * then those holding a row in MySQL, each in their home bucket (in that order, as lua's rebuild:
  * an entry leaves the stream only after its row has committed). Returns, per bucket, the run id
- * of the server its waiting users were added on ('' if it changed meanwhile: the seal refuses).
+ * of the server its waiting users were first added on: if that server changed meanwhile, the seal,
+ * which compares it with its own, refuses.
  */
 async function rebuildSets({ db, redis }: SplitDeps, layout: Layout): Promise<string[]> {
-  const runs = await Promise.all(layout.buckets.map((bucket) => addWaitingUsers(redis, bucket)));
+  const runs = await Promise.all(layout.buckets.map((bucket) => addWaitingUsers(redis, bucket.stream, bucket.requests)));
   const holders = await issuedUserIds(db, layout.couponId);
   const count = layout.buckets.length;
   await Promise.all(
@@ -121,15 +122,4 @@ async function rebuildSets({ db, redis }: SplitDeps, layout: Layout): Promise<st
     }),
   );
   return runs;
-}
-
-async function addWaitingUsers(redis: Redis, bucket: Bucket): Promise<string> {
-  let run: string | undefined;
-  for (let start = '-'; ;) {
-    const [chunkRun, last, read] = await redis.addWaiting(bucket.stream, bucket.requests, start, XRANGE_CHUNK);
-    run ??= chunkRun;
-    if (chunkRun !== run) return '';
-    if (read < XRANGE_CHUNK) return run;
-    start = `(${last}`;
-  }
 }

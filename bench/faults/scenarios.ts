@@ -4,9 +4,7 @@ import type { Lab } from '../../src/lab.js';
 import { streamBacklog, waitForDrain } from '../../lab-client/drain.js';
 import { always, leaseOutrun, redisLoss, type Scenario } from './scenario.js';
 import { hostname } from 'node:os';
-import { storedLayout } from '../../src/strategies/lua-buckets/coupon-hooks.js';
 import type { ServerProcess } from '../../harness/server-process.js';
-import { clusterReady } from '../../harness/instances.js';
 import type { FaultCrowd } from './crowd.js';
 
 /** Paced, so that a fault lands while places are still being handed out and the crowd goes on past it. */
@@ -198,6 +196,8 @@ const clusterFailover: Scenario = {
   cluster: { masters: 3, replicas: 1 },
   crowd: CROWD,
   async inject({ crowd, env, lab, couponId, quantity, notes }) {
+    // Imported here: `coupon-lab --help` reads this module for the faults' names, and must load no driver.
+    const { clusterReady } = await import('../../harness/instances.js');
     // A replica still copying its master (the one an earlier run brought back) cannot take over.
     await Promise.all(env.cluster!.nodes.map((node) => clusterReady(node.port)));
     await crowd.whenSuccesses(quantity / 3);
@@ -277,6 +277,12 @@ async function commitInFlight({ db }: Lab): Promise<boolean> {
 async function couponStreams(lab: Lab, couponId: number): Promise<string[]> {
   const layout = await storedLayout(lab, couponId);
   return layout ? layout.buckets.map((bucket) => bucket.stream) : [lab.keys.couponStream(couponId)];
+}
+
+/** lua-buckets' layout of the coupon, if it split it; imported when asked for, as `coupon-lab --help` reads this module. */
+async function storedLayout(lab: Lab, couponId: number) {
+  const { storedLayout: stored } = await import('../../src/strategies/lua-buckets/coupon-hooks.js');
+  return stored(lab, couponId);
 }
 
 /** Entries read by a consumer and not yet acknowledged, over the coupon's streams. */

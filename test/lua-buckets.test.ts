@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONSUMER_GROUP } from '../src/core/issue-stream/registry.js';
+import { CONSUMER_GROUP, pruneFinishedStreams } from '../src/core/issue-stream/registry.js';
 import { BucketAdmission, Credit, Seal } from '../src/redis-scripts/replies.js';
 import { TRANSFER_GRACE_MS } from '../src/strategies/lua-buckets/fallback.js';
 import type { Bucket } from '../src/strategies/lua-buckets/layout.js';
@@ -152,6 +152,19 @@ describe('lua-buckets under a crowd', () => {
     expect(await oneByOne(couponId, [first, second])).toEqual(['202', '202']);
     expect(await share(home)).toBe(2); // home is full: every request of the user looks at the other buckets
     expect(await crowd(Array.from({ length: 50 }, () => () => issue(couponId, user)))).toEqual({ 202: 1, ALREADY_ISSUED: 49 });
+    expect(await settled(couponId)).toEqual({ rows: 4, users: 4, issuedQuantity: 4 });
+  });
+
+  it('writes what a bucket admits with places moved to it after the consumer stopped reading it, its own share taken', async () => {
+    const { couponId, layout } = await splitCoupon(6);
+    const home = layout.buckets[0]!;
+    const [first, second, third] = usersOfBucket(home.index, BUCKETS, 3, 7000) as [number, number, number];
+    expect(await oneByOne(couponId, [first, second])).toEqual(['202', '202']);
+    await server.drained(couponId);
+    await pruneFinishedStreams(redis(), server.lab.keys); // home's share is taken and its stream empty: no longer read
+    expect(await redis().sismember(server.lab.keys.streamRegistry, home.tag)).toBe(0);
+    expect(await oneByOne(couponId, [third])).toEqual(['202']); // with a place moved to home
+    expect(await redis().sismember(server.lab.keys.streamRegistry, home.tag)).toBe(1); // read again
     expect(await settled(couponId)).toEqual({ rows: 4, users: 4, issuedQuantity: 4 });
   });
 

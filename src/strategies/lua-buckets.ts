@@ -4,7 +4,7 @@ import { findVersionedCoupon } from '../core/coupon-repository.js';
 import { ContendedError, ServiceUnavailableError } from '../core/errors.js';
 import { BucketAdmission } from '../redis-scripts/replies.js';
 import { ACCEPTED, refused, type IssueResult, type StrategyDeps, type StrategyFactory } from './issue-strategy.js';
-import { findPlace, forget, type Next, type Transfer } from './lua-buckets/fallback.js';
+import { findPlace, settle, type Next, type Transfer } from './lua-buckets/fallback.js';
 import { bucketLayout, homeBucket, type Bucket, type Layout } from './lua-buckets/layout.js';
 import { split, type SplitOutcome } from './lua-buckets/split.js';
 
@@ -92,7 +92,7 @@ async function issueAt(deps: StrategyDeps, layout: Layout, request: IssueRequest
   let reloaded = false;
   for (let round = 1; ; round++) {
     const reply = await admitAtHome(deps, home, request, transfer);
-    if (transfer) await forget(deps.redis, layout, transfer);
+    if (transfer) await settle(deps.redis, layout, transfer);
     const next = await nextStep(deps, layout, home.index, reply);
     if ('outcome' in next) return next;
     transfer = next.kind === 'transfer' ? next.transfer : undefined;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { registerStream } from '../../core/issue-stream/registry.js';
 import type { Redis } from '../../core/redis.js';
 import { BucketState } from '../../redis-scripts/replies.js';
 import type { Bucket, Layout } from './layout.js';
@@ -114,15 +115,20 @@ async function completeStale(redis: Redis, layout: Layout, sending: Look['sendin
   return { kind: 'again', wait: stale.length === 0 };
 }
 
-/** Credits a transfer to its bucket (once, whoever else does too), then deletes the sender's record. */
+/** Credits a transfer to its bucket (once, whoever else does too), then settles it. */
 export async function complete(redis: Redis, layout: Layout, transfer: Transfer): Promise<void> {
   const to = layout.buckets[transfer.to]!;
   await redis.admitAtBucket(to.terms, to.requests, to.stream, to.credited, '', Date.now(), layout.couponId, transfer.id, transfer.places, transfer.generation);
-  await forget(redis, layout, transfer);
+  await settle(redis, layout, transfer);
 }
 
-/** The sender's record of a transfer its receiver holds: only the record goes. */
-export async function forget(redis: Redis, layout: Layout, transfer: Transfer): Promise<void> {
+/**
+ * After the receiver was credited: its stream is registered again (the consumer stops reading a
+ * bucket once its own share is taken, and the places just credited may be admitted there), then
+ * the sender's record goes.
+ */
+export async function settle(redis: Redis, layout: Layout, transfer: Transfer): Promise<void> {
+  await registerStream(redis, layout.keys, layout.buckets[transfer.to]!.tag);
   await redis.hdel(layout.buckets[transfer.from]!.transfers, transfer.id);
 }
 

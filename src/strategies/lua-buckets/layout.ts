@@ -19,6 +19,8 @@ export interface Bucket {
 export interface Layout {
   couponId: number;
   buckets: readonly Bucket[];
+  /** The lab's keys it was made from (the registry of streams among them). */
+  keys: RedisKeys;
 }
 
 /**
@@ -46,7 +48,7 @@ export function bucketLayout(keys: RedisKeys, couponId: number, count: number): 
       credited: keys.bucketCredited(tag),
     };
   });
-  return { couponId, buckets };
+  return { couponId, buckets, keys };
 }
 
 function inRange(slot: number, from: number, to: number): boolean {

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { duration, mysqlUrlOption, redisClusterOption, redisUrlOption, settingOption, strategiesOption, wholeNumber } from '../src/cli-options.js';
 import type { StrategyName } from '../src/strategies/names.js';
-import type { BenchMode, BenchSettings } from './report.js';
+import type { BenchMode, BenchSettings, CrowdKind } from './report.js';
 
 function instanceList(text: string): number[] {
   return text.split(',').map((part) => wholeNumber(1, 16)(part.trim()));
@@ -22,6 +22,8 @@ interface Flags {
   out?: string;
   report?: string;
   progress: boolean;
+  privateCluster?: number;
+  crowd: CrowdKind;
 }
 
 /** `bench`: a thin shell over `runBench`, which returns data; this only parses, prints and writes. */
@@ -56,45 +58,72 @@ export function createBenchCommand(): Command {
     .addOption(mysqlUrlOption('each run works in a database of its own, <database>_bench_<run id>, dropped at the end'))
     .addOption(redisUrlOption('keys under <prefix>bench:<run id>:, deleted at the end'))
     .addOption(redisClusterOption())
+    .option(
+      '--private-cluster <masters>',
+      'start a private Redis Cluster of this many masters for the run (harness/), and bench on it (default: none, the Redis of --redis-url)',
+      wholeNumber(3, 9),
+    )
+    .addOption(
+      new Option('--crowd <kind>', 'uniform: users 1, 2, 3, …; skewed: only users whose lua-buckets home bucket is the first')
+        .choices(['uniform', 'skewed'])
+        .default('uniform'),
+    )
     .action(async (flags: Flags, command: Command) => {
-      const { loadConfigOrExit, requireServices, servicesFor } = await import('../src/cli-runtime.js');
-      const { runBench } = await import('./run-bench.js');
-      const { renderTable } = await import('./output/render-table.js');
-      const { renderHtml } = await import('./output/render-html.js');
-      const { prepareOutputFiles, writeOutputFiles } = await import('./output/output-file.js');
-      const { progressOn } = await import('./output/progress.js');
-      const { noteOtherBenches } = await import('./store.js');
       if (flags.mode === 'direct' && flags.instances.some((k) => k !== 1)) {
         command.error('--instances starts server processes: it needs --mode http', { exitCode: 2 });
       }
-      const config = loadConfigOrExit(command);
-      await requireServices(command, config, servicesFor(flags.strategy));
-      await prepareOutputFiles(command, [flags.out, flags.report]);
-      if (flags.progress) await noteOtherBenches('bench', config);
-      const settings: BenchSettings = {
-        mode: flags.mode,
-        strategies: flags.strategy,
-        instances: flags.instances,
-        users: flags.users,
-        requestsPerUser: flags.requestsPerUser,
-        quantity: flags.quantity,
-        concurrency: flags.concurrency,
-        ...(flags.duration ? { durationS: flags.duration } : {}),
-        thinkMs: config.THINK_MS,
-        repeat: flags.repeat,
-        lockWaitMs: config.LOCK_WAIT_MS,
-        lockLeaseMs: config.LOCK_LEASE_MS,
-        lockRetryDelayMs: config.LOCK_RETRY_DELAY_MS,
-        mysqlPoolSize: config.MYSQL_POOL_SIZE,
-        redisCluster: config.REDIS_CLUSTER,
-      };
-      const report = await runBench({ settings, config, floors: flags.floors === true, progress: progressOn(flags.progress ? process.stderr : undefined) });
-      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTable(report)}\n`);
-      const written = await writeOutputFiles([
-        { path: flags.out, text: `${JSON.stringify(report, null, 2)}\n` },
-        { path: flags.report, text: renderHtml(report) },
-      ]);
-      // A verdict not as expected first: a file written elsewhere is said on its own line.
-      process.exitCode = !report.ok ? 1 : written ? 0 : 2;
+      const redisGiven = ['redisUrl', 'redisCluster'].some((name) => command.getOptionValueSource(name) === 'cli');
+      if (flags.privateCluster && redisGiven) {
+        command.error('--private-cluster starts a cluster of its own: leave out --redis-url and --redis-cluster', { exitCode: 2 });
+      }
+      if (!flags.privateCluster) return benchWith(flags, command, undefined);
+      const { startRedisCluster } = await import('../harness/instances.js');
+      const cluster = await startRedisCluster(flags.privateCluster);
+      try {
+        await benchWith(flags, command, cluster.url);
+      } finally {
+        await cluster.stop();
+      }
     });
+}
+
+/** The bench itself, on `clusterUrl` if a private cluster was started for it. */
+async function benchWith(flags: Flags, command: Command, clusterUrl: string | undefined): Promise<void> {
+  const { loadConfigOrExit, requireServices, servicesFor } = await import('../src/cli-runtime.js');
+  const { runBench } = await import('./run-bench.js');
+  const { renderTable } = await import('./output/render-table.js');
+  const { renderHtml } = await import('./output/render-html.js');
+  const { prepareOutputFiles, writeOutputFiles } = await import('./output/output-file.js');
+  const { progressOn } = await import('./output/progress.js');
+  const { noteOtherBenches } = await import('./store.js');
+  const config = loadConfigOrExit(command, clusterUrl ? { REDIS_URL: clusterUrl, REDIS_CLUSTER: 'true' } : {});
+  await requireServices(command, config, servicesFor(flags.strategy));
+  await prepareOutputFiles(command, [flags.out, flags.report]);
+  if (flags.progress) await noteOtherBenches('bench', config);
+  const settings: BenchSettings = {
+    mode: flags.mode,
+    strategies: flags.strategy,
+    instances: flags.instances,
+    users: flags.users,
+    requestsPerUser: flags.requestsPerUser,
+    quantity: flags.quantity,
+    concurrency: flags.concurrency,
+    ...(flags.duration ? { durationS: flags.duration } : {}),
+    thinkMs: config.THINK_MS,
+    repeat: flags.repeat,
+    lockWaitMs: config.LOCK_WAIT_MS,
+    lockLeaseMs: config.LOCK_LEASE_MS,
+    lockRetryDelayMs: config.LOCK_RETRY_DELAY_MS,
+    mysqlPoolSize: config.MYSQL_POOL_SIZE,
+    redisCluster: config.REDIS_CLUSTER,
+    ...(flags.crowd === 'skewed' ? { crowd: flags.crowd } : {}),
+  };
+  const report = await runBench({ settings, config, floors: flags.floors === true, progress: progressOn(flags.progress ? process.stderr : undefined) });
+  process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTable(report)}\n`);
+  const written = await writeOutputFiles([
+    { path: flags.out, text: `${JSON.stringify(report, null, 2)}\n` },
+    { path: flags.report, text: renderHtml(report) },
+  ]);
+  // A verdict not as expected first: a file written elsewhere is said on its own line.
+  process.exitCode = !report.ok ? 1 : written ? 0 : 2;
 }

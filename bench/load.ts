@@ -20,6 +20,8 @@ export interface Crowd {
   requestsPerUser: number;
   concurrency: number;
   durationS?: number;
+  /** The id of the n-th user (from 1); n itself by default. */
+  userId?: (n: number) => number;
 }
 
 export interface LoadResult {
@@ -36,7 +38,8 @@ export interface LoadResult {
 function userIds(crowd: Crowd): () => number | undefined {
   let sent = 0;
   const total = crowd.durationS ? Infinity : crowd.users * crowd.requestsPerUser;
-  return () => (sent < total ? (crowd.durationS ? ++sent : (sent++ % crowd.users) + 1) : undefined);
+  const id = crowd.userId ?? ((n: number) => n);
+  return () => (sent < total ? id(crowd.durationS ? ++sent : (sent++ % crowd.users) + 1) : undefined);
 }
 
 interface Timed {

@@ -10,6 +10,7 @@ import type { LoadResult } from './load.js';
 import type { ProgressLine } from './output/progress.js';
 import type { BenchSettings, RunResult } from './report.js';
 import { withCosts, type RetriesCounter } from './run-costs.js';
+import { dropBuckets } from '../src/strategies/lua-buckets/coupon-hooks.js';
 
 /** A coupon no sustained run can sell out. */
 export const UNLIMITED = 1_000_000_000;
@@ -92,7 +93,8 @@ function couponTerms(strategy: StrategyName) {
  * leave a stream that can never sell out for the consumers to read forever. The empty stream
  * itself stays, so a consumer that listed it a moment ago still reads it without an error.
  */
-async function dropRedisState({ redis, keys }: Lab, couponId: number): Promise<void> {
+async function dropRedisState(lab: Lab, couponId: number): Promise<void> {
+  const { redis, keys } = lab;
   await redis.srem(keys.streamRegistry, couponId);
   await redis.unlink(
     keys.couponTerms(couponId),
@@ -101,4 +103,5 @@ async function dropRedisState({ redis, keys }: Lab, couponId: number): Promise<v
     keys.couponCount(couponId),
     keys.couponApplied(couponId),
   );
+  await dropBuckets(lab, couponId);
 }

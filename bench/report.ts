@@ -53,6 +53,27 @@ export interface BenchSettings {
   mysqlPoolSize: number;
   /** REDIS_URL named a Redis Cluster (its seed nodes). */
   redisCluster: boolean;
+  /**
+   * Who asks: `uniform` (or absent), users 1, 2, 3, …; `skewed`, only users whose lua-buckets home
+   * is bucket 0 of LUA_BUCKETS, so that one bucket runs dry first and the rest is found by its fallback.
+   */
+  crowd?: CrowdKind;
+}
+
+export type CrowdKind = 'uniform' | 'skewed';
+
+/** One Redis master's part of a run's Redis work (a cluster), from INFO commandstats before and after the crowd. */
+export interface MasterShare {
+  /** host:port in a run; its rank (`busiest`, `2nd`, …) in a strategy's medians. */
+  master: string;
+  /** Commands it ran (a script's own commands counted besides its EVALSHA). */
+  commands: number;
+  /** Microseconds of Redis CPU those took (commandstats usec). */
+  usec: number;
+  /** Its part of every master's commands, 0–1. */
+  commandShare: number;
+  /** Its part of every master's usec, 0–1. */
+  usecShare: number;
 }
 
 export interface Baseline {
@@ -88,6 +109,8 @@ export interface RunResult extends Verification {
   redisCommands: number;
   /** Issue attempts made again after losing a race while the crowd ran (coupon_lab_issue_retries_total). */
   retries: number;
+  /** Each master's part of the run's Redis work, on a Redis Cluster. */
+  masters?: MasterShare[];
   /** From the last answer until MySQL held every accepted request (lua only). */
   drainMs?: number;
   /** Why the bench stopped waiting for the drain, if it did: what was unwritten then counts as lost. */
@@ -111,6 +134,15 @@ export interface StrategyResult {
   redisCommandsPerRequest: number;
   /** Median over the runs of retries per request answered 201/202. */
   retriesPerSuccess: number;
+  /** On a Redis Cluster: the masters by rank, busiest first (`master` is `busiest`, `2nd`, …), medians over the runs of each rank's part. */
+  masters?: MasterShare[];
+  /** On a Redis Cluster: the busiest master's part of Redis CPU, the median over the runs of each run's busiest. */
+  busiestShare?: number;
+  /**
+   * A projection, not a measurement: the requests/s at which the busiest master would be as busy
+   * as one Redis serving the EVALSHA floor (floors.luaScriptPerS ÷ busiestShare). Needs --floors.
+   */
+  projectedCeiling?: number;
   /** `GET /hello` on the same servers, one run just before each of this strategy's runs (http mode; medians). */
   hello?: { throughput: number; latency: Latency };
   /** Median over the runs of this run's throughput over its /hello run's (http mode). */

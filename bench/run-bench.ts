@@ -8,7 +8,7 @@ import { issuePath } from '../lab-client/http.js';
 import { expectedVerdict, meetsExpectation, worstVerdict } from '../lab-client/verdict.js';
 import { measureFloors } from './floors.js';
 import { int, plural } from './output/format.js';
-import { directCrowd, httpCrowd, httpHello, type HelloRun } from './load.js';
+import { directCrowd, httpCrowd, httpHello, type Crowd, type HelloRun } from './load.js';
 import { describeMachine } from './machine.js';
 import { runOne, warmUp } from './measure-run.js';
 import { progressOn, type Progress } from './output/progress.js';
@@ -18,6 +18,8 @@ import { retriesInProcess, retriesOnMetrics } from './run-costs.js';
 import { kill, spawnServer, type ServerProcess } from '../harness/server-process.js';
 import { openBenchStore } from './store.js';
 import { median, medianLatency } from './stats.js';
+import { crowdUserIds } from './crowd-users.js';
+import { busiestShare, medianShares } from './master-shares.js';
 
 export interface BenchOptions {
   settings: BenchSettings;
@@ -52,6 +54,7 @@ export async function runBench({ settings, config: labConfig, floors, progress =
     const machine = await describeMachine(lab);
     const { results, baselines } = settings.mode === 'direct' ? await runDirect(bench) : await runOverHttp(bench);
     const measuredFloors = floors ? await measureFloors(lab, settings, progress('bench: floors')) : {};
+    for (const result of results) project(result, measuredFloors.luaScriptPerS);
     return {
       version: 1,
       startedAt,
@@ -82,7 +85,7 @@ async function runDirect(bench: Bench): Promise<Measured> {
   try {
     for (const strategy of settings.strategies) {
       const runs = await repeatOnLines(bench, `bench: ${strategy}, direct`, (line) =>
-        runOne(lab, settings, strategy, (couponId) => directCrowd(lab.strategies[strategy], couponId, settings, { line, what: crowdText(settings) }), {
+        runOne(lab, settings, strategy, (couponId) => directCrowd(lab.strategies[strategy], couponId, crowdOf(bench), { line, what: crowdText(settings) }), {
           line,
           retries: retriesInProcess(lab),
         }),
@@ -142,7 +145,7 @@ async function runPaired(
   warmUpLine.end();
   const pairs = await repeatOnLines(bench, label, async (line) => {
     const hello = await httpHello(server.url, settings, { line, what: 'GET /hello' });
-    const crowd = (couponId: number) => httpCrowd(server.url, path(couponId), settings, { line, what: crowdText(settings) });
+    const crowd = (couponId: number) => httpCrowd(server.url, path(couponId), crowdOf(bench), { line, what: crowdText(settings) });
     const run = await runOne(lab, settings, strategy, crowd, { line, retries: retriesOnMetrics(server.metricsUrl) });
     return { hello, run };
   });
@@ -178,8 +181,20 @@ async function repeatOnLines<T>({ settings, progress, runs }: Bench, label: stri
 
 /** What a run sends, as its progress line names it. */
 function crowdText(s: BenchSettings): string {
-  if (s.durationS) return `${s.durationS} s of fresh users`;
-  return `${int(s.users)} users${s.requestsPerUser > 1 ? ` × ${s.requestsPerUser}` : ''} for ${plural(s.quantity, 'place')}`;
+  const who = s.crowd === 'skewed' ? ' (skewed onto one bucket)' : '';
+  if (s.durationS) return `${s.durationS} s of fresh users${who}`;
+  return `${int(s.users)} users${s.requestsPerUser > 1 ? ` × ${s.requestsPerUser}` : ''}${who} for ${plural(s.quantity, 'place')}`;
+}
+
+/** The measured crowd: the settings' users, with the ids of a skewed crowd if asked for. */
+function crowdOf({ lab, settings }: Bench): Crowd {
+  const userId = crowdUserIds(settings.crowd, lab.config.LUA_BUCKETS);
+  return userId ? { ...settings, userId } : settings;
+}
+
+/** The projected ceiling of a design on a cluster: the EVALSHA floor over its busiest master's share. */
+function project(result: StrategyResult, scriptFloorPerS: number | undefined): void {
+  if (result.busiestShare && scriptFloorPerS) result.projectedCeiling = scriptFloorPerS / result.busiestShare;
 }
 
 function processes(n: number): string {
@@ -206,6 +221,14 @@ function summarise(lab: Lab, strategy: StrategyName, instances: number, runs: Ru
     ...(asynchronous ? { drainMs: median(runs.map((run) => run.drainMs ?? 0)) } : {}),
     redisCommandsPerRequest: median(runs.map((run) => run.redisCommands / Math.max(1, run.sent))),
     retriesPerSuccess: median(runs.map((run) => run.retries / Math.max(1, run.answers.success))),
+    ...masterSplit(runs),
     runs: runs.map((run) => (asynchronous ? run : { ...run, drainMs: undefined })),
   };
+}
+
+/** On a Redis Cluster, each master's part of the runs' Redis work, and the busiest's. */
+function masterSplit(runs: RunResult[]): Pick<StrategyResult, 'masters' | 'busiestShare'> {
+  const each = runs.flatMap((run) => (run.masters ? [run.masters] : []));
+  if (each.length === 0) return {};
+  return { masters: medianShares(each), busiestShare: median(each.map(busiestShare)) };
 }

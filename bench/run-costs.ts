@@ -1,11 +1,15 @@
 import type { Lab } from '../src/lab.js';
 import { METRIC_NAMES } from '../src/core/metrics.js';
 import type { Redis } from '../src/core/redis.js';
+import { masterCounters, masterShares } from './master-shares.js';
+import type { MasterShare } from './report.js';
 
 /** Counters read just before and just after a run's crowd; the differences are what the run cost. */
 export interface RunCosts {
   redisCommands: number;
   retries: number;
+  /** On a Redis Cluster, each master's part. */
+  masters?: MasterShare[];
 }
 
 /** Where a run's retries are counted: this process's metrics (direct mode) or a server's /metrics. */
@@ -26,12 +30,22 @@ export function retriesOnMetrics(metricsUrl: string): RetriesCounter {
 
 /** Runs `load`, and returns what it cost in Redis commands and retries besides what it returns. */
 export async function withCosts<T>(lab: Lab, retries: RetriesCounter, strategy: string, load: () => Promise<T>): Promise<[T, RunCosts]> {
-  const [commandsBefore, retriesBefore] = await Promise.all([commandsProcessed(lab.redis), retries(strategy)]);
+  const cluster = lab.config.REDIS_CLUSTER;
+  const [commandsBefore, retriesBefore, mastersBefore] = await Promise.all([
+    commandsProcessed(lab.redis),
+    retries(strategy),
+    cluster ? masterCounters(lab.redis) : [],
+  ]);
   const result = await load();
-  const [commandsAfter, retriesAfter] = await Promise.all([commandsProcessed(lab.redis), retries(strategy)]);
-  // The INFO read before the load is counted by the one after it: one per server.
-  const redisCommands = commandsAfter.total - commandsBefore.total - commandsBefore.servers;
-  return [result, { redisCommands, retries: retriesAfter - retriesBefore }];
+  const [commandsAfter, retriesAfter, mastersAfter] = await Promise.all([
+    commandsProcessed(lab.redis),
+    retries(strategy),
+    cluster ? masterCounters(lab.redis) : [],
+  ]);
+  // The INFO reads before the load are counted by those after it: two per server on a cluster, one on one Redis.
+  const redisCommands = commandsAfter.total - commandsBefore.total - commandsBefore.servers * (cluster ? 2 : 1);
+  const masters = cluster ? { masters: masterShares(mastersBefore, mastersAfter) } : {};
+  return [result, { redisCommands, retries: retriesAfter - retriesBefore, ...masters }];
 }
 
 /** total_commands_processed, summed over a cluster's masters; `servers`: how many were asked. */

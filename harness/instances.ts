@@ -10,7 +10,7 @@
  *   try { … await redis.kill(); await redis.start(); … } finally { await redis.stop(); }
  */
 export { startRedis, type PrivateRedis, type RedisPersistence } from './redis-instance.js';
-export { startRedisCluster, type PrivateRedisCluster } from './redis-cluster.js';
+export { clusterReady, startRedisCluster, type PrivateRedisCluster } from './redis-cluster.js';
 export { startMariadb, type MariadbOptions, type PrivateMariadb } from './mariadb-instance.js';
 export { startRabbitmq, type PrivateRabbitmq } from './rabbitmq-instance.js';
 export { stopAllInstances } from './supervised-server.js';

@@ -10,7 +10,10 @@ const run = promisify(execFile);
 const READY_TIMEOUT_MS = 30_000;
 
 export interface PrivateRedisCluster {
-  /** Its masters, each a private Redis that can be killed and started like any other. */
+  /**
+   * Its nodes, each a private Redis that can be killed and started like any other: the masters
+   * first, then their replicas (roles change once a replica takes over: ask the cluster).
+   */
   readonly nodes: PrivateRedis[];
   /** REDIS_URL for the lab: every node, comma-separated, as seeds. */
   readonly url: string;
@@ -19,12 +22,14 @@ export interface PrivateRedisCluster {
 }
 
 /**
- * A Redis Cluster of private nodes (masters only, no replicas), made with Debian's redis-cli
- * (`--cluster create`), on free ports; resolves once every node reports `cluster_state:ok`.
+ * A Redis Cluster of private nodes made with Debian's redis-cli (`--cluster create`), on free
+ * ports: `masters` masters, each with `replicas` replicas (none by default), which take over a
+ * master that fails, as a cluster's failover does. Resolves once every node reports
+ * `cluster_state:ok` and every replica has caught up with its master.
  */
-export async function startRedisCluster(masters = 3): Promise<PrivateRedisCluster> {
+export async function startRedisCluster(masters = 3, { replicas = 0 }: { replicas?: number } = {}): Promise<PrivateRedisCluster> {
   const cli = await requireBinary('redis-cli', 'redis-tools');
-  const started = await Promise.allSettled(Array.from({ length: masters }, () => startRedis({ clusterNode: true })));
+  const started = await Promise.allSettled(Array.from({ length: masters * (1 + replicas) }, () => startRedis({ clusterNode: true })));
   const nodes = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const stop = async () => {
     await Promise.allSettled(nodes.map((node) => node.stop()));
@@ -33,7 +38,7 @@ export async function startRedisCluster(masters = 3): Promise<PrivateRedisCluste
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
     const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
-    await run(cli, ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes']);
+    await run(cli, ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes']);
     await Promise.all(nodes.map((node) => clusterReady(node.port)));
     return { nodes, url: nodes.map((node) => node.url).join(','), stop };
   } catch (error) {
@@ -42,14 +47,15 @@ export async function startRedisCluster(masters = 3): Promise<PrivateRedisCluste
   }
 }
 
-/** Polls CLUSTER INFO until the node sees every slot served. */
-async function clusterReady(port: number): Promise<void> {
+/** Polls CLUSTER INFO until the node sees every slot served, and, for a replica, until it is in sync with its master. */
+export async function clusterReady(port: number): Promise<void> {
   const admin = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0 });
   admin.on('error', () => {});
   try {
     await admin.connect();
     const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (!(await admin.cluster('INFO')).includes('cluster_state:ok')) {
+    const ready = async () => (await admin.cluster('INFO')).includes('cluster_state:ok') && !/master_link_status:down/.test(await admin.info('replication'));
+    while (!(await ready())) {
       if (Date.now() > deadline) throw new Error(`cluster node 127.0.0.1:${port} not ready within ${READY_TIMEOUT_MS / 1000} s`);
       await delay(50);
     }

@@ -79,7 +79,8 @@ export function describeUndrained(outcome: Extract<DrainOutcome, { drained: fals
 
 /**
  * The coupon's backlog as the lab's own Redis and MySQL tell it (the coupon hooks' `pending`): the
- * entries still in lua's stream, and the places the broker strategies counted and no row holds yet.
+ * entries still in its streams (lua's, and every bucket's of lua-buckets), and the places the broker
+ * strategies counted and no row holds yet.
  */
 export function streamBacklog({ couponHooks }: Lab, couponId: number): Backlog {
   return () => couponHooks.pending(couponId);

@@ -10,7 +10,9 @@ import { closeRedis, createRedis, type Redis } from './core/redis.js';
 import { defineScripts } from './redis-scripts/scripts.js';
 import { createStrategies, isStrategyName, STRATEGY_NAMES, type Strategies, type StrategyName } from './strategies/index.js';
 import { brokerCouponHooks } from './strategies/incr-broker/coupon-hooks.js';
+import { combinedHooks } from './strategies/combined-hooks.js';
 import { luaCouponHooks } from './strategies/lua/coupon-hooks.js';
+import { bucketCouponHooks } from './strategies/lua-buckets/coupon-hooks.js';
 import { metricsObserver } from './strategies/observed.js';
 import { redisKeys, type RedisKeys } from './core/redis-keys.js';
 
@@ -59,28 +61,12 @@ export function createLab(config: Config, { log = createLog(config.LOG_LEVEL) }:
     metrics,
     strategies,
     defaultStrategy,
-    couponHooks: everyHook(luaCouponHooks({ db, redis, keys }), brokerCouponHooks({ db, redis, keys })),
+    couponHooks: combinedHooks(luaCouponHooks({ db, redis, keys }), bucketCouponHooks({ db, redis, keys, config }), brokerCouponHooks({ db, redis, keys })),
     broker,
     async close() {
       await Promise.allSettled(Object.values(strategies).map(async (strategy) => strategy.close?.()));
       await broker.close();
       await Promise.allSettled([db.destroy(), ...[redis, ...lockRedis].map(closeRedis)]);
-    },
-  };
-}
-
-/** Several strategies' hooks as one: each told in turn, their pending requests added up. */
-function everyHook(...all: CouponHooks[]): CouponHooks {
-  return {
-    async created(couponId) {
-      for (const hooks of all) await hooks.created(couponId);
-    },
-    async changed(couponId, changed) {
-      for (const hooks of all) await hooks.changed(couponId, changed);
-    },
-    async pending(couponId) {
-      const each = await Promise.all(all.map((hooks) => hooks.pending(couponId)));
-      return each.reduce((sum, n) => sum + n, 0);
     },
   };
 }

@@ -11,6 +11,7 @@ import { testConfig } from './support/config.js';
 import { describeContract } from './support/contract.js';
 import { crowd, startTestServer, waitFor, type TestServer } from './support/lab.js';
 import { describeRestarts } from './support/restarts.js';
+import { layoutOf, soldOutWhileAvailable, timedCrowd, usersOfBucket } from './support/buckets.js';
 
 /**
  * `lua` on a real Redis Cluster of three masters (private redis-server processes made into a
@@ -40,7 +41,7 @@ describe('lua on a Redis Cluster of three masters', () => {
     for (const port of busPorts) expect(port).toBeLessThan(low);
   });
 
-  describeContract(['lua'], () => server);
+  describeContract(['lua', 'lua-buckets'], () => server);
 
   it("spreads coupons over the masters, and the consumer writes every one's stream", async () => {
     const coupons = await Promise.all(Array.from({ length: 6 }, () => server.createCoupon({ totalQuantity: 30 })));
@@ -81,19 +82,75 @@ describe('lua on a Redis Cluster of three masters', () => {
   });
 });
 
+describe('lua-buckets on a Redis Cluster of three masters', () => {
+  const BUCKETS = 3;
+  const issue = (couponId: number, userId: number) => server.post(`/v1/strategies/lua-buckets/coupons/${couponId}/issues`, { userId });
+
+  it("puts one coupon's buckets on three masters, whatever the coupon's id", async () => {
+    for (let i = 0; i < 5; i++) {
+      const couponId = await server.createCoupon({ totalQuantity: 30 });
+      expect((await issue(couponId, 1)).status).toBe(202); // the first request splits it
+      const layout = await layoutOf(server, couponId);
+      const masters = await Promise.all(layout.buckets.map((bucket) => masterOfKey(server, bucket.stream)));
+      expect(new Set(masters).size).toBe(3);
+    }
+  });
+
+  it('sells every place to a crowd whose every user is homed in one bucket, one master, and tells none sold out while a place remained', async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 90 });
+    const answers = await timedCrowd(server, couponId, usersOfBucket(1, BUCKETS, 400));
+    expect(answers.filter((a) => a.answer.status === 202)).toHaveLength(90);
+    expect(answers.filter((a) => a.answer.body?.code === 'COUPON_SOLD_OUT')).toHaveLength(310);
+    expect(soldOutWhileAvailable(answers)).toBe(0);
+    await server.drained(couponId);
+    expect(await server.rows(couponId)).toEqual({ rows: 90, users: 90, issuedQuantity: 90 });
+  });
+
+  it("admits a user once when fifty of their requests arrive at once and their home bucket is empty: each looks at the other masters' buckets", async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 6 });
+    const [first, second, user] = usersOfBucket(0, BUCKETS, 3) as [number, number, number];
+    expect(await crowd([first, second].map((userId) => () => issue(couponId, userId)))).toEqual({ 202: 2 });
+    const tally = await crowd(Array.from({ length: 50 }, () => () => issue(couponId, user)));
+    expect(tally).toEqual({ 202: 1, ALREADY_ISSUED: 49 });
+    await server.drained(couponId);
+    expect(await server.rows(couponId)).toEqual({ rows: 3, users: 3, issuedQuantity: 3 });
+  });
+});
+
 describe('the bench on a Redis Cluster', () => {
-  it('runs lua and a Redis lock there with --redis-cluster, both EXACT, and says it ran on a cluster', async () => {
+  it('runs lua, lua-buckets and a Redis lock there with --redis-cluster, all EXACT, says it ran on a cluster, and splits their Redis work by master', async () => {
     const config = testConfig();
-    const args = ['bench', '--redis-cluster', '--redis-url', cluster.url, '--strategy', 'lua,spin-lock', '--users', '300', '--quantity', '30', '--json'];
+    const args = [
+      'bench',
+      '--redis-cluster',
+      '--redis-url',
+      cluster.url,
+      '--strategy',
+      'lua,lua-buckets,spin-lock',
+      '--users',
+      '300',
+      '--quantity',
+      '30',
+      '--json',
+    ];
     const { stdout } = await run(...cliCommandLine(args), { env: { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX } });
     const report = JSON.parse(stdout) as BenchReport;
     expect(report.results.map((r) => [r.strategy, r.verdict])).toEqual([
       ['lua', 'EXACT'],
+      ['lua-buckets', 'EXACT'],
       ['spin-lock', 'EXACT'],
     ]);
     expect(report.settings.redisCluster).toBe(true);
     expect(report.machine.redis).toMatch(/, a cluster of 3 masters$/);
-  }, 120_000);
+    const [lua, buckets] = report.results;
+    for (const result of [lua!, buckets!]) {
+      expect(result.runs[0]!.masters?.map((m) => m.master).sort()).toEqual(cluster.nodes.map((node) => `127.0.0.1:${node.port}`).sort());
+      expect(result.masters?.map((m) => m.master)).toEqual(['busiest', '2nd', '3rd']);
+    }
+    // One coupon: lua's on one master, lua-buckets' over the three.
+    expect(lua!.busiestShare).toBeGreaterThan(0.8);
+    expect(buckets!.busiestShare).toBeLessThan(0.5);
+  }, 180_000);
 });
 
 describe('a command pointed at one node of the cluster without REDIS_CLUSTER', () => {
@@ -119,8 +176,13 @@ describe('lua on a Redis Cluster: a server stopped with requests queued', () => 
 });
 
 /** The port of the master that serves a coupon's keys, as the lab's cluster client sees it. */
-async function masterOf(lab: TestServer, couponId: number): Promise<number> {
-  const slot = await lab.lab.redis.cluster('KEYSLOT', lab.lab.keys.couponStream(couponId));
+function masterOf(lab: TestServer, couponId: number): Promise<number> {
+  return masterOfKey(lab, lab.lab.keys.couponStream(couponId));
+}
+
+/** The port of the master that serves a key. */
+async function masterOfKey(lab: TestServer, key: string): Promise<number> {
+  const slot = await lab.lab.redis.cluster('KEYSLOT', key);
   const ranges = await lab.lab.redis.cluster('SLOTS');
   const master = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2];
   if (!master) throw new Error(`no master serves slot ${slot}`);

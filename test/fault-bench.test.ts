@@ -83,3 +83,33 @@ describe('npm run faults -- --fault slow-commit,process-pause --strategy redis-l
     }
   });
 });
+
+/**
+ * The faults of lua-buckets' own: a cluster master failing over to its replica (a private cluster
+ * of three masters with a replica each), and a server killed with a transfer between buckets half
+ * done. Exact, or what a Redis that lost acknowledged writes may show; never a 500.
+ */
+describe('npm run faults -- --fault cluster-failover,server-kill-in-fallback --strategy lua-buckets', () => {
+  let report: FaultReport;
+  beforeAll(async () => {
+    const args = ['faults', '--fault', 'cluster-failover,server-kill-in-fallback', '--strategy', 'lua-buckets', '--json'];
+    const outcome = await run(...cliCommandLine(args)).then(
+      (result) => result,
+      (error: { stdout: string }) => error,
+    );
+    report = JSON.parse(outcome.stdout) as FaultReport;
+  }, 240_000);
+
+  it('fails a master over to its replica under the crowd, and the coupon ends as the strategy allows, with no 500', () => {
+    const [failover] = report.runs.filter((r) => r.fault === 'cluster-failover');
+    expect(failover).toMatchObject({ strategy: 'lua-buckets', ok: true, internalErrors: 0 });
+    expect(failover!.notes.join('\n')).toMatch(/killed; its replica served its slots \d+ ms later/);
+    expect(failover!.rows).toBeLessThanOrEqual(failover!.quantity);
+  });
+
+  it('kills a server while places move between buckets, and the coupon still sells exactly its quantity', () => {
+    const [killed] = report.runs.filter((r) => r.fault === 'server-kill-in-fallback');
+    expect(killed).toMatchObject({ strategy: 'lua-buckets', verdict: 'EXACT', ok: true, internalErrors: 0, rows: 300 });
+    expect(killed!.notes.at(-1)).toBe('once the crowd had finished: 0 transfers (0 places)');
+  });
+});

@@ -45,12 +45,12 @@ async function reconnected(server: TestServer, couponId: number): Promise<void> 
   await waitFor(async () => (await server.get(`/v1/coupons/${couponId}`)).status === 200, 'the server reaches Redis again');
 }
 
-describe('lua when Redis loses part of its state', () => {
+describe.each(['lua', 'lua-buckets'])('%s when Redis loses part of its state', (strategy) => {
   it('restarted from an older snapshot, it does not admit again the places it forgot', async () => {
     const redis = await privateRedis('rdb');
     const server = await serverOn({ REDIS_URL: redis.url });
     const issue = (couponId: number, ids: number[]) =>
-      crowd(ids.map((userId) => () => server.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId })));
+      crowd(ids.map((userId) => () => server.post(`/v1/strategies/${strategy}/coupons/${couponId}/issues`, { userId })));
     const couponId = await server.createCoupon({ totalQuantity: 100 });
 
     expect(await issue(couponId, users(1, 50))).toEqual({ 202: 50 });
@@ -73,7 +73,7 @@ describe('lua when Redis loses part of its state', () => {
     const redis = await privateRedis('none');
     const server = await serverOn({ REDIS_URL: redis.url, CONSUMER_IN_PROCESS: 'false' });
     const issue = (couponId: number, ids: number[]) =>
-      crowd(ids.map((userId) => () => server.post(`/v1/strategies/lua/coupons/${couponId}/issues`, { userId })));
+      crowd(ids.map((userId) => () => server.post(`/v1/strategies/${strategy}/coupons/${couponId}/issues`, { userId })));
     const couponId = await server.createCoupon({ totalQuantity: 100 });
     expect(await issue(couponId, users(1, 60))).toEqual({ 202: 60 });
 
@@ -107,7 +107,9 @@ describe('lua when Redis loses part of its state', () => {
     await running2.stop();
     expect((await server.get(`/v1/coupons/${couponId}`)).body.revokedQuantity).toBe(coupon.revokedQuantity);
   });
+});
 
+describe('lua when Redis loses part of its state', () => {
   it('restarted again in the middle of a rebuild, it is rebuilt again, not taken as rebuilt', async () => {
     const redis = await privateRedis('rdb');
     const server = await serverOn({ REDIS_URL: redis.url });

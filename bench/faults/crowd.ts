@@ -10,6 +10,8 @@ export interface PacedCrowd {
   rate: number;
   /** Most requests in flight at once. */
   concurrency: number;
+  /** The id of the n-th user (from 1); n itself by default. */
+  userId?: (n: number) => number;
 }
 
 /** One request as the client saw it: times in ms from the crowd's start. */
@@ -77,18 +79,19 @@ export class FaultCrowd {
 
   async #run(): Promise<void> {
     const inFlight = new Set<Promise<void>>();
-    for (let userId = 1; userId <= this.crowd.users; userId++) {
-      const due = ((userId - 1) / this.crowd.rate) * 1000;
+    for (let n = 1; n <= this.crowd.users; n++) {
+      const due = ((n - 1) / this.crowd.rate) * 1000;
       if (due > this.now()) await sleep(due - this.now());
       while (inFlight.size >= this.crowd.concurrency) await Promise.race(inFlight);
-      const sending = this.#send(userId).finally(() => inFlight.delete(sending));
+      const sending = this.#send(this.crowd.userId?.(n) ?? n, n).finally(() => inFlight.delete(sending));
       inFlight.add(sending);
     }
     await Promise.all(inFlight);
   }
 
-  async #send(userId: number): Promise<void> {
-    const target = this.#targets[userId % this.#targets.length]!;
+  /** The n-th request, user `userId`'s, to the servers in turn. */
+  async #send(userId: number, n: number): Promise<void> {
+    const target = this.#targets[n % this.#targets.length]!;
     const startedMs = this.now();
     const { outcome, status } = await post(`${target}${this.path}`, userId);
     this.answers.push({ userId, startedMs, endedMs: this.now(), outcome, ...(status === undefined ? {} : { status }) });

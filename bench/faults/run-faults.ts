@@ -14,7 +14,17 @@ import { describeHost, describeMachine } from '../machine.js';
 import { verifyCoupon } from '../../lab-client/verdict.js';
 import { FaultCrowd } from './crowd.js';
 import { Fleet } from './fleet.js';
-import { startMariadb, startRabbitmq, startRedis, type PrivateMariadb, type PrivateRabbitmq, type PrivateRedis } from '../../harness/instances.js';
+import {
+  startMariadb,
+  startRabbitmq,
+  startRedis,
+  startRedisCluster,
+  type PrivateMariadb,
+  type PrivateRabbitmq,
+  type PrivateRedis,
+  type PrivateRedisCluster,
+} from '../../harness/instances.js';
+import { crowdUserIds } from '../crowd-users.js';
 import type { Machine } from '../report.js';
 import type { FaultReport, FaultRun } from './report.js';
 import type { FaultEnvironment, Scenario } from './scenario.js';
@@ -115,15 +125,27 @@ async function prepared(starting: Promise<PrivateMariadb>): Promise<PrivateMaria
 
 async function runScenario(scenario: Scenario, options: FaultOptions, shared: Shared, describe: (lab: Lab) => Promise<void>): Promise<FaultRun[]> {
   const label = scenario.variant ? `${scenario.fault} (${scenario.variant})` : scenario.fault;
-  const redisNodes = [startRedis({ persistence: scenario.redis }), ...Array.from({ length: scenario.lockNodes ?? 0 }, () => startRedis())];
+  const shape = scenario.cluster;
+  const redisNodes = [
+    shape ? startRedisCluster(shape.masters, { replicas: shape.replicas }) : startRedis({ persistence: scenario.redis }),
+    ...Array.from({ length: scenario.lockNodes ?? 0 }, () => startRedis()),
+  ];
   const started = await Promise.allSettled(redisNodes);
   const instances = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   try {
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
-    const [redis, ...lockNodes] = instances as [PrivateRedis, ...PrivateRedis[]];
+    const [first, ...lockNodes] = instances as [PrivateRedis | PrivateRedisCluster, ...PrivateRedis[]];
+    const cluster = 'nodes' in first ? first : undefined;
+    const redis = cluster ? cluster.nodes[0]! : (first as PrivateRedis);
     const broker = brokerStrategiesAmong(options.strategies) ? await shared.broker.get() : undefined;
-    const env: FaultEnvironment = { mysql: await shared.databases.get(scenario.slowCommitUsec), redis, lockNodes, ...(broker ? { broker } : {}) };
+    const env: FaultEnvironment = {
+      mysql: await shared.databases.get(scenario.slowCommitUsec),
+      redis,
+      lockNodes,
+      ...(cluster ? { cluster } : {}),
+      ...(broker ? { broker } : {}),
+    };
     // Its own connections to instances being killed would warn by the hundred: errors only.
     const lab = createLab(faultConfig({ ...env, lockNodes: [] }), { log: createLog('error') });
     try {
@@ -162,7 +184,8 @@ function faultConfig(env: FaultEnvironment, settings: Env = {}): Config {
     {},
     {
       MYSQL_URL: env.mysql.url,
-      REDIS_URL: env.redis.url,
+      REDIS_URL: env.cluster?.url ?? env.redis.url,
+      REDIS_CLUSTER: env.cluster ? 'true' : undefined,
       LOCK_REDIS_URLS: env.lockNodes.length ? env.lockNodes.map((node) => node.url).join(',') : undefined,
       AMQP_URL: env.broker?.url,
       REDIS_KEY_PREFIX: 'coupon-lab:faults:',
@@ -190,7 +213,9 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
     issueStartAt: null,
     issueEndAt: null,
   });
-  const crowd = new FaultCrowd(fleet.urls(), issuePath(strategy.name, coupon.id), pace);
+  const { skewed, ...paced } = pace;
+  const userId = crowdUserIds(skewed ? 'skewed' : 'uniform', lab.config.LUA_BUCKETS);
+  const crowd = new FaultCrowd(fleet.urls(), issuePath(strategy.name, coupon.id), userId ? { ...paced, userId } : paced);
   const notes: string[] = [];
   const context = { crowd, env, fleet, lab, couponId: coupon.id, quantity, strategy, notes };
   const [injected] = await Promise.allSettled([scenario.inject(context), crowd.done]);
@@ -240,7 +265,7 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
 
 /** Starts again whatever a fault left down (or continues what it left paused), so the drain and the next run meet a whole system. */
 async function heal(env: FaultEnvironment, fleet: Fleet): Promise<void> {
-  const instances = [env.mysql, env.redis, ...env.lockNodes, ...(env.broker ? [env.broker] : [])];
+  const instances = [env.mysql, env.redis, ...env.lockNodes, ...(env.cluster?.nodes ?? []), ...(env.broker ? [env.broker] : [])];
   for (const instance of instances) {
     if (instance.pid === undefined) await instance.start();
     else instance.resume();

@@ -4,7 +4,7 @@ import type { Dependency, IssueStrategy } from '../../src/strategies/index.js';
 import type { Verdict } from '../../lab-client/verdict.js';
 import type { FaultCrowd, PacedCrowd } from './crowd.js';
 import type { Fleet } from './fleet.js';
-import type { PrivateMariadb, PrivateRabbitmq, PrivateRedis, RedisPersistence } from '../../harness/instances.js';
+import type { PrivateMariadb, PrivateRabbitmq, PrivateRedis, PrivateRedisCluster, RedisPersistence } from '../../harness/instances.js';
 
 /** The private instances a fault run uses; the fault is injected into these, never the shared ones. */
 export interface FaultEnvironment {
@@ -14,6 +14,8 @@ export interface FaultEnvironment {
   lockNodes: PrivateRedis[];
   /** RabbitMQ, when a strategy of the run publishes to it. */
   broker?: PrivateRabbitmq;
+  /** The Redis Cluster of REDIS_URL, when the scenario runs on one (`redis` is then its first node). */
+  cluster?: PrivateRedisCluster;
 }
 
 /** When a fault began and ended, ms into the crowd. */
@@ -41,15 +43,18 @@ export interface Scenario {
   variant?: string;
   /** What is done, in a sentence. */
   what: string;
-  /** The strategies the fault reaches: every one, the asynchronous ones, or those using one of these. */
-  reaches: 'every' | 'asynchronous' | readonly Dependency[];
+  /** The strategies the fault reaches: every one, the asynchronous ones, those using one of these, or those a test picks. */
+  reaches: 'every' | 'asynchronous' | readonly Dependency[] | ((strategy: IssueStrategy) => boolean);
   redis: RedisPersistence;
+  /** Run on a private Redis Cluster of this shape instead of one Redis. */
+  cluster?: { masters: number; replicas: number };
   /** Every commit of the run's MariaDB takes about this long (µs): its binlog group commit wait. */
   slowCommitUsec?: number;
   lockNodes?: number;
   /** Settings of the servers and the consumer for this fault. */
   settings?: Env;
-  crowd: PacedCrowd & { quantity: number };
+  /** `skewed`: only users whose lua-buckets home is the first bucket (bench/crowd-users.ts). */
+  crowd: PacedCrowd & { quantity: number; skewed?: boolean };
   /** Injects the fault while the crowd runs; resolves with when it began and ended, if it did. */
   inject(context: RunContext): Promise<FaultWindow | undefined>;
   /** Verdicts a strategy may show under this fault besides EXACT: what docs/faults.md explains. */
@@ -57,6 +62,7 @@ export interface Scenario {
 }
 
 export function reaches(scenario: Scenario, strategy: IssueStrategy): boolean {
+  if (typeof scenario.reaches === 'function') return scenario.reaches(strategy);
   if (scenario.reaches === 'every') return true;
   if (scenario.reaches === 'asynchronous') return strategy.asynchronous;
   return strategy.uses.some((store) => (scenario.reaches as readonly Dependency[]).includes(store));

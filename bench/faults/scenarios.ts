@@ -4,6 +4,9 @@ import type { FaultWindow, RunContext } from './scenario.js';
 import type { Lab } from '../../src/lab.js';
 import { streamBacklog, waitForDrain } from '../../lab-client/drain.js';
 import { always, handOffGap, leaseOutrun, redisLoss, type Scenario } from './scenario.js';
+import { hostname } from 'node:os';
+import type { ServerProcess } from '../../harness/server-process.js';
+import type { FaultCrowd } from './crowd.js';
 
 /** Paced, so that a fault lands while places are still being handed out and the crowd goes on past it. */
 const CROWD = { users: 1_200, quantity: 300, rate: 400, concurrency: 64 };
@@ -207,7 +210,7 @@ const consumerKill: Scenario = {
       await sleep(20); // mid-drain: it has taken what its predecessor left and is writing
       notes.push(
         which === 'stream'
-          ? `${await streamPending(lab, couponId)} entries pending at a kill`
+          ? `${await pendingEntries(lab, couponId)} entries pending at a kill`
           : `places unwritten at a kill: ${await lab.couponHooks.pending(couponId)}`,
       );
       fleet.consumerOf(which).kill('SIGKILL');
@@ -237,6 +240,68 @@ function lockNodeDown(down: 1 | 2): Scenario {
   };
 }
 
+/**
+ * The master serving one of the coupon's streams is killed, and its replica takes over, as a
+ * cluster's failover does: what the master acknowledged and had not yet copied to the replica is
+ * gone, and the replica is another server (another run id), which the lua path must rebuild
+ * before trusting. The killed node comes back as a replica.
+ */
+const clusterFailover: Scenario = {
+  fault: 'cluster-failover',
+  what: "a Redis Cluster of three masters, each with a replica: the master holding the coupon's (first bucket's) stream killed with SIGKILL after a third of the places; its replica takes over, and the old master comes back as a replica",
+  reaches: (strategy) => strategy.asynchronous && strategy.uses.includes('redis'),
+  redis: 'none',
+  cluster: { masters: 3, replicas: 1 },
+  crowd: CROWD,
+  async inject({ crowd, env, lab, couponId, quantity, notes }) {
+    // Imported here: `coupon-lab --help` reads this module for the faults' names, and must load no driver.
+    const { clusterReady } = await import('../../harness/instances.js');
+    // A replica still copying its master (the one an earlier run brought back) cannot take over.
+    await Promise.all(env.cluster!.nodes.map((node) => clusterReady(node.port)));
+    await crowd.whenSuccesses(quantity / 3);
+    const [stream] = await couponStreams(lab, couponId);
+    const port = await masterOf(lab, stream!);
+    const victim = env.cluster!.nodes.find((node) => node.port === port)!;
+    const fromMs = crowd.now();
+    await victim.kill('SIGKILL');
+    await waitUntil(async () => (await masterOf(lab, stream!).catch(() => port)) !== port);
+    const toMs = crowd.now();
+    notes.push(`master 127.0.0.1:${port} killed; its replica served its slots ${Math.round(toMs - fromMs)} ms later`);
+    await victim.start();
+    await clusterReady(victim.port);
+    return { fromMs, toMs };
+  },
+  allows: redisLoss,
+};
+
+/**
+ * lua-buckets' fallback cut short by a process dying: with every user homed in one bucket, each
+ * request after that bucket's share moves places from another (take, then credit), so a server
+ * killed then leaves transfers half done. The places they carry are completed by later requests;
+ * none is sold twice, none told sold out while one remains.
+ */
+const fallbackKill: Scenario = {
+  fault: 'server-kill-in-fallback',
+  what: "lua-buckets with every user homed in one bucket, 64 requests at a time: once that bucket's share is gone, every request moves places from another; one of the two servers killed with SIGKILL then, transfers in flight",
+  reaches: (strategy) => strategy.name === 'lua-buckets',
+  redis: 'none',
+  crowd: { ...CROWD, skewed: true },
+  async inject({ crowd, fleet, lab, couponId, quantity, notes }) {
+    await crowd.whenSuccesses(quantity / 3);
+    const [killed, other] = fleet.servers as [ServerProcess, ServerProcess];
+    const fromMs = crowd.now();
+    const caught = await stopWhileSending(lab, couponId, killed, crowd);
+    crowd.sendTo([other.url]);
+    killed.child.kill('SIGKILL');
+    const toMs = crowd.now();
+    notes.push(`on their way between buckets at the kill (stop ${caught.stops}): ${describeTransfers(caught)}, of which the killed server's: ${caught.killed}`);
+    await crowd.done;
+    notes.push(`once the crowd had finished: ${describeTransfers(await transfersInFlight(lab, couponId))}`);
+    return { fromMs, toMs };
+  },
+  allows: always,
+};
+
 /** Every fault, in the order the bench runs them and its report shows them. */
 export const SCENARIOS: readonly Scenario[] = [
   redisRestart('none'),
@@ -253,15 +318,11 @@ export const SCENARIOS: readonly Scenario[] = [
   brokerPause,
   lockNodeDown(1),
   lockNodeDown(2),
+  clusterFailover,
+  fallbackKill,
 ];
 
 export const FAULT_NAMES = [...new Set(SCENARIOS.map((scenario) => scenario.fault))];
-
-/** Entries of the coupon's stream delivered to a consumer and not acknowledged. */
-async function streamPending({ redis, keys }: Lab, couponId: number): Promise<number> {
-  const [pending] = (await redis.xpending(keys.couponStream(couponId), 'coupon-writers')) as [number];
-  return pending;
-}
 
 /** True as soon as MySQL is running a COMMIT, false if it has not within a second. */
 async function commitInFlight({ db }: Lab): Promise<boolean> {
@@ -271,4 +332,82 @@ async function commitInFlight({ db }: Lab): Promise<boolean> {
     if (Number(n) > 0) return true;
   }
   return false;
+}
+
+/** The coupon's streams: lua's one, or every bucket's of lua-buckets. */
+async function couponStreams(lab: Lab, couponId: number): Promise<string[]> {
+  const layout = await storedLayout(lab, couponId);
+  return layout ? layout.buckets.map((bucket) => bucket.stream) : [lab.keys.couponStream(couponId)];
+}
+
+/** lua-buckets' layout of the coupon, if it split it; imported when asked for, as `coupon-lab --help` reads this module. */
+async function storedLayout(lab: Lab, couponId: number) {
+  const { storedLayout: stored } = await import('../../src/strategies/lua-buckets/coupon-hooks.js');
+  return stored(lab, couponId);
+}
+
+/** Entries read by a consumer and not yet acknowledged, over the coupon's streams. */
+async function pendingEntries(lab: Lab, couponId: number): Promise<number> {
+  const counts = await Promise.all(
+    (await couponStreams(lab, couponId)).map(async (stream) => ((await lab.redis.xpending(stream, 'coupon-writers')) as [number])[0]),
+  );
+  return counts.reduce((sum, n) => sum + n, 0);
+}
+
+/** The port of the master serving a key, as the bench's cluster client sees it now. */
+async function masterOf({ redis }: Lab, key: string): Promise<number> {
+  const slot = await redis.cluster('KEYSLOT', key);
+  const ranges = await redis.cluster('SLOTS');
+  const master = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2];
+  if (!master) throw new Error(`no master serves slot ${slot}`);
+  return master[1];
+}
+
+/** Polls a condition every 50 ms for up to 30 s. */
+async function waitUntil(condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the fault to take effect');
+    await sleep(50);
+  }
+}
+
+interface InFlight {
+  records: number;
+  places: number;
+  /** Of those records, the ones sent by the server about to be killed. */
+  killed: number;
+}
+
+/** lua-buckets' transfers not yet known to have arrived: their records, the places they carry, and how many `server` sent. */
+async function transfersInFlight(lab: Lab, couponId: number, server?: ServerProcess): Promise<InFlight> {
+  const layout = await storedLayout(lab, couponId);
+  const records = (await Promise.all((layout?.buckets ?? []).map((bucket) => lab.redis.hgetall(bucket.transfers)))).flatMap((hash) => Object.entries(hash));
+  const sender = server && `${hostname()}:${server.child.pid}:`; // as fallback.ts names a sender
+  return {
+    records: records.length,
+    places: records.reduce((sum, [, record]) => sum + Number(record.split(' ')[1]), 0),
+    killed: sender ? records.filter(([id]) => id.startsWith(sender)).length : 0,
+  };
+}
+
+/**
+ * Stops the server (SIGSTOP) again and again and looks, while it cannot move, at what it has on its
+ * way between buckets: stopped with a transfer half done, it is left stopped for the kill;
+ * otherwise it goes on (SIGCONT). Gives up when the crowd ends, and says what it found then.
+ */
+async function stopWhileSending(lab: Lab, couponId: number, server: ServerProcess, crowd: FaultCrowd): Promise<InFlight & { stops: number }> {
+  let ended = false;
+  void crowd.done.then(() => (ended = true));
+  for (let stops = 1; ; stops++) {
+    server.child.kill('SIGSTOP');
+    const stopped = await transfersInFlight(lab, couponId, server);
+    if (stopped.killed > 0 || ended) return { ...stopped, stops };
+    server.child.kill('SIGCONT');
+    await sleep(1);
+  }
+}
+
+function describeTransfers({ records, places }: { records: number; places: number }): string {
+  return `${records} transfer${records === 1 ? '' : 's'} (${places} place${places === 1 ? '' : 's'})`;
 }

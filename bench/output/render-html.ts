@@ -19,6 +19,7 @@ Redis ${escape(m.redis)}, MySQL ${escape(m.mysql)} — ${escape(report.startedAt
 <h2>Verdicts</h2>
 ${verdictTable(report)}
 ${raceNotHit(report)}
+${masterSection(report)}
 ${baselineSection(report)}
 ${floorsSection(report.floors)}
 <h2>Charts</h2>
@@ -122,6 +123,22 @@ function verdictTable(report: BenchReport): string {
     return `<tr data-strategy="${escape(r.strategy)}" data-instances="${r.instances}">${cells.join('')}</tr>`;
   });
   return `<table id="verdicts"><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>${rows.join('')}</table>`;
+}
+
+/** On a Redis Cluster: each master's share of every strategy's Redis work, and the busiest's. */
+function masterSection(report: BenchReport): string {
+  const split = report.results.filter((r) => r.masters?.length);
+  if (split.length === 0) return '';
+  const share = (n: number | undefined) => (n === undefined ? '-' : `${Math.round(n * 100)}%`);
+  const rows = split.flatMap((r) =>
+    r.masters!.map(
+      (m) =>
+        `<tr data-strategy="${escape(r.strategy)}" data-instances="${r.instances}" data-master="${escape(m.master)}"><td>${escape(r.strategy)}</td><td class="n">${r.instances}</td><td>${escape(m.master)}</td>${numberCell(m.commandShare, share, 'commandShare')}${numberCell(m.usecShare, share, 'usecShare')}${numberCell(r.busiestShare, share, 'busiestShare')}${numberCell(r.projectedCeiling, int, 'projectedCeiling')}</tr>`,
+    ),
+  );
+  return `<h2>Per master</h2>
+<p class="muted">Each master's share of the run's Redis commands and of Redis CPU (INFO commandstats usec, before and after each run), busiest first, medians of the runs by rank (each run's split by master is in the JSON). The projected ceiling is a projection, not a measurement: the EVALSHA floor (--floors) over the busiest master's share.</p>
+<table id="masters"><tr><th>strategy</th><th>processes</th><th>master</th><th>commands</th><th>Redis CPU</th><th>busiest</th><th>projected req/s</th></tr>${rows.join('')}</table>`;
 }
 
 /** GET /hello on the same servers in the same run: what each strategy's throughput is measured against. */

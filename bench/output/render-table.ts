@@ -47,7 +47,7 @@ export function renderTable(report: BenchReport): string {
     ...textTable(COLUMNS, report.results),
   ];
   if (s.repeat > 1) lines.push('(counts are from the run behind each verdict, the worst; req/s and latencies are medians of all runs)');
-  lines.push(...undrainedLines(report));
+  lines.push(...undrainedLines(report), ...masterLines(report));
   const f = report.floors;
   const floors = [
     f.luaScriptPerS && `issue.lua EVALSHA ${int(f.luaScriptPerS)}/s`,
@@ -58,6 +58,23 @@ export function renderTable(report: BenchReport): string {
   if (floors.length) lines.push('', `Floors: ${floors.join('; ')}`);
   lines.push('', summary(report), `Wall clock ${(report.wallMs / 1000).toFixed(1)} s.`);
   return lines.join('\n');
+}
+
+const percent = (share: number) => `${Math.round(share * 100)}%`;
+
+/** On a Redis Cluster: how each strategy's Redis work fell over the masters. */
+function masterLines(report: BenchReport): string[] {
+  const split = report.results.filter((r) => r.masters?.length);
+  if (split.length === 0) return [];
+  return [
+    '',
+    "Per master (Redis Cluster): each master's share of the run's Redis commands / of Redis CPU (INFO commandstats usec), busiest first, medians of the runs by rank",
+    ...split.map((r) => {
+      const masters = r.masters!.map((m) => `${m.master} ${percent(m.commandShare)} / ${percent(m.usecShare)}`).join(', ');
+      const ceiling = r.projectedCeiling ? `; projected ceiling ${int(r.projectedCeiling)} req/s (a projection: EVALSHA floor ÷ busiest share)` : '';
+      return `  ${r.strategy} (${r.instances} procs): ${masters}; busiest ${percent(r.busiestShare ?? 0)}${ceiling}`;
+    }),
+  ];
 }
 
 /** Runs whose drain the bench stopped waiting for: their unwritten requests count as lost. */

@@ -81,9 +81,11 @@ async function writeBatch(trx: Db, entries: IssueEntry[]): Promise<WriteOutcome>
       outcome.refused.push(...group.map((entry) => ({ entry, reason: 'no such coupon' })));
       continue;
     }
-    // One entry per user, the first, even if a replayed entry arrives twice in one batch.
+    // One entry per user, the first, even if a replayed entry arrives twice in one batch. In the
+    // order they were admitted: lua-buckets' entries come from several streams, read in no order
+    // of theirs, and the fence judges each against the quantity it was admitted under.
     const once = new Map<number, IssueEntry>();
-    for (const entry of group) if (!once.has(entry.userId)) once.set(entry.userId, entry);
+    for (const entry of admissionOrder(group)) if (!once.has(entry.userId)) once.set(entry.userId, entry);
     const { written, revoked, unplaced, placed } = await writeWithinQuantity(trx, coupon, [...once.values()]);
     outcome.written += written;
     outcome.revoked += revoked;
@@ -147,6 +149,10 @@ async function revoke(trx: Db, couponId: number, entries: IssueEntry[]): Promise
   );
   if (fresh.length > 0) await addRevoked(trx, couponId, fresh.length);
   return fresh.length;
+}
+
+function admissionOrder(entries: IssueEntry[]): IssueEntry[] {
+  return [...entries].sort((a, b) => a.acceptedAt.getTime() - b.acceptedAt.getTime());
 }
 
 function toRow(entry: IssueEntry) {

@@ -8,7 +8,7 @@ import type { Metrics } from '../core/metrics.js';
 import type { Redis } from '../core/redis.js';
 import { parseEntry, type IssueEntry, type RawEntry } from '../core/issue-stream/entries.js';
 import { pruneFinishedStreams } from '../core/issue-stream/registry.js';
-import type { RedisKeys } from '../core/redis-keys.js';
+import { couponOfTag, type RedisKeys } from '../core/redis-keys.js';
 import { writeEntries, type Parked } from './issue-writer.js';
 import { handledLater, StreamSource } from './stream-source.js';
 
@@ -142,7 +142,7 @@ export class IssueStreamConsumer {
     for (const entry of entries) {
       const issue = parseEntry(entry);
       if (!issue) bad.push({ entry, reason: 'malformed entry' });
-      else if (this.deps.keys.couponStream(issue.couponId) !== entry.stream) bad.push({ entry, reason: "in another coupon's stream" });
+      else if (!isStreamOf(this.deps.keys, entry.stream, issue.couponId)) bad.push({ entry, reason: "in another coupon's stream" });
       else issues.push(issue);
     }
     const { written, revoked, unplaced, placed, refused } = await writeEntries(this.deps.db, issues);
@@ -166,4 +166,10 @@ export function countPersisted(totals: PersistOutcome, metrics: Metrics, outcome
   metrics.rowsWritten.inc(outcome.written);
   metrics.entriesRevoked.inc(outcome.revoked);
   metrics.entriesParked.inc(outcome.parked);
+}
+
+/** The stream is the coupon's own (lua) or one of its buckets' (lua-buckets). */
+function isStreamOf(keys: RedisKeys, stream: string, couponId: number): boolean {
+  const tag = keys.tagOfStream(stream);
+  return tag !== undefined && couponOfTag(tag) === couponId;
 }

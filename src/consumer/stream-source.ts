@@ -3,7 +3,7 @@ import { groupBy } from '../core/group-by.js';
 import type { Log } from '../core/log.js';
 import type { ConsumerLag } from '../core/metrics.js';
 import type { Redis } from '../core/redis.js';
-import type { RedisKeys } from '../core/redis-keys.js';
+import { isBucketTag, type RedisKeys } from '../core/redis-keys.js';
 import { fromClaimReply, fromReadReply, type IssueEntry, type RawEntry } from '../core/issue-stream/entries.js';
 import { CONSUMER_GROUP, ensureConsumerGroup, registeredStreams } from '../core/issue-stream/registry.js';
 import type { Parked } from './issue-writer.js';
@@ -99,14 +99,17 @@ export class StreamSource {
    * Acknowledged entries are also deleted, so a stream's length is what is still to write. The
    * requests set is made to agree with MySQL: the users who hold a row keep (or get back) their
    * place, those revoked give theirs back, so that Redis admits no more than MySQL has room for.
-   * One transaction, whose every command must succeed.
+   * A bucket's revoked users keep theirs: its places are counted against the bucket's share, and a
+   * place given back to one bucket while another still owes one (it got back a user Redis had
+   * lost) would be admitted and revoked again, over and over. One transaction, whose every
+   * command must succeed.
    */
   async acknowledge(entries: RawEntry[], places: Places = { placed: [], unplaced: [] }): Promise<void> {
     const { redis, keys } = this.deps;
     const placed = groupBy(places.placed, (entry) => entry.stream);
     const unplaced = groupBy(places.unplaced, (entry) => entry.stream);
-    // One transaction per stream: its keys and its coupon's requests set share the coupon's slot.
-    // (The consumer writes only entries found in their own coupon's stream.)
+    // One transaction per stream: its keys and its requests set share one slot, the coupon's or
+    // the bucket's. (The consumer writes only entries found in their own coupon's streams.)
     const transactions = [...groupBy(entries, (entry) => entry.stream)].map(async ([stream, group]) => {
       const ids = group.map((entry) => entry.id);
       const tx = redis
@@ -118,7 +121,9 @@ export class StreamSource {
         [unplaced.get(stream), false],
       ] as const) {
         if (!held?.length) continue;
-        const set = keys.couponRequests(held[0]!.couponId);
+        const tag = keys.tagOfStream(stream)!; // entries with places are in one of their coupon's streams
+        if (!add && isBucketTag(tag)) continue;
+        const set = keys.requestsOf(tag);
         const users = held.map((entry) => entry.userId);
         if (add) tx.sadd(set, ...users);
         else tx.srem(set, ...users);

@@ -101,6 +101,14 @@ export const configSchema = z
     MYSQL_POOL_SIZE: wholeNumber(1).default(DEFAULTS.MYSQL_POOL_SIZE),
     /** Work done inside the critical section, standing for business logic; widens race windows. */
     THINK_MS: wholeNumber(0).default(DEFAULTS.THINK_MS),
+    /**
+     * Buckets a coupon's places are split over by lua-buckets, each a hash tag of its own: on
+     * Redis Cluster, that many slots spread over the masters. Three: one per master of the
+     * smallest cluster; more spread no further over three masters and cost a request whose home
+     * bucket is empty more looks, and the consumer more streams. A coupon keeps the count it was
+     * first split with; every process should run with the same.
+     */
+    LUA_BUCKETS: wholeNumber(1, 64).default(DEFAULTS.LUA_BUCKETS),
     /** Run migrations when a server or consumer starts. */
     MIGRATE_ON_START: flag(DEFAULTS.MIGRATE_ON_START),
     /** Run the stream consumer inside the API server process. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Result } from 'ioredis';
 import type { Redis } from '../core/redis.js';
-import type { Admission, TermsWrite, TermsWriteMode } from './replies.js';
+import type { Admission, Credit, SealMode, TermsWrite, TermsWriteMode } from './replies.js';
 
 /**
  * Every Lua script of the lab, by the command name ioredis gives it: its file beside this module
@@ -14,6 +14,12 @@ const SCRIPTS = {
   acquireFencedLock: { file: 'fenced-acquire.lua', keys: 2 },
   catchUpFence: { file: 'fence-catch-up.lua', keys: 1 },
   releaseLock: { file: 'release.lua', keys: 1 },
+  admitAtBucket: { file: 'bucket-issue.lua', keys: 4 },
+  lookAtBucket: { file: 'bucket-look.lua', keys: 3 },
+  takeFromBucket: { file: 'bucket-take.lua', keys: 3 },
+  sealBucket: { file: 'bucket-seal.lua', keys: 5 },
+  creditBucket: { file: 'bucket-credit.lua', keys: 1 },
+  markBucketSoldOut: { file: 'bucket-sold-out.lua', keys: 2 },
 } as const;
 
 declare module 'ioredis' {
@@ -36,6 +42,52 @@ declare module 'ioredis' {
     catchUpFence(fenceKey: string, newest: number): Result<number, Context>;
     /** 1 if released (and, given a channel, published on it), 0 if the lock was not this owner's. */
     releaseLock(lockKey: string, owner: string, channel?: string): Result<number, Context>;
+    /** [BucketAdmission, …] as bucket-issue.lua's header says. */
+    admitAtBucket(
+      termsKey: string,
+      requestsKey: string,
+      streamKey: string,
+      creditedKey: string,
+      userId: number | '',
+      nowMs: number,
+      couponId: number,
+      transferId: string,
+      places: number,
+      generation: number,
+    ): Result<number[], Context>;
+    /** [BucketState, gen, ver, free, soldOut, sealedAt, …(transfer id, to, places, at)]. */
+    lookAtBucket(termsKey: string, requestsKey: string, transfersKey: string): Result<(number | string)[], Context>;
+    /** The places taken: 0 if none. */
+    takeFromBucket(
+      termsKey: string,
+      requestsKey: string,
+      transfersKey: string,
+      transferId: string,
+      to: number,
+      generation: number,
+      nowMs: number,
+    ): Result<number, Context>;
+    /** [Seal, value]. */
+    sealBucket(
+      termsKey: string,
+      requestsKey: string,
+      transfersKey: string,
+      creditedKey: string,
+      streamKey: string,
+      mode: SealMode,
+      generation: number,
+      owner: string,
+      version: number,
+      total: number,
+      startMs: number | '',
+      endMs: number | '',
+      rebuiltOnRun: string,
+      nowMs: number,
+      group: string,
+    ): Result<number[], Context>;
+    creditBucket(termsKey: string, generation: number, owner: string, places: number): Result<Credit, Context>;
+    /** 1 if marked, 0 if the bucket changed since it was read. */
+    markBucketSoldOut(termsKey: string, requestsKey: string, generation: number, ver: number): Result<number, Context>;
   }
 }
 

@@ -4,6 +4,7 @@ import { createIncrBroker } from './incr-broker.js';
 import { createIncrBrokerConfirm } from './incr-broker-confirm.js';
 import type { IssueStrategy, StrategyDeps, StrategyFactory } from './issue-strategy.js';
 import { createLua } from './lua.js';
+import { createLuaBuckets } from './lua-buckets.js';
 import { createMutex } from './mutex.js';
 import { createMutexInTx } from './mutex-in-tx.js';
 import { STRATEGY_VARIANTS, type StrategyName } from './names.js';
@@ -37,6 +38,7 @@ const registry = {
   'record-lock': createRecordLock,
   'atomic-update': createAtomicUpdate,
   lua: createLua,
+  'lua-buckets': createLuaBuckets,
   'incr-broker': createIncrBroker,
   'incr-broker-confirm': createIncrBrokerConfirm,
 } satisfies Record<StrategyName, StrategyFactory>;

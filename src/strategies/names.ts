@@ -17,6 +17,7 @@ export const STRATEGY_NAMES = [
   'record-lock',
   'atomic-update',
   'lua',
+  'lua-buckets',
   'incr-broker',
   'incr-broker-confirm',
 ] as const;

@@ -1,9 +1,10 @@
 import type { Redis } from '../redis.js';
-import type { RedisKeys } from '../redis-keys.js';
+import type { AdmissionTag, RedisKeys } from '../redis-keys.js';
 
 /**
- * The lua path's streams, one per coupon, and the registry of those the consumer reads: the data
- * model issue.lua writes and the consumer drains.
+ * The lua path's streams, one per coupon (lua) or one per bucket of a coupon (lua-buckets), and
+ * the registry of those the consumer reads, by tag: the data model the admission scripts write and
+ * the consumer drains.
  */
 
 /** The consumer group every consumer process joins. */
@@ -22,15 +23,15 @@ export async function ensureConsumerGroup(redis: Redis, stream: string): Promise
   });
 }
 
-/** Makes the consumer read the coupon's stream: terms that admit requests were just written. */
-export async function registerStream(redis: Redis, keys: RedisKeys, couponId: number): Promise<void> {
-  await redis.sadd(keys.streamRegistry, couponId);
+/** Makes the consumer read a coupon's (or a bucket's) stream: terms or places that admit requests were just written. */
+export async function registerStream(redis: Redis, keys: RedisKeys, ...tags: AdmissionTag[]): Promise<void> {
+  await redis.sadd(keys.streamRegistry, ...tags);
 }
 
 /** The streams the consumer reads. */
 export async function registeredStreams(redis: Redis, keys: RedisKeys): Promise<string[]> {
-  const ids = await redis.smembers(keys.streamRegistry);
-  return ids.map((id) => keys.couponStream(Number(id)));
+  const tags = await redis.smembers(keys.streamRegistry);
+  return tags.map((tag) => keys.streamOf(tag));
 }
 
 /**
@@ -40,8 +41,8 @@ export async function registeredStreams(redis: Redis, keys: RedisKeys): Promise<
  * round trip, and two more for those found finished.
  */
 export async function pruneFinishedStreams(redis: Redis, keys: RedisKeys): Promise<void> {
-  const ids = (await redis.smembers(keys.streamRegistry)).map(Number);
-  const finished = await finishedAmong(redis, keys, ids);
+  const tags = await redis.smembers(keys.streamRegistry);
+  const finished = await finishedAmong(redis, keys, tags);
   if (finished.length === 0) return;
   await redis.srem(keys.streamRegistry, ...finished);
   // A change may have registered one again between the check and the removal: look once more.
@@ -49,15 +50,22 @@ export async function pruneFinishedStreams(redis: Redis, keys: RedisKeys): Promi
   if (reopened.length) await redis.sadd(keys.streamRegistry, ...reopened);
 }
 
-async function finishedAmong(redis: Redis, keys: RedisKeys, ids: number[]): Promise<number[]> {
-  // Sent together, auto-pipelined; in this order for each coupon, so that once it is finished,
+/**
+ * A bucket is finished once its own share is taken; places sent to it later (lua-buckets'
+ * fallback, a re-split) register its stream again.
+ */
+async function finishedAmong(redis: Redis, keys: RedisKeys, tags: string[]): Promise<string[]> {
+  // Sent together, auto-pipelined; in this order for each stream, so that once it is finished,
   // nothing new can have been appended after its length was read.
   const looks = await Promise.all(
-    ids.map((id) => Promise.all([redis.hmget(keys.couponTerms(id), 'total', 'end'), redis.scard(keys.couponRequests(id)), redis.xlen(keys.couponStream(id))])),
+    tags.map((tag) =>
+      Promise.all([redis.hmget(keys.termsOf(tag), 'total', 'end', 'share'), redis.scard(keys.requestsOf(tag)), redis.xlen(keys.streamOf(tag))]),
+    ),
   );
-  return ids.filter((_, i) => {
-    const [[total, end], admitted, waiting] = looks[i]!;
-    const soldOut = total != null && admitted >= Number(total);
+  return tags.filter((_, i) => {
+    const [[total, end, share], admitted, waiting] = looks[i]!;
+    const places = share ?? total;
+    const soldOut = places != null && admitted >= Number(places);
     const ended = end != null && Number(end) + CLOCK_SKEW_GRACE_MS < Date.now();
     return (soldOut || ended) && waiting === 0;
   });

@@ -54,7 +54,7 @@ async function rebuild(deps: TermsDeps, couponId: number, read: VersionedCoupon)
   // an entry leaves the stream only after its row has committed, so a user who moves from
   // one to the other meanwhile is still found in the second read. The set keeps the members
   // it has: SADD only adds, so a set that lost nothing stays as it was.
-  const run = await addWaitingUsers(redis, keys, couponId);
+  const run = await addWaitingUsers(redis, keys.couponStream(couponId), keys.couponRequests(couponId));
   const holders = await issuedUserIds(db, couponId);
   for (let i = 0; i < holders.length; i += SADD_CHUNK) {
     await redis.sadd(keys.couponRequests(couponId), ...holders.slice(i, i + SADD_CHUNK));
@@ -64,11 +64,14 @@ async function rebuild(deps: TermsDeps, couponId: number, read: VersionedCoupon)
   return writeUntilCurrent(deps, couponId, read, run);
 }
 
-/** Adds the users still waiting in the stream, chunk by chunk; returns the run id of the server they were added on. */
-async function addWaitingUsers(redis: Redis, keys: TermsDeps['keys'], couponId: number): Promise<string> {
+/**
+ * Adds the users still waiting in a stream to its requests set, chunk by chunk; returns the run id
+ * of the server they were added on (lua-buckets rebuilds each bucket's set with it too).
+ */
+export async function addWaitingUsers(redis: Redis, stream: string, requests: string): Promise<string> {
   let run: string | undefined;
   for (let start = '-'; ;) {
-    const [chunkRun, last, read] = await redis.addWaiting(keys.couponStream(couponId), keys.couponRequests(couponId), start, XRANGE_CHUNK);
+    const [chunkRun, last, read] = await redis.addWaiting(stream, requests, start, XRANGE_CHUNK);
     run ??= chunkRun;
     // A chunk on another server than the first: what the first ones added may be gone. The
     // terms are written only on the first one's run id, so they will not be, and the rebuild

@@ -32,6 +32,19 @@ export type Dependency = 'mysql' | 'redis' | 'lock-redis';
  */
 export type LockWaits = 'each request' | 'each attempt' | 'none';
 
+/**
+ * How a strategy guards the quantity, told to a person choosing one (the console shows it as the
+ * strategy's card). Written beside the code it describes, so that it changes with it.
+ */
+export interface StrategyCard {
+  /** What one request goes through, in order, a few words each. */
+  steps: readonly string[];
+  /** What it needs to run: stores, columns, processes. */
+  needs: string;
+  /** How it goes wrong, or what it costs. */
+  pitfall: string;
+}
+
 export interface IssueStrategy {
   /** Its name in the registry (src/strategies/index.ts), which checks that they agree. */
   readonly name: string;
@@ -40,6 +53,7 @@ export interface IssueStrategy {
   readonly lockWaits: LockWaits;
   /** True if a success is only accepted (202) and written to MySQL later by the consumer. */
   readonly asynchronous: boolean;
+  readonly card: StrategyCard;
   /**
    * Settings worth comparing the strategy under, by name (redis-lock's watchdog): the fault
    * bench runs the strategy with each of them too.

@@ -1,10 +1,13 @@
 import { Command, Option } from 'commander';
 import { nameList, wholeNumber } from '../src/cli-options.js';
 import { STRATEGY_NAMES, type StrategyName } from '../src/strategies/names.js';
-import type { BenchMode, BenchSettings } from './report.js';
+import type { BenchMode } from './report.js';
+import { benchSettings, RACE_LIMITS, type Race } from './settings.js';
+
+const within = ({ min, max }: { min: number; max: number }) => wholeNumber(min, max);
 
 function instanceList(text: string): number[] {
-  return text.split(',').map((part) => wholeNumber(1, 16)(part.trim()));
+  return text.split(',').map((part) => within(RACE_LIMITS.instances)(part.trim()));
 }
 
 interface Flags {
@@ -41,19 +44,19 @@ export function createBenchCommand(): Command {
         .argParser(nameList(STRATEGY_NAMES))
         .default([...STRATEGY_NAMES], 'all'),
     )
-    .option('-u, --users <n>', 'distinct users in the crowd', wholeNumber(1), 1000)
-    .option('-r, --requests-per-user <n>', 'requests each user sends', wholeNumber(1, 1000), 1)
-    .option('-q, --quantity <n>', 'coupons to hand out', wholeNumber(1, 1_000_000_000), 100)
-    .option('-c, --concurrency <n>', 'requests in flight at once (connections in http mode)', wholeNumber(1, 10_000), 100)
+    .option('-u, --users <n>', 'distinct users in the crowd', within(RACE_LIMITS.users), 1000)
+    .option('-r, --requests-per-user <n>', 'requests each user sends', within(RACE_LIMITS.requestsPerUser), 1)
+    .option('-q, --quantity <n>', 'coupons to hand out', within(RACE_LIMITS.quantity), 100)
+    .option('-c, --concurrency <n>', 'requests in flight at once (connections in http mode)', within(RACE_LIMITS.concurrency), 100)
     .addOption(
       new Option('-m, --mode <mode>', 'http: real servers over HTTP; direct: the strategy in this process').choices(['http', 'direct']).default('http'),
     )
     .addOption(
       new Option('-i, --instances <k[,k…]>', 'server processes behind one port; a list runs each (http mode)').argParser(instanceList).default([1], '1'),
     )
-    .option('-d, --duration <seconds>', 'sustained load with fresh users instead of one crowd', wholeNumber(1, 3600))
+    .option('-d, --duration <seconds>', 'sustained load with fresh users instead of one crowd', within(RACE_LIMITS.durationS))
     .option('--think-ms <ms>', 'work inside the critical section', wholeNumber(0, 10_000), 0)
-    .option('--repeat <n>', 'runs per strategy; medians are reported', wholeNumber(1, 100), 1)
+    .option('--repeat <n>', 'runs per strategy; medians are reported', within(RACE_LIMITS.repeat), 1)
     .option('--lock-wait-ms <ms>', 'LOCK_WAIT_MS for this run', wholeNumber(1))
     .option('--lock-lease-ms <ms>', 'LOCK_LEASE_MS for this run', wholeNumber(1))
     .option('--lock-retry-delay-ms <ms>', 'LOCK_RETRY_DELAY_MS for this run', wholeNumber(1))
@@ -93,7 +96,7 @@ export function createBenchCommand(): Command {
       await requireServices(command, config);
       await prepareOutputFiles(command, [flags.out, flags.report]);
       if (flags.progress) await noteOtherBenches('bench', config);
-      const settings: BenchSettings = {
+      const race: Race = {
         mode: flags.mode,
         strategies: flags.strategy,
         instances: flags.instances,
@@ -102,14 +105,9 @@ export function createBenchCommand(): Command {
         quantity: flags.quantity,
         concurrency: flags.concurrency,
         ...(flags.duration ? { durationS: flags.duration } : {}),
-        thinkMs: config.THINK_MS,
         repeat: flags.repeat,
-        lockWaitMs: config.LOCK_WAIT_MS,
-        lockLeaseMs: config.LOCK_LEASE_MS,
-        lockRetryDelayMs: config.LOCK_RETRY_DELAY_MS,
-        mysqlPoolSize: config.MYSQL_POOL_SIZE,
-        redisCluster: config.REDIS_CLUSTER,
       };
+      const settings = benchSettings(race, config);
       const report = await runBench({ settings, config, floors: flags.floors === true, progress: progressOn(flags.progress ? process.stderr : undefined) });
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTable(report)}\n`);
       if (flags.out) await writeOutputFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);

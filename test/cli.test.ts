@@ -57,7 +57,7 @@ describe("the commands' help and messages", () => {
   });
 
   it.concurrent.for([
-    [['bench', '--users', '0'], "error: option '-u, --users <n>' argument '0' is invalid. It must be a whole number of at least 1."],
+    [['bench', '--users', '0'], "error: option '-u, --users <n>' argument '0' is invalid. It must be a whole number from 1 to 1,000,000."],
     [['bench', '--instances', '1,20'], "error: option '-i, --instances <k[,k…]>' argument '1,20' is invalid. It must be a whole number from 1 to 16."],
   ] as const)('%s: says in words which numbers it takes', async ([args, line], { expect }) => {
     const result = await finished([...args], {});

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Answers, Tally } from '../lab-client/tally.js';
-import type { StrategyName } from '../src/strategies/index.js';
+import type { StrategyName } from '../src/strategies/names.js';
 import type { RunResult, StrategyResult } from './report.js';
 
 /** One run of one strategy, as the events name it: `record-lock` on 2 processes, run 1 of 3. */

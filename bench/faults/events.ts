@@ -1,5 +1,5 @@
 import type { Answers } from '../../lab-client/tally.js';
-import type { StrategyName } from '../../src/strategies/index.js';
+import type { StrategyName } from '../../src/strategies/names.js';
 import type { FaultRun } from './report.js';
 
 /** One run of the fault bench, as the events name it: `redis-restart (appendfsync always)`, `redis-lock (watchdog)`. */

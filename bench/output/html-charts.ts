@@ -1,4 +1,4 @@
-import type { Protection } from '../../src/strategies/index.js';
+import type { Protection } from '../../src/strategies/issue-strategy.js';
 import { valueAxis } from './chart-axis.js';
 import { escapeHtml as escape } from './format.js';
 

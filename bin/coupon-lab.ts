@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { createDemoCommand } from '../demo/command.js';
 import { createBenchCommand } from '../bench/command.js';
 import { createFaultsCommand } from '../bench/faults/command.js';
+import { createConsoleCommand } from '../console/command.js';
 import { createLoadAutocannonCommand, createLoadLocustCommand } from '../load-test/command.js';
 import { createMicroCommand } from '../bench/micro/command.js';
 import { createConsumerCommand } from '../src/consumer/command.js';
@@ -23,6 +24,7 @@ await new Command('coupon-lab')
   .addCommand(createBenchCommand())
   .addCommand(createMicroCommand())
   .addCommand(createFaultsCommand())
+  .addCommand(createConsoleCommand())
   .addCommand(createLoadLocustCommand())
   .addCommand(createLoadAutocannonCommand())
   .parseAsync();

@@ -1,0 +1,22 @@
+import { PROTECTION_COLORS } from '../../bench/output/html-charts.js';
+import type { Verdict } from '../../lab-client/verdict.js';
+import type { Protection } from '../../src/strategies/issue-strategy.js';
+import { el } from './dom.js';
+
+export const PROTECTION_MEANINGS: Record<Protection, string> = {
+  none: 'no protection',
+  process: 'holds within one server process',
+  lease: "holds across processes while its lock's lease holds",
+  global: 'holds across processes whatever the timing',
+};
+
+/** How far a strategy's protection reaches, in the colour the HTML report gives it. */
+export function protectionBadge(protection: Protection): HTMLElement {
+  return el('span', { class: 'badge protection', style: `--tone:${PROTECTION_COLORS[protection]}`, title: PROTECTION_MEANINGS[protection] }, protection);
+}
+
+/** A verdict with its figure (`OVER-ISSUED by 7`): green when exact, amber when expected or allowed, red when not. */
+export function verdictBadge(verdict: Verdict, text: string, ok: boolean): HTMLElement {
+  const tone = !ok ? 'bad' : verdict === 'EXACT' ? 'good' : 'warn';
+  return el('span', { class: `badge verdict ${tone}`, 'data-verdict': verdict }, text);
+}

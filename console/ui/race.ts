@@ -1,0 +1,144 @@
+import type { BenchEvent, Stage } from '../../bench/events.js';
+import type { Catalog, ConsoleEvent, RaceRequest, SavedRun } from '../contract.js';
+import { api } from './api.js';
+import { el, fill } from './dom.js';
+import { checkedValues, numberField, runButtons, strategyChoices } from './form.js';
+import { Lane } from './lane.js';
+import { savedLinks, showError } from './messages.js';
+
+const PROCESS_CHOICES = [1, 2, 4];
+const STAGES: Record<Stage, string> = { 'starting servers': 'starting the server processes', 'warm-up': 'warming up', 'GET /hello': 'measuring GET /hello' };
+
+/** The race: a form with the CLI's limits, then a lane per strategy and process count, filled live. */
+export class RaceView {
+  readonly #form: HTMLFormElement;
+  readonly #controls: ReturnType<typeof runButtons>;
+  readonly #lanes = el('div', { class: 'lanes', id: 'lanes' });
+  #byKey = new Map<string, Lane>();
+  readonly #unavailable: ReadonlySet<string>;
+
+  constructor(
+    section: HTMLElement,
+    private readonly catalog: Catalog,
+  ) {
+    this.#unavailable = new Set(catalog.unavailableCodes);
+    const { limits, defaults } = catalog;
+    this.#controls = runButtons('Run the race');
+    this.#form = el(
+      'form',
+      { class: 'run-form', id: 'race-form', 'aria-labelledby': 'race-title' },
+      strategyChoices('Strategies', catalog.strategies, (name) => defaults.strategies.includes(name as never)),
+      el(
+        'div',
+        { class: 'fields' },
+        numberField('users', 'Users', limits.users, defaults.users),
+        numberField('requestsPerUser', 'Requests per user', limits.requestsPerUser, defaults.requestsPerUser),
+        numberField('quantity', 'Places (quantity)', limits.quantity, defaults.quantity),
+        numberField('concurrency', 'Connections', limits.concurrency, defaults.concurrency, 'requests in flight at once'),
+        numberField('repeat', 'Runs each', limits.repeat, defaults.repeat, 'medians of the runs'),
+      ),
+      el(
+        'fieldset',
+        { class: 'choices' },
+        el('legend', {}, 'Server processes'),
+        ...PROCESS_CHOICES.map((n) =>
+          el('label', { class: 'choice' }, el('input', { type: 'checkbox', name: 'instances', value: n, checked: defaults.instances.includes(n) }), ` ${n}`),
+        ),
+      ),
+      this.#controls.buttons,
+    );
+    this.#form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.#run();
+    });
+    this.#controls.stop.addEventListener('click', () => void api.stop().catch((error: unknown) => showError(this.#controls.message, error)));
+    fill(
+      section,
+      el('h2', { id: 'race-title' }, 'Race'),
+      el('p', { class: 'intro' }, 'A crowd races for a coupon through each strategy, over HTTP, against server processes of their own. Then MySQL is counted.'),
+      this.#form,
+      this.#lanes,
+    );
+  }
+
+  /** Enables Run or Stop as the console is idle or busy. */
+  setBusy(busy: boolean): void {
+    this.#controls.run.disabled = busy;
+    this.#controls.stop.disabled = !busy;
+  }
+
+  handle(event: ConsoleEvent, runKind: string | undefined): void {
+    if (event.type === 'run-started' && event.kind === 'race') this.#start(event.request as RaceRequest);
+    else if (event.type === 'race') this.#bench(event.event);
+    else if (runKind !== 'race') return;
+    else if (event.type === 'run-saved') this.#saved(event.saved);
+    else if (event.type === 'run-stopped') {
+      for (const lane of this.#byKey.values()) lane.stopped();
+      this.#controls.message.textContent = 'Stopped: nothing was saved.';
+    } else if (event.type === 'run-failed') showError(this.#controls.message, new Error(event.message));
+  }
+
+  async #run(): Promise<void> {
+    const data = new FormData(this.#form);
+    const number = (name: string) => Number(data.get(name));
+    const request: RaceRequest = {
+      strategies: checkedValues(this.#form, 'strategy') as RaceRequest['strategies'],
+      users: number('users'),
+      requestsPerUser: number('requestsPerUser'),
+      quantity: number('quantity'),
+      concurrency: number('concurrency'),
+      instances: checkedValues(this.#form, 'instances').map(Number),
+      repeat: number('repeat'),
+    };
+    try {
+      await api.race(request);
+    } catch (error) {
+      showError(this.#controls.message, error);
+    }
+  }
+
+  #start(request: RaceRequest): void {
+    this.#byKey = new Map();
+    const lanes: Lane[] = [];
+    for (const instances of request.instances) {
+      for (const name of request.strategies) {
+        const lane = new Lane(
+          this.catalog.strategies.find((strategy) => strategy.name === name)!,
+          instances,
+          request,
+          this.#unavailable,
+        );
+        this.#byKey.set(key(name, instances), lane);
+        lanes.push(lane);
+      }
+    }
+    fill(this.#lanes, ...lanes.map((lane) => lane.element));
+    this.#controls.message.textContent = `Racing ${request.users.toLocaleString('en-US')} users for ${request.quantity.toLocaleString('en-US')} places…`;
+  }
+
+  #bench(event: BenchEvent): void {
+    if (event.type === 'stage') {
+      const lanes = event.strategy
+        ? [this.#lane(event.strategy, event.instances)]
+        : [...this.#byKey.values()].filter((lane) => lane.instances === event.instances);
+      for (const lane of lanes) lane?.stage(STAGES[event.stage]);
+      return;
+    }
+    if (event.type === 'strategy-ended') return this.#lane(event.result.strategy, event.result.instances)?.ended(event.result);
+    const lane = this.#lane(event.strategy, event.instances);
+    if (event.type === 'run-started') lane?.runStarted(event.run, event.runs);
+    else if (event.type === 'answers') lane?.answers(event.answers, event.elapsedMs);
+    else if (event.type === 'drain-started') lane?.draining();
+    else lane?.runEnded(event.result, event.run, event.runs);
+  }
+
+  #lane(strategy: string, instances: number): Lane | undefined {
+    return this.#byKey.get(key(strategy, instances));
+  }
+
+  #saved(saved: SavedRun): void {
+    fill(this.#controls.message, `Done${saved.ok ? '' : ' — a strategy meant to be exact was not'}. Saved as ${saved.id}: `, ...savedLinks(saved.id));
+  }
+}
+
+const key = (strategy: string, instances: number) => `${strategy}@${instances}`;

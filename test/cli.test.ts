@@ -120,6 +120,8 @@ describe('a command whose MySQL or Redis does not answer', () => {
     ['demo', 'redis'],
     ['bench', 'mysql'],
     ['bench', 'redis'],
+    ['console', 'mysql'],
+    ['console', 'redis'],
   ] as const)('%s, with %s down: one line on stderr, no stack, exit status 2, nothing started', async ([command, service], { expect }) => {
     const { line, ...setting } = unreachable[service];
     const port = await freePort();

@@ -49,6 +49,11 @@ export class Lane {
     this.#draw();
   }
 
+  /** Not yet run: its turn has not come. */
+  get waiting(): boolean {
+    return this.element.dataset.state === 'waiting';
+  }
+
   stage(text: string): void {
     this.#stage.textContent = text;
   }

@@ -7,7 +7,11 @@ import { Lane } from './lane.js';
 import { savedLinks, showError } from './messages.js';
 
 const PROCESS_CHOICES = [1, 2, 4];
-const STAGES: Record<Stage, string> = { 'starting servers': 'starting the server processes', 'warm-up': 'warming up', 'GET /hello': 'measuring GET /hello' };
+const STAGES: Record<Stage, string> = {
+  'starting servers': 'starting the server processes',
+  'warm-up': 'warming up',
+  'GET /hello': 'measuring GET /hello alone',
+};
 
 /** The race: a form with the CLI's limits, then a lane per strategy and process count, filled live. */
 export class RaceView {
@@ -118,10 +122,12 @@ export class RaceView {
 
   #bench(event: BenchEvent): void {
     if (event.type === 'stage') {
-      const lanes = event.strategy
-        ? [this.#lane(event.strategy, event.instances)]
-        : [...this.#byKey.values()].filter((lane) => lane.instances === event.instances);
-      for (const lane of lanes) lane?.stage(STAGES[event.stage]);
+      // A stage of the servers concerns every lane on them; one of a strategy, that lane, while the others wait their turn.
+      for (const lane of this.#byKey.values()) {
+        if (lane.instances !== event.instances) continue;
+        if (!event.strategy || lane === this.#lane(event.strategy, event.instances)) lane.stage(STAGES[event.stage]);
+        else if (lane.waiting) lane.stage('waiting its turn');
+      }
       return;
     }
     if (event.type === 'strategy-ended') return this.#lane(event.result.strategy, event.result.instances)?.ended(event.result);

@@ -25,7 +25,7 @@ export function createConsoleCommand(): Command {
       const { loadConfigOrExit, requireServices, stopOnSignals } = await import('../src/cli-runtime.js');
       const { createLog } = await import('../src/core/log.js');
       const { PROJECT_ROOT } = await import('../src/project-paths.js');
-      const { startConsole } = await import('./serve.js');
+      const { PageNotBuiltError, startConsole } = await import('./serve.js');
       const config = loadConfigOrExit(command);
       if (!isLoopback(flags.host) && !config.ADMIN_TOKEN) {
         command.error(
@@ -39,6 +39,7 @@ export function createConsoleCommand(): Command {
       const log = createLog(config.LOG_LEVEL);
       const runsFolder = flags.runs ? resolve(flags.runs) : join(PROJECT_ROOT, 'bench-results');
       const started = await startConsole({ config, host: flags.host, port: flags.port, runsFolder, log }).catch((error: unknown) => {
+        if (error instanceof PageNotBuiltError) command.error(error.message, { exitCode: 2 });
         const { code } = error as { code?: string };
         if (code === 'EADDRINUSE') command.error(`port ${flags.port} is already in use; choose another with --port`, { exitCode: 2 });
         if (code === 'EADDRNOTAVAIL') command.error(`--host ${flags.host} is not an address of this machine`, { exitCode: 2 });

@@ -53,7 +53,10 @@ export class Runner {
     });
   }
 
-  /** Stops the run going on: its crowd ends at once, its servers and instances are stopped, nothing is saved. */
+  /**
+   * Stops the run going on, nothing saved of it: a race's crowd ends at once, a fault run's before its
+   * next strategy; then their servers and instances are stopped.
+   */
   stop(): void {
     if (!this.#current) throw new ConsoleError('NO_RUN', 'nothing is running');
     this.#current.stop.abort();

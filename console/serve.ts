@@ -31,8 +31,16 @@ export interface RunningConsole {
   stop(): Promise<void>;
 }
 
+/** The page is missing from dist/: the sources were compiled by something other than `npm run build`. */
+export class PageNotBuiltError extends Error {
+  override readonly name = 'PageNotBuiltError';
+  constructor() {
+    super(`the console's page is not in ${UI_FOLDER}: run npm run build`);
+  }
+}
+
 export async function startConsole({ config, host, port, runsFolder, log }: ConsoleOptions): Promise<RunningConsole> {
-  if (!existsSync(join(UI_FOLDER, 'index.html'))) throw new Error(`the console's page is not built in ${UI_FOLDER}: run npm run build`);
+  if (!existsSync(join(UI_FOLDER, 'index.html'))) throw new PageNotBuiltError();
   const store = new RunsStore(runsFolder);
   const runner = new Runner(config, store, log);
   const catalog = await readCatalog(config, runsFolder);

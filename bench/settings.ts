@@ -1,6 +1,5 @@
 import type { Config } from '../src/core/config.js';
-import type { StrategyName } from '../src/strategies/names.js';
-import type { BenchMode, BenchSettings } from './report.js';
+import type { BenchSettings } from './report.js';
 
 // The commands' definitions import this module, so `coupon-lab --help` does: types and numbers only.
 
@@ -18,18 +17,8 @@ export const RACE_LIMITS = {
   durationS: { min: 1, max: 3_600 },
 } as const satisfies Record<string, { min: number; max: number }>;
 
-/** What a race sends and where, as the CLI's flags or the console's form say it. */
-export interface Race {
-  mode: BenchMode;
-  strategies: StrategyName[];
-  instances: number[];
-  users: number;
-  requestsPerUser: number;
-  quantity: number;
-  concurrency: number;
-  durationS?: number;
-  repeat: number;
-}
+/** What a race sends and where, as the CLI's flags or the console's form say it; the rest is the lab's configuration. */
+export type Race = Pick<BenchSettings, 'mode' | 'strategies' | 'instances' | 'users' | 'requestsPerUser' | 'quantity' | 'concurrency' | 'durationS' | 'repeat'>;
 
 /** A race's settings with those the servers run with, from the lab's configuration. */
 export function benchSettings(race: Race, config: Config): BenchSettings {

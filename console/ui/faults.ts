@@ -3,19 +3,18 @@ import type { FaultRun } from '../../bench/faults/report.js';
 import { int, ms } from '../../bench/output/format.js';
 import type { Answers } from '../../lab-client/tally.js';
 import { verdictWithFigure } from '../../lab-client/verdict.js';
-import type { Catalog, ConsoleEvent, FaultEntry, FaultRequest, SavedRun } from '../contract.js';
+import type { Catalog, ConsoleEvent, FaultEntry, FaultRequest } from '../contract.js';
 import { countKinds, KINDS, NO_ANSWERS, type Counts } from './answers.js';
 import { api } from './api.js';
 import { verdictBadge } from './badges.js';
 import { lineChart, type Chart } from './charts.js';
 import { el, fill } from './dom.js';
-import { checkedValues, runButtons, strategyChoices } from './form.js';
-import { savedLinks, showError } from './messages.js';
+import { checkedValues, RunControls, strategyChoices } from './form.js';
 
 /** The faults: pick one and strategies; a timeline per run shows the fault's window, the 503s, the recovery, the verdict. */
 export class FaultsView {
   readonly #form: HTMLFormElement;
-  readonly #controls: ReturnType<typeof runButtons>;
+  readonly #controls = new RunControls('Inject the fault', 'a strategy showed what it may not');
   readonly #select: HTMLSelectElement;
   readonly #what = el('div', { class: 'what', id: 'fault-what' });
   readonly #strategies = el('div');
@@ -28,7 +27,6 @@ export class FaultsView {
     private readonly catalog: Catalog,
   ) {
     this.#unavailable = new Set(catalog.unavailableCodes);
-    this.#controls = runButtons('Inject the fault');
     this.#select = el(
       'select',
       { name: 'fault', id: 'fault', 'aria-describedby': 'fault-what' },
@@ -41,13 +39,11 @@ export class FaultsView {
       el('div', { class: 'field' }, el('label', { for: 'fault' }, 'Fault'), this.#select),
       this.#what,
       this.#strategies,
-      this.#controls.buttons,
+      this.#controls.element,
     );
-    this.#form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      void this.#run();
-    });
-    this.#controls.stop.addEventListener('click', () => void api.stop().catch((error: unknown) => showError(this.#controls.message, error)));
+    this.#controls.submitting(this.#form, () =>
+      api.faults({ fault: this.#select.value, strategies: checkedValues(this.#form, 'strategy') as FaultRequest['strategies'] }),
+    );
     fill(
       section,
       el('h2', { id: 'faults-title' }, 'Faults'),
@@ -63,17 +59,14 @@ export class FaultsView {
   }
 
   setBusy(busy: boolean): void {
-    this.#controls.run.disabled = busy;
-    this.#controls.stop.disabled = !busy;
+    this.#controls.setBusy(busy);
   }
 
+  /** `runKind`: the kind of the run the event belongs to. */
   handle(event: ConsoleEvent, runKind: string | undefined): void {
     if (event.type === 'run-started' && event.kind === 'faults') this.#start(event.request as FaultRequest);
     else if (event.type === 'fault') this.#fault(event.event);
-    else if (runKind !== 'faults') return;
-    else if (event.type === 'run-saved') this.#saved(event.saved);
-    else if (event.type === 'run-stopped') this.#controls.message.textContent = 'Stopped: nothing was saved.';
-    else if (event.type === 'run-failed') showError(this.#controls.message, new Error(event.message));
+    else if (runKind === 'faults') this.#controls.ended(event);
   }
 
   #entry(): FaultEntry {
@@ -97,24 +90,16 @@ export class FaultsView {
     );
   }
 
-  async #run(): Promise<void> {
-    try {
-      await api.faults({ fault: this.#select.value, strategies: checkedValues(this.#form, 'strategy') as FaultRequest['strategies'] });
-    } catch (error) {
-      showError(this.#controls.message, error);
-    }
-  }
-
   #start(request: FaultRequest): void {
     this.#rows = new Map();
     this.#select.value = request.fault;
     fill(this.#timelines);
-    this.#controls.message.textContent = `Injecting ${request.fault}…`;
+    this.#controls.say(`Injecting ${request.fault}…`);
   }
 
   #fault(event: FaultEvent): void {
     if (event.type === 'stage') {
-      this.#controls.message.textContent = `${event.fault}${event.variant ? ` (${event.variant})` : ''}: ${event.stage}…`;
+      this.#controls.say(`${event.fault}${event.variant ? ` (${event.variant})` : ''}: ${event.stage}…`);
       return;
     }
     if (event.type === 'run-ended') return this.#rows.get(rowKey(event.run))?.ended(event.run);
@@ -122,16 +107,12 @@ export class FaultsView {
       const timeline = new Timeline(event, this.#unavailable);
       this.#rows.set(rowKey(event), timeline);
       this.#timelines.append(timeline.element);
-      this.#controls.message.textContent = `${label(event)}…`;
+      this.#controls.say(`${label(event)}…`);
       return;
     }
     const timeline = this.#rows.get(rowKey(event));
     if (event.type === 'answers') timeline?.answers(event.answers, event.elapsedMs);
     else timeline?.window(event.fromMs, event.toMs);
-  }
-
-  #saved(saved: SavedRun): void {
-    fill(this.#controls.message, `Done${saved.ok ? '' : ' — a strategy showed what it may not'}. Saved as ${saved.id}: `, ...savedLinks(saved.id));
   }
 }
 

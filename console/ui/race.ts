@@ -1,10 +1,9 @@
 import type { BenchEvent, Stage } from '../../bench/events.js';
-import type { Catalog, ConsoleEvent, RaceRequest, SavedRun } from '../contract.js';
+import type { Catalog, ConsoleEvent, RaceRequest } from '../contract.js';
 import { api } from './api.js';
 import { el, fill } from './dom.js';
-import { checkedValues, numberField, runButtons, strategyChoices } from './form.js';
+import { checkedValues, numberField, RunControls, strategyChoices } from './form.js';
 import { Lane } from './lane.js';
-import { savedLinks, showError } from './messages.js';
 
 const PROCESS_CHOICES = [1, 2, 4];
 const STAGES: Record<Stage, string> = {
@@ -16,7 +15,7 @@ const STAGES: Record<Stage, string> = {
 /** The race: a form with the CLI's limits, then a lane per strategy and process count, filled live. */
 export class RaceView {
   readonly #form: HTMLFormElement;
-  readonly #controls: ReturnType<typeof runButtons>;
+  readonly #controls = new RunControls('Run the race', 'a strategy meant to be exact was not');
   readonly #lanes = el('div', { class: 'lanes', id: 'lanes' });
   #byKey = new Map<string, Lane>();
   readonly #unavailable: ReadonlySet<string>;
@@ -27,7 +26,6 @@ export class RaceView {
   ) {
     this.#unavailable = new Set(catalog.unavailableCodes);
     const { limits, defaults } = catalog;
-    this.#controls = runButtons('Run the race');
     this.#form = el(
       'form',
       { class: 'run-form', id: 'race-form', 'aria-labelledby': 'race-title' },
@@ -49,13 +47,9 @@ export class RaceView {
           el('label', { class: 'choice' }, el('input', { type: 'checkbox', name: 'instances', value: n, checked: defaults.instances.includes(n) }), ` ${n}`),
         ),
       ),
-      this.#controls.buttons,
+      this.#controls.element,
     );
-    this.#form.addEventListener('submit', (event) => {
-      event.preventDefault();
-      void this.#run();
-    });
-    this.#controls.stop.addEventListener('click', () => void api.stop().catch((error: unknown) => showError(this.#controls.message, error)));
+    this.#controls.submitting(this.#form, () => api.race(this.#request()));
     fill(
       section,
       el('h2', { id: 'race-title' }, 'Race'),
@@ -65,27 +59,24 @@ export class RaceView {
     );
   }
 
-  /** Enables Run or Stop as the console is idle or busy. */
   setBusy(busy: boolean): void {
-    this.#controls.run.disabled = busy;
-    this.#controls.stop.disabled = !busy;
+    this.#controls.setBusy(busy);
   }
 
+  /** `runKind`: the kind of the run the event belongs to. */
   handle(event: ConsoleEvent, runKind: string | undefined): void {
     if (event.type === 'run-started' && event.kind === 'race') this.#start(event.request as RaceRequest);
     else if (event.type === 'race') this.#bench(event.event);
-    else if (runKind !== 'race') return;
-    else if (event.type === 'run-saved') this.#saved(event.saved);
-    else if (event.type === 'run-stopped') {
-      for (const lane of this.#byKey.values()) lane.stopped();
-      this.#controls.message.textContent = 'Stopped: nothing was saved.';
-    } else if (event.type === 'run-failed') showError(this.#controls.message, new Error(event.message));
+    else if (runKind === 'race') {
+      if (event.type === 'run-stopped') for (const lane of this.#byKey.values()) lane.stopped();
+      this.#controls.ended(event);
+    }
   }
 
-  async #run(): Promise<void> {
+  #request(): RaceRequest {
     const data = new FormData(this.#form);
     const number = (name: string) => Number(data.get(name));
-    const request: RaceRequest = {
+    return {
       strategies: checkedValues(this.#form, 'strategy') as RaceRequest['strategies'],
       users: number('users'),
       requestsPerUser: number('requestsPerUser'),
@@ -94,11 +85,6 @@ export class RaceView {
       instances: checkedValues(this.#form, 'instances').map(Number),
       repeat: number('repeat'),
     };
-    try {
-      await api.race(request);
-    } catch (error) {
-      showError(this.#controls.message, error);
-    }
   }
 
   #start(request: RaceRequest): void {
@@ -117,7 +103,7 @@ export class RaceView {
       }
     }
     fill(this.#lanes, ...lanes.map((lane) => lane.element));
-    this.#controls.message.textContent = `Racing ${request.users.toLocaleString('en-US')} users for ${request.quantity.toLocaleString('en-US')} places…`;
+    this.#controls.say(`Racing ${request.users.toLocaleString('en-US')} users for ${request.quantity.toLocaleString('en-US')} places…`);
   }
 
   #bench(event: BenchEvent): void {
@@ -140,10 +126,6 @@ export class RaceView {
 
   #lane(strategy: string, instances: number): Lane | undefined {
     return this.#byKey.get(key(strategy, instances));
-  }
-
-  #saved(saved: SavedRun): void {
-    fill(this.#controls.message, `Done${saved.ok ? '' : ' — a strategy meant to be exact was not'}. Saved as ${saved.id}: `, ...savedLinks(saved.id));
   }
 }
 

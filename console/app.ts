@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import express, { type Request, type Response } from 'express';
@@ -93,14 +94,21 @@ async function sendProjectFile(res: Response, path: string): Promise<void> {
 }
 
 /**
+ * Numbers the events of this process's life: a page that reconnects to a console started again since
+ * must be sent the new one's events from the start, whatever number it saw last.
+ */
+const LIFE = randomBytes(4).toString('hex');
+
+/**
  * Server-Sent Events: the latest run's events from where the page left off (Last-Event-ID, which
  * the browser sends when it reconnects), then each new one as it comes.
  */
 function streamEvents(runner: Runner, req: Request, res: Response): void {
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
   res.write('retry: 1000\n\n');
-  const afterSeq = Number(req.get('last-event-id') ?? 0) || 0;
-  const stopListening = runner.listen((event) => res.write(`id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`), afterSeq);
+  const [life, seen] = (req.get('last-event-id') ?? '').split('.');
+  const afterSeq = life === LIFE ? Number(seen) || 0 : 0;
+  const stopListening = runner.listen((event) => res.write(`id: ${LIFE}.${event.seq}\ndata: ${JSON.stringify(event)}\n\n`), afterSeq);
   const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
   res.on('close', () => {
     clearInterval(keepAlive);

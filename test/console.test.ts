@@ -55,6 +55,17 @@ async function saved(): Promise<{ id: string; kind: string; report: unknown }[]>
   );
 }
 
+/** What the live stream sends a page that connects (with the last event id it saw), up to the run's end. */
+async function replay(lastEventId?: string): Promise<{ id: string; type: string }[]> {
+  const stop = new AbortController();
+  const response = await fetch(`${consoleApp.url}api/events`, { headers: lastEventId ? { 'last-event-id': lastEventId } : {}, signal: stop.signal });
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  while (!text.includes('"type":"run-saved"')) text += (await reader.read()).value ?? '';
+  stop.abort();
+  return [...text.matchAll(/^id: (\S+)\ndata: (.*)$/gm)].map(([, id, data]) => ({ id: id!, type: (JSON.parse(data!) as { type: string }).type }));
+}
+
 async function pickStrategies(page: Page, form: string, names: string[]): Promise<void> {
   await page.locator(`${form} input[name=strategy]`).evaluateAll((boxes, chosen) => {
     for (const box of boxes as HTMLInputElement[]) box.checked = chosen.includes(box.value);
@@ -112,6 +123,18 @@ describe('the console in Chromium', () => {
     expect(await overflowsSideways(page)).toBe(false);
     await page.close();
   }, 240_000);
+
+  it('replays the latest run to a page that connects, or reconnects from where it left off', async () => {
+    const all = await replay();
+    expect(all[0]!.type).toBe('run-started');
+    expect(all.at(-1)!.type).toBe('run-saved');
+    const [life] = all[0]!.id.split('.');
+    expect(all.map((event) => event.id)).toEqual(all.map((_, i) => `${life}.${Number(all[0]!.id.split('.')[1]) + i}`));
+    // Reconnecting after the second to last event, the page is sent the last alone.
+    expect(await replay(all.at(-2)!.id)).toEqual([all.at(-1)]);
+    // A console started again since numbers its events anew: a page that saw another's is sent them all.
+    expect(await replay(`0000.${all.length + 1_000}`)).toEqual(all);
+  });
 
   it('refuses a second run while one runs, in a sentence; a run can be stopped, and nothing is saved of it', async () => {
     const page = await openPage('#race');

@@ -65,7 +65,7 @@ export class RunControls {
     this.stop.addEventListener('click', () => void api.stop().catch((error: unknown) => showError(this.message, error)));
   }
 
-  /** Sends what `request` reads from the form when it is submitted; a refusal is said here. */
+  /** Calls `send` when the form is submitted; what the console refuses is said here. */
   submitting(form: HTMLFormElement, send: () => Promise<unknown>): void {
     form.addEventListener('submit', (event) => {
       event.preventDefault();

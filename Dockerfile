@@ -14,7 +14,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 
-# `npm run build`: tsc type-checks and compiles bin/, src/, harness/, bench/, demo/, load-test/ and lab-client/ into dist/, and fails on a type error.
+# `npm run build`: tsc type-checks and compiles bin/, src/, harness/, bench/, demo/, load-test/, lab-client/ and console/ into dist/, and fails
+# on a type error; Vite bundles the console's page into dist/console-ui/.
 # The runtime stage copies dist/ from here, so BuildKit cannot skip this stage: no image without a passing check.
 FROM deps AS build
 COPY tsconfig.json tsconfig.build.json ./
@@ -26,6 +27,7 @@ COPY bench ./bench
 COPY demo ./demo
 COPY load-test ./load-test
 COPY lab-client ./lab-client
+COPY console ./console
 RUN npm run build
 
 # Production dependencies only, on the same base as the runtime stage.
@@ -37,8 +39,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
-# The compiled bench, demo, load test and lab client too: the CLI registers their commands next to start
-# and consumer.
+# The compiled bench, demo, load test, lab client and console too: the CLI registers their commands next to
+# start and consumer.
 COPY --from=build /app/package.json ./
 COPY --from=build /app/dist ./dist
 USER node

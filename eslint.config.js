@@ -7,7 +7,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'coverage/', 'reports/', 'bench-results/'] },
+  { ignores: ['dist/', 'coverage/', 'reports/', 'bench-results/', 'test-results/'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

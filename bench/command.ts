@@ -1,10 +1,13 @@
 import { Command, Option } from 'commander';
 import { duration, mysqlUrlOption, redisClusterOption, redisUrlOption, settingOption, strategiesOption, wholeNumber } from '../src/cli-options.js';
 import type { StrategyName } from '../src/strategies/names.js';
-import type { BenchMode, BenchSettings, CrowdKind } from './report.js';
+import type { BenchMode, CrowdKind } from './report.js';
+import { benchSettings, RACE_LIMITS, type Race } from './settings.js';
+
+const within = ({ min, max }: { min: number; max: number }) => wholeNumber(min, max);
 
 function instanceList(text: string): number[] {
-  return text.split(',').map((part) => wholeNumber(1, 16)(part.trim()));
+  return text.split(',').map((part) => within(RACE_LIMITS.instances)(part.trim()));
 }
 
 interface Flags {
@@ -31,19 +34,23 @@ export function createBenchCommand(): Command {
   return new Command('bench')
     .description('Race a crowd for a fresh coupon through each strategy, then verify in MySQL and report.')
     .addOption(strategiesOption())
-    .option('-u, --users <n>', 'distinct users in the crowd', wholeNumber(1), 1000)
-    .option('-r, --requests-per-user <n>', 'requests each user sends', wholeNumber(1, 1000), 1)
-    .option('-q, --quantity <n>', 'places on the coupon: how many users can get it', wholeNumber(1, 1_000_000_000), 100)
-    .option('-c, --concurrency <n>', 'requests in flight at once (connections in http mode)', wholeNumber(1, 10_000), 100)
+    .option('-u, --users <n>', 'distinct users in the crowd', within(RACE_LIMITS.users), 1000)
+    .option('-r, --requests-per-user <n>', 'requests each user sends', within(RACE_LIMITS.requestsPerUser), 1)
+    .option('-q, --quantity <n>', 'places on the coupon: how many users can get it', within(RACE_LIMITS.quantity), 100)
+    .option('-c, --concurrency <n>', 'requests in flight at once (connections in http mode)', within(RACE_LIMITS.concurrency), 100)
     .addOption(
       new Option('-m, --mode <mode>', 'http: real servers over HTTP; direct: the strategy in this process').choices(['http', 'direct']).default('http'),
     )
     .addOption(
       new Option('-i, --instances <k[,k…]>', 'server processes behind one port; a list runs each (http mode)').argParser(instanceList).default([1], '1'),
     )
-    .option('-d, --duration <time>', 'sustained load with fresh users for this long: 30, 30s, 2m (default: one crowd, no duration)', duration(1, 3600))
+    .option(
+      '-d, --duration <time>',
+      'sustained load with fresh users for this long: 30, 30s, 2m (default: one crowd, no duration)',
+      duration(RACE_LIMITS.durationS.min, RACE_LIMITS.durationS.max),
+    )
     .addOption(settingOption('--think-ms <ms>', 'work inside the critical section', 'THINK_MS').argParser(wholeNumber(0, 10_000)))
-    .option('--repeat <n>', 'runs per strategy; medians are reported', wholeNumber(1, 100), 1)
+    .option('--repeat <n>', 'runs per strategy; medians are reported', within(RACE_LIMITS.repeat), 1)
     .addOption(settingOption('--lock-wait-ms <ms>', 'how long a request may wait for a lock', 'LOCK_WAIT_MS').argParser(wholeNumber(1)))
     .addOption(settingOption('--lock-lease-ms <ms>', "the Redis lock's lease", 'LOCK_LEASE_MS').argParser(wholeNumber(1)))
     .addOption(
@@ -100,7 +107,7 @@ async function benchWith(flags: Flags, command: Command, clusterUrl: string | un
   await requireServices(command, config, servicesFor(flags.strategy));
   await prepareOutputFiles(command, [flags.out, flags.report]);
   if (flags.progress) await noteOtherBenches('bench', config);
-  const settings: BenchSettings = {
+  const race: Race = {
     mode: flags.mode,
     strategies: flags.strategy,
     instances: flags.instances,
@@ -109,15 +116,9 @@ async function benchWith(flags: Flags, command: Command, clusterUrl: string | un
     quantity: flags.quantity,
     concurrency: flags.concurrency,
     ...(flags.duration ? { durationS: flags.duration } : {}),
-    thinkMs: config.THINK_MS,
     repeat: flags.repeat,
-    lockWaitMs: config.LOCK_WAIT_MS,
-    lockLeaseMs: config.LOCK_LEASE_MS,
-    lockRetryDelayMs: config.LOCK_RETRY_DELAY_MS,
-    mysqlPoolSize: config.MYSQL_POOL_SIZE,
-    redisCluster: config.REDIS_CLUSTER,
-    ...(flags.crowd === 'skewed' ? { crowd: flags.crowd } : {}),
   };
+  const settings = { ...benchSettings(race, config), ...(flags.crowd === 'skewed' ? { crowd: flags.crowd } : {}) };
   const report = await runBench({ settings, config, floors: flags.floors === true, progress: progressOn(flags.progress ? process.stderr : undefined) });
   process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTable(report)}\n`);
   const written = await writeOutputFiles([

@@ -24,6 +24,12 @@ export interface Crowd {
   userId?: (n: number) => number;
 }
 
+/** Who watches a crowd while it runs: its answers are counted into `tally` as they come; `signal` stops it early. */
+export interface Watch {
+  tally: Tally;
+  signal?: AbortSignal;
+}
+
 export interface LoadResult {
   sent: number;
   answers: Answers;
@@ -59,6 +65,7 @@ function timedAutocannon(
   request: autocannon.Request,
   onAnswer: (status: number, body: string, context: Record<string, unknown>) => void,
   shown?: Shown,
+  signal?: AbortSignal,
 ): Promise<Timed> {
   const total = crowd.durationS ? Infinity : crowd.users * crowd.requestsPerUser;
   const started = performance.now();
@@ -66,6 +73,7 @@ function timedAutocannon(
   let lastAnswerAt = started;
   const run = () =>
     new Promise<Timed>((resolve, reject) => {
+      signal?.throwIfAborted();
       const instance = autocannon(
         {
           url,
@@ -84,9 +92,14 @@ function timedAutocannon(
             },
           ],
         },
-        (error, result) =>
-          error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve({ result, answered, elapsedMs: lastAnswerAt - started }),
+        (error, result) => {
+          signal?.removeEventListener('abort', stop);
+          if (error) reject(error instanceof Error ? error : new Error(String(error)));
+          else resolve({ result, answered, elapsedMs: lastAnswerAt - started });
+        },
       );
+      const stop = () => instance.stop();
+      signal?.addEventListener('abort', stop, { once: true });
     });
   if (!shown) return run();
   const perS = (timed: Timed) => `${int(timed.answered / (timed.elapsedMs / 1000))} req/s`;
@@ -94,9 +107,14 @@ function timedAutocannon(
 }
 
 /** Drives `POST {path}` on a real server with autocannon, a distinct user per request as configured. */
-export async function httpCrowd(url: string, path: string, crowd: Crowd, shown?: Shown): Promise<LoadResult> {
+export async function httpCrowd(
+  url: string,
+  path: string,
+  crowd: Crowd,
+  shown?: Shown,
+  { tally, signal }: Watch = { tally: new Tally() },
+): Promise<LoadResult> {
   const nextUser = userIds(crowd);
-  const tally = new Tally();
   const { result, answered, elapsedMs } = await timedAutocannon(
     url,
     crowd,
@@ -115,6 +133,7 @@ export async function httpCrowd(url: string, path: string, crowd: Crowd, shown?:
     },
     (status, body, context) => tally.record((context.userId as number) ?? 0, status < 300 ? 'success' : errorCode(status, body)),
     shown,
+    signal,
   );
   if (result.errors > 0) tally.answers.errors.SOCKET_ERROR = result.errors;
   // Requests still in flight when a timed run ends were sent (and may be written) but never answered.
@@ -132,8 +151,8 @@ export interface HelloRun {
 }
 
 /** `GET /hello` with the same connections and the same number of requests (or seconds). */
-export async function httpHello(url: string, crowd: Crowd, shown?: Shown): Promise<HelloRun> {
-  const { result, answered, elapsedMs } = await timedAutocannon(url, crowd, { method: 'GET', path: '/hello' }, () => {}, shown);
+export async function httpHello(url: string, crowd: Crowd, shown?: Shown, signal?: AbortSignal): Promise<HelloRun> {
+  const { result, answered, elapsedMs } = await timedAutocannon(url, crowd, { method: 'GET', path: '/hello' }, () => {}, shown, signal);
   return {
     throughput: answered / (elapsedMs / 1000),
     latency: pick(result.latency),
@@ -155,26 +174,32 @@ function pick(latency: autocannon.Histogram): Latency {
 }
 
 /** Calls the strategy in this process with `concurrency` callers at once: its own cost, no HTTP. */
-export async function directCrowd(strategy: IssueStrategy, couponId: number, crowd: Crowd, shown?: Shown): Promise<LoadResult> {
-  if (!shown) return directRun(strategy, couponId, crowd, { sent: 0 });
+export async function directCrowd(
+  strategy: IssueStrategy,
+  couponId: number,
+  crowd: Crowd,
+  shown?: Shown,
+  watch: Watch = { tally: new Tally() },
+): Promise<LoadResult> {
+  if (!shown) return directRun(strategy, couponId, crowd, { sent: 0 }, watch);
   const counter = { sent: 0 };
   const perS = (result: LoadResult) => `${int(result.throughput)} calls/s`;
   return shown.line.phase(
     shown.what,
-    () => directRun(strategy, couponId, crowd, counter),
+    () => directRun(strategy, couponId, crowd, counter, watch),
     perS,
     () => `${int(counter.sent)} sent`,
   );
 }
 
-async function directRun(strategy: IssueStrategy, couponId: number, crowd: Crowd, counter: { sent: number }): Promise<LoadResult> {
+async function directRun(strategy: IssueStrategy, couponId: number, crowd: Crowd, counter: { sent: number }, { tally, signal }: Watch): Promise<LoadResult> {
+  signal?.throwIfAborted();
   const nextUser = userIds(crowd);
-  const tally = new Tally();
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
   const deadline = crowd.durationS ? performance.now() + crowd.durationS * 1000 : Infinity;
   const started = performance.now();
   const caller = async () => {
-    for (let userId = nextUser(); userId !== undefined && performance.now() < deadline; userId = nextUser()) {
+    for (let userId = nextUser(); userId !== undefined && performance.now() < deadline && !signal?.aborted; userId = nextUser()) {
       counter.sent++;
       const begun = performance.now();
       tally.record(userId, await outcomeOf(strategy, couponId, userId));

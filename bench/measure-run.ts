@@ -6,7 +6,9 @@ import { startConsumer, startQueueConsumer } from '../src/consumer/start-consume
 import { usesBroker } from '../src/strategies/names.js';
 import { verifyCoupon } from '../lab-client/verdict.js';
 import { ms } from './output/format.js';
-import type { LoadResult } from './load.js';
+import { Tally } from '../lab-client/tally.js';
+import { reportingAnswers, type OnBenchEvent, type RunKey } from './events.js';
+import type { LoadResult, Watch } from './load.js';
 import type { ProgressLine } from './output/progress.js';
 import type { BenchSettings, RunResult } from './report.js';
 import { withCosts, type RetriesCounter } from './run-costs.js';
@@ -22,8 +24,15 @@ export const UNLIMITED = 1_000_000_000;
  */
 const DRAIN: DrainOptions = { timeoutMs: 120_000, stallMs: 15_000, pollMs: 2 };
 
-/** Sends a crowd at a coupon: over HTTP or in this process. */
-export type Load = (couponId: number) => Promise<LoadResult>;
+/** Sends a crowd at a coupon, over HTTP or in this process, counting its answers as `watch` says. */
+export type Load = (couponId: number, watch: Watch) => Promise<LoadResult>;
+
+/** Who is told of a run as it goes, and what stops its crowd early. */
+export interface Live {
+  key: RunKey;
+  onEvent: OnBenchEvent;
+  signal?: AbortSignal;
+}
 
 /** One run: a fresh coupon, the crowd, the drain (shown on `line` for an asynchronous strategy), the count in MySQL. */
 export async function runOne(
@@ -31,16 +40,23 @@ export async function runOne(
   settings: BenchSettings,
   strategy: StrategyName,
   load: Load,
-  { line, retries }: { line: ProgressLine; retries: RetriesCounter },
+  { line, retries, live }: { line: ProgressLine; retries: RetriesCounter; live: Live },
 ): Promise<RunResult> {
+  const { key, onEvent, signal } = live;
   const quantity = settings.durationS ? UNLIMITED : settings.quantity;
   const coupon = await createCoupon(lab, { ...couponTerms(strategy), totalQuantity: quantity });
-  const [result, costs] = await withCosts(lab, retries, strategy, () => load(coupon.id));
+  onEvent({ type: 'run-started', ...key, couponId: coupon.id });
+  const tally = new Tally();
+  const report = (answers: RunResult['answers'], elapsedMs: number) => onEvent({ type: 'answers', ...key, elapsedMs, answers });
+  const crowd = () => reportingAnswers(tally, report, () => load(coupon.id, { tally, signal }));
+  const [result, costs] = await withCosts(lab, retries, strategy, crowd);
+  const { asynchronous } = lab.strategies[strategy];
+  if (asynchronous) onEvent({ type: 'drain-started', ...key });
   const waiting = () => drained(lab, strategy, coupon.id);
-  const drain = lab.strategies[strategy].asynchronous ? await line.phase('drain', waiting, drainResult) : await waiting();
+  const drain = asynchronous ? await line.phase('drain', waiting, drainResult) : await waiting();
   const verification = await verifyCoupon(lab.db, coupon.id, quantity, result.answers, result.successfulUsers);
   await dropRedisState(lab, coupon.id);
-  return {
+  const run: RunResult = {
     couponId: coupon.id,
     sent: result.sent,
     answers: result.answers,
@@ -49,9 +65,12 @@ export async function runOne(
     latency: result.latency,
     elapsedMs: result.elapsedMs,
     ...costs,
-    drainMs: drain.waitedMs,
+    // A synchronous strategy's rows are written before its answers: nothing to drain, nothing to show.
+    ...(asynchronous ? { drainMs: drain.waitedMs } : {}),
     ...(drain.drained ? {} : { drainGaveUp: describeUndrained(drain, coupon.id) }),
   };
+  onEvent({ type: 'run-ended', ...key, result: run });
+  return run;
 }
 
 function drainResult(outcome: DrainOutcome): string {
@@ -59,9 +78,9 @@ function drainResult(outcome: DrainOutcome): string {
 }
 
 /** Runs a crowd through the strategy on a coupon of its own, so the measured runs meet warm code. */
-export async function warmUp(lab: Lab, strategy: StrategyName, load: Load): Promise<void> {
+export async function warmUp(lab: Lab, strategy: StrategyName, load: Load, signal?: AbortSignal): Promise<void> {
   const coupon = await createCoupon(lab, { ...couponTerms(strategy), title: `bench warm-up ${strategy}`, totalQuantity: UNLIMITED });
-  await load(coupon.id);
+  await load(coupon.id, { tally: new Tally(), signal });
   const drain = await drained(lab, strategy, coupon.id);
   if (!drain.drained) throw new Error(`bench warm-up: ${describeUndrained(drain, coupon.id)}`);
   await dropRedisState(lab, coupon.id);

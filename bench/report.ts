@@ -1,4 +1,5 @@
-import type { Protection, StrategyName } from '../src/strategies/index.js';
+import type { Protection } from '../src/strategies/issue-strategy.js';
+import type { StrategyName } from '../src/strategies/names.js';
 import type { Answers } from '../lab-client/tally.js';
 import type { Verdict, Verification } from '../lab-client/verdict.js';
 

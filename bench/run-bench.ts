@@ -8,9 +8,10 @@ import { issuePath } from '../lab-client/http.js';
 import { expectedVerdict, meetsExpectation, worstVerdict } from '../lab-client/verdict.js';
 import { measureFloors } from './floors.js';
 import { int, plural } from './output/format.js';
-import { directCrowd, httpCrowd, httpHello, type Crowd, type HelloRun } from './load.js';
+import { directCrowd, httpCrowd, httpHello, type Crowd, type HelloRun, type Watch } from './load.js';
 import { describeMachine } from './machine.js';
-import { runOne, warmUp } from './measure-run.js';
+import type { OnBenchEvent, Stage } from './events.js';
+import { runOne, warmUp, type Live } from './measure-run.js';
 import { progressOn, type Progress } from './output/progress.js';
 import { RunCounter } from './output/run-counter.js';
 import type { Baseline, BenchReport, BenchSettings, Latency, RunResult, StrategyResult } from './report.js';
@@ -28,6 +29,10 @@ export interface BenchOptions {
   floors: boolean;
   /** Where a line per run goes (progress.ts); none by default. */
   progress?: Progress;
+  /** Told what happens as it happens (events.ts): the console's lanes. */
+  onEvent?: OnBenchEvent;
+  /** Stops the bench: the crowd running now ends at once, and runBench rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Requests that warm a fresh server, and each strategy on it, before anything is measured. */
@@ -40,17 +45,26 @@ interface Bench {
   progress: Progress;
   /** Every run of the bench, counted as they start: each progress line says where it is overall. */
   runs: RunCounter;
+  onEvent: OnBenchEvent;
+  signal: AbortSignal | undefined;
 }
 
 /** Runs every strategy in every setting asked for and returns what it found. Prints nothing. */
-export async function runBench({ settings, config: labConfig, floors, progress = progressOn(undefined) }: BenchOptions): Promise<BenchReport> {
+export async function runBench({
+  settings,
+  config: labConfig,
+  floors,
+  progress = progressOn(undefined),
+  onEvent = () => {},
+  signal,
+}: BenchOptions): Promise<BenchReport> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const store = await openBenchStore(labConfig);
   const lab = createLab(store.config);
   try {
     const perStrategy = (settings.mode === 'direct' ? 1 : settings.instances.length) * settings.repeat;
-    const bench = { lab, settings, progress, runs: new RunCounter(perStrategy * settings.strategies.length) };
+    const bench = { lab, settings, progress, runs: new RunCounter(perStrategy * settings.strategies.length), onEvent, signal };
     const machine = await describeMachine(lab);
     const { results, baselines } = settings.mode === 'direct' ? await runDirect(bench) : await runOverHttp(bench);
     const measuredFloors = floors ? await measureFloors(lab, settings, progress('bench: floors')) : {};
@@ -84,13 +98,16 @@ async function runDirect(bench: Bench): Promise<Measured> {
   const consumer = lab.config.CONSUMER_IN_PROCESS ? startConsumer(lab) : undefined;
   try {
     for (const strategy of settings.strategies) {
-      const runs = await repeatOnLines(bench, `bench: ${strategy}, direct`, (line) =>
-        runOne(lab, settings, strategy, (couponId) => directCrowd(lab.strategies[strategy], couponId, crowdOf(bench), { line, what: crowdText(settings) }), {
-          line,
-          retries: retriesInProcess(lab),
-        }),
+      const runs = await repeatOnLines(bench, `bench: ${strategy}, direct`, (line, run) =>
+        runOne(
+          lab,
+          settings,
+          strategy,
+          (couponId, watch) => directCrowd(lab.strategies[strategy], couponId, crowdOf(bench), { line, what: crowdText(settings) }, watch),
+          { line, retries: retriesInProcess(lab), live: live(bench, strategy, 1, run) },
+        ),
       );
-      results.push(summarise(lab, strategy, 1, runs, settings));
+      results.push(ended(bench, summarise(lab, strategy, 1, runs, settings)));
     }
   } finally {
     await consumer?.stop();
@@ -103,19 +120,22 @@ async function runOverHttp(bench: Bench): Promise<Measured> {
   const { lab, settings, progress } = bench;
   const measured: Measured = { results: [], baselines: [] };
   for (const instances of settings.instances) {
+    bench.signal?.throwIfAborted();
     const line = progress(`bench: ${processes(instances)}`);
+    tellStage(bench, instances, 'starting servers');
     const starting = () => spawnServer({ ...lab.config, PORT: 0, MIGRATE_ON_START: false }, { instances });
     const server = await line.phase('starting the server', starting, () => 'listening');
     try {
       // A fresh process answers its first requests slowly (JIT, pools filling): not the lab's to measure.
       const warmUpCrowd = { ...settings, durationS: undefined, users: WARM_UP_REQUESTS, requestsPerUser: 1 };
-      await httpHello(server.url, warmUpCrowd, { line, what: `warm-up, ${int(WARM_UP_REQUESTS)} × GET /hello` });
+      tellStage(bench, instances, 'warm-up');
+      await httpHello(server.url, warmUpCrowd, { line, what: `warm-up, ${int(WARM_UP_REQUESTS)} × GET /hello` }, bench.signal);
       line.end();
       const hellos: HelloRun[] = [];
       for (const strategy of settings.strategies) {
         const result = await runPaired(bench, strategy, instances, server);
         hellos.push(...result.helloRuns);
-        measured.results.push(result.result);
+        measured.results.push(ended(bench, result.result));
       }
       measured.baselines.push({ instances, ...summariseHello(hellos), runs: hellos.map((hello) => hello.throughput) });
     } finally {
@@ -141,12 +161,19 @@ async function runPaired(
   const label = `bench: ${strategy}, ${processes(instances)}`;
   const warmUpLine = progress(`${label}, warm-up`);
   const warmUpCrowd = { users: WARM_UP_REQUESTS, requestsPerUser: 1, concurrency: settings.concurrency };
-  await warmUp(lab, strategy, (couponId) => httpCrowd(server.url, path(couponId), warmUpCrowd, { line: warmUpLine, what: `${int(WARM_UP_REQUESTS)} issues` }));
+  tellStage(bench, instances, 'warm-up', strategy);
+  await warmUp(
+    lab,
+    strategy,
+    (couponId, watch) => httpCrowd(server.url, path(couponId), warmUpCrowd, { line: warmUpLine, what: `${int(WARM_UP_REQUESTS)} issues` }, watch),
+    bench.signal,
+  );
   warmUpLine.end();
-  const pairs = await repeatOnLines(bench, label, async (line) => {
-    const hello = await httpHello(server.url, settings, { line, what: 'GET /hello' });
-    const crowd = (couponId: number) => httpCrowd(server.url, path(couponId), crowdOf(bench), { line, what: crowdText(settings) });
-    const run = await runOne(lab, settings, strategy, crowd, { line, retries: retriesOnMetrics(server.metricsUrl) });
+  const pairs = await repeatOnLines(bench, label, async (line, i) => {
+    tellStage(bench, instances, 'GET /hello', strategy);
+    const hello = await httpHello(server.url, settings, { line, what: 'GET /hello' }, bench.signal);
+    const crowd = (couponId: number, watch: Watch) => httpCrowd(server.url, path(couponId), crowdOf(bench), { line, what: crowdText(settings) }, watch);
+    const run = await runOne(lab, settings, strategy, crowd, { line, retries: retriesOnMetrics(server.metricsUrl), live: live(bench, strategy, instances, i) });
     return { hello, run };
   });
   const helloRuns = pairs.map((pair) => pair.hello);
@@ -166,12 +193,17 @@ async function runPaired(
  * `settings.repeat` runs one after the other, each on a progress line of its own:
  * `<label>, repeat 2 of 3 (run 7 of 24, about 1 min 10 s left)`.
  */
-async function repeatOnLines<T>({ settings, progress, runs }: Bench, label: string, run: (line: ReturnType<Progress>) => Promise<T>): Promise<T[]> {
+async function repeatOnLines<T>(
+  { settings, progress, runs, signal }: Bench,
+  label: string,
+  run: (line: ReturnType<Progress>, i: number) => Promise<T>,
+): Promise<T[]> {
   const results: T[] = [];
   for (let i = 1; i <= settings.repeat; i++) {
+    signal?.throwIfAborted();
     const line = progress(`${label}${settings.repeat > 1 ? `, repeat ${i} of ${settings.repeat}` : ''} (${runs.next()})`);
     try {
-      results.push(await run(line));
+      results.push(await run(line, i));
     } finally {
       line.end();
     }
@@ -195,6 +227,20 @@ function crowdOf({ lab, settings }: Bench): Crowd {
 /** The projected ceiling of a design on a cluster: the EVALSHA floor over its busiest master's share. */
 function project(result: StrategyResult, scriptFloorPerS: number | undefined): void {
   if (result.busiestShare && scriptFloorPerS) result.projectedCeiling = scriptFloorPerS / result.busiestShare;
+}
+
+function tellStage({ onEvent }: Bench, instances: number, stage: Stage, strategy?: StrategyName): void {
+  onEvent({ type: 'stage', instances, stage, ...(strategy ? { strategy } : {}) });
+}
+
+function live({ onEvent, signal, settings }: Bench, strategy: StrategyName, instances: number, run: number): Live {
+  return { key: { strategy, instances, run, runs: settings.repeat }, onEvent, signal };
+}
+
+/** A strategy's result in one setting, told once complete. */
+function ended(bench: Bench, result: StrategyResult): StrategyResult {
+  bench.onEvent({ type: 'strategy-ended', result });
+  return result;
 }
 
 function processes(n: number): string {

@@ -4,6 +4,7 @@ import { Command, type CommanderError } from 'commander';
 import { createDemoCommand } from '../demo/command.js';
 import { createBenchCommand } from '../bench/command.js';
 import { createFaultsCommand } from '../bench/faults/command.js';
+import { createConsoleCommand } from '../console/command.js';
 import { createLoadAutocannonCommand, createLoadLocustCommand } from '../load-test/command.js';
 import { createMicroCommand } from '../bench/micro/command.js';
 import { createBrokerConsumerCommand, createConsumerCommand } from '../src/consumer/command.js';
@@ -28,6 +29,7 @@ export function createProgram(): Command {
     .addCommand(createBenchCommand())
     .addCommand(createMicroCommand())
     .addCommand(createFaultsCommand())
+    .addCommand(createConsoleCommand())
     .addCommand(createLoadLocustCommand())
     .addCommand(createLoadAutocannonCommand());
   for (const command of [program, ...program.commands]) command.exitOverride(exitWithUsageStatus).addHelpText('after', FOOTER);

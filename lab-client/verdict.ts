@@ -1,5 +1,5 @@
 import type { Db } from '../src/core/db.js';
-import type { Protection } from '../src/strategies/index.js';
+import type { Protection } from '../src/strategies/issue-strategy.js';
 import type { Answers } from './tally.js';
 
 /**

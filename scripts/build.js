@@ -1,5 +1,5 @@
-// `npm run build`: compiles bin/, src/, harness/, bench/, demo/, load-test/ and lab-client/ into dist/ (tsc, tsconfig.build.json), copies the Lua
-// scripts next to their compiled modules, and stamps the build. Plain JavaScript: it runs before anything
+// `npm run build`: compiles bin/, src/, harness/, bench/, demo/, load-test/, lab-client/ and console/ into dist/ (tsc, tsconfig.build.json),
+// copies the Lua scripts next to their compiled modules, bundles the console's page (Vite) into dist/console-ui/, and stamps the build. Plain JavaScript: it runs before anything
 // is compiled, on a fresh `npm install` (the prepare script) as much as by hand.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,15 @@ for (const file of readdirSync(join(root, 'src'), { recursive: true, encoding: '
   mkdirSync(dirname(join(dist, 'src', file)), { recursive: true });
   copyFileSync(join(root, 'src', file), join(dist, 'src', file));
 }
+
+// The console's page, bundled with everything it imports (uPlot, its CSS), so that it opens with no network.
+const { build } = await import('vite');
+await build({
+  configFile: false,
+  root: join(root, 'console', 'ui'),
+  logLevel: 'warn',
+  build: { outDir: join(dist, 'console-ui'), emptyOutDir: true, reportCompressedSize: false },
+});
 
 // package.json's bin: executable, so that `./dist/bin/coupon-lab.js` runs by itself (its first line names node).
 chmodSync(join(dist, 'bin', 'coupon-lab.js'), 0o755);

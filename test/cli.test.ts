@@ -59,7 +59,7 @@ describe("the commands' help and messages", () => {
   });
 
   it.concurrent.for([
-    [['bench', '--users', '0'], "error: option '-u, --users <n>' argument '0' is invalid. It must be a whole number of at least 1."],
+    [['bench', '--users', '0'], "error: option '-u, --users <n>' argument '0' is invalid. It must be a whole number from 1 to 1,000,000."],
     [['bench', '--instances', '1,20'], "error: option '-i, --instances <k[,k…]>' argument '1,20' is invalid. It must be a whole number from 1 to 16."],
     [
       ['load-autocannon', '--users', '200'],
@@ -192,6 +192,8 @@ describe('a command whose MySQL, Redis or RabbitMQ does not answer', () => {
     ['broker-consumer', 'mysql'],
     ['broker-consumer', 'broker'],
     ['bench', 'broker'],
+    ['console', 'mysql'],
+    ['console', 'redis'],
   ] as const)('%s, with %s down: one line on stderr, no stack, exit status 2, nothing started', async ([command, service], { expect }) => {
     const { key, url, line } = unreachable[service];
     const port = await freePort();

@@ -12,7 +12,10 @@ import { describeUndrained, streamBacklog, waitForDrain, type DrainOptions } fro
 import { issuePath } from '../../lab-client/http.js';
 import { describeHost, describeMachine } from '../machine.js';
 import { verifyCoupon } from '../../lab-client/verdict.js';
+import type { Answers } from '../../lab-client/tally.js';
+import { reportingAnswers } from '../events.js';
 import { FaultCrowd } from './crowd.js';
+import type { FaultRunKey, OnFaultEvent } from './events.js';
 import { Fleet } from './fleet.js';
 import {
   startMariadb,
@@ -35,6 +38,10 @@ export interface FaultOptions {
   strategies?: readonly StrategyChoice[];
   /** Told what is happening, a line at a time; the caller decides whether to print it. */
   onStep?: (line: string) => void;
+  /** Told what happens as it happens (events.ts): the console's timeline. */
+  onEvent?: OnFaultEvent;
+  /** Stops the bench before its next run; runFaults then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -125,6 +132,9 @@ async function prepared(starting: Promise<PrivateMariadb>): Promise<PrivateMaria
 
 async function runScenario(scenario: Scenario, options: FaultOptions, shared: Shared, describe: (lab: Lab) => Promise<void>): Promise<FaultRun[]> {
   const label = scenario.variant ? `${scenario.fault} (${scenario.variant})` : scenario.fault;
+  const { fault, variant: faultVariant } = scenario;
+  options.signal?.throwIfAborted();
+  options.onEvent?.({ type: 'stage', fault, ...(faultVariant ? { variant: faultVariant } : {}), stage: 'starting instances' });
   const shape = scenario.cluster;
   const redisNodes = [
     shape ? startRedisCluster(shape.masters, { replicas: shape.replicas }) : startRedis({ persistence: scenario.redis }),
@@ -153,11 +163,13 @@ async function runScenario(scenario: Scenario, options: FaultOptions, shared: Sh
       const runs: FaultRun[] = [];
       for (const [variant, strategies] of strategiesToRun(lab.strategies, scenario, options.strategies)) {
         const config = faultConfig(env, { ...scenario.settings, ...(variant ? strategies[0]!.variants![variant] : {}) });
+        options.onEvent?.({ type: 'stage', fault, ...(faultVariant ? { variant: faultVariant } : {}), stage: 'starting servers' });
         const fleet = await Fleet.start(config, { broker: strategies.some((strategy) => strategy.uses.includes('broker')) });
         try {
           for (const strategy of strategies) {
+            options.signal?.throwIfAborted();
             options.onStep?.(`${label}: ${strategy.name}${variant ? ` (${variant})` : ''}`);
-            runs.push(await runOne(scenario, strategy, variant, { env, fleet, lab }));
+            runs.push(await runOne(scenario, strategy, variant, { env, fleet, lab, onEvent: options.onEvent ?? (() => {}) }));
             await heal(env, fleet);
           }
         } finally {
@@ -201,9 +213,10 @@ interface Parts {
   env: FaultEnvironment;
   fleet: Fleet;
   lab: Lab;
+  onEvent: OnFaultEvent;
 }
 
-async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: string, { env, fleet, lab }: Parts): Promise<FaultRun> {
+async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: string, { env, fleet, lab, onEvent }: Parts): Promise<FaultRun> {
   const { quantity, ...pace } = scenario.crowd;
   const coupon = await createCoupon(lab, {
     title: `faults ${scenario.fault} ${strategy.name}`,
@@ -213,12 +226,24 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
     issueStartAt: null,
     issueEndAt: null,
   });
+  const key: FaultRunKey = {
+    fault: scenario.fault,
+    ...(scenario.variant ? { variant: scenario.variant } : {}),
+    strategy: strategy.name as StrategyName, // the registry checked it is the name it is listed under
+    ...(variant ? { setting: variant } : {}),
+  };
+  onEvent({ type: 'run-started', ...key, quantity, what: scenario.what });
   const { skewed, ...paced } = pace;
   const userId = crowdUserIds(skewed ? 'skewed' : 'uniform', lab.config.LUA_BUCKETS);
   const crowd = new FaultCrowd(fleet.urls(), issuePath(strategy.name, coupon.id), userId ? { ...paced, userId } : paced);
   const notes: string[] = [];
   const context = { crowd, env, fleet, lab, couponId: coupon.id, quantity, strategy, notes };
-  const [injected] = await Promise.allSettled([scenario.inject(context), crowd.done]);
+  const injecting = scenario.inject(context).then((window) => {
+    if (window) onEvent({ type: 'fault', ...key, ...window });
+    return window;
+  });
+  const report = (answers: Answers, elapsedMs: number) => onEvent({ type: 'answers', ...key, elapsedMs, answers });
+  const [injected] = await reportingAnswers(crowd.tally, report, () => Promise.allSettled([injecting, crowd.done]));
   await heal(env, fleet); // an injection that failed half-way may have left something down
   const drain = await waitForDrain(streamBacklog(lab, coupon.id), DRAIN);
   const found = await verifyCoupon(lab.db, coupon.id, quantity, crowd.tally.answers, crowd.tally.successfulUsers);
@@ -233,12 +258,9 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
   if (!drain.drained) notes.push(describeUndrained(drain, coupon.id));
   const beyond = rowsBeyondYes(found.rows, crowd.tally.answers.success, unanswered);
   if (beyond) notes.push(beyond);
-  return {
-    fault: scenario.fault,
-    ...(scenario.variant ? { variant: scenario.variant } : {}),
+  const run: FaultRun = {
+    ...key,
     what: scenario.what,
-    strategy: strategy.name as StrategyName, // the registry checked it is the name it is listed under
-    ...(variant ? { setting: variant } : {}),
     protection: strategy.protection,
     quantity,
     sent: crowd.answers.length,
@@ -261,6 +283,8 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
     notes,
     ...(injected.status === 'rejected' ? { error: `the fault could not be injected: ${(injected.reason as Error).message}` } : {}),
   };
+  onEvent({ type: 'run-ended', run });
+  return run;
 }
 
 /** Starts again whatever a fault left down (or continues what it left paused), so the drain and the next run meet a whole system. */

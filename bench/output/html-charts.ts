@@ -1,4 +1,4 @@
-import type { Protection } from '../../src/strategies/index.js';
+import type { Protection } from '../../src/strategies/issue-strategy.js';
 import { valueAxis } from './chart-axis.js';
 import { escapeHtml as escape } from './format.js';
 
@@ -16,7 +16,8 @@ export const PROTECTION_COLORS: Record<Protection, string> = {
   global: '#2e7d32',
 };
 
-const PROTECTION_MEANINGS: Record<Protection, string> = {
+/** What each protection promises, in the words of the legend (and of the console's badges). */
+export const PROTECTION_MEANINGS: Record<Protection, string> = {
   none: 'no protection',
   process: 'within one server process',
   lease: "across processes while its lock's lease holds",

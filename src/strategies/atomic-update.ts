@@ -19,6 +19,16 @@ export const createAtomicUpdate: StrategyFactory = (deps) => ({
   uses: ['mysql'],
   lockWaits: 'none',
   asynchronous: false,
+  card: {
+    steps: [
+      'UPDATE coupons SET issued = issued + 1 WHERE there is a place and it is in the window',
+      'no row changed: read why (sold out, not in the window)',
+      'insert the row; a duplicate user rolls the update back',
+      'commit',
+    ],
+    needs: 'MySQL alone; rules that fit one UPDATE',
+    pitfall: 'Only rules that fit one conditional UPDATE; the row is still locked from the update to the commit.',
+  },
   issue: ({ couponId, userId }) =>
     inTransaction(deps, 'atomic-update', async (trx) => {
       for (let attempt = 1; ; attempt++) {

@@ -52,6 +52,16 @@ export const createFencedLock: StrategyFactory = (deps) => {
     uses: ['mysql', 'redis'],
     lockWaits: 'each request',
     asynchronous: false,
+    card: {
+      steps: [
+        'take the Redis lock and a fencing token, one higher than the last',
+        'first statement: write the token to the coupon row, refused if an older one',
+        'read, decide, insert, commit',
+        'release the lock if we still own it',
+      ],
+      needs: 'Redis (one: tokens come from one counter), MySQL, a fence column on the coupon row',
+      pitfall: 'The token must be checked first, under the row lock: checked only with the writes, a holder that read the old count would still pass.',
+    },
     issue(request) {
       const { couponId } = request;
       const startedAt = Date.now();

@@ -26,6 +26,16 @@ export const createIncrBrokerConfirm: StrategyFactory = (deps) => {
     lockWaits: 'none',
     asynchronous: true,
     handOff: 'confirm-first',
+    card: {
+      steps: [
+        'SADD the user, INCR the count, as incr-broker does',
+        'publish to RabbitMQ and wait for its confirm',
+        'confirmed: answer 202; not within 5 s: DECR and SREM, answer 503',
+        'a broker consumer writes the row; redelivery is safe by the unique key',
+      ],
+      needs: 'Redis, RabbitMQ, MySQL, a broker consumer',
+      pitfall: 'Nobody told yes is lost, but a server killed between the count and the confirm strands the place; a late confirm is revoked in MySQL.',
+    },
     async issue(request): Promise<IssueResult> {
       const admitted = await admit(request);
       if (admitted.outcome !== 'counted') return admitted;

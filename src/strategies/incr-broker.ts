@@ -22,6 +22,17 @@ export const createIncrBroker: StrategyFactory = (deps) => {
     lockWaits: 'none',
     asynchronous: true,
     handOff: 'answer-first',
+    card: {
+      steps: [
+        'SADD the user to those who applied (already there: ALREADY_ISSUED)',
+        'INCR the count (over the quantity: COUPON_SOLD_OUT, and the count given back)',
+        'publish the winner to RabbitMQ without waiting; answer 202',
+        'a broker consumer writes the row; redelivery is safe by the unique key',
+      ],
+      needs: 'Redis, RabbitMQ, MySQL, a broker consumer',
+      pitfall:
+        'The count and the message are two writes: a server that dies, or a publish that fails, between them leaves a user told yes with no coupon, ever.',
+    },
     async issue(request): Promise<IssueResult> {
       const admitted = await admit(request);
       if (admitted.outcome !== 'counted') return admitted;

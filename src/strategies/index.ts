@@ -18,7 +18,7 @@ import { createSpinLock } from './spin-lock.js';
 import { createUnsafe } from './unsafe.js';
 
 export { isStrategyName, STRATEGY_NAMES, STRATEGY_VARIANTS, type StrategyChoice, type StrategyName } from './names.js';
-export type { Dependency, HandOff, IssueResult, IssueStrategy, LockWaits, Protection, StrategyDeps, StrategyObserver } from './issue-strategy.js';
+export type { Dependency, HandOff, IssueResult, IssueStrategy, LockWaits, Protection, StrategyCard, StrategyDeps, StrategyObserver } from './issue-strategy.js';
 
 /**
  * The one place a strategy name becomes an implementation, in the order the lab shows them:

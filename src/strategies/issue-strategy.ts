@@ -43,6 +43,19 @@ export type HandOff = 'answer-first' | 'confirm-first';
  */
 export type LockWaits = 'each request' | 'each attempt' | 'none';
 
+/**
+ * How a strategy guards the quantity, told to a person choosing one (the console shows it as the
+ * strategy's card). Written beside the code it describes, so that it changes with it.
+ */
+export interface StrategyCard {
+  /** What one request goes through, in order, a few words each. */
+  steps: readonly string[];
+  /** What it needs to run: stores, columns, processes. */
+  needs: string;
+  /** How it goes wrong, or what it costs. */
+  pitfall: string;
+}
+
 export interface IssueStrategy {
   /** Its name in the registry (src/strategies/index.ts), which checks that they agree. */
   readonly name: string;
@@ -53,6 +66,7 @@ export interface IssueStrategy {
   readonly asynchronous: boolean;
   /** Set for a strategy whose place and hand-off are two writes to two stores (see HandOff). */
   readonly handOff?: HandOff;
+  readonly card: StrategyCard;
   /**
    * Settings worth comparing the strategy under, by name (redis-lock's watchdog): the fault
    * bench runs the strategy with each of them too.

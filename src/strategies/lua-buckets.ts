@@ -74,6 +74,17 @@ export const createLuaBuckets: StrategyFactory = (deps) => {
     uses: ['redis', 'mysql'],
     lockWaits: 'none',
     asynchronous: true,
+    card: {
+      steps: [
+        "the coupon's places split over buckets, each under a hash tag of its own (its own cluster master)",
+        "one Lua script at the user's home bucket checks the place and the user; answer 202",
+        'a home bucket that ran dry first takes places from another (take, then credit once)',
+        'sold out only once every bucket was seen empty twice; the consumer drains every bucket',
+      ],
+      needs: 'Redis (append-only; a cluster of three masters or more to spread one coupon), MySQL, a consumer',
+      pitfall:
+        'A fallback cut short leaves places on their way between buckets until a later request completes the transfer; more Redis commands per request near the sell-out.',
+    },
     async issue(request): Promise<IssueResult> {
       const layout = (await layoutOf(request.couponId)) ?? (await splitOnce(request.couponId, 'load'));
       if (!layout) return refused('COUPON_NOT_FOUND');

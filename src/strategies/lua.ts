@@ -25,6 +25,16 @@ export const createLua: StrategyFactory = (deps) => {
     uses: ['redis', 'mysql'],
     lockWaits: 'none',
     asynchronous: true,
+    card: {
+      steps: [
+        'one Lua script checks the place and the user in Redis, atomically',
+        "appends the request to the coupon's stream; answer 202",
+        'the consumer writes the stream to MySQL in batches',
+        'never more rows than the quantity: anything past it is revoked, visibly',
+      ],
+      needs: 'Redis (append-only), MySQL, a consumer',
+      pitfall: 'MySQL lags the answers until the stream is drained; a Redis without persistence that restarts loses what it accepted and no consumer had read.',
+    },
     async issue(request): Promise<IssueResult> {
       let admission = await admit(request);
       if (admission === Admission.TERMS_MISSING || admission === Admission.UNVERIFIED) {

@@ -17,6 +17,11 @@ export const createMutexInTx: StrategyFactory = (deps) => {
     uses: ['mysql'],
     lockWaits: 'each attempt',
     asynchronous: false,
+    card: {
+      steps: ['begin a transaction', 'take an in-process mutex', 'read the count and decide', 'release the mutex', 'insert the row, add one, commit'],
+      needs: 'MySQL',
+      pitfall: 'The mutex is released before the writes commit, so the next request reads the old count: a lock released before the commit guards nothing.',
+    },
     issue: (request) =>
       transactionalIssue(deps, request, {
         strategy: 'mutex-in-tx',

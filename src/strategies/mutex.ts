@@ -16,6 +16,11 @@ export const createMutex: StrategyFactory = (deps) => {
     uses: ['mysql'],
     lockWaits: 'each request',
     asynchronous: false,
+    card: {
+      steps: ['take an in-process mutex for the coupon', 'read the count, decide, insert, commit', 'release the mutex'],
+      needs: 'MySQL; one server process',
+      pitfall: 'Each process has mutexes of its own: two server processes over-issue together.',
+    },
     issue(request) {
       const acquired = lockWait(deps.observer, 'mutex');
       return mutexes.runExclusive(request.couponId, () => {

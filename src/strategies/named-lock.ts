@@ -32,6 +32,12 @@ export const createNamedLock: StrategyFactory = (deps) => {
     uses: ['mysql'],
     lockWaits: 'each request',
     asynchronous: false,
+    card: {
+      steps: ['queue in-process for the coupon', 'GET_LOCK(name) on a connection', 'read, decide, insert, commit on that same connection', 'RELEASE_LOCK'],
+      needs: 'MySQL alone; one connection per holder',
+      pitfall:
+        "The lock lives with its session: running the transaction on a second connection (as often taught) over-issues when the lock's session ends mid-transaction.",
+    },
     issue(request) {
       const startedAt = Date.now();
       const acquired = lockWait(deps.observer, 'named-lock'); // the queue in this process, then MySQL

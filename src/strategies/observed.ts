@@ -15,6 +15,7 @@ export function observed(strategy: IssueStrategy, observer: StrategyObserver): I
     uses: strategy.uses,
     lockWaits: strategy.lockWaits,
     asynchronous: strategy.asynchronous,
+    card: strategy.card,
     ...(strategy.handOff ? { handOff: strategy.handOff } : {}),
     ...(strategy.variants ? { variants: strategy.variants } : {}),
     async issue(request): Promise<IssueResult> {

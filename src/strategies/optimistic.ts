@@ -24,6 +24,16 @@ export const createOptimistic: StrategyFactory = (deps) => ({
   uses: ['mysql'],
   lockWaits: 'none',
   asynchronous: false,
+  card: {
+    steps: [
+      'read the coupon and its issue version, no lock',
+      'decide',
+      'UPDATE … WHERE issue_version = the one read (compare-and-set)',
+      'lost the race: wait a little, read again, up to LOCK_WAIT_MS',
+    ],
+    needs: 'MySQL alone; a version column',
+    pitfall: 'Under a crowd most attempts lose: the cost is retries and their tail, and CONTENDED (503) once the wait runs out.',
+  },
   async issue(request): Promise<IssueResult> {
     const startedAt = Date.now();
     for (let attempt = 1; ; attempt++) {

@@ -57,6 +57,16 @@ export const createPubsubLock: StrategyFactory = (deps) => {
     uses: ['mysql', 'redis'],
     lockWaits: 'each request',
     asynchronous: false,
+    card: {
+      steps: [
+        'SET lock NX PX lease',
+        "if taken, wait for the release message on the lock's channel",
+        'read, decide, insert; check the lease, commit',
+        'release with a script that publishes the release',
+      ],
+      needs: 'Redis (a subscriber connection per process), MySQL',
+      pitfall: 'Exact only while the lease holds, as spin-lock: the check of the lease before commit is no fence.',
+    },
     issue(request) {
       const key = keys.couponLockOf(request.couponId, 'pubsub-lock');
       const channel = `${key}:released`;

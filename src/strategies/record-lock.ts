@@ -12,5 +12,10 @@ export const createRecordLock: StrategyFactory = (deps) => ({
   uses: ['mysql'],
   lockWaits: 'each attempt',
   asynchronous: false,
+  card: {
+    steps: ['begin a transaction', 'SELECT … FOR UPDATE the coupon row', 'check the count, insert the row, add one', 'commit, which releases the row'],
+    needs: 'MySQL alone',
+    pitfall: 'Every request for the coupon queues on its one row: the hot row bounds throughput.',
+  },
   issue: (request) => transactionalIssue(deps, request, { strategy: 'record-lock', lockCouponRow: true }),
 });

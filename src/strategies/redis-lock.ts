@@ -53,6 +53,17 @@ export const createRedisLock: StrategyFactory = (deps) => {
     lockWaits: 'each request',
     variants: { watchdog: { LOCK_WATCHDOG: 'true' } },
     asynchronous: false,
+    card: {
+      steps: [
+        'queue in-process for the coupon',
+        'take the Redis lock (Redlock) for at most the lease',
+        'read, decide, insert; check the lease, commit',
+        'release the lock only if we still own it',
+      ],
+      needs: 'Redis (one, or a majority of several), MySQL',
+      pitfall:
+        'Exact only while the lease holds: a commit slower than the lease left lets a second holder read the old count. The watchdog cures a slow commit, not a paused process.',
+    },
     issue(request) {
       const startedAt = Date.now();
       const acquired = lockWait(deps.observer, 'redis-lock'); // the queue in this process, then Redis

@@ -40,6 +40,17 @@ export const createSpinLock: StrategyFactory = (deps) => {
     uses: ['mysql', 'redis'],
     lockWaits: 'each request',
     asynchronous: false,
+    card: {
+      steps: [
+        'SET lock NX PX lease, again and again with a growing backoff',
+        'read, decide, insert',
+        'check the lease is still held, commit',
+        'delete the lock if it still holds our token',
+      ],
+      needs: 'Redis, MySQL',
+      pitfall:
+        'Exact only while the lease holds: a commit or a pause that outlasts it lets a second holder in. Every waiter polls Redis, so commands grow with the crowd.',
+    },
     issue(request) {
       const key = keys.couponLockOf(request.couponId, 'spin-lock');
       // Released only if the key still holds our token: after the lease it may be another holder's.

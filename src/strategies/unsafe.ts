@@ -12,5 +12,10 @@ export const createUnsafe: StrategyFactory = (deps) => ({
   uses: ['mysql'],
   lockWaits: 'none',
   asynchronous: false,
+  card: {
+    steps: ['begin a transaction', 'read the issued count', 'check it against the quantity', 'insert the row, add one, commit'],
+    needs: 'MySQL',
+    pitfall: 'Concurrent requests read the same count and all pass the check: it over-issues under any crowd. The negative control.',
+  },
   issue: (request) => transactionalIssue(deps, request, { strategy: 'unsafe' }),
 });

@@ -3,7 +3,20 @@ import { join, relative } from 'node:path';
 import { PROJECT_ROOT } from '../../src/project-paths.js';
 
 /** What `npm run build` compiles or copies into dist/, and what decides how. */
-const INPUTS = ['bin', 'src', 'harness', 'bench', 'demo', 'load-test', 'lab-client', 'scripts', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+const INPUTS = [
+  'bin',
+  'src',
+  'harness',
+  'bench',
+  'demo',
+  'load-test',
+  'lab-client',
+  'console',
+  'scripts',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'package.json',
+];
 /** Written by scripts/build.js once a build has succeeded. */
 const STAMP = join(PROJECT_ROOT, 'dist', '.built');
 

@@ -38,7 +38,28 @@ const RULES: Rule[] = [
   // The consumer meets the lua strategy in the issue stream's contract (src/core/issue-stream), never in its insides.
   { from: 'src/consumer/', notFrom: ['src/strategies/'] },
   // What tests and the fault bench share serves both, and knows neither.
-  { from: 'harness/', notFrom: ['bench/', 'test/', 'demo/', 'load-test/'] },
+  { from: 'harness/', notFrom: ['bench/', 'test/', 'demo/', 'load-test/', 'console/'] },
+  // The console drives the bench's engines; nothing below it knows the console.
+  { from: 'bench/', notFrom: ['console/'] },
+  { from: 'console/', notFrom: ['test/', 'demo/', 'load-test/'] },
+  // The page runs in a browser: the console's contract (types), the reports' number formats and colours,
+  // the verdicts' wording and the events' and reports' shapes; never a module that needs Node or a driver.
+  {
+    from: 'console/ui/',
+    onlyFrom: [
+      'console/ui/',
+      'console/contract.js',
+      'bench/events.js',
+      'bench/report.js',
+      'bench/faults/events.js',
+      'bench/faults/report.js',
+      'bench/output/format.js',
+      'bench/output/html-charts.js',
+      'lab-client/tally.js',
+      'lab-client/verdict.js',
+      'src/strategies/issue-strategy.js',
+    ],
+  },
 ];
 
 function violations(imports: Import[], rules: Rule[]): string[] {
@@ -53,11 +74,11 @@ function violations(imports: Import[], rules: Rule[]): string[] {
   );
 }
 
-const imports: Import[] = ['src', 'harness'].flatMap(sources).flatMap((file) => relativeImports(file).map((target) => ({ file, target })));
+const imports: Import[] = ['src', 'harness', 'bench', 'console'].flatMap(sources).flatMap((file) => relativeImports(file).map((target) => ({ file, target })));
 
 describe('the layers', () => {
   it('are read from the code at all', () => {
-    for (const folder of ['src/core/', 'src/consumer/', 'src/strategies/', 'harness/']) {
+    for (const folder of ['src/core/', 'src/consumer/', 'src/strategies/', 'harness/', 'bench/', 'console/', 'console/ui/']) {
       expect(imports.filter(({ file }) => file.startsWith(folder)).length, folder).toBeGreaterThan(3);
     }
   });
@@ -71,6 +92,8 @@ describe('the layers', () => {
     ['the harness importing the fault bench', { file: 'harness/server-process.ts', target: 'bench/faults/fleet.ts' }],
     ['product code importing the harness', { file: 'src/server/server.ts', target: 'harness/ports.ts' }],
     ['core importing a strategy', { file: 'src/core/coupon.ts', target: 'src/strategies/lua.ts' }],
+    ['the bench importing the console', { file: 'bench/run-bench.ts', target: 'console/runner.ts' }],
+    ["the console's page importing a driver's module", { file: 'console/ui/race.ts', target: 'src/lab.ts' }],
   ])('would be broken by %s, and the check says so', (_case, wrong) => {
     expect(violations([wrong], RULES)).toHaveLength(1);
   });

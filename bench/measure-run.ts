@@ -5,10 +5,18 @@ import { describeUndrained, streamBacklog, waitForDrain, type DrainOptions, type
 import { startConsumer } from '../src/consumer/start-consumer.js';
 import { verifyCoupon } from '../lab-client/verdict.js';
 import { ms } from './output/format.js';
-import type { LoadResult } from './load.js';
+import type { Crowd, LoadResult } from './load.js';
 import type { ProgressLine } from './output/progress.js';
 import type { BenchSettings, RunResult } from './report.js';
-import { withCosts, type RetriesCounter } from './run-costs.js';
+import { withCosts, type CostMeters } from './run-costs.js';
+
+/** Requests that warm a fresh server, and each strategy on it, before anything is measured. */
+export const WARM_UP_REQUESTS = 1_000;
+
+/** The crowd that warms: `WARM_UP_REQUESTS` users once each, at the run's concurrency. */
+export function warmUpCrowd({ concurrency }: Pick<BenchSettings, 'concurrency'>): Crowd {
+  return { users: WARM_UP_REQUESTS, requestsPerUser: 1, concurrency };
+}
 
 /** A coupon no sustained run can sell out. */
 export const UNLIMITED = 1_000_000_000;
@@ -28,12 +36,13 @@ export async function runOne(
   settings: BenchSettings,
   strategy: StrategyName,
   load: Load,
-  { line, retries }: { line: ProgressLine; retries: RetriesCounter },
+  { line, meters }: { line: ProgressLine; meters: CostMeters },
 ): Promise<RunResult> {
   const quantity = settings.durationS ? UNLIMITED : settings.quantity;
   const coupon = await createCoupon(lab, { ...couponTerms(strategy), totalQuantity: quantity });
-  const [result, costs] = await withCosts(lab, retries, strategy, () => load(coupon.id));
-  const drain = lab.strategies[strategy].asynchronous ? await line.phase('drain', () => drained(lab, coupon.id), drainResult) : await drained(lab, coupon.id);
+  const drain = () => drained(lab, coupon.id);
+  const settle = lab.strategies[strategy].asynchronous ? () => line.phase('drain', drain, drainResult) : drain;
+  const [result, drainOutcome, costs] = await withCosts(meters, strategy, () => load(coupon.id), settle);
   const verification = await verifyCoupon(lab.db, coupon.id, quantity, result.answers, result.successfulUsers);
   await dropRedisState(lab, coupon.id);
   return {
@@ -45,8 +54,8 @@ export async function runOne(
     latency: result.latency,
     elapsedMs: result.elapsedMs,
     ...costs,
-    drainMs: drain.waitedMs,
-    ...(drain.drained ? {} : { drainGaveUp: describeUndrained(drain, coupon.id) }),
+    drainMs: drainOutcome.waitedMs,
+    ...(drainOutcome.drained ? {} : { drainGaveUp: describeUndrained(drainOutcome, coupon.id) }),
   };
 }
 

@@ -7,15 +7,16 @@ import { issuePath } from '../lab-client/http.js';
 import { expectedVerdict, meetsExpectation, worstVerdict } from '../lab-client/verdict.js';
 import { measureFloors } from './floors.js';
 import { int } from './output/format.js';
-import { directCrowd, httpCrowd, httpHello, type HelloRun } from './load.js';
+import { directCrowd, httpCrowd, httpHello } from './load.js';
 import { describeMachine } from './machine.js';
-import { runOne, warmUp } from './measure-run.js';
+import { runOne, warmUp, warmUpCrowd, WARM_UP_REQUESTS } from './measure-run.js';
 import { progressOn, type Progress } from './output/progress.js';
-import type { Baseline, BenchReport, BenchSettings, Latency, RunResult, StrategyResult } from './report.js';
+import type { Baseline, BenchReport, BenchSettings, RunResult, StrategyResult } from './report.js';
 import { retriesInProcess, retriesOnMetrics } from './run-costs.js';
 import { kill, spawnServer, type ServerProcess } from '../harness/server-process.js';
 import { openBenchStore } from './store.js';
-import { median, medianLatency } from './stats.js';
+import { helloWithCpu } from './server-cpu.js';
+import { median, medianLatency, medianOfAll, summariseHellos } from './stats.js';
 
 export interface BenchOptions {
   settings: BenchSettings;
@@ -25,9 +26,6 @@ export interface BenchOptions {
   /** Where a line per run goes (progress.ts); none by default. */
   progress?: Progress;
 }
-
-/** Requests that warm a fresh server, and each strategy on it, before anything is measured. */
-const WARM_UP_REQUESTS = 1_000;
 
 /** What every step of one bench works with. */
 interface Bench {
@@ -79,7 +77,7 @@ async function runDirect(bench: Bench): Promise<Measured> {
       const runs = await repeatOnLines(bench, `bench: ${strategy}, direct`, (line) =>
         runOne(lab, settings, strategy, (couponId) => directCrowd(lab.strategies[strategy], couponId, settings, { line, what: crowdText(settings) }), {
           line,
-          retries: retriesInProcess(lab),
+          meters: { lab, retries: retriesInProcess(lab) },
         }),
       );
       results.push(summarise(lab, strategy, 1, runs, settings));
@@ -100,16 +98,15 @@ async function runOverHttp(bench: Bench): Promise<Measured> {
     const server = await line.phase('starting the server', starting, () => 'listening');
     try {
       // A fresh process answers its first requests slowly (JIT, pools filling): not the lab's to measure.
-      const warmUpCrowd = { ...settings, durationS: undefined, users: WARM_UP_REQUESTS, requestsPerUser: 1 };
-      await httpHello(server.url, warmUpCrowd, { line, what: `warm-up, ${int(WARM_UP_REQUESTS)} × GET /hello` });
+      await httpHello(server.url, warmUpCrowd(settings), { line, what: `warm-up, ${int(WARM_UP_REQUESTS)} × GET /hello` });
       line.end();
-      const hellos: HelloRun[] = [];
+      const hellos: MeasuredHello[] = [];
       for (const strategy of settings.strategies) {
         const result = await runPaired(bench, strategy, instances, server);
         hellos.push(...result.helloRuns);
         measured.results.push(result.result);
       }
-      measured.baselines.push({ instances, ...summariseHello(hellos), runs: hellos.map((hello) => hello.throughput) });
+      measured.baselines.push({ instances, ...summariseHellos(hellos), runs: hellos.map((hello) => hello.throughput) });
     } finally {
       line.end();
       await kill(server, 'SIGTERM');
@@ -127,18 +124,19 @@ async function runPaired(
   strategy: StrategyName,
   instances: number,
   server: ServerProcess,
-): Promise<{ result: StrategyResult; helloRuns: HelloRun[] }> {
+): Promise<{ result: StrategyResult; helloRuns: MeasuredHello[] }> {
   const { lab, settings, progress } = bench;
   const path = (couponId: number) => issuePath(strategy, couponId);
   const label = `bench: ${strategy}, ${processes(instances)}`;
   const warmUpLine = progress(`${label}, warm-up`);
-  const warmUpCrowd = { users: WARM_UP_REQUESTS, requestsPerUser: 1, concurrency: settings.concurrency };
-  await warmUp(lab, strategy, (couponId) => httpCrowd(server.url, path(couponId), warmUpCrowd, { line: warmUpLine, what: `${int(WARM_UP_REQUESTS)} issues` }));
+  const issues = { line: warmUpLine, what: `${int(WARM_UP_REQUESTS)} issues` };
+  await warmUp(lab, strategy, (couponId) => httpCrowd(server.url, path(couponId), warmUpCrowd(settings), issues));
   warmUpLine.end();
   const pairs = await repeatOnLines(bench, label, async (line) => {
-    const hello = await httpHello(server.url, settings, { line, what: 'GET /hello' });
+    const hello = await helloWithCpu(server.url, server.child.pid, settings, { line, what: 'GET /hello' });
     const crowd = (couponId: number) => httpCrowd(server.url, path(couponId), settings, { line, what: crowdText(settings) });
-    const run = await runOne(lab, settings, strategy, crowd, { line, retries: retriesOnMetrics(server.metricsUrl) });
+    const meters = { lab, retries: retriesOnMetrics(server.metricsUrl), serverPid: server.child.pid };
+    const run = await runOne(lab, settings, strategy, crowd, { line, meters });
     return { hello, run };
   });
   const helloRuns = pairs.map((pair) => pair.hello);
@@ -149,8 +147,10 @@ async function runPaired(
     pairs.map((pair) => pair.run),
     settings,
   );
-  result.hello = summariseHello(helloRuns);
+  result.hello = summariseHellos(helloRuns);
   result.helloRatio = median(pairs.map(({ hello, run }) => run.throughput / hello.throughput));
+  const cpuRatio = medianOfAll(pairs.map(({ hello, run }) => ratio(cpuPerRequest(run), hello.serverCpuUsPerRequest)));
+  if (cpuRatio !== undefined) result.helloCpuRatio = cpuRatio;
   return { result, helloRuns };
 }
 
@@ -178,14 +178,21 @@ function processes(n: number): string {
   return `${n} process${n === 1 ? '' : 'es'}`;
 }
 
-function summariseHello(runs: HelloRun[]): { throughput: number; latency: Latency } {
-  return { throughput: median(runs.map((run) => run.throughput)), latency: medianLatency(runs.map((run) => run.latency)) };
+const ratio = (over: number | undefined, under: number | undefined) => (over === undefined || !under ? undefined : over / under);
+
+/** A /hello run with the server CPU it took (server-cpu.ts). */
+type MeasuredHello = Awaited<ReturnType<typeof helloWithCpu>>;
+
+/** Server CPU per request sent, µs, if the run has a CPU figure. */
+function cpuPerRequest(run: RunResult): number | undefined {
+  return run.serverCpuMs === undefined ? undefined : (run.serverCpuMs * 1000) / Math.max(1, run.sent);
 }
 
 function summarise(lab: Lab, strategy: StrategyName, instances: number, runs: RunResult[], settings: BenchSettings): StrategyResult {
   const { protection, asynchronous } = lab.strategies[strategy];
   const expected = expectedVerdict(protection, instances, !settings.durationS);
   const verdict = worstVerdict(runs.map((run) => run.verdict));
+  const serverCpuUsPerRequest = medianOfAll(runs.map(cpuPerRequest));
   return {
     strategy,
     instances,
@@ -198,6 +205,7 @@ function summarise(lab: Lab, strategy: StrategyName, instances: number, runs: Ru
     ...(asynchronous ? { drainMs: median(runs.map((run) => run.drainMs ?? 0)) } : {}),
     redisCommandsPerRequest: median(runs.map((run) => run.redisCommands / Math.max(1, run.sent))),
     retriesPerSuccess: median(runs.map((run) => run.retries / Math.max(1, run.answers.success))),
+    ...(serverCpuUsPerRequest === undefined ? {} : { serverCpuUsPerRequest }),
     runs: runs.map((run) => (asynchronous ? run : { ...run, drainMs: undefined })),
   };
 }

@@ -1,10 +1,12 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BenchReport, BenchSettings } from '../bench/report.js';
+import type { BenchReport, BenchSettings, HelloResult } from '../bench/report.js';
 import { benchDatabases } from '../bench/store.js';
 import type { StrategyName } from '../src/strategies/index.js';
 import { runBench } from '../bench/run-bench.js';
@@ -14,8 +16,9 @@ import { deleteKeysWithPrefix } from '../src/core/redis.js';
 import { createLab, type Lab } from '../src/lab.js';
 import type { Page } from 'playwright-core';
 import { valueAxis } from '../bench/output/chart-axis.js';
-import { int, ms } from '../bench/output/format.js';
+import { int, micros, ms } from '../bench/output/format.js';
 import { cliCommandLine } from '../src/project-paths.js';
+import { cpuMsBetween, readCpu } from '../bench/server-cpu.js';
 import { launchChromium } from './support/browser.js';
 import { testConfig } from './support/config.js';
 
@@ -58,8 +61,22 @@ describe('npm run bench', () => {
     expect(printed.baselines.every((b) => b.throughput > 0)).toBe(true);
     expect(printed.results.every((r) => r.helloRatio! > 0 && r.hello!.throughput > 0)).toBe(true);
     expect(printed.results.map((r) => r.drainMs === undefined)).toEqual([true, false, true, false]);
-    expect(Object.keys(printed.floors).sort()).toEqual(['bulkInsertRowsPerS', 'consumerDrainRowsPerS', 'luaScriptPerS', 'recordLockTxPerS']);
-    expect(Object.values(printed.floors).every((perS) => perS > 0)).toBe(true);
+    const { bareHello, ...perSecond } = printed.floors;
+    expect(Object.keys(perSecond).sort()).toEqual(['bulkInsertRowsPerS', 'consumerDrainRowsPerS', 'luaScriptPerS', 'recordLockTxPerS']);
+    expect(Object.values(perSecond).every((perS) => perS > 0)).toBe(true);
+    expect(bareHello!.throughput).toBeGreaterThan(0);
+  });
+
+  it("reports the server's CPU per request for /hello, bare node:http and each strategy, and a lua request costing more than a bare hello", () => {
+    const printed = JSON.parse(stdout) as BenchReport;
+    const bare = printed.floors.bareHello!.serverCpuUsPerRequest!;
+    expect(bare).toBeGreaterThan(0);
+    expect(printed.baselines.every((b) => b.serverCpuUsPerRequest! > 0)).toBe(true);
+    for (const result of printed.results) {
+      expect(result.runs.every((run) => run.serverCpuMs! > 0)).toBe(true);
+      expect(result.serverCpuUsPerRequest).toBeGreaterThan(bare);
+      expect(result.helloCpuRatio).toBeCloseTo(result.serverCpuUsPerRequest! / result.hello!.serverCpuUsPerRequest!, 0);
+    }
   });
 
   it("counts each run's Redis commands and retries: lua runs its script once per request at least, nothing retries", () => {
@@ -101,25 +118,34 @@ describe('npm run bench', () => {
     );
   }
 
-  it('shows the /hello baseline and the floors in the HTML report with the numbers of the JSON, as the terminal writes them', async () => {
+  it('shows the /hello baseline, bare and through Express, and the floors in the HTML report with the numbers of the JSON, as the terminal writes them', async () => {
     await withReport(async (page, report) => {
       const baselines = await numberCells(page, '#baselines', 'data-instances');
-      const expected = report.baselines.flatMap((b) => [
-        { row: String(b.instances), key: 'throughput', value: b.throughput, text: int(b.throughput) },
-        { row: String(b.instances), key: 'p50', value: b.latency.p50, text: ms(b.latency.p50) },
-        { row: String(b.instances), key: 'p99', value: b.latency.p99, text: ms(b.latency.p99) },
-        { row: String(b.instances), key: 'max', value: b.latency.max, text: ms(b.latency.max) },
-      ]);
-      expect(baselines).toEqual(expected);
+      const cells = (row: string | null, h: HelloResult) => [
+        { row, key: 'throughput', value: h.throughput, text: int(h.throughput) },
+        { row, key: 'p50', value: h.latency.p50, text: ms(h.latency.p50) },
+        { row, key: 'p99', value: h.latency.p99, text: ms(h.latency.p99) },
+        { row, key: 'max', value: h.latency.max, text: ms(h.latency.max) },
+        { row, key: 'serverCpuUsPerRequest', value: h.serverCpuUsPerRequest, text: micros(h.serverCpuUsPerRequest) },
+      ];
+      expect(baselines).toEqual([...report.baselines.flatMap((b) => cells(String(b.instances), b)), ...cells(null, report.floors.bareHello!)]);
+      expect(await page.locator('#baselines tr[data-server="bare"] td').first().textContent()).toBe('bare node:http');
+      const share = Number(await page.locator('#framework-share').getAttribute('data-value'));
+      expect(share).toBeCloseTo(report.baselines[0]!.serverCpuUsPerRequest! - report.floors.bareHello!.serverCpuUsPerRequest!, 6);
       const floors = await numberCells(page, '#floors', 'data-floor');
+      const { bareHello: _shownWithTheBaselines, ...perSecond } = report.floors;
       expect(floors.map(({ row, value, text }) => [row, value, text]).sort()).toEqual(
-        Object.entries(report.floors)
+        Object.entries(perSecond)
           .map(([key, perS]) => [key, perS, int(perS)])
           .sort(),
       );
       const verdicts = await numberCells(page, '#verdicts', 'data-strategy');
       const throughputs = verdicts.filter((cell) => cell.key === 'throughput');
       expect(throughputs.map(({ row, value, text }) => [row, value, text])).toEqual(report.results.map((r) => [r.strategy, r.throughput, int(r.throughput)]));
+      const cpu = verdicts.filter((cell) => cell.key === 'serverCpuUsPerRequest');
+      expect(cpu.map(({ row, value, text }) => [row, value, text])).toEqual(
+        report.results.map((r) => [r.strategy, r.serverCpuUsPerRequest, micros(r.serverCpuUsPerRequest)]),
+      );
     });
   });
 
@@ -191,6 +217,37 @@ describe('npm run bench', () => {
       expect(await page.locator('#verdicts tr[data-strategy]').count()).toBe(report.results.length);
       expect(await page.locator('#outcome').textContent()).toContain('Every strategy meant to be exact was EXACT');
     });
+  });
+});
+
+describe("a server's CPU, read from /proc", () => {
+  it('sums every process below the one read: a child that works while its parent waits is counted', async () => {
+    // Until the child's own CPU time reaches 300 ms: on a busy machine a stretch of wall clock can hold far less.
+    const child =
+      "const cpu = () => process.cpuUsage().user + process.cpuUsage().system; while (cpu() < 300_000); console.log('worked'); setInterval(() => {}, 60_000);";
+    const parentCode = `require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(child)}], { stdio: 'inherit' }); setInterval(() => {}, 60_000);`;
+    const parent = spawn(process.execPath, ['-e', parentCode], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    try {
+      const before = readCpu(parent.pid);
+      await once(createInterface({ input: parent.stdout }), 'line');
+      // The parent alone uses a few tens of ms to start; its child 300 ms and more.
+      expect(cpuMsBetween(before, readCpu(parent.pid))).toBeGreaterThan(300);
+    } finally {
+      process.kill(-parent.pid!, 'SIGKILL');
+    }
+  });
+
+  it('counts a thread that started between two readings from its start, and none that ended as negative', () => {
+    const before = new Map([
+      [1, 5_000_000],
+      [2, 9_000_000],
+    ]);
+    const after = new Map([
+      [1, 7_000_000],
+      [3, 1_000_000],
+    ]);
+    expect(cpuMsBetween(before, after)).toBe(3);
+    expect(cpuMsBetween(before, undefined)).toBeUndefined();
   });
 });
 

@@ -1,10 +1,8 @@
-import { int, ms, perRequest, textTable, type Column } from './format.js';
-import type { BenchReport, StrategyResult } from '../report.js';
+import { int, micros, ms, perRequest, textTable, times, type Column } from './format.js';
+import type { BenchReport, HelloResult, StrategyResult } from '../report.js';
 import { worstRun } from '../../lab-client/verdict.js';
 
-const ratio = (n: number | undefined) => (n === undefined ? '-' : `${n.toFixed(2)}×`);
-
-const COLUMNS: Column<StrategyResult>[] = [
+export const COLUMNS: Column<StrategyResult>[] = [
   { title: 'strategy', cell: (r) => r.strategy, left: true },
   { title: 'procs', cell: (r) => String(r.instances) },
   { title: 'verdict', cell: (r) => `${r.verdict}${r.ok ? '' : ' ✗'}`, left: true },
@@ -19,7 +17,9 @@ const COLUMNS: Column<StrategyResult>[] = [
   { title: 'dup', cell: (r) => int(worstRun(r.runs)?.duplicated) },
   { title: 'lost', cell: (r) => int(worstRun(r.runs)?.lost) },
   { title: 'req/s', cell: (r) => int(r.throughput) },
-  { title: '/hello', cell: (r) => ratio(r.helloRatio) },
+  { title: '/hello', cell: (r) => times(r.helloRatio) },
+  { title: 'cpu µs/req', cell: (r) => micros(r.serverCpuUsPerRequest) },
+  { title: 'cpu /hello', cell: (r) => times(r.helloCpuRatio) },
   { title: 'p50 ms', cell: (r) => ms(r.latency.p50) },
   { title: 'p90 ms', cell: (r) => ms(r.latency.p90) },
   { title: 'p99 ms', cell: (r) => ms(r.latency.p99) },
@@ -42,7 +42,7 @@ export function renderTable(report: BenchReport): string {
   const lines = [
     `Coupon Lab bench — ${s.mode} mode, ${crowd}, concurrency ${s.concurrency}, think ${s.thinkMs} ms, ${s.repeat} run(s) each (medians)`,
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, Redis ${m.redis}, MySQL ${m.mysql}, ${report.startedAt}`,
-    ...report.baselines.map((b) => `GET /hello with ${b.instances} process(es): ${int(b.throughput)} req/s, p99 ${ms(b.latency.p99)} ms`),
+    ...baselineLines(report),
     '',
     ...textTable(COLUMNS, report.results),
   ];
@@ -58,6 +58,28 @@ export function renderTable(report: BenchReport): string {
   if (floors.length) lines.push('', `Floors: ${floors.join('; ')}`);
   lines.push('', summary(report), `Wall clock ${(report.wallMs / 1000).toFixed(1)} s.`);
   return lines.join('\n');
+}
+
+/** The /hello runs each strategy is measured against, and the bare node:http floor under them (--floors). */
+export function baselineLines(report: BenchReport): string[] {
+  const hello = (what: string, h: HelloResult) =>
+    `${what}: ${int(h.throughput)} req/s, p99 ${ms(h.latency.p99)} ms${h.serverCpuUsPerRequest === undefined ? '' : `, ${micros(h.serverCpuUsPerRequest)} µs server CPU per request`}`;
+  const lines = report.baselines.map((b) => hello(`GET /hello with ${b.instances} process(es)`, b));
+  const bare = report.floors.bareHello;
+  if (bare) {
+    const share = frameworkShare(report);
+    const adds = share ? `; Express adds ${micros(share.addedUs)} µs of the ${micros(share.ofUs)} its /hello costs (${Math.round(share.fraction * 100)}%)` : '';
+    lines.push(`${hello('GET /hello on bare node:http, 1 process, no framework', bare)}${adds}`);
+  }
+  return lines;
+}
+
+/** What Express adds to the CPU of an answer: one process's /hello against the bare node:http one, µs per request. */
+export function frameworkShare(report: BenchReport): { addedUs: number; ofUs: number; fraction: number } | undefined {
+  const bare = report.floors.bareHello?.serverCpuUsPerRequest;
+  const express = report.baselines.find((b) => b.instances === 1)?.serverCpuUsPerRequest;
+  if (bare === undefined || express === undefined) return undefined;
+  return { addedUs: express - bare, ofUs: express, fraction: (express - bare) / express };
 }
 
 /** Runs whose drain the bench stopped waiting for: their unwritten requests count as lost. */

@@ -28,6 +28,7 @@ interface Flags {
   json?: boolean;
   out?: string;
   report?: string;
+  markdown?: string;
   progress: boolean;
   redisCluster?: boolean;
 }
@@ -68,12 +69,15 @@ export function createBenchCommand(): Command {
     .option('--json', 'print the report as JSON instead of the table')
     .option('--out <file.json>', 'write the report as JSON')
     .option('--report <file.html>', 'write the report as a self-contained HTML page with charts')
+    .option('--markdown <file.md>', 'write the report as a results record (docs/results/<date>-<what>.md): machine, command, commit, tables; never over a file')
     .option('--no-progress', 'no progress on stderr (a line per run, rewritten in place on a terminal)')
     .action(async (flags: Flags, command: Command) => {
       const { loadConfigOrExit, requireServices } = await import('../src/cli-runtime.js');
       const { runBench } = await import('./run-bench.js');
       const { renderTable } = await import('./output/render-table.js');
       const { renderHtml } = await import('./output/render-html.js');
+      const { renderBenchMarkdown } = await import('./output/render-markdown.js');
+      const { shellWords } = await import('./output/markdown.js');
       const { prepareOutputFiles, writeOutputFile } = await import('./output/output-file.js');
       const { progressOn } = await import('./output/progress.js');
       const { noteOtherBenches } = await import('./store.js');
@@ -91,7 +95,7 @@ export function createBenchCommand(): Command {
         MYSQL_URL: flags.mysqlUrl,
       });
       await requireServices(command, config);
-      await prepareOutputFiles(command, [flags.out, flags.report]);
+      await prepareOutputFiles(command, [flags.out, flags.report], [flags.markdown]);
       if (flags.progress) await noteOtherBenches('bench', config);
       const settings: BenchSettings = {
         mode: flags.mode,
@@ -114,6 +118,8 @@ export function createBenchCommand(): Command {
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTable(report)}\n`);
       if (flags.out) await writeOutputFile(flags.out, `${JSON.stringify(report, null, 2)}\n`);
       if (flags.report) await writeOutputFile(flags.report, renderHtml(report));
+      if (flags.markdown)
+        await writeOutputFile(flags.markdown, renderBenchMarkdown(report, `coupon-lab ${shellWords(process.argv.slice(2))}`), { fresh: true });
       process.exitCode = report.ok ? 0 : 1;
     });
 }

@@ -12,6 +12,8 @@ export interface BenchReport {
   /** Wall clock of the whole run, server start-up and drains included. */
   wallMs: number;
   machine: Machine;
+  /** The code that ran; absent without git. */
+  commit?: Commit;
   settings: BenchSettings;
   /** `GET /hello` on the same servers in the same run, per instance count: every /hello run (http mode). */
   baselines: Baseline[];
@@ -31,6 +33,13 @@ export interface Machine {
   /** Its version, and whether it is one server or a cluster (how many masters). */
   redis: string;
   mysql: string;
+}
+
+export interface Commit {
+  /** `git rev-parse --short HEAD`. */
+  hash: string;
+  /** The tree held changes the commit does not (`git status --porcelain` said something). */
+  dirty: boolean;
 }
 
 export type BenchMode = 'http' | 'direct';

@@ -8,7 +8,7 @@ import { expectedVerdict, meetsExpectation, worstVerdict } from '../lab-client/v
 import { measureFloors } from './floors.js';
 import { int } from './output/format.js';
 import { directCrowd, httpCrowd, httpHello } from './load.js';
-import { describeMachine } from './machine.js';
+import { describeCommit, describeMachine, withCommit } from './machine.js';
 import { runOne, warmUp, warmUpCrowd, WARM_UP_REQUESTS } from './measure-run.js';
 import { progressOn, type Progress } from './output/progress.js';
 import type { Baseline, BenchReport, BenchSettings, RunResult, StrategyResult } from './report.js';
@@ -38,6 +38,7 @@ interface Bench {
 export async function runBench({ settings, config: labConfig, floors, progress = progressOn(undefined) }: BenchOptions): Promise<BenchReport> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
+  const commit = describeCommit();
   const store = await openBenchStore(labConfig);
   const lab = createLab(store.config);
   try {
@@ -50,6 +51,7 @@ export async function runBench({ settings, config: labConfig, floors, progress =
       startedAt,
       wallMs: performance.now() - started,
       machine,
+      ...withCommit(await commit),
       settings,
       baselines,
       results,

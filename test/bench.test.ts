@@ -42,7 +42,7 @@ describe('npm run bench', () => {
     const env = { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX };
     const args = ['bench', '--strategy', 'record-lock,lua', '--users', '400', '--quantity', '40', '--instances', '1,2', '--floors'];
     // Into folders that do not exist yet: the bench creates them.
-    const files = ['--out', join(dir, 'json', 'r.json'), '--report', join(dir, 'html', 'today', 'r.html')];
+    const files = ['--out', join(dir, 'json', 'r.json'), '--report', join(dir, 'html', 'today', 'r.html'), '--markdown', join(dir, 'results', 'bench.md')];
     ({ stdout, stderr } = await run(...cliCommandLine([...args, '--json', ...files]), { env }));
   }, 120_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -84,6 +84,35 @@ describe('npm run bench', () => {
     for (const result of printed.results.filter((r) => r.strategy === 'lua')) expect(result.redisCommandsPerRequest).toBeGreaterThanOrEqual(1);
     expect(printed.results.map((r) => r.retriesPerSuccess)).toEqual([0, 0, 0, 0]);
     expect(printed.settings.redisCluster).toBe(false);
+  });
+
+  it('writes with --markdown a results record: date, machine, the command, the commit, the baselines and the table of the JSON', async () => {
+    const printed = JSON.parse(stdout) as BenchReport;
+    const record = await readFile(join(dir, 'results', 'bench.md'), 'utf8');
+    expect(record).toMatch(new RegExp(`^# Bench, ${printed.startedAt.slice(0, 10)}\n`));
+    expect(record).toContain(`- Machine: ${printed.machine.cpus} × ${printed.machine.cpuModel}`);
+    expect(record).toContain(`- Services: Redis ${printed.machine.redis}, MySQL ${printed.machine.mysql}`);
+    expect(record).toContain('- Command: `coupon-lab bench --strategy record-lock,lua --users 400 --quantity 40 --instances 1,2 --floors --json --out ');
+    expect(printed.commit!.hash).toMatch(/^[0-9a-f]{7,}$/);
+    expect(record).toContain(`- Commit: \`${printed.commit!.hash}\``);
+    expect(record).toContain(`- GET /hello with 1 process(es): ${int(printed.baselines[0]!.throughput)} req/s`);
+    expect(record).toContain('GET /hello on bare node:http');
+    const rows = record.split('\n').filter((line) => /^\| (lua|record-lock) \|/.test(line));
+    expect(rows.map((row) => row.split(' | ').slice(0, 2))).toEqual(printed.results.map((r) => [`| ${r.strategy}`, String(r.instances)]));
+    for (const [i, r] of printed.results.entries()) expect(rows[i]).toContain(` ${int(r.throughput)} |`);
+  });
+
+  it('refuses, before it runs, to write a results record over a file that exists', async () => {
+    const existing = join(dir, 'results', 'bench.md');
+    const before = await readFile(existing, 'utf8');
+    const env = { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX };
+    const refused = await run(...cliCommandLine(['bench', '--strategy', 'lua', '--users', '10', '--markdown', existing]), { env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toBe(`cannot write ${existing}: it exists, and a results record is written once: name a new file`);
+    expect(await readFile(existing, 'utf8')).toBe(before);
   });
 
   it('worked in a database and Redis keys of its own, and removed both at the end', async () => {

@@ -9,6 +9,7 @@ interface Flags {
   json?: boolean;
   out?: string;
   report?: string;
+  markdown?: string;
 }
 
 /** `faults`: a thin shell over `runFaults`, which returns data; this only parses, prints and writes. */
@@ -30,12 +31,14 @@ export function createFaultsCommand(): Command {
     .option('--json', 'print the report as JSON instead of the table')
     .option('--out <file.json>', 'write the report as JSON')
     .option('--report <file.html>', 'write the report as a self-contained HTML page')
+    .option('--markdown <file.md>', 'write the report as a results record (docs/results/<date>-<what>.md): machine, command, commit, tables; never over a file')
     .action(async (flags: Flags, command: Command) => {
       const { MissingBinaryError } = await import('../../harness/instances.js');
       const { runFaults } = await import('./run-faults.js');
-      const { renderFaultHtml, renderFaultTable } = await import('./render.js');
+      const { renderFaultHtml, renderFaultMarkdown, renderFaultTable } = await import('./render.js');
+      const { shellWords } = await import('../output/markdown.js');
       const { prepareOutputFiles, writeOutputFile } = await import('../output/output-file.js');
-      await prepareOutputFiles(command, [flags.out, flags.report]);
+      await prepareOutputFiles(command, [flags.out, flags.report], [flags.markdown]);
       const report = await runFaults({
         scenarios: SCENARIOS.filter((scenario) => flags.fault.includes(scenario.fault)),
         ...(flags.strategy ? { strategies: flags.strategy } : {}),
@@ -51,6 +54,8 @@ export function createFaultsCommand(): Command {
       ] as const) {
         if (file) await writeOutputFile(file, text);
       }
+      if (flags.markdown)
+        await writeOutputFile(flags.markdown, renderFaultMarkdown(report, `coupon-lab ${shellWords(process.argv.slice(2))}`), { fresh: true });
       process.exitCode = report.ok ? 0 : 1;
     });
 }

@@ -7,7 +7,7 @@ import { createLab, type Lab } from '../../src/lab.js';
 import type { IssueStrategy, StrategyName } from '../../src/strategies/index.js';
 import { describeUndrained, streamBacklog, waitForDrain, type DrainOptions } from '../../lab-client/drain.js';
 import { issuePath } from '../../lab-client/http.js';
-import { describeHost, describeMachine } from '../machine.js';
+import { describeCommit, describeHost, describeMachine, withCommit } from '../machine.js';
 import { verifyCoupon } from '../../lab-client/verdict.js';
 import { FaultCrowd } from './crowd.js';
 import { Fleet } from './fleet.js';
@@ -40,6 +40,7 @@ const DRAIN: DrainOptions = { timeoutMs: 30_000 };
 export async function runFaults(options: FaultOptions): Promise<FaultReport> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
+  const commit = describeCommit();
   const databases = new Databases();
   const runs: FaultRun[] = [];
   let machine: Machine | undefined;
@@ -53,6 +54,7 @@ export async function runFaults(options: FaultOptions): Promise<FaultReport> {
       startedAt,
       wallMs: performance.now() - started,
       machine: machine ?? describeHost(),
+      ...withCommit(await commit),
       runs,
       ok: runs.every((run) => run.ok),
     };

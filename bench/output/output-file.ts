@@ -8,7 +8,10 @@ import type { Command } from 'commander';
  * for: creates the folder as `mkdir -p` does and checks that it (and the file, if it exists) can be
  * written. Throws a one-line error naming the path otherwise, so that the run is not lost at the end.
  */
-export async function prepareOutputFile(path: string): Promise<void> {
+export async function prepareOutputFile(path: string, { fresh = false }: { fresh?: boolean } = {}): Promise<void> {
+  if (fresh && (await stat(path).catch(() => undefined))) {
+    throw new Error(`cannot write ${path}: it exists, and a results record is written once: name a new file`);
+  }
   try {
     const folder = dirname(path);
     await mkdir(folder, { recursive: true });
@@ -24,15 +27,25 @@ export async function prepareOutputFile(path: string): Promise<void> {
   }
 }
 
-/** Ends the command with one line (exit status 2), before it runs, if a file it is to write cannot be written. */
-export async function prepareOutputFiles(command: Command, files: readonly (string | undefined)[]): Promise<void> {
-  for (const file of files) {
-    if (file) await prepareOutputFile(file).catch((error: Error) => command.error(error.message, { exitCode: 2 }));
-  }
+/**
+ * Ends the command with one line (exit status 2), before it runs, if a file it is to write cannot
+ * be written, or if a results record it is to write (`records`) exists already.
+ */
+export async function prepareOutputFiles(
+  command: Command,
+  files: readonly (string | undefined)[],
+  records: readonly (string | undefined)[] = [],
+): Promise<void> {
+  const fail = (error: Error) => command.error(error.message, { exitCode: 2 });
+  for (const file of files) if (file) await prepareOutputFile(file).catch(fail);
+  for (const file of records) if (file) await prepareOutputFile(file, { fresh: true }).catch(fail);
 }
 
-/** Writes a report, creating its folder if it is missing (it may have been removed during the run). */
-export async function writeOutputFile(path: string, text: string): Promise<void> {
+/**
+ * Writes a report, creating its folder if it is missing (it may have been removed during the run).
+ * A results record (`fresh`) is never written over, even one that appeared during the run.
+ */
+export async function writeOutputFile(path: string, text: string, { fresh = false }: { fresh?: boolean } = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, text);
+  await writeFile(path, text, { flag: fresh ? 'wx' : 'w' });
 }

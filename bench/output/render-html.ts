@@ -74,7 +74,8 @@ function raceNotHit(report: BenchReport): string {
   return `<p class="muted">Expected to over-issue but exact this time (the race was not hit): ${names}. --think-ms widens the window.</p>`;
 }
 
-function describeRun(report: BenchReport): string {
+/** The run's settings in a line: mode, crowd, concurrency, processes, runs. */
+export function describeRun(report: BenchReport): string {
   const s = report.settings;
   const crowd = s.durationS ? `${s.durationS} s of fresh users` : `${int(s.users)} users × ${s.requestsPerUser} for ${int(s.quantity)} coupons`;
   return `${s.mode} mode, ${crowd}, concurrency ${s.concurrency}, think ${s.thinkMs} ms, processes ${s.instances.join(', ')}, ${s.repeat} run(s) each (medians)`;

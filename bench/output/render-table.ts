@@ -48,6 +48,14 @@ export function renderTable(report: BenchReport): string {
   ];
   if (s.repeat > 1) lines.push('(counts are from the run behind each verdict, the worst; req/s and latencies are medians of all runs)');
   lines.push(...undrainedLines(report));
+  const floors = floorsLine(report);
+  if (floors) lines.push('', floors);
+  lines.push('', summary(report), `Wall clock ${(report.wallMs / 1000).toFixed(1)} s.`);
+  return lines.join('\n');
+}
+
+/** The floors measured in operations per second, on one line; undefined if none were. */
+export function floorsLine(report: BenchReport): string | undefined {
   const f = report.floors;
   const floors = [
     f.luaScriptPerS && `issue.lua EVALSHA ${int(f.luaScriptPerS)}/s`,
@@ -55,9 +63,7 @@ export function renderTable(report: BenchReport): string {
     f.bulkInsertRowsPerS && `raw INSERT IGNORE ${int(f.bulkInsertRowsPerS)} rows/s`,
     f.recordLockTxPerS && `raw SELECT … FOR UPDATE transaction ${int(f.recordLockTxPerS)}/s`,
   ].filter(Boolean);
-  if (floors.length) lines.push('', `Floors: ${floors.join('; ')}`);
-  lines.push('', summary(report), `Wall clock ${(report.wallMs / 1000).toFixed(1)} s.`);
-  return lines.join('\n');
+  return floors.length ? `Floors: ${floors.join('; ')}` : undefined;
 }
 
 /** The /hello runs each strategy is measured against, and the bare node:http floor under them (--floors). */
@@ -83,7 +89,7 @@ export function frameworkShare(report: BenchReport): { addedUs: number; ofUs: nu
 }
 
 /** Runs whose drain the bench stopped waiting for: their unwritten requests count as lost. */
-function undrainedLines(report: BenchReport): string[] {
+export function undrainedLines(report: BenchReport): string[] {
   return report.results.flatMap((r) =>
     r.runs.flatMap((run, i) =>
       run.drainGaveUp ? [`${r.strategy} (${r.instances} procs), run ${i + 1}: stopped waiting for the consumer: ${run.drainGaveUp}`] : [],
@@ -91,7 +97,7 @@ function undrainedLines(report: BenchReport): string[] {
   );
 }
 
-function summary(report: BenchReport): string {
+export function summary(report: BenchReport): string {
   const failed = report.results.filter((r) => !r.ok);
   const missed = report.results.filter((r) => r.expected !== 'EXACT' && r.verdict === 'EXACT');
   const parts = [

@@ -19,6 +19,8 @@ import { valueAxis } from '../bench/output/chart-axis.js';
 import { int, micros, ms } from '../bench/output/format.js';
 import { cliCommandLine } from '../src/project-paths.js';
 import { cpuMsBetween, readCpu } from '../bench/server-cpu.js';
+import { renderHtml } from '../bench/output/render-html.js';
+import { STRATEGY_NAMES } from '../src/strategies/names.js';
 import { launchChromium } from './support/browser.js';
 import { testConfig } from './support/config.js';
 
@@ -245,6 +247,118 @@ describe('npm run bench', () => {
       expect(ys.every((y) => y >= top && y <= bottom)).toBe(true);
       expect(await page.locator('#verdicts tr[data-strategy]').count()).toBe(report.results.length);
       expect(await page.locator('#outcome').textContent()).toContain('Every strategy meant to be exact was EXACT');
+    });
+  });
+});
+
+/** A report of `names` over 1 and 2 processes, as the bench would return it; `overIssuing` over-issue with 2. */
+function reportOf(names: string[], overIssuing: string[]): BenchReport {
+  const latency = { p50: 10, p90: 20, p99: 30, max: 40 };
+  const settings = { ...directSettings([], { users: 1000, quantity: 100 }), mode: 'http' as const, instances: [1, 2], strategies: names as StrategyName[] };
+  const results = [1, 2].flatMap((instances) =>
+    names.map((name, i) => {
+      const overIssued = instances === 2 && overIssuing.includes(name) ? 3 + i : 0;
+      const run = {
+        rows: 100 + overIssued,
+        overIssued,
+        duplicated: 0,
+        lost: 0,
+        sent: 1000,
+        answers: { success: 100 + overIssued, soldOut: 900, alreadyIssued: 0, errors: {} },
+      };
+      const verdict = overIssued ? ('OVER-ISSUED' as const) : ('EXACT' as const);
+      return {
+        strategy: name as StrategyName,
+        instances,
+        protection: 'global' as const,
+        expected: verdict,
+        verdict,
+        ok: true,
+        throughput: 500 * (i + 1) * instances,
+        latency,
+        redisCommandsPerRequest: 1,
+        retriesPerSuccess: 0,
+        runs: [run],
+      };
+    }),
+  );
+  const machine = { cpus: 2, cpuModel: 'test', memoryGiB: 1, os: 'test', node: 'v20', redis: '7', mysql: '10' };
+  return {
+    version: 1,
+    startedAt: '2026-12-06T00:00:00.000Z',
+    wallMs: 1,
+    machine,
+    settings,
+    baselines: [],
+    results,
+    floors: {},
+    ok: true,
+  } as unknown as BenchReport;
+}
+
+describe('the HTML report of a bench of 16 strategies over 1 and 2 processes, in Chromium', () => {
+  const names = [...STRATEGY_NAMES, 'queue-broker', 'rabbitmq-stream', 'nats-jetstream-queue', 'optimistic-version-check'];
+  const overIssuing = ['unsafe', 'mutex-in-tx', 'mutex', 'spin-lock'];
+
+  async function withPage(check: (page: Page) => Promise<void>): Promise<void> {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setContent(renderHtml(reportOf(names, overIssuing)));
+      await check(page);
+    } finally {
+      await browser.close();
+    }
+  }
+
+  it('never clips the label of a bar, however long the strategy name', async () => {
+    await withPage(async (page) => {
+      const lefts = await page
+        .locator('#chart-throughput text[text-anchor="end"]')
+        .evaluateAll((labels) => labels.map((label) => (label as SVGGraphicsElement).getBBox().x));
+      expect(lefts).toHaveLength(names.length * 2);
+      expect(Math.min(...lefts)).toBeGreaterThanOrEqual(0);
+    });
+  });
+
+  it('gives every strategy line a look of its own, and never clips a legend label', async () => {
+    await withPage(async (page) => {
+      const svg = page.locator('#chart-scale');
+      const [width, height] = [Number(await svg.getAttribute('width')), Number(await svg.getAttribute('height'))];
+      const keys = await page.locator('#chart-scale g.key').evaluateAll((groups) =>
+        groups.map((group) => {
+          const line = group.querySelector('line')!;
+          const box = (group.querySelector('text') as SVGGraphicsElement).getBBox();
+          return {
+            name: group.getAttribute('data-strategy'),
+            look: [line.getAttribute('stroke'), line.getAttribute('stroke-dasharray'), group.querySelector('[data-shape]')!.getAttribute('data-shape')].join(
+              ' ',
+            ),
+            text: group.querySelector('text')!.textContent,
+            right: box.x + box.width,
+            bottom: box.y + box.height,
+          };
+        }),
+      );
+      expect(keys.map((key) => key.name)).toEqual(names);
+      expect(new Set(keys.map((key) => key.look)).size).toBe(names.length);
+      for (const key of keys) {
+        expect(key.text).toBe(key.name);
+        expect(key.right).toBeLessThanOrEqual(width);
+        expect(key.bottom).toBeLessThanOrEqual(height);
+      }
+    });
+  });
+
+  it('draws the over-issued chart with a bar for each strategy that over-issued only, and names the others', async () => {
+    await withPage(async (page) => {
+      const bars = await page.locator('#chart-over-issued rect.bar').evaluateAll((rects) => rects.map((rect) => rect.getAttribute('data-strategy')));
+      expect(bars).toEqual(overIssuing);
+      const box = await page.locator('#chart-over-issued').boundingBox();
+      expect(box!.height).toBeLessThanOrEqual(overIssuing.length * 26 + 10);
+      const none = await page.locator('#over-issued-none').textContent();
+      expect(none).toContain('record-lock ×2');
+      expect(none).not.toContain('spin-lock ×2');
     });
   });
 });

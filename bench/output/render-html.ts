@@ -49,12 +49,7 @@ function charts(report: BenchReport): string[] {
       bars((r) => r.latency.p99),
       (v) => `${ms(v)} ms`,
     ),
-    barChart(
-      'over-issued',
-      'Over-issued rows (worst run)',
-      bars((r) => Math.max(...r.runs.map((run) => run.overIssued))),
-      (v) => `${int(v)} row${v === 1 ? '' : 's'}`,
-    ),
+    overIssuedChart(bars((r) => Math.max(...r.runs.map((run) => run.overIssued)))),
   ];
   if (several) {
     const series = report.settings.strategies.map((name) => ({
@@ -64,6 +59,16 @@ function charts(report: BenchReport): string[] {
     list.push(lineChart('scale', 'Throughput (req/s) by server processes', report.settings.instances, series, int));
   }
   return list;
+}
+
+/** Only the strategies that over-issued, a bar each: the others, all 0, are named in a line. */
+function overIssuedChart(bars: Bar[]): string {
+  const over = bars.filter((bar) => bar.value > 0);
+  const exact = bars.filter((bar) => bar.value === 0).map((bar) => bar.label);
+  const title = 'Over-issued rows (worst run)';
+  const rest = exact.length ? `<p class="muted" id="over-issued-none">None over: ${escape(exact.join(', '))}.</p>` : '';
+  if (over.length === 0) return `<figure><figcaption>${title}</figcaption>${rest}</figure>`;
+  return barChart('over-issued', title, over, (v) => `${int(v)} row${v === 1 ? '' : 's'}`, rest);
 }
 
 /** A strategy expected to over-issue that came out exact: the race was not hit this time, which fails nothing. */

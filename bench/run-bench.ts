@@ -14,7 +14,7 @@ import { progressOn, type Progress } from './output/progress.js';
 import type { Baseline, BenchReport, BenchSettings, RunResult, StrategyResult } from './report.js';
 import { retriesInProcess, retriesOnMetrics } from './run-costs.js';
 import { kill, spawnServer, type ServerProcess } from '../harness/server-process.js';
-import { openBenchStore } from './store.js';
+import { nameBenchStore } from './store.js';
 import { helloWithCpu } from './server-cpu.js';
 import { median, medianLatency, medianOfAll, summariseHellos } from './stats.js';
 
@@ -34,34 +34,50 @@ interface Bench {
   progress: Progress;
 }
 
-/** Runs every strategy in every setting asked for and returns what it found. Prints nothing. */
+/**
+ * Runs every strategy in every setting asked for and returns what it found. Prints nothing. The
+ * first server starts while the run's database is created and migrated: it asks MySQL nothing
+ * until it is asked something, and a server takes as long to start as the rest of the setting up.
+ */
 export async function runBench({ settings, config: labConfig, floors, progress = progressOn(undefined) }: BenchOptions): Promise<BenchReport> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const commit = describeCommit();
-  const store = await openBenchStore(labConfig);
-  const lab = createLab(store.config);
+  const store = nameBenchStore(labConfig);
+  const firstServer = settings.mode === 'http' ? startServers(store.config, settings.instances[0]!) : undefined;
+  firstServer?.catch(() => undefined); // awaited, and its failure thrown, where the first setting runs
   try {
-    const bench = { lab, settings, progress };
-    const machine = await describeMachine(lab);
-    const { results, baselines } = settings.mode === 'direct' ? await runDirect(bench) : await runOverHttp(bench);
-    const measuredFloors = floors ? await measureFloors(lab, settings, progress('bench: floors')) : {};
-    return {
-      version: 1,
-      startedAt,
-      wallMs: performance.now() - started,
-      machine,
-      ...withCommit(await commit),
-      settings,
-      baselines,
-      results,
-      floors: measuredFloors,
-      ok: results.every((result) => result.ok),
-    };
+    await store.prepare();
+    const lab = createLab(store.config);
+    try {
+      const bench = { lab, settings, progress };
+      const machine = await describeMachine(lab);
+      const { results, baselines } = settings.mode === 'direct' ? await runDirect(bench) : await runOverHttp(bench, firstServer!);
+      const measuredFloors = floors ? await measureFloors(lab, settings, progress('bench: floors')) : {};
+      return {
+        version: 1,
+        startedAt,
+        wallMs: performance.now() - started,
+        machine,
+        ...withCommit(await commit),
+        settings,
+        baselines,
+        results,
+        floors: measuredFloors,
+        ok: results.every((result) => result.ok),
+      };
+    } finally {
+      await lab.close();
+    }
   } finally {
-    await lab.close();
+    await firstServer?.then((server) => kill(server, 'SIGTERM')).catch(() => undefined);
     await store.remove();
   }
+}
+
+/** Server processes (as many as `instances`) behind one port, on the run's store. */
+function startServers(config: Config, instances: number): Promise<ServerProcess> {
+  return spawnServer({ ...config, PORT: 0, MIGRATE_ON_START: false }, { instances });
 }
 
 interface Measured {
@@ -90,13 +106,13 @@ async function runDirect(bench: Bench): Promise<Measured> {
   return { results, baselines: [] };
 }
 
-/** Real server processes, as many as each `--instances` entry asks for, driven over HTTP. */
-async function runOverHttp(bench: Bench): Promise<Measured> {
+/** Real server processes, as many as each `--instances` entry asks for, driven over HTTP; the first started already. */
+async function runOverHttp(bench: Bench, firstServer: Promise<ServerProcess>): Promise<Measured> {
   const { lab, settings, progress } = bench;
   const measured: Measured = { results: [], baselines: [] };
-  for (const instances of settings.instances) {
+  for (const [i, instances] of settings.instances.entries()) {
     const line = progress(`bench: ${processes(instances)}`);
-    const starting = () => spawnServer({ ...lab.config, PORT: 0, MIGRATE_ON_START: false }, { instances });
+    const starting = () => (i === 0 ? firstServer : startServers(lab.config, instances));
     const server = await line.phase('starting the server', starting, () => 'listening');
     try {
       // A fresh process answers its first requests slowly (JIT, pools filling): not the lab's to measure.

@@ -23,6 +23,7 @@ export function describeHost(): Machine {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    loadAverage: Math.round(os.loadavg()[0]! * 100) / 100,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     redis: 'not used',

@@ -28,6 +28,11 @@ export interface Machine {
   cpus: number;
   cpuModel: string;
   memoryGiB: number;
+  /**
+   * The 1-minute load average as the run began: how busy the machine was with other work (on 2
+   * cores, 2 is full). Figures of runs on a busy machine compare only within the run.
+   */
+  loadAverage: number;
   os: string;
   node: string;
   /** Its version, and whether it is one server or a cluster (how many masters). */

@@ -92,6 +92,7 @@ describe('npm run bench', () => {
     const record = await readFile(join(dir, 'results', 'bench.md'), 'utf8');
     expect(record).toMatch(new RegExp(`^# Bench, ${printed.startedAt.slice(0, 10)}\n`));
     expect(record).toContain(`- Machine: ${printed.machine.cpus} × ${printed.machine.cpuModel}`);
+    expect(record).toContain(`; load average ${printed.machine.loadAverage} as the run began`);
     expect(record).toContain(`- Services: Redis ${printed.machine.redis}, MySQL ${printed.machine.mysql}`);
     expect(record).toContain('- Command: `coupon-lab bench --strategy record-lock,lua --users 400 --quantity 40 --instances 1,2 --floors --json --out ');
     expect(printed.commit!.hash).toMatch(/^[0-9a-f]{7,}$/);
@@ -281,7 +282,7 @@ function reportOf(names: string[], overIssuing: string[]): BenchReport {
       };
     }),
   );
-  const machine = { cpus: 2, cpuModel: 'test', memoryGiB: 1, os: 'test', node: 'v20', redis: '7', mysql: '10' };
+  const machine = { cpus: 2, cpuModel: 'test', memoryGiB: 1, loadAverage: 0, os: 'test', node: 'v20', redis: '7', mysql: '10' };
   return {
     version: 1,
     startedAt: '2026-12-06T00:00:00.000Z',

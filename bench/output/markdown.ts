@@ -25,7 +25,7 @@ export function markdownRecord(head: RecordHead, sections: readonly string[]): s
   return `${[
     `# ${head.title}, ${head.startedAt.slice(0, 10)}`,
     '',
-    `- Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}`,
+    `- Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; load average ${m.loadAverage} as the run began`,
     `- Services: Redis ${m.redis}, MySQL ${m.mysql}`,
     `- Command: \`${head.command}\``,
     `- Commit: ${source}`,

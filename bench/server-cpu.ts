@@ -7,10 +7,11 @@ import type { HelloResult } from './report.js';
  * CPU time a server used while it was measured, read from outside it: the nanoseconds the kernel
  * counted on CPU (user and system) for every thread of the process and of its descendants, the
  * node:cluster workers and the primary with its consumer alike, from /proc/<pid>/task/<tid>/schedstat.
- * Read from outside, so that reading costs the server nothing (a /metrics scrape costs it a few
- * ms, as much as the whole of a small crowd's answers), and the same way for every server the
- * bench measures, a bare node:http one included. To the nanosecond, where /proc/<pid>/stat counts
- * in ticks of 10 ms. Linux only: elsewhere there is no reading, and the report no CPU figure.
+ * Read from outside, so that reading costs the server nothing (a /metrics scrape would cost it
+ * CPU inside the very window it measures, as much as a small crowd's answers), and the same way
+ * for every server the bench measures, a bare node:http one included. To the nanosecond, where
+ * /proc/<pid>/stat counts in clock ticks. Linux only: elsewhere there is no reading, and the
+ * report no CPU figure.
  */
 export type CpuReading = ReadonlyMap<number, number>;
 

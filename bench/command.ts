@@ -24,6 +24,7 @@ interface Flags {
   json?: boolean;
   out?: string;
   report?: string;
+  markdown?: string;
   progress: boolean;
   privateCluster?: number;
   crowd: CrowdKind;
@@ -61,6 +62,10 @@ export function createBenchCommand(): Command {
     .option('--json', 'print the report as JSON instead of the table')
     .option('--out <file.json>', 'write the report as JSON (default: none written)')
     .option('--report <file.html>', 'write the report as a self-contained HTML page with charts (default: none written)')
+    .option(
+      '--markdown <file.md>',
+      'write the report as a results record (docs/results/<date>-<what>.md): machine, command, commit, tables; never over a file (default: none written)',
+    )
     .option('--no-progress', 'no progress on stderr (a line per run, rewritten in place on a terminal)')
     .addOption(mysqlUrlOption('each run works in a database of its own, <database>_bench_<run id>, dropped at the end'))
     .addOption(redisUrlOption('keys under <prefix>bench:<run id>:, deleted at the end'))
@@ -100,12 +105,14 @@ async function benchWith(flags: Flags, command: Command, clusterUrl: string | un
   const { runBench } = await import('./run-bench.js');
   const { renderTable } = await import('./output/render-table.js');
   const { renderHtml } = await import('./output/render-html.js');
+  const { renderBenchMarkdown } = await import('./output/render-markdown.js');
+  const { shellWords } = await import('./output/markdown.js');
   const { prepareOutputFiles, writeOutputFiles } = await import('./output/output-file.js');
   const { progressOn } = await import('./output/progress.js');
   const { noteOtherBenches } = await import('./store.js');
   const config = loadConfigOrExit(command, clusterUrl ? { REDIS_URL: clusterUrl, REDIS_CLUSTER: 'true' } : {});
   await requireServices(command, config, servicesFor(flags.strategy));
-  await prepareOutputFiles(command, [flags.out, flags.report]);
+  await prepareOutputFiles(command, [flags.out, flags.report], [flags.markdown]);
   if (flags.progress) await noteOtherBenches('bench', config);
   const race: Race = {
     mode: flags.mode,
@@ -124,6 +131,7 @@ async function benchWith(flags: Flags, command: Command, clusterUrl: string | un
   const written = await writeOutputFiles([
     { path: flags.out, text: `${JSON.stringify(report, null, 2)}\n` },
     { path: flags.report, text: renderHtml(report) },
+    { path: flags.markdown, text: renderBenchMarkdown(report, `coupon-lab ${shellWords(process.argv.slice(2))}`), fresh: true },
   ]);
   // A verdict not as expected first: a file written elsewhere is said on its own line.
   process.exitCode = !report.ok ? 1 : written ? 0 : 2;

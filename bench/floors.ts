@@ -9,7 +9,12 @@ import { loadTerms } from '../src/strategies/lua/terms.js';
 import { int } from './output/format.js';
 import type { ProgressLine } from './output/progress.js';
 import { rawIssue } from './raw-issue.js';
-import type { BenchSettings, Floors } from './report.js';
+import type { BenchSettings, Floors, HelloResult } from './report.js';
+import { startBareHello } from './bare-hello.js';
+import { httpHello } from './load.js';
+import { warmUpCrowd, WARM_UP_REQUESTS } from './measure-run.js';
+import { helloWithCpu } from './server-cpu.js';
+import { summariseHellos } from './stats.js';
 import { drainOrThrow, streamBacklog } from '../lab-client/drain.js';
 
 const SCRIPT_CALLS = 50_000;
@@ -38,6 +43,7 @@ export async function measureFloors(lab: Lab, settings: BenchSettings, line: Pro
       const loop = () => rawRecordLockLoop(floorLab, settings.concurrency);
       floors.recordLockTxPerS = await line.phase(`raw SELECT … FOR UPDATE transaction × ${int(RAW_TRANSACTIONS)}`, loop, perS);
     }
+    if (settings.mode === 'http') floors.bareHello = await bareHelloFloor(settings, line);
     return floors;
   } finally {
     line.end();
@@ -107,4 +113,23 @@ async function rawRecordLockLoop(lab: Lab, concurrency: number): Promise<number>
   const perS = RAW_TRANSACTIONS / ((performance.now() - started) / 1000);
   await pool.end();
   return perS;
+}
+
+/**
+ * `GET /hello` on a bare node:http server (bare-hello-server.ts), warmed as the lab's server is,
+ * then run as the /hello runs are, as many times: medians.
+ */
+async function bareHelloFloor(settings: BenchSettings, line: ProgressLine): Promise<HelloResult> {
+  const server = await startBareHello();
+  try {
+    await httpHello(server.url, warmUpCrowd(settings), { line, what: `bare node:http warm-up, ${int(WARM_UP_REQUESTS)} × GET /hello` });
+    const runs: HelloResult[] = [];
+    for (let i = 1; i <= settings.repeat; i++) {
+      const what = `bare node:http GET /hello${settings.repeat > 1 ? `, run ${i}/${settings.repeat}` : ''}`;
+      runs.push(await helloWithCpu(server.url, server.pid, settings, { line, what }));
+    }
+    return summariseHellos(runs);
+  } finally {
+    await server.stop();
+  }
 }

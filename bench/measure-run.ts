@@ -8,11 +8,19 @@ import { verifyCoupon } from '../lab-client/verdict.js';
 import { ms } from './output/format.js';
 import { Tally } from '../lab-client/tally.js';
 import { reportingAnswers, type OnBenchEvent, type RunKey } from './events.js';
-import type { LoadResult, Watch } from './load.js';
+import type { Crowd, LoadResult, Watch } from './load.js';
 import type { ProgressLine } from './output/progress.js';
 import type { BenchSettings, RunResult } from './report.js';
-import { withCosts, type RetriesCounter } from './run-costs.js';
+import { withCosts, type CostMeters } from './run-costs.js';
 import { dropBuckets } from '../src/strategies/lua-buckets/coupon-hooks.js';
+
+/** Requests that warm a fresh server, and each strategy on it, before anything is measured. */
+export const WARM_UP_REQUESTS = 1_000;
+
+/** The crowd that warms: `WARM_UP_REQUESTS` users once each, at the run's concurrency. */
+export function warmUpCrowd({ concurrency }: Pick<BenchSettings, 'concurrency'>): Crowd {
+  return { users: WARM_UP_REQUESTS, requestsPerUser: 1, concurrency };
+}
 
 /** A coupon no sustained run can sell out. */
 export const UNLIMITED = 1_000_000_000;
@@ -40,7 +48,7 @@ export async function runOne(
   settings: BenchSettings,
   strategy: StrategyName,
   load: Load,
-  { line, retries, live }: { line: ProgressLine; retries: RetriesCounter; live: Live },
+  { line, meters, live }: { line: ProgressLine; meters: CostMeters; live: Live },
 ): Promise<RunResult> {
   const { key, onEvent, signal } = live;
   const quantity = settings.durationS ? UNLIMITED : settings.quantity;
@@ -49,11 +57,14 @@ export async function runOne(
   const tally = new Tally();
   const report = (answers: RunResult['answers'], elapsedMs: number) => onEvent({ type: 'answers', ...key, elapsedMs, answers });
   const crowd = () => reportingAnswers(tally, report, () => load(coupon.id, { tally, signal }));
-  const [result, costs] = await withCosts(lab, retries, strategy, crowd);
   const { asynchronous } = lab.strategies[strategy];
-  if (asynchronous) onEvent({ type: 'drain-started', ...key });
   const waiting = () => drained(lab, strategy, coupon.id);
-  const drain = asynchronous ? await line.phase('drain', waiting, drainResult) : await waiting();
+  const settle = async () => {
+    if (!asynchronous) return waiting();
+    onEvent({ type: 'drain-started', ...key });
+    return line.phase('drain', waiting, drainResult);
+  };
+  const [result, drain, costs] = await withCosts(meters, strategy, crowd, settle);
   const verification = await verifyCoupon(lab.db, coupon.id, quantity, result.answers, result.successfulUsers);
   await dropRedisState(lab, coupon.id);
   const run: RunResult = {

@@ -13,6 +13,8 @@ export interface BenchReport {
   /** Wall clock of the whole run, server start-up and drains included. */
   wallMs: number;
   machine: Machine;
+  /** The code that ran; absent without git. */
+  commit?: Commit;
   settings: BenchSettings;
   /** `GET /hello` on the same servers in the same run, per instance count: every /hello run (http mode). */
   baselines: Baseline[];
@@ -27,11 +29,23 @@ export interface Machine {
   cpus: number;
   cpuModel: string;
   memoryGiB: number;
+  /**
+   * The 1-minute load average as the run began: how busy the machine was with other work (on 2
+   * cores, 2 is full). Figures of runs on a busy machine compare only within the run.
+   */
+  loadAverage: number;
   os: string;
   node: string;
   /** Its version, and whether it is one server or a cluster (how many masters). */
   redis: string;
   mysql: string;
+}
+
+export interface Commit {
+  /** `git rev-parse --short HEAD`. */
+  hash: string;
+  /** The tree held changes the commit does not (`git status --porcelain` said something). */
+  dirty: boolean;
 }
 
 export type BenchMode = 'http' | 'direct';
@@ -82,7 +96,17 @@ export interface Baseline {
   /** Median of the runs' throughput, req/s. */
   throughput: number;
   latency: Latency;
+  /** Median of the runs' server CPU per request, µs (see `StrategyResult.serverCpuUsPerRequest`). */
+  serverCpuUsPerRequest?: number;
   runs: number[];
+}
+
+/** A run of `GET /hello`: what the strategies' runs are measured against. */
+export interface HelloResult {
+  throughput: number;
+  latency: Latency;
+  /** CPU time of the server's processes per request answered, µs; absent without /proc. */
+  serverCpuUsPerRequest?: number;
 }
 
 /** Milliseconds, from an HDR histogram of every request. */
@@ -112,6 +136,13 @@ export interface RunResult extends Verification {
   retries: number;
   /** Each master's part of the run's Redis work, on a Redis Cluster. */
   masters?: MasterShare[];
+  /**
+   * CPU time of the server's processes (each node:cluster worker, and the primary, where the
+   * consumer runs) from just before the crowd until MySQL held what it was told, ms: the
+   * consumer's writing of the run's rows included, the bench's own reads not. Read by the bench
+   * from /proc/<pid>/task/<tid>/schedstat (server-cpu.ts); absent in direct mode and without /proc.
+   */
+  serverCpuMs?: number;
   /** From the last answer until MySQL held every accepted request (lua only). */
   drainMs?: number;
   /** Why the bench stopped waiting for the drain, if it did: what was unwritten then counts as lost. */
@@ -144,10 +175,17 @@ export interface StrategyResult {
    * as one Redis serving the EVALSHA floor (floors.luaScriptPerS ÷ busiestShare). Needs --floors.
    */
   projectedCeiling?: number;
+  /**
+   * Median over the runs of `serverCpuMs` per request sent, µs: what a request costs the server,
+   * which a busy machine moves far less than req/s (http mode, with /proc).
+   */
+  serverCpuUsPerRequest?: number;
   /** `GET /hello` on the same servers, one run just before each of this strategy's runs (http mode; medians). */
-  hello?: { throughput: number; latency: Latency };
+  hello?: HelloResult;
   /** Median over the runs of this run's throughput over its /hello run's (http mode). */
   helloRatio?: number;
+  /** Median over the runs of this run's server CPU per request over its /hello run's (http mode, with /proc). */
+  helloCpuRatio?: number;
   runs: RunResult[];
 }
 
@@ -160,4 +198,11 @@ export interface Floors {
   consumerDrainRowsPerS?: number;
   /** Multi-row INSERT IGNORE of the same number of rows through mysql2, rows/s. */
   bulkInsertRowsPerS?: number;
+  /**
+   * `GET /hello` on a bare node:http server in a process of its own, no framework, answered by the
+   * same writer (http mode): with the same connections and requests as the /hello runs, warmed
+   * the same way, medians of as many runs. What Express adds to an answer is the distance from
+   * this to the baseline.
+   */
+  bareHello?: HelloResult;
 }

@@ -8,17 +8,18 @@ import { issuePath } from '../lab-client/http.js';
 import { expectedVerdict, meetsExpectation, worstVerdict } from '../lab-client/verdict.js';
 import { measureFloors } from './floors.js';
 import { int, plural } from './output/format.js';
-import { directCrowd, httpCrowd, httpHello, type Crowd, type HelloRun, type Watch } from './load.js';
-import { describeMachine } from './machine.js';
+import { directCrowd, httpCrowd, httpHello, type Crowd, type Watch } from './load.js';
+import { describeCommit, describeMachine, withCommit } from './machine.js';
 import type { OnBenchEvent, Stage } from './events.js';
-import { runOne, warmUp, type Live } from './measure-run.js';
+import { runOne, warmUp, warmUpCrowd, WARM_UP_REQUESTS, type Live } from './measure-run.js';
 import { progressOn, type Progress } from './output/progress.js';
 import { RunCounter } from './output/run-counter.js';
-import type { Baseline, BenchReport, BenchSettings, Latency, RunResult, StrategyResult } from './report.js';
+import type { Baseline, BenchReport, BenchSettings, RunResult, StrategyResult } from './report.js';
 import { retriesInProcess, retriesOnMetrics } from './run-costs.js';
 import { kill, spawnServer, type ServerProcess } from '../harness/server-process.js';
-import { openBenchStore } from './store.js';
-import { median, medianLatency } from './stats.js';
+import { nameBenchStore } from './store.js';
+import { helloWithCpu } from './server-cpu.js';
+import { median, medianLatency, medianOfAll, summariseHellos } from './stats.js';
 import { crowdUserIds } from './crowd-users.js';
 import { busiestShare, medianShares } from './master-shares.js';
 
@@ -35,9 +36,6 @@ export interface BenchOptions {
   signal?: AbortSignal;
 }
 
-/** Requests that warm a fresh server, and each strategy on it, before anything is measured. */
-const WARM_UP_REQUESTS = 1_000;
-
 /** What every step of one bench works with. */
 interface Bench {
   lab: Lab;
@@ -49,7 +47,11 @@ interface Bench {
   signal: AbortSignal | undefined;
 }
 
-/** Runs every strategy in every setting asked for and returns what it found. Prints nothing. */
+/**
+ * Runs every strategy in every setting asked for and returns what it found. Prints nothing. The
+ * first server starts while the run's database is created and migrated: it asks MySQL nothing
+ * until it is asked something, and a server takes as long to start as the rest of the setting up.
+ */
 export async function runBench({
   settings,
   config: labConfig,
@@ -60,30 +62,44 @@ export async function runBench({
 }: BenchOptions): Promise<BenchReport> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  const store = await openBenchStore(labConfig);
-  const lab = createLab(store.config);
+  const commit = describeCommit();
+  const store = nameBenchStore(labConfig);
+  const firstServer = settings.mode === 'http' ? startServers(store.config, settings.instances[0]!) : undefined;
+  firstServer?.catch(() => undefined); // awaited, and its failure thrown, where the first setting runs
   try {
-    const perStrategy = (settings.mode === 'direct' ? 1 : settings.instances.length) * settings.repeat;
-    const bench = { lab, settings, progress, runs: new RunCounter(perStrategy * settings.strategies.length), onEvent, signal };
-    const machine = await describeMachine(lab);
-    const { results, baselines } = settings.mode === 'direct' ? await runDirect(bench) : await runOverHttp(bench);
-    const measuredFloors = floors ? await measureFloors(lab, settings, progress('bench: floors')) : {};
-    for (const result of results) project(result, measuredFloors.luaScriptPerS);
-    return {
-      version: 1,
-      startedAt,
-      wallMs: performance.now() - started,
-      machine,
-      settings,
-      baselines,
-      results,
-      floors: measuredFloors,
-      ok: results.every((result) => result.ok),
-    };
+    await store.prepare();
+    const lab = createLab(store.config);
+    try {
+      const perStrategy = (settings.mode === 'direct' ? 1 : settings.instances.length) * settings.repeat;
+      const bench = { lab, settings, progress, runs: new RunCounter(perStrategy * settings.strategies.length), onEvent, signal };
+      const machine = await describeMachine(lab);
+      const { results, baselines } = settings.mode === 'direct' ? await runDirect(bench) : await runOverHttp(bench, firstServer!);
+      const measuredFloors = floors ? await measureFloors(lab, settings, progress('bench: floors')) : {};
+      for (const result of results) project(result, measuredFloors.luaScriptPerS);
+      return {
+        version: 1,
+        startedAt,
+        wallMs: performance.now() - started,
+        machine,
+        ...withCommit(await commit),
+        settings,
+        baselines,
+        results,
+        floors: measuredFloors,
+        ok: results.every((result) => result.ok),
+      };
+    } finally {
+      await lab.close();
+    }
   } finally {
-    await lab.close();
+    await firstServer?.then((server) => kill(server, 'SIGTERM')).catch(() => undefined);
     await store.remove({ broker: settings.strategies.some(usesBroker) });
   }
+}
+
+/** Server processes (as many as `instances`) behind one port, on the run's store. */
+function startServers(config: Config, instances: number): Promise<ServerProcess> {
+  return spawnServer({ ...config, PORT: 0, MIGRATE_ON_START: false }, { instances });
 }
 
 interface Measured {
@@ -104,7 +120,7 @@ async function runDirect(bench: Bench): Promise<Measured> {
           settings,
           strategy,
           (couponId, watch) => directCrowd(lab.strategies[strategy], couponId, crowdOf(bench), { line, what: crowdText(settings) }, watch),
-          { line, retries: retriesInProcess(lab), live: live(bench, strategy, 1, run) },
+          { line, meters: { lab, retries: retriesInProcess(lab) }, live: live(bench, strategy, 1, run) },
         ),
       );
       results.push(ended(bench, summarise(lab, strategy, 1, runs, settings)));
@@ -115,29 +131,28 @@ async function runDirect(bench: Bench): Promise<Measured> {
   return { results, baselines: [] };
 }
 
-/** Real server processes, as many as each `--instances` entry asks for, driven over HTTP. */
-async function runOverHttp(bench: Bench): Promise<Measured> {
+/** Real server processes, as many as each `--instances` entry asks for, driven over HTTP; the first started already. */
+async function runOverHttp(bench: Bench, firstServer: Promise<ServerProcess>): Promise<Measured> {
   const { lab, settings, progress } = bench;
   const measured: Measured = { results: [], baselines: [] };
-  for (const instances of settings.instances) {
+  for (const [i, instances] of settings.instances.entries()) {
     bench.signal?.throwIfAborted();
     const line = progress(`bench: ${processes(instances)}`);
     tellStage(bench, instances, 'starting servers');
-    const starting = () => spawnServer({ ...lab.config, PORT: 0, MIGRATE_ON_START: false }, { instances });
+    const starting = () => (i === 0 ? firstServer : startServers(lab.config, instances));
     const server = await line.phase('starting the server', starting, () => 'listening');
     try {
       // A fresh process answers its first requests slowly (JIT, pools filling): not the lab's to measure.
-      const warmUpCrowd = { ...settings, durationS: undefined, users: WARM_UP_REQUESTS, requestsPerUser: 1 };
       tellStage(bench, instances, 'warm-up');
-      await httpHello(server.url, warmUpCrowd, { line, what: `warm-up, ${int(WARM_UP_REQUESTS)} × GET /hello` }, bench.signal);
+      await httpHello(server.url, warmUpCrowd(settings), { line, what: `warm-up, ${int(WARM_UP_REQUESTS)} × GET /hello` }, bench.signal);
       line.end();
-      const hellos: HelloRun[] = [];
+      const hellos: MeasuredHello[] = [];
       for (const strategy of settings.strategies) {
         const result = await runPaired(bench, strategy, instances, server);
         hellos.push(...result.helloRuns);
         measured.results.push(ended(bench, result.result));
       }
-      measured.baselines.push({ instances, ...summariseHello(hellos), runs: hellos.map((hello) => hello.throughput) });
+      measured.baselines.push({ instances, ...summariseHellos(hellos), runs: hellos.map((hello) => hello.throughput) });
     } finally {
       line.end();
       await kill(server, 'SIGTERM');
@@ -155,25 +170,21 @@ async function runPaired(
   strategy: StrategyName,
   instances: number,
   server: ServerProcess,
-): Promise<{ result: StrategyResult; helloRuns: HelloRun[] }> {
+): Promise<{ result: StrategyResult; helloRuns: MeasuredHello[] }> {
   const { lab, settings, progress } = bench;
   const path = (couponId: number) => issuePath(strategy, couponId);
   const label = `bench: ${strategy}, ${processes(instances)}`;
   const warmUpLine = progress(`${label}, warm-up`);
-  const warmUpCrowd = { users: WARM_UP_REQUESTS, requestsPerUser: 1, concurrency: settings.concurrency };
+  const issues = { line: warmUpLine, what: `${int(WARM_UP_REQUESTS)} issues` };
   tellStage(bench, instances, 'warm-up', strategy);
-  await warmUp(
-    lab,
-    strategy,
-    (couponId, watch) => httpCrowd(server.url, path(couponId), warmUpCrowd, { line: warmUpLine, what: `${int(WARM_UP_REQUESTS)} issues` }, watch),
-    bench.signal,
-  );
+  await warmUp(lab, strategy, (couponId, watch) => httpCrowd(server.url, path(couponId), warmUpCrowd(settings), issues, watch), bench.signal);
   warmUpLine.end();
   const pairs = await repeatOnLines(bench, label, async (line, i) => {
     tellStage(bench, instances, 'GET /hello', strategy);
-    const hello = await httpHello(server.url, settings, { line, what: 'GET /hello' }, bench.signal);
+    const hello = await helloWithCpu(server.url, server.child.pid, settings, { line, what: 'GET /hello' }, bench.signal);
     const crowd = (couponId: number, watch: Watch) => httpCrowd(server.url, path(couponId), crowdOf(bench), { line, what: crowdText(settings) }, watch);
-    const run = await runOne(lab, settings, strategy, crowd, { line, retries: retriesOnMetrics(server.metricsUrl), live: live(bench, strategy, instances, i) });
+    const meters = { lab, retries: retriesOnMetrics(server.metricsUrl), serverPid: server.child.pid };
+    const run = await runOne(lab, settings, strategy, crowd, { line, meters, live: live(bench, strategy, instances, i) });
     return { hello, run };
   });
   const helloRuns = pairs.map((pair) => pair.hello);
@@ -184,8 +195,10 @@ async function runPaired(
     pairs.map((pair) => pair.run),
     settings,
   );
-  result.hello = summariseHello(helloRuns);
+  result.hello = summariseHellos(helloRuns);
   result.helloRatio = median(pairs.map(({ hello, run }) => run.throughput / hello.throughput));
+  const cpuRatio = medianOfAll(pairs.map(({ hello, run }) => ratio(cpuPerRequest(run), hello.serverCpuUsPerRequest)));
+  if (cpuRatio !== undefined) result.helloCpuRatio = cpuRatio;
   return { result, helloRuns };
 }
 
@@ -247,14 +260,21 @@ function processes(n: number): string {
   return plural(n, 'process');
 }
 
-function summariseHello(runs: HelloRun[]): { throughput: number; latency: Latency } {
-  return { throughput: median(runs.map((run) => run.throughput)), latency: medianLatency(runs.map((run) => run.latency)) };
+const ratio = (over: number | undefined, under: number | undefined) => (over === undefined || !under ? undefined : over / under);
+
+/** A /hello run with the server CPU it took (server-cpu.ts). */
+type MeasuredHello = Awaited<ReturnType<typeof helloWithCpu>>;
+
+/** Server CPU per request sent, µs, if the run has a CPU figure. */
+function cpuPerRequest(run: RunResult): number | undefined {
+  return run.serverCpuMs === undefined ? undefined : (run.serverCpuMs * 1000) / Math.max(1, run.sent);
 }
 
 function summarise(lab: Lab, strategy: StrategyName, instances: number, runs: RunResult[], settings: BenchSettings): StrategyResult {
   const { protection, asynchronous } = lab.strategies[strategy];
   const expected = expectedVerdict(protection, instances, !settings.durationS);
   const verdict = worstVerdict(runs.map((run) => run.verdict));
+  const serverCpuUsPerRequest = medianOfAll(runs.map(cpuPerRequest));
   return {
     strategy,
     instances,
@@ -268,6 +288,7 @@ function summarise(lab: Lab, strategy: StrategyName, instances: number, runs: Ru
     redisCommandsPerRequest: median(runs.map((run) => run.redisCommands / Math.max(1, run.sent))),
     retriesPerSuccess: median(runs.map((run) => run.retries / Math.max(1, run.answers.success))),
     ...masterSplit(runs),
+    ...(serverCpuUsPerRequest === undefined ? {} : { serverCpuUsPerRequest }),
     runs: runs.map((run) => (asynchronous ? run : { ...run, drainMs: undefined })),
   };
 }

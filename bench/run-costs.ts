@@ -3,13 +3,24 @@ import { METRIC_NAMES } from '../src/core/metrics.js';
 import type { Redis } from '../src/core/redis.js';
 import { masterCounters, masterShares } from './master-shares.js';
 import type { MasterShare } from './report.js';
+import { cpuMsBetween, readCpu } from './server-cpu.js';
 
-/** Counters read just before and just after a run's crowd; the differences are what the run cost. */
+/** Counters read just before and just after a run; the differences are what the run cost. */
 export interface RunCosts {
   redisCommands: number;
   retries: number;
   /** On a Redis Cluster, each master's part. */
   masters?: MasterShare[];
+  /** The server's CPU time over the load and the drain, ms (server-cpu.ts); absent without a server, or without /proc. */
+  serverCpuMs?: number;
+}
+
+/** Where a run's costs are read: the lab's Redis, its retries counter, and the server process if there is one. */
+export interface CostMeters {
+  lab: Lab;
+  retries: RetriesCounter;
+  /** The server's process (its workers are found below it); none in direct mode. */
+  serverPid?: number;
 }
 
 /** Where a run's retries are counted: this process's metrics (direct mode) or a server's /metrics. */
@@ -28,24 +39,36 @@ export function retriesOnMetrics(metricsUrl: string): RetriesCounter {
   };
 }
 
-/** Runs `load`, and returns what it cost in Redis commands and retries besides what it returns. */
-export async function withCosts<T>(lab: Lab, retries: RetriesCounter, strategy: string, load: () => Promise<T>): Promise<[T, RunCosts]> {
+/**
+ * Runs `load`, then `settle` (the drain), and returns what they return and what the run cost:
+ * Redis commands while the load ran (and, on a cluster, each master's part); retries; the
+ * server's CPU over both, as the consumer's writing of the run's rows is part of what its requests
+ * cost. The /metrics scrapes that count retries cost the server CPU themselves: they are made
+ * outside the CPU reading.
+ */
+export async function withCosts<T, U>(
+  { lab, retries, serverPid }: CostMeters,
+  strategy: string,
+  load: () => Promise<T>,
+  settle: () => Promise<U>,
+): Promise<[T, U, RunCosts]> {
   const cluster = lab.config.REDIS_CLUSTER;
   const [commandsBefore, retriesBefore, mastersBefore] = await Promise.all([
     commandsProcessed(lab.redis),
     retries(strategy),
     cluster ? masterCounters(lab.redis) : [],
   ]);
-  const result = await load();
-  const [commandsAfter, retriesAfter, mastersAfter] = await Promise.all([
-    commandsProcessed(lab.redis),
-    retries(strategy),
-    cluster ? masterCounters(lab.redis) : [],
-  ]);
+  const cpuBefore = readCpu(serverPid);
+  const loaded = await load();
+  const [commandsAfter, mastersAfter] = await Promise.all([commandsProcessed(lab.redis), cluster ? masterCounters(lab.redis) : []]);
+  const settled = await settle();
+  const serverCpuMs = cpuMsBetween(cpuBefore, readCpu(serverPid));
+  const retriesAfter = await retries(strategy);
   // The INFO reads before the load are counted by those after it: two per server on a cluster, one on one Redis.
   const redisCommands = commandsAfter.total - commandsBefore.total - commandsBefore.servers * (cluster ? 2 : 1);
   const masters = cluster ? { masters: masterShares(mastersBefore, mastersAfter) } : {};
-  return [result, { redisCommands, retries: retriesAfter - retriesBefore, ...masters }];
+  const cpu = serverCpuMs === undefined ? {} : { serverCpuMs };
+  return [loaded, settled, { redisCommands, retries: retriesAfter - retriesBefore, ...masters, ...cpu }];
 }
 
 /** total_commands_processed, summed over a cluster's masters; `servers`: how many were asked. */

@@ -25,6 +25,16 @@ export interface BenchStore {
 const MAX_NAME = 64;
 
 export async function openBenchStore(config: Config): Promise<BenchStore> {
+  const store = nameBenchStore(config);
+  await store.prepare();
+  return store;
+}
+
+/**
+ * The run's store named, its database not yet created: `prepare()` creates and migrates it. A
+ * server may be started on `config` meanwhile, as long as nothing asks it anything before.
+ */
+export function nameBenchStore(config: Config): BenchStore & { prepare(): Promise<void> } {
   const runId = randomBytes(4).toString('hex');
   const url = new URL(config.MYSQL_URL);
   url.pathname = `${url.pathname}_bench_${runId}`;
@@ -33,8 +43,7 @@ export async function openBenchStore(config: Config): Promise<BenchStore> {
     throw new Error(`the bench's database name ${database} is longer than MySQL's ${MAX_NAME} characters: name a shorter database in MYSQL_URL`);
   }
   const own = Object.freeze({ ...config, MYSQL_URL: url.toString(), REDIS_KEY_PREFIX: `${config.REDIS_KEY_PREFIX}bench:${runId}:` });
-  await prepareDatabase(own.MYSQL_URL);
-  return { config: own, remove: ({ broker } = { broker: false }) => removeStore(own, broker) };
+  return { config: own, prepare: () => prepareDatabase(own.MYSQL_URL), remove: ({ broker } = { broker: false }) => removeStore(own, broker) };
 }
 
 async function removeStore(config: Config, broker: boolean): Promise<void> {

@@ -1,10 +1,12 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BenchReport, BenchSettings } from '../bench/report.js';
+import type { BenchReport, BenchSettings, HelloResult } from '../bench/report.js';
 import { benchDatabases } from '../bench/store.js';
 import type { StrategyName } from '../src/strategies/index.js';
 import { runBench } from '../bench/run-bench.js';
@@ -14,8 +16,11 @@ import { deleteKeysWithPrefix } from '../src/core/redis.js';
 import { createLab, type Lab } from '../src/lab.js';
 import type { Page } from 'playwright-core';
 import { valueAxis } from '../bench/output/chart-axis.js';
-import { int, ms } from '../bench/output/format.js';
+import { int, micros, ms } from '../bench/output/format.js';
 import { cliCommandLine } from '../src/project-paths.js';
+import { cpuMsBetween, readCpu } from '../bench/server-cpu.js';
+import { renderHtml } from '../bench/output/render-html.js';
+import { STRATEGY_NAMES } from '../src/strategies/names.js';
 import { launchChromium } from './support/browser.js';
 import { testConfig } from './support/config.js';
 
@@ -39,7 +44,7 @@ describe('npm run bench', () => {
     const env = { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX };
     const args = ['bench', '--strategy', 'record-lock,lua', '--users', '400', '--quantity', '40', '--instances', '1,2', '--floors'];
     // Into folders that do not exist yet: the bench creates them.
-    const files = ['--out', join(dir, 'json', 'r.json'), '--report', join(dir, 'html', 'today', 'r.html')];
+    const files = ['--out', join(dir, 'json', 'r.json'), '--report', join(dir, 'html', 'today', 'r.html'), '--markdown', join(dir, 'results', 'bench.md')];
     ({ stdout, stderr } = await run(...cliCommandLine([...args, '--json', ...files]), { env }));
   }, 120_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -58,8 +63,21 @@ describe('npm run bench', () => {
     expect(printed.baselines.every((b) => b.throughput > 0)).toBe(true);
     expect(printed.results.every((r) => r.helloRatio! > 0 && r.hello!.throughput > 0)).toBe(true);
     expect(printed.results.map((r) => r.drainMs === undefined)).toEqual([true, false, true, false]);
-    expect(Object.keys(printed.floors).sort()).toEqual(['bulkInsertRowsPerS', 'consumerDrainRowsPerS', 'luaScriptPerS', 'recordLockTxPerS']);
-    expect(Object.values(printed.floors).every((perS) => perS > 0)).toBe(true);
+    const { bareHello, ...perSecond } = printed.floors;
+    expect(Object.keys(perSecond).sort()).toEqual(['bulkInsertRowsPerS', 'consumerDrainRowsPerS', 'luaScriptPerS', 'recordLockTxPerS']);
+    expect(Object.values(perSecond).every((perS) => perS > 0)).toBe(true);
+    expect(bareHello!.throughput).toBeGreaterThan(0);
+  });
+
+  it("reports the server's CPU per request for /hello, bare node:http and each strategy, each issue costing its server more than a /hello", () => {
+    const printed = JSON.parse(stdout) as BenchReport;
+    expect(printed.floors.bareHello!.serverCpuUsPerRequest).toBeGreaterThan(0);
+    expect(printed.baselines.every((b) => b.serverCpuUsPerRequest! > 0)).toBe(true);
+    for (const result of printed.results) {
+      expect(result.runs.every((run) => run.serverCpuMs! > 0)).toBe(true);
+      expect(result.helloCpuRatio).toBeGreaterThan(1);
+      expect(result.helloCpuRatio).toBeCloseTo(result.serverCpuUsPerRequest! / result.hello!.serverCpuUsPerRequest!, 0);
+    }
   });
 
   it("counts each run's Redis commands and retries: lua runs its script once per request at least, nothing retries", () => {
@@ -67,6 +85,36 @@ describe('npm run bench', () => {
     for (const result of printed.results.filter((r) => r.strategy === 'lua')) expect(result.redisCommandsPerRequest).toBeGreaterThanOrEqual(1);
     expect(printed.results.map((r) => r.retriesPerSuccess)).toEqual([0, 0, 0, 0]);
     expect(printed.settings.redisCluster).toBe(false);
+  });
+
+  it('writes with --markdown a results record: date, machine, the command, the commit, the baselines and the table of the JSON', async () => {
+    const printed = JSON.parse(stdout) as BenchReport;
+    const record = await readFile(join(dir, 'results', 'bench.md'), 'utf8');
+    expect(record).toMatch(new RegExp(`^# Bench, ${printed.startedAt.slice(0, 10)}\n`));
+    expect(record).toContain(`- Machine: ${printed.machine.cpus} × ${printed.machine.cpuModel}`);
+    expect(record).toContain(`; load average ${printed.machine.loadAverage} as the run began`);
+    expect(record).toContain(`- Services: Redis ${printed.machine.redis}, MySQL ${printed.machine.mysql}`);
+    expect(record).toContain('- Command: `coupon-lab bench --strategy record-lock,lua --users 400 --quantity 40 --instances 1,2 --floors --json --out ');
+    expect(printed.commit!.hash).toMatch(/^[0-9a-f]{7,}$/);
+    expect(record).toContain(`- Commit: \`${printed.commit!.hash}\``);
+    expect(record).toContain(`- GET /hello with 1 process(es): ${int(printed.baselines[0]!.throughput)} req/s`);
+    expect(record).toContain('GET /hello on bare node:http');
+    const rows = record.split('\n').filter((line) => /^\| (lua|record-lock) \|/.test(line));
+    expect(rows.map((row) => row.split(' | ').slice(0, 2))).toEqual(printed.results.map((r) => [`| ${r.strategy}`, String(r.instances)]));
+    for (const [i, r] of printed.results.entries()) expect(rows[i]).toContain(` ${int(r.throughput)} |`);
+  });
+
+  it('refuses, before it runs, to write a results record over a file that exists', async () => {
+    const existing = join(dir, 'results', 'bench.md');
+    const before = await readFile(existing, 'utf8');
+    const env = { ...process.env, MYSQL_URL: config.MYSQL_URL, REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX };
+    const refused = await run(...cliCommandLine(['bench', '--strategy', 'lua', '--users', '10', '--markdown', existing]), { env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toBe(`cannot write ${existing}: it exists, and a results record is written once: name a new file`);
+    expect(await readFile(existing, 'utf8')).toBe(before);
   });
 
   it('worked in a database and Redis keys of its own, and removed both at the end', async () => {
@@ -101,25 +149,34 @@ describe('npm run bench', () => {
     );
   }
 
-  it('shows the /hello baseline and the floors in the HTML report with the numbers of the JSON, as the terminal writes them', async () => {
+  it('shows the /hello baseline, bare and through Express, and the floors in the HTML report with the numbers of the JSON, as the terminal writes them', async () => {
     await withReport(async (page, report) => {
       const baselines = await numberCells(page, '#baselines', 'data-instances');
-      const expected = report.baselines.flatMap((b) => [
-        { row: String(b.instances), key: 'throughput', value: b.throughput, text: int(b.throughput) },
-        { row: String(b.instances), key: 'p50', value: b.latency.p50, text: ms(b.latency.p50) },
-        { row: String(b.instances), key: 'p99', value: b.latency.p99, text: ms(b.latency.p99) },
-        { row: String(b.instances), key: 'max', value: b.latency.max, text: ms(b.latency.max) },
-      ]);
-      expect(baselines).toEqual(expected);
+      const cells = (row: string | null, h: HelloResult) => [
+        { row, key: 'throughput', value: h.throughput, text: int(h.throughput) },
+        { row, key: 'p50', value: h.latency.p50, text: ms(h.latency.p50) },
+        { row, key: 'p99', value: h.latency.p99, text: ms(h.latency.p99) },
+        { row, key: 'max', value: h.latency.max, text: ms(h.latency.max) },
+        { row, key: 'serverCpuUsPerRequest', value: h.serverCpuUsPerRequest, text: micros(h.serverCpuUsPerRequest) },
+      ];
+      expect(baselines).toEqual([...report.baselines.flatMap((b) => cells(String(b.instances), b)), ...cells(null, report.floors.bareHello!)]);
+      expect(await page.locator('#baselines tr[data-server="bare"] td').first().textContent()).toBe('bare node:http');
+      const share = Number(await page.locator('#framework-share').getAttribute('data-value'));
+      expect(share).toBeCloseTo(report.baselines[0]!.serverCpuUsPerRequest! - report.floors.bareHello!.serverCpuUsPerRequest!, 6);
       const floors = await numberCells(page, '#floors', 'data-floor');
+      const { bareHello: _shownWithTheBaselines, ...perSecond } = report.floors;
       expect(floors.map(({ row, value, text }) => [row, value, text]).sort()).toEqual(
-        Object.entries(report.floors)
+        Object.entries(perSecond)
           .map(([key, perS]) => [key, perS, int(perS)])
           .sort(),
       );
       const verdicts = await numberCells(page, '#verdicts', 'data-strategy');
       const throughputs = verdicts.filter((cell) => cell.key === 'throughput');
       expect(throughputs.map(({ row, value, text }) => [row, value, text])).toEqual(report.results.map((r) => [r.strategy, r.throughput, int(r.throughput)]));
+      const cpu = verdicts.filter((cell) => cell.key === 'serverCpuUsPerRequest');
+      expect(cpu.map(({ row, value, text }) => [row, value, text])).toEqual(
+        report.results.map((r) => [r.strategy, r.serverCpuUsPerRequest, micros(r.serverCpuUsPerRequest)]),
+      );
     });
   });
 
@@ -196,6 +253,149 @@ describe('npm run bench', () => {
       expect(await page.locator('#verdicts tr[data-strategy]').count()).toBe(report.results.length);
       expect(await page.locator('#outcome').textContent()).toContain('Every strategy meant to be exact was EXACT');
     });
+  });
+});
+
+/** A report of `names` over 1 and 2 processes, as the bench would return it; `overIssuing` over-issue with 2. */
+function reportOf(names: string[], overIssuing: string[]): BenchReport {
+  const latency = { p50: 10, p90: 20, p99: 30, max: 40 };
+  const settings = { ...directSettings([], { users: 1000, quantity: 100 }), mode: 'http' as const, instances: [1, 2], strategies: names as StrategyName[] };
+  const results = [1, 2].flatMap((instances) =>
+    names.map((name, i) => {
+      const overIssued = instances === 2 && overIssuing.includes(name) ? 3 + i : 0;
+      const run = {
+        rows: 100 + overIssued,
+        overIssued,
+        duplicated: 0,
+        lost: 0,
+        sent: 1000,
+        answers: { success: 100 + overIssued, soldOut: 900, alreadyIssued: 0, errors: {} },
+      };
+      const verdict = overIssued ? ('OVER-ISSUED' as const) : ('EXACT' as const);
+      return {
+        strategy: name as StrategyName,
+        instances,
+        protection: 'global' as const,
+        expected: verdict,
+        verdict,
+        ok: true,
+        throughput: 500 * (i + 1) * instances,
+        latency,
+        redisCommandsPerRequest: 1,
+        retriesPerSuccess: 0,
+        runs: [run],
+      };
+    }),
+  );
+  const machine = { cpus: 2, cpuModel: 'test', memoryGiB: 1, loadAverage: 0, os: 'test', node: 'v20', redis: '7', mysql: '10' };
+  return {
+    version: 1,
+    startedAt: '2026-12-06T00:00:00.000Z',
+    wallMs: 1,
+    machine,
+    settings,
+    baselines: [],
+    results,
+    floors: {},
+    ok: true,
+  } as unknown as BenchReport;
+}
+
+describe('the HTML report of a bench of 16 strategies over 1 and 2 processes, in Chromium', () => {
+  const names = [...STRATEGY_NAMES, 'queue-broker', 'rabbitmq-stream', 'nats-jetstream-queue', 'optimistic-version-check'];
+  const overIssuing = ['unsafe', 'mutex-in-tx', 'mutex', 'spin-lock'];
+
+  async function withPage(check: (page: Page) => Promise<void>): Promise<void> {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setContent(renderHtml(reportOf(names, overIssuing)));
+      await check(page);
+    } finally {
+      await browser.close();
+    }
+  }
+
+  it('never clips the label of a bar, however long the strategy name', async () => {
+    await withPage(async (page) => {
+      const lefts = await page
+        .locator('#chart-throughput text[text-anchor="end"]')
+        .evaluateAll((labels) => labels.map((label) => (label as SVGGraphicsElement).getBBox().x));
+      expect(lefts).toHaveLength(names.length * 2);
+      expect(Math.min(...lefts)).toBeGreaterThanOrEqual(0);
+    });
+  });
+
+  it('gives every strategy line a look of its own, and never clips a legend label', async () => {
+    await withPage(async (page) => {
+      const svg = page.locator('#chart-scale');
+      const [width, height] = [Number(await svg.getAttribute('width')), Number(await svg.getAttribute('height'))];
+      const keys = await page.locator('#chart-scale g.key').evaluateAll((groups) =>
+        groups.map((group) => {
+          const line = group.querySelector('line')!;
+          const box = (group.querySelector('text') as SVGGraphicsElement).getBBox();
+          return {
+            name: group.getAttribute('data-strategy'),
+            look: [line.getAttribute('stroke'), line.getAttribute('stroke-dasharray'), group.querySelector('[data-shape]')!.getAttribute('data-shape')].join(
+              ' ',
+            ),
+            text: group.querySelector('text')!.textContent,
+            right: box.x + box.width,
+            bottom: box.y + box.height,
+          };
+        }),
+      );
+      expect(keys.map((key) => key.name)).toEqual(names);
+      expect(new Set(keys.map((key) => key.look)).size).toBe(names.length);
+      for (const key of keys) {
+        expect(key.text).toBe(key.name);
+        expect(key.right).toBeLessThanOrEqual(width);
+        expect(key.bottom).toBeLessThanOrEqual(height);
+      }
+    });
+  });
+
+  it('draws the over-issued chart with a bar for each strategy that over-issued only, and names the others', async () => {
+    await withPage(async (page) => {
+      const bars = await page.locator('#chart-over-issued rect.bar').evaluateAll((rects) => rects.map((rect) => rect.getAttribute('data-strategy')));
+      expect(bars).toEqual(overIssuing);
+      const box = await page.locator('#chart-over-issued').boundingBox();
+      expect(box!.height).toBeLessThanOrEqual(overIssuing.length * 26 + 10);
+      const none = await page.locator('#over-issued-none').textContent();
+      expect(none).toContain('record-lock ×2');
+      expect(none).not.toContain('spin-lock ×2');
+    });
+  });
+});
+
+describe("a server's CPU, read from /proc", () => {
+  it('sums every process below the one read: a child that works while its parent waits is counted', async () => {
+    // Until the child's own CPU time reaches 300 ms: on a busy machine a stretch of wall clock can hold far less.
+    const child =
+      "const cpu = () => process.cpuUsage().user + process.cpuUsage().system; while (cpu() < 300_000); console.log('worked'); setInterval(() => {}, 60_000);";
+    const parentCode = `require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(child)}], { stdio: 'inherit' }); setInterval(() => {}, 60_000);`;
+    const parent = spawn(process.execPath, ['-e', parentCode], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    try {
+      const before = readCpu(parent.pid);
+      await once(createInterface({ input: parent.stdout }), 'line');
+      // The parent alone uses a few tens of ms to start; its child 300 ms and more.
+      expect(cpuMsBetween(before, readCpu(parent.pid))).toBeGreaterThan(300);
+    } finally {
+      process.kill(-parent.pid!, 'SIGKILL');
+    }
+  });
+
+  it('counts a thread that started between two readings from its start, and none that ended as negative', () => {
+    const before = new Map([
+      [1, 5_000_000],
+      [2, 9_000_000],
+    ]);
+    const after = new Map([
+      [1, 7_000_000],
+      [3, 1_000_000],
+    ]);
+    expect(cpuMsBetween(before, after)).toBe(3);
+    expect(cpuMsBetween(before, undefined)).toBeUndefined();
   });
 });
 

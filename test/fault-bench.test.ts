@@ -22,7 +22,8 @@ describe('npm run faults -- --fault slow-commit,process-pause --strategy redis-l
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'coupon-lab-faults-report-'));
     const args = ['faults', '--fault', 'slow-commit,process-pause', '--strategy', 'redis-lock,redis-lock:watchdog,fenced-lock'];
-    const outcome = await run(...cliCommandLine([...args, '--json', '--out', join(dir, 'faults.json'), '--report', join(dir, 'faults.html')])).then(
+    const files = ['--out', join(dir, 'faults.json'), '--report', join(dir, 'faults.html'), '--markdown', join(dir, 'results', 'faults.md')];
+    const outcome = await run(...cliCommandLine([...args, '--json', ...files])).then(
       (result) => ({ ...result, code: 0 }),
       (error: { stdout: string; stderr: string; code: number }) => error,
     );
@@ -55,6 +56,18 @@ describe('npm run faults -- --fault slow-commit,process-pause --strategy redis-l
   it('writes with --out the report it prints, and says on stderr where it wrote each file', async () => {
     expect(JSON.parse(await readFile(join(dir, 'faults.json'), 'utf8'))).toEqual(report);
     expect(stderr).toMatch(new RegExp(`^wrote ${join(dir, 'faults.json')}\nwrote ${join(dir, 'faults.html')}\n$`, 'm'));
+  });
+
+  it('writes with --markdown a results record: date, machine, the command, the commit, and the matrix of the JSON', async () => {
+    const record = await readFile(join(dir, 'results', 'faults.md'), 'utf8');
+    expect(record).toMatch(new RegExp(`^# Faults, ${report.startedAt.slice(0, 10)}\n`));
+    expect(record).toContain(`- Machine: ${report.machine.cpus} × ${report.machine.cpuModel}`);
+    expect(record).toContain(
+      `- Command: \`coupon-lab faults --fault slow-commit,process-pause --strategy redis-lock,fenced-lock --json --out ${join(dir, 'faults.json')}`,
+    );
+    expect(record).toMatch(new RegExp(`- Commit: \`${report.commit!.hash}\``));
+    expect(record).toContain('| strategy | slow-commit | process-pause |');
+    expect(record).toContain('| redis-lock (watchdog) | EXACT | OVER-ISSUED +');
   });
 
   it('writes an HTML report whose matrix shows, in Chromium, the verdicts of the JSON', async () => {

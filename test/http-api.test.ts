@@ -349,7 +349,8 @@ describe('a method a path does not take', () => {
   });
 
   it('HEAD is answered wherever GET is', async () => {
-    expect((await fetch(`${server.url}/hello`, { method: 'HEAD' })).status).toBe(200);
+    const head = await fetch(`${server.url}/hello`, { method: 'HEAD' });
+    expect({ status: head.status, length: head.headers.get('content-length'), body: await head.text() }).toEqual({ status: 200, length: '5', body: '' });
   });
 
   it('an unknown path stays 404 ROUTE_NOT_FOUND, whatever the method', async () => {
@@ -383,9 +384,10 @@ describe('JSON answers', () => {
 });
 
 describe('service endpoints', () => {
-  it('GET /hello answers the cheapest thing the server can', async () => {
-    const { status, body } = await server.get('/hello');
-    expect({ status, body }).toEqual({ status: 200, body: 'hello' });
+  it('GET /hello answers the cheapest thing the server can: hello, as plain text of 5 bytes', async () => {
+    const response = await fetch(`${server.url}/hello`);
+    const answer = { status: response.status, type: response.headers.get('content-type'), length: response.headers.get('content-length') };
+    expect({ ...answer, body: await response.text() }).toEqual({ status: 200, type: 'text/plain; charset=utf-8', length: '5', body: 'hello' });
   });
 
   it('GET /health answers 200 while Redis and MySQL answer', async () => {

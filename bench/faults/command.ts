@@ -9,6 +9,7 @@ interface Flags {
   json?: boolean;
   out?: string;
   report?: string;
+  markdown?: string;
 }
 
 /** What --strategy takes: the strategies, then each strategy under each of its variants. */
@@ -33,12 +34,17 @@ export function createFaultsCommand(): Command {
     .option('--json', 'print the report as JSON instead of the table')
     .option('--out <file.json>', 'write the report as JSON (default: none written)')
     .option('--report <file.html>', 'write the report as a self-contained HTML page (default: none written)')
+    .option(
+      '--markdown <file.md>',
+      'write the report as a results record (docs/results/<date>-<what>.md): machine, command, commit, tables; never over a file (default: none written)',
+    )
     .action(async (flags: Flags, command: Command) => {
       const { MissingBinaryError } = await import('../../harness/instances.js');
       const { runFaults } = await import('./run-faults.js');
-      const { renderFaultHtml, renderFaultTable } = await import('./render.js');
+      const { renderFaultHtml, renderFaultMarkdown, renderFaultTable } = await import('./render.js');
+      const { shellWords } = await import('../output/markdown.js');
       const { prepareOutputFiles, writeOutputFiles } = await import('../output/output-file.js');
-      await prepareOutputFiles(command, [flags.out, flags.report]);
+      await prepareOutputFiles(command, [flags.out, flags.report], [flags.markdown]);
       const report = await runFaults({
         scenarios: SCENARIOS.filter((scenario) => flags.fault.includes(scenario.fault)),
         ...(flags.strategy ? { strategies: flags.strategy } : {}),
@@ -51,6 +57,7 @@ export function createFaultsCommand(): Command {
       const written = await writeOutputFiles([
         { path: flags.out, text: `${JSON.stringify(report, null, 2)}\n` },
         { path: flags.report, text: renderFaultHtml(report) },
+        { path: flags.markdown, text: renderFaultMarkdown(report, `coupon-lab ${shellWords(process.argv.slice(2))}`), fresh: true },
       ]);
       process.exitCode = !report.ok ? 1 : written ? 0 : 2;
     });

@@ -1,5 +1,6 @@
 import { escapeHtml as escape, htmlPage, int, ms, textTable, type Column } from '../output/format.js';
 import type { Verdict } from '../../lab-client/verdict.js';
+import { markdownRecord, markdownTable } from '../output/markdown.js';
 import type { FaultReport, FaultRun } from './report.js';
 
 const faultLabel = (run: FaultRun) => (run.variant ? `${run.fault} (${run.variant})` : run.fault);
@@ -24,29 +25,32 @@ const COLUMNS: Column<FaultRun>[] = [
   { title: 'drain ms', cell: (r) => ms(r.drainMs) },
 ];
 
+const LEGEND =
+  '503: SERVICE_UNAVAILABLE, LOCK_TIMEOUT or LEASE_EXPIRED; no answer: connection cut or refused, or none in 20 s; recover: from the end of the fault to the first success sent after it';
+
 /** The report as text: one line per fault and strategy, the matrix, then what failed. */
 export function renderFaultTable(report: FaultReport): string {
   const m = report.machine;
-  const notes = notesOf(report);
+  const notes = noteLines(report);
   return [
     `Coupon Lab faults — private Redis ${m.redis} and MariaDB (${m.mysql}) started for the run`,
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${report.startedAt}`,
     '',
     ...textTable(COLUMNS, report.runs),
-    '503: SERVICE_UNAVAILABLE, LOCK_TIMEOUT or LEASE_EXPIRED; no answer: connection cut or refused, or none in 20 s; recover: from the end of the fault to the first success sent after it',
+    LEGEND,
     ...(notes.length ? ['', ...notes] : []),
     '',
     ...winnersWithoutCoupon(report),
     '',
-    ...matrixLines(report),
+    ...textTable(...matrixTable(report)),
     '',
     summary(report),
     `Wall clock ${(report.wallMs / 1000).toFixed(1)} s.`,
   ].join('\n');
 }
 
-/** What the figures of a run do not say, a line per run that has any: `server-kill, lua: 1 row beyond …`. */
-function notesOf(report: FaultReport): string[] {
+/** What happened in a run that the figures alone do not say, a line per run that has any. */
+function noteLines(report: FaultReport): string[] {
   return report.runs
     .filter((run) => run.notes.length || run.error)
     .map((run) => `${faultLabel(run)}, ${strategyLabel(run)}: ${[run.error, ...run.notes].filter(Boolean).join('; ')}`);
@@ -71,14 +75,42 @@ function percent(share: number): string {
   return `${(share * 100).toFixed(share < 0.001 ? 3 : 1)}%`;
 }
 
-/** Strategy × fault → verdict, with the count behind it. */
-function matrixLines(report: FaultReport): string[] {
+/** Strategy × fault → verdict, with the count behind it: the columns and the rows of a table. */
+function matrixTable(report: FaultReport): [Column<string>[], string[]] {
   const { faults, strategies, cell } = matrix(report);
   const columns: Column<string>[] = [
     { title: 'strategy', cell: (strategy) => strategy, left: true },
     ...faults.map((fault) => ({ title: fault, cell: (strategy: string) => shortVerdict(cell(strategy, fault)), left: true })),
   ];
-  return textTable(columns, strategies);
+  return [columns, strategies];
+}
+
+/** The report as a results record (markdown.ts): the matrix, every run, what each fault did, the verdict. */
+export function renderFaultMarkdown(report: FaultReport, command: string): string {
+  const notes = noteLines(report);
+  const sections = [
+    '## Strategy × fault',
+    markdownTable(...matrixTable(report)),
+    '## Every run',
+    markdownTable(COLUMNS, report.runs),
+    LEGEND,
+    ...(notes.length ? [notes.map((note) => `- ${note}`).join('\n')] : []),
+    '## Winners told they won who got no coupon',
+    `For scale: ${OLIVE_YOUNG}.`,
+    (lossLines(report).length ? lossLines(report) : ['none']).map((line) => `- ${line}`).join('\n'),
+    '## The faults',
+    faultDescriptions(report)
+      .map(([fault, what]) => `- **${fault}**: ${what}`)
+      .join('\n'),
+    summary(report),
+  ];
+  const settings = ['Private Redis and MariaDB instances, and the server processes, started for the run'];
+  return markdownRecord({ title: 'Faults', ...report, command, settings }, sections);
+}
+
+/** Each fault once, with what was done: `[label, sentence]`. */
+function faultDescriptions(report: FaultReport): [string, string][] {
+  return [...new Map(report.runs.map((run) => [faultLabel(run), run.what])).entries()];
 }
 
 function matrix(report: FaultReport) {
@@ -119,8 +151,8 @@ export function renderFaultHtml(report: FaultReport): string {
   const runRows = report.runs.map(
     (run) => `<tr>${COLUMNS.map((column, i) => `<td${i > 2 ? ' class="n"' : ''}>${escape(column.cell(run))}</td>`).join('')}</tr>`,
   );
-  const what = [...new Map(report.runs.map((run) => [faultLabel(run), run.what])).entries()];
-  const notes = notesOf(report).map((note) => `<li>${escape(note)}</li>`);
+  const what = faultDescriptions(report);
+  const notes = noteLines(report).map((note) => `<li>${escape(note)}</li>`);
   const notesSection = notes.length ? `<h2>Notes</h2>\n<ul id="notes">${notes.join('')}</ul>\n` : '';
   const body = `<h1>Coupon Lab faults</h1>
 <p class="muted">${m.cpus} × ${escape(m.cpuModel)}, ${m.memoryGiB} GiB, ${escape(m.os)}, Node ${escape(m.node)}, private Redis ${escape(m.redis)} and MariaDB ${escape(m.mysql)} — ${escape(report.startedAt)}, wall clock ${(report.wallMs / 1000).toFixed(1)} s</p>

@@ -2,7 +2,7 @@ import type { Protection } from '../../src/strategies/issue-strategy.js';
 import type { StrategyName } from '../../src/strategies/names.js';
 import type { Answers } from '../../lab-client/tally.js';
 import type { Verdict } from '../../lab-client/verdict.js';
-import type { Machine } from '../report.js';
+import type { Commit, Machine } from '../report.js';
 
 /**
  * What one fault bench run found: for each fault, a crowd per strategy while it was injected,
@@ -14,6 +14,8 @@ export interface FaultReport {
   /** Wall clock of the whole run, private instances and servers included. */
   wallMs: number;
   machine: Machine;
+  /** The code that ran; absent without git. */
+  commit?: Commit;
   runs: FaultRun[];
   /** True when every run showed only what its strategy may show under its fault. */
   ok: boolean;

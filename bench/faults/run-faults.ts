@@ -10,7 +10,7 @@ import { rowsBeyondYes } from './notes.js';
 import { usesBroker } from '../../src/strategies/names.js';
 import { describeUndrained, streamBacklog, waitForDrain, type DrainOptions } from '../../lab-client/drain.js';
 import { issuePath } from '../../lab-client/http.js';
-import { describeHost, describeMachine } from '../machine.js';
+import { describeCommit, describeHost, describeMachine, withCommit } from '../machine.js';
 import { verifyCoupon } from '../../lab-client/verdict.js';
 import type { Answers } from '../../lab-client/tally.js';
 import { reportingAnswers } from '../events.js';
@@ -61,6 +61,7 @@ const DRAIN: DrainOptions = { timeoutMs: 30_000, stallMs: 10_000 };
 export async function runFaults(options: FaultOptions): Promise<FaultReport> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
+  const commit = describeCommit();
   const shared = { databases: new Databases(), broker: new Broker() };
   const runs: FaultRun[] = [];
   let machine: Machine | undefined;
@@ -74,6 +75,7 @@ export async function runFaults(options: FaultOptions): Promise<FaultReport> {
       startedAt,
       wallMs: performance.now() - started,
       machine: machine ?? describeHost(),
+      ...withCommit(await commit),
       runs,
       ok: runs.every((run) => run.ok),
     };

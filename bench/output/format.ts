@@ -24,6 +24,17 @@ export function ms(n: number | undefined): string {
   return n < 100 ? String(Number(n.toFixed(n < 10 ? 2 : 1))) : int(n);
 }
 
+/** Microseconds of CPU per request: whole from 100 up, one decimal below; '-' for none. */
+export function micros(n: number | undefined): string {
+  if (n === undefined || Number.isNaN(n)) return '-';
+  return n < 100 ? n.toFixed(1) : int(n);
+}
+
+/** A ratio of two figures of one run, as `0.85×`; '-' for none. */
+export function times(n: number | undefined): string {
+  return n === undefined || Number.isNaN(n) ? '-' : `${n.toFixed(2)}×`;
+}
+
 export interface Column<T> {
   title: string;
   cell: (row: T) => string;

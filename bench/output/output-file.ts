@@ -9,7 +9,10 @@ import type { Command } from 'commander';
  * and removed again if it did not exist. The check is the write itself, not permission bits, which
  * root passes even where nothing can be created (/proc). Throws a one-line error naming the path.
  */
-export async function prepareOutputFile(path: string): Promise<void> {
+export async function prepareOutputFile(path: string, { fresh = false }: { fresh?: boolean } = {}): Promise<void> {
+  if (fresh && (await stat(path).catch(() => undefined))) {
+    throw new Error(`cannot write ${path}: it exists, and a results record is written once: name a new file`);
+  }
   try {
     await makeFolders(dirname(resolve(path)));
     if ((await stat(path).catch(() => undefined))?.isDirectory()) throw Object.assign(new Error('it is a folder'), { code: 'EISDIR' });
@@ -26,17 +29,26 @@ export async function prepareOutputFile(path: string): Promise<void> {
   }
 }
 
-/** Ends the command with one line (exit status 2), before it runs, if a file it is to write cannot be written. */
-export async function prepareOutputFiles(command: Command, files: readonly (string | undefined)[]): Promise<void> {
-  for (const file of files) {
-    if (file) await prepareOutputFile(file).catch((error: Error) => command.error(error.message, { exitCode: 2 }));
-  }
+/**
+ * Ends the command with one line (exit status 2), before it runs, if a file it is to write cannot
+ * be written, or if a results record it is to write (`records`) exists already.
+ */
+export async function prepareOutputFiles(
+  command: Command,
+  files: readonly (string | undefined)[],
+  records: readonly (string | undefined)[] = [],
+): Promise<void> {
+  const fail = (error: Error) => command.error(error.message, { exitCode: 2 });
+  for (const file of files) if (file) await prepareOutputFile(file).catch(fail);
+  for (const file of records) if (file) await prepareOutputFile(file, { fresh: true }).catch(fail);
 }
 
 /** A file a command writes at the end of its run: where it was asked for (absent: not asked), and what. */
 export interface OutputFile {
   path: string | undefined;
   text: string;
+  /** A results record: never written over, even a file that appeared during the run. */
+  fresh?: boolean;
 }
 
 /**
@@ -50,11 +62,11 @@ export async function writeOutputFiles(
   say: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<boolean> {
   let all = true;
-  for (const { path, text } of files) {
+  for (const { path, text, fresh = false } of files) {
     if (!path) continue;
     try {
       await makeFolders(dirname(resolve(path)));
-      await writeFile(path, text);
+      await writeFile(path, text, { flag: fresh ? 'wx' : 'w' });
       say(`wrote ${path}`);
     } catch (error) {
       all = false;
@@ -94,6 +106,7 @@ function why(error: unknown): string {
     EROFS: 'the file system is read-only',
     ENOSPC: 'no space left on the device',
     ENOENT: 'nothing can be created there',
+    EEXIST: 'it exists, and a results record is written once',
   };
   return (code && words[code]) || message;
 }

@@ -1,8 +1,9 @@
 import { worstRun } from '../../lab-client/verdict.js';
 import { describeCrowd, describeRepeat } from './describe-settings.js';
-import { escapeHtml as escape, htmlPage, int, ms, perRequest, plural } from './format.js';
+import { escapeHtml as escape, htmlPage, int, micros, ms, perRequest, plural, times } from './format.js';
 import { barChart, lineChart, protectionLegend, type Bar } from './html-charts.js';
-import type { BenchReport, Floors, StrategyResult } from '../report.js';
+import type { BenchReport, Floors, HelloResult, StrategyResult } from '../report.js';
+import { frameworkShare } from './render-table.js';
 
 /**
  * The report as one HTML file that opens offline: charts are inline SVG, no script, no CDN.
@@ -50,12 +51,7 @@ function charts(report: BenchReport): string[] {
       bars((r) => r.latency.p99),
       (v) => `${ms(v)} ms`,
     ),
-    barChart(
-      'over-issued',
-      'Over-issued rows (worst run)',
-      bars((r) => Math.max(...r.runs.map((run) => run.overIssued))),
-      (v) => `${int(v)} row${v === 1 ? '' : 's'}`,
-    ),
+    overIssuedChart(bars((r) => Math.max(...r.runs.map((run) => run.overIssued)))),
   ];
   if (several) {
     const series = report.settings.strategies.map((name) => ({
@@ -67,6 +63,16 @@ function charts(report: BenchReport): string[] {
   return list;
 }
 
+/** Only the strategies that over-issued, a bar each: the others, all 0, are named in a line. */
+function overIssuedChart(bars: Bar[]): string {
+  const over = bars.filter((bar) => bar.value > 0);
+  const exact = bars.filter((bar) => bar.value === 0).map((bar) => bar.label);
+  const title = 'Over-issued rows (worst run)';
+  const rest = exact.length ? `<p class="muted" id="over-issued-none">None over: ${escape(exact.join(', '))}.</p>` : '';
+  if (over.length === 0) return `<figure><figcaption>${title}</figcaption>${rest}</figure>`;
+  return barChart('over-issued', title, over, (v) => `${int(v)} row${v === 1 ? '' : 's'}`, rest);
+}
+
 /** A strategy expected to over-issue that came out exact: the race was not hit this time, which fails nothing. */
 function raceNotHit(report: BenchReport): string {
   const missed = report.results.filter((r) => r.expected !== 'EXACT' && r.verdict === 'EXACT');
@@ -75,7 +81,8 @@ function raceNotHit(report: BenchReport): string {
   return `<p class="muted">Expected to over-issue but exact this time (the race was not hit): ${names}. --think-ms widens the window.</p>`;
 }
 
-function describeRun(report: BenchReport): string {
+/** The run's settings in a line: mode, crowd, concurrency, processes, runs. */
+export function describeRun(report: BenchReport): string {
   const s = report.settings;
   return `${s.mode} mode, ${describeCrowd(s)}, concurrency ${s.concurrency}, think ${s.thinkMs} ms, processes ${s.instances.join(', ')}, ${describeRepeat(s.repeat)}`;
 }
@@ -98,12 +105,13 @@ function verdictTable(report: BenchReport): string {
     'lost',
     'req/s',
     '× /hello',
+    'CPU µs/req',
+    'CPU × /hello',
     'p99 ms',
     'drain ms',
     'redis/req',
     'retries/ok',
   ];
-  const ratio = (n: number | undefined) => (n === undefined ? '-' : `${n.toFixed(2)}×`);
   const rows = report.results.map((r) => {
     const shown = worstRun(r.runs);
     const verdict = `<span class="${!r.ok ? 'bad' : r.verdict === 'EXACT' ? 'good' : 'warn'}">${r.verdict}</span>`;
@@ -114,7 +122,9 @@ function verdictTable(report: BenchReport): string {
       numberCell(shown?.overIssued, int),
       numberCell(shown?.lost, int),
       numberCell(r.throughput, int, 'throughput'),
-      numberCell(r.helloRatio, ratio, 'helloRatio'),
+      numberCell(r.helloRatio, times, 'helloRatio'),
+      numberCell(r.serverCpuUsPerRequest, micros, 'serverCpuUsPerRequest'),
+      numberCell(r.helloCpuRatio, times, 'helloCpuRatio'),
       numberCell(r.latency.p99, ms, 'p99'),
       numberCell(r.drainMs, ms, 'drainMs'),
       numberCell(r.redisCommandsPerRequest, perRequest, 'redisCommandsPerRequest'),
@@ -141,19 +151,30 @@ function masterSection(report: BenchReport): string {
 <table id="masters"><tr><th>strategy</th><th>processes</th><th>master</th><th>commands</th><th>Redis CPU</th><th>busiest</th><th>projected req/s</th></tr>${rows.join('')}</table>`;
 }
 
-/** GET /hello on the same servers in the same run: what each strategy's throughput is measured against. */
+/**
+ * GET /hello on the same servers in the same run: what each strategy's throughput is measured
+ * against; with --floors, the same on a bare node:http server under it.
+ */
 function baselineSection(report: BenchReport): string {
   if (report.baselines.length === 0) return '';
-  const rows = report.baselines.map(
-    (b) =>
-      `<tr data-instances="${b.instances}"><td>${b.instances}</td>${numberCell(b.throughput, int, 'throughput')}${numberCell(b.latency.p50, ms, 'p50')}${numberCell(b.latency.p99, ms, 'p99')}${numberCell(b.latency.max, ms, 'max')}<td class="n">${b.runs.length}</td></tr>`,
-  );
+  const row = (attributes: string, server: string, processes: number, h: HelloResult, runs: number) =>
+    `<tr ${attributes}><td>${server}</td><td>${processes}</td>${numberCell(h.throughput, int, 'throughput')}${numberCell(h.latency.p50, ms, 'p50')}${numberCell(h.latency.p99, ms, 'p99')}${numberCell(h.latency.max, ms, 'max')}${numberCell(h.serverCpuUsPerRequest, micros, 'serverCpuUsPerRequest')}<td class="n">${runs}</td></tr>`;
+  const rows = report.baselines.map((b) => row(`data-instances="${b.instances}"`, "the lab's (Express)", b.instances, b, b.runs.length));
+  const bare = report.floors.bareHello;
+  if (bare) rows.push(row('data-server="bare"', 'bare node:http', 1, bare, report.settings.repeat));
+  const share = frameworkShare(report);
+  const shareText = share
+    ? ` Express adds <span id="framework-share" data-value="${share.addedUs}">${micros(share.addedUs)} µs</span> of server CPU to an answer, ${Math.round(share.fraction * 100)}% of what its /hello costs.`
+    : '';
   return `<h2>Baseline: GET /hello</h2>
-<p class="muted">The cheapest answer the server gives, one run just before each strategy's run on the same server; medians of those runs. × /hello above is each run over its own.</p>
-<table id="baselines"><tr><th>processes</th><th>req/s</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>runs</th></tr>${rows.join('')}</table>`;
+<p class="muted">The cheapest answer the server gives, one run just before each strategy's run on the same server; medians of those runs. × /hello above is each run over its own. CPU µs/req: CPU time of every server process per request, which a busy machine moves far less than req/s.${shareText}</p>
+<table id="baselines"><tr><th>server</th><th>processes</th><th>req/s</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>CPU µs/req</th><th>runs</th></tr>${rows.join('')}</table>`;
 }
 
-const FLOOR_NAMES: Record<keyof Floors, string> = {
+/** The floors measured in operations per second; `bareHello` is shown with the baselines. */
+type RateFloor = Exclude<keyof Floors, 'bareHello'>;
+
+const FLOOR_NAMES: Record<RateFloor, string> = {
   luaScriptPerS: 'issue.lua by EVALSHA, calls/s',
   consumerDrainRowsPerS: 'a fresh consumer draining those entries, rows/s',
   bulkInsertRowsPerS: 'raw multi-row INSERT IGNORE, rows/s',
@@ -162,7 +183,7 @@ const FLOOR_NAMES: Record<keyof Floors, string> = {
 
 /** The raw cost of each layer, measured on the same Redis and MySQL in the same run (--floors). */
 function floorsSection(floors: Floors): string {
-  const measured = (Object.keys(FLOOR_NAMES) as (keyof Floors)[]).filter((key) => floors[key] !== undefined);
+  const measured = (Object.keys(FLOOR_NAMES) as RateFloor[]).filter((key) => floors[key] !== undefined);
   if (measured.length === 0) return '';
   const rows = measured.map((key) => `<tr data-floor="${key}"><td>${escape(FLOOR_NAMES[key])}</td>${numberCell(floors[key], int)}</tr>`);
   return `<h2>Floors</h2>

@@ -1,11 +1,9 @@
 import { describeCrowd, describeRepeat } from './describe-settings.js';
-import { int, ms, perRequest, plural, textTable, type Column } from './format.js';
-import type { BenchReport, StrategyResult } from '../report.js';
+import { int, micros, ms, perRequest, plural, textTable, times, type Column } from './format.js';
+import type { BenchReport, HelloResult, StrategyResult } from '../report.js';
 import { worstRun } from '../../lab-client/verdict.js';
 
-const ratio = (n: number | undefined) => (n === undefined ? '-' : `${n.toFixed(2)}×`);
-
-const COLUMNS: Column<StrategyResult>[] = [
+export const COLUMNS: Column<StrategyResult>[] = [
   { title: 'strategy', cell: (r) => r.strategy, left: true },
   { title: 'procs', cell: (r) => String(r.instances) },
   { title: 'verdict', cell: (r) => `${r.verdict}${r.ok ? '' : ' ✗'}`, left: true },
@@ -20,7 +18,9 @@ const COLUMNS: Column<StrategyResult>[] = [
   { title: 'dup', cell: (r) => int(worstRun(r.runs)?.duplicated) },
   { title: 'lost', cell: (r) => int(worstRun(r.runs)?.lost) },
   { title: 'req/s', cell: (r) => int(r.throughput) },
-  { title: '/hello', cell: (r) => ratio(r.helloRatio) },
+  { title: '/hello', cell: (r) => times(r.helloRatio) },
+  { title: 'cpu µs/req', cell: (r) => micros(r.serverCpuUsPerRequest) },
+  { title: 'cpu /hello', cell: (r) => times(r.helloCpuRatio) },
   { title: 'p50 ms', cell: (r) => ms(r.latency.p50) },
   { title: 'p90 ms', cell: (r) => ms(r.latency.p90) },
   { title: 'p99 ms', cell: (r) => ms(r.latency.p99) },
@@ -42,12 +42,20 @@ export function renderTable(report: BenchReport): string {
   const lines = [
     `Coupon Lab bench — ${s.mode} mode, ${describeCrowd(s)}, concurrency ${s.concurrency}, think ${s.thinkMs} ms, ${describeRepeat(s.repeat)}`,
     `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, Redis ${m.redis}, MySQL ${m.mysql}, ${report.startedAt}`,
-    ...report.baselines.map((b) => `GET /hello with ${plural(b.instances, 'process')}: ${int(b.throughput)} req/s, p99 ${ms(b.latency.p99)} ms`),
+    ...baselineLines(report),
     '',
     ...textTable(COLUMNS, report.results),
   ];
   if (s.repeat > 1) lines.push('(counts are from the run behind each verdict, the worst; req/s and latencies are medians of all runs)');
   lines.push(...undrainedLines(report), ...masterLines(report));
+  const floors = floorsLine(report);
+  if (floors) lines.push('', floors);
+  lines.push('', summary(report), `Wall clock ${(report.wallMs / 1000).toFixed(1)} s.`);
+  return lines.join('\n');
+}
+
+/** The floors measured in operations per second, on one line; undefined if none were. */
+export function floorsLine(report: BenchReport): string | undefined {
   const f = report.floors;
   const floors = [
     f.luaScriptPerS && `issue.lua EVALSHA ${int(f.luaScriptPerS)}/s`,
@@ -55,9 +63,29 @@ export function renderTable(report: BenchReport): string {
     f.bulkInsertRowsPerS && `raw INSERT IGNORE ${int(f.bulkInsertRowsPerS)} rows/s`,
     f.recordLockTxPerS && `raw SELECT … FOR UPDATE transaction ${int(f.recordLockTxPerS)}/s`,
   ].filter(Boolean);
-  if (floors.length) lines.push('', `Floors: ${floors.join('; ')}`);
-  lines.push('', summary(report), `Wall clock ${(report.wallMs / 1000).toFixed(1)} s.`);
-  return lines.join('\n');
+  return floors.length ? `Floors: ${floors.join('; ')}` : undefined;
+}
+
+/** The /hello runs each strategy is measured against, and the bare node:http floor under them (--floors). */
+export function baselineLines(report: BenchReport): string[] {
+  const hello = (what: string, h: HelloResult) =>
+    `${what}: ${int(h.throughput)} req/s, p99 ${ms(h.latency.p99)} ms${h.serverCpuUsPerRequest === undefined ? '' : `, ${micros(h.serverCpuUsPerRequest)} µs server CPU per request`}`;
+  const lines = report.baselines.map((b) => hello(`GET /hello with ${plural(b.instances, 'process')}`, b));
+  const bare = report.floors.bareHello;
+  if (bare) {
+    const share = frameworkShare(report);
+    const adds = share ? `; Express adds ${micros(share.addedUs)} µs of the ${micros(share.ofUs)} its /hello costs (${Math.round(share.fraction * 100)}%)` : '';
+    lines.push(`${hello('GET /hello on bare node:http, 1 process, no framework', bare)}${adds}`);
+  }
+  return lines;
+}
+
+/** What Express adds to the CPU of an answer: one process's /hello against the bare node:http one, µs per request. */
+export function frameworkShare(report: BenchReport): { addedUs: number; ofUs: number; fraction: number } | undefined {
+  const bare = report.floors.bareHello?.serverCpuUsPerRequest;
+  const express = report.baselines.find((b) => b.instances === 1)?.serverCpuUsPerRequest;
+  if (bare === undefined || express === undefined) return undefined;
+  return { addedUs: express - bare, ofUs: express, fraction: (express - bare) / express };
 }
 
 const percent = (share: number) => `${Math.round(share * 100)}%`;
@@ -78,7 +106,7 @@ function masterLines(report: BenchReport): string[] {
 }
 
 /** Runs whose drain the bench stopped waiting for: their unwritten requests count as lost. */
-function undrainedLines(report: BenchReport): string[] {
+export function undrainedLines(report: BenchReport): string[] {
   return report.results.flatMap((r) =>
     r.runs.flatMap((run, i) =>
       run.drainGaveUp ? [`${r.strategy} (${plural(r.instances, 'process')}), run ${i + 1}: stopped waiting for the consumer: ${run.drainGaveUp}`] : [],
@@ -86,7 +114,7 @@ function undrainedLines(report: BenchReport): string[] {
   );
 }
 
-function summary(report: BenchReport): string {
+export function summary(report: BenchReport): string {
   const failed = report.results.filter((r) => !r.ok);
   const missed = report.results.filter((r) => r.expected !== 'EXACT' && r.verdict === 'EXACT');
   const parts = [

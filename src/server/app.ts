@@ -7,7 +7,7 @@ import type { StrategyName } from '../strategies/index.js';
 import { requireAdminToken } from './admin-token.js';
 import { createResponder, refusalMessage } from './errors.js';
 import { jsonBody } from './json-body.js';
-import { sendJson } from './send-json.js';
+import { sendJson, sendText } from './send-json.js';
 import { parseCouponChange, parseCouponId, parseIssueBody, parseNewCoupon, parsePathStrategy, parseQueryStrategy } from './validation.js';
 
 export interface AppOptions {
@@ -29,7 +29,7 @@ export function createApp(lab: Lab, { metricsText }: AppOptions = {}): express.E
   app
     .route('/hello')
     .get((_req, res) => {
-      res.type('text/plain').send('hello');
+      sendText(res, 200, 'hello');
     })
     .all(methodNotAllowed);
 

@@ -10,6 +10,7 @@ import type { IssueStreamConsumer } from '../consumer/stream-consumer.js';
 import { startConsumer, startQueueConsumerWhenUsed } from '../consumer/start-consumer.js';
 import { createLab, type Lab } from '../lab.js';
 import { createApp } from './app.js';
+import { adoptHttpClasses } from './express-classes.js';
 import { workerMetrics, type WorkerMetrics } from './cluster-metrics.js';
 
 export interface RunningServer {
@@ -49,7 +50,8 @@ export async function startServer(config: Config, options: { log?: Log } = {}): 
   try {
     metrics = await ownMetricsPort(lab);
     const metricsText = lab.config.METRICS_PORT === undefined ? (cluster?.whole ?? (() => lab.metrics.registry.metrics())) : undefined;
-    const server = createServer(serverOptions(config), createApp(lab, { metricsText })).listen(config.PORT, '0.0.0.0');
+    const app = createApp(lab, { metricsText });
+    const server = createServer({ ...serverOptions(config), ...adoptHttpClasses(app) }, app).listen(config.PORT, '0.0.0.0');
     await once(server, 'listening'); // rejects with the 'error' event: a port in use, say
     const address = server.address() as AddressInfo;
 

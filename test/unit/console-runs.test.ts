@@ -8,7 +8,7 @@ import type { StrategyEntry } from '../../console/contract.js';
 import { decisionTable } from '../../console/decision.js';
 import { RunsStore, type StoredRun } from '../../console/runs-store.js';
 
-const machine = { cpus: 2, cpuModel: 'test', memoryGiB: 4, os: 'linux', node: 'v20', redis: '7', mysql: 'MariaDB' };
+const machine = { loadAverage: 0, cpus: 2, cpuModel: 'test', memoryGiB: 4, os: 'linux', node: 'v20', redis: '7', mysql: 'MariaDB' };
 
 function raceReport(startedAt: string, results: Partial<StrategyResult>[], durationS?: number): BenchReport {
   const crowd = { users: 400, requestsPerUser: 1, quantity: 50, concurrency: 100, ...(durationS ? { durationS } : {}) };

@@ -289,7 +289,7 @@ function summarise(lab: Lab, strategy: StrategyName, instances: number, runs: Ru
     retriesPerSuccess: median(runs.map((run) => run.retries / Math.max(1, run.answers.success))),
     ...masterSplit(runs),
     ...(serverCpuUsPerRequest === undefined ? {} : { serverCpuUsPerRequest }),
-    runs: runs.map((run) => (asynchronous ? run : { ...run, drainMs: undefined })),
+    runs,
   };
 }
 

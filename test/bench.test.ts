@@ -97,7 +97,7 @@ describe('npm run bench', () => {
     expect(record).toContain('- Command: `coupon-lab bench --strategy record-lock,lua --users 400 --quantity 40 --instances 1,2 --floors --json --out ');
     expect(printed.commit!.hash).toMatch(/^[0-9a-f]{7,}$/);
     expect(record).toContain(`- Commit: \`${printed.commit!.hash}\``);
-    expect(record).toContain(`- GET /hello with 1 process(es): ${int(printed.baselines[0]!.throughput)} req/s`);
+    expect(record).toContain(`- GET /hello with 1 process: ${int(printed.baselines[0]!.throughput)} req/s`);
     expect(record).toContain('GET /hello on bare node:http');
     const rows = record.split('\n').filter((line) => /^\| (lua|record-lock) \|/.test(line));
     expect(rows.map((row) => row.split(' | ').slice(0, 2))).toEqual(printed.results.map((r) => [`| ${r.strategy}`, String(r.instances)]));

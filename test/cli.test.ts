@@ -248,6 +248,35 @@ describe('a command whose MySQL or Redis answers, but not as it should', () => {
       server.close();
     }
   });
+
+  it.concurrent('RabbitMQ refusing the login: says so and where to fix it, not to start RabbitMQ', async ({ expect }) => {
+    const result = await finished(['broker-consumer', '--amqp-url', 'amqp://guest:wrong@127.0.0.1:5672'], { METRICS_PORT: '0' });
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(
+        /^RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:5672\/? \(--amqp-url\) refused the login: .*ACCESS.REFUSED.* — check the user and password in --amqp-url$/,
+      ),
+    ]);
+    expect(result.code).toBe(2);
+  });
+
+  it.concurrent('AMQP_URL at a port that speaks another protocol: says so', async ({ expect }) => {
+    const server = createServer((socket) => socket.on('error', () => {}).end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const result = await finished(['broker-consumer'], { AMQP_URL: `amqp://guest:guest@127.0.0.1:${port}`, METRICS_PORT: '0' });
+      expect(result.stderr.trimEnd().split('\n')).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^RabbitMQ at amqp://guest:\\*\\*\\*@127\\.0\\.0\\.1:${port}/? \\(AMQP_URL\\) does not answer as RabbitMQ does \\(.+\\) — is AMQP_URL the address of a RabbitMQ server\\?$`,
+          ),
+        ),
+      ]);
+      expect(result.code).toBe(2);
+    } finally {
+      server.close();
+    }
+  });
 });
 
 describe('a bad setting', () => {

@@ -55,7 +55,7 @@ describe('npm run faults -- --fault slow-commit,process-pause --strategy redis-l
 
   it('writes with --out the report it prints, and says on stderr where it wrote each file', async () => {
     expect(JSON.parse(await readFile(join(dir, 'faults.json'), 'utf8'))).toEqual(report);
-    expect(stderr).toMatch(new RegExp(`^wrote ${join(dir, 'faults.json')}\nwrote ${join(dir, 'faults.html')}\n$`, 'm'));
+    expect(stderr).toMatch(new RegExp(`^wrote ${join(dir, 'faults.json')}\nwrote ${join(dir, 'faults.html')}\nwrote ${join(dir, 'results', 'faults.md')}\n$`, 'm'));
   });
 
   it('writes with --markdown a results record: date, machine, the command, the commit, and the matrix of the JSON', async () => {
@@ -63,7 +63,7 @@ describe('npm run faults -- --fault slow-commit,process-pause --strategy redis-l
     expect(record).toMatch(new RegExp(`^# Faults, ${report.startedAt.slice(0, 10)}\n`));
     expect(record).toContain(`- Machine: ${report.machine.cpus} × ${report.machine.cpuModel}`);
     expect(record).toContain(
-      `- Command: \`coupon-lab faults --fault slow-commit,process-pause --strategy redis-lock,fenced-lock --json --out ${join(dir, 'faults.json')}`,
+      `- Command: \`coupon-lab faults --fault slow-commit,process-pause --strategy redis-lock,redis-lock:watchdog,fenced-lock --json --out ${join(dir, 'faults.json')}`,
     );
     expect(record).toMatch(new RegExp(`- Commit: \`${report.commit!.hash}\``));
     expect(record).toContain('| strategy | slow-commit | process-pause |');

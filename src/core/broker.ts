@@ -1,5 +1,6 @@
 import { connect, type ChannelModel } from 'amqplib';
 import type { Log } from './log.js';
+import { PingError, type PingFailure } from './ping-error.js';
 import { redactUrl } from './redis.js';
 
 /** A connection to RabbitMQ (amqplib's promise API). */
@@ -24,10 +25,26 @@ export async function connectBroker(url: string, log: Log): Promise<BrokerConnec
   return connection;
 }
 
-/** Opens and closes a connection of its own: whether RabbitMQ answers now. */
+/** Opens and closes a connection of its own: whether RabbitMQ answers now. Fails with a PingError saying why. */
 export async function pingBroker(url: string): Promise<void> {
-  const connection = await connect(url, { timeout: CONNECT_TIMEOUT_MS });
-  await connection.close();
+  try {
+    const connection = await connect(url, { timeout: CONNECT_TIMEOUT_MS });
+    await connection.close();
+  } catch (error) {
+    throw new PingError(brokerFailure(error), error);
+  }
+}
+
+/**
+ * Why a connection to RabbitMQ failed: refused credentials (the handshake's 403 ACCESS-REFUSED), a
+ * socket that never connected (an errno code), or something that answered in another protocol
+ * (amqplib then reads its bytes as an absurd frame, or the socket closes mid-handshake).
+ */
+function brokerFailure(error: unknown): PingFailure {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/ACCESS[-_]REFUSED/.test(message)) return 'login-refused';
+  if ((error as { code?: unknown }).code !== undefined || error instanceof AggregateError || /\bE[A-Z]{4,}\b/.test(message)) return 'unreachable';
+  return 'not-this-service';
 }
 
 /** Closes a connection, or does nothing if it is closed already. */

@@ -66,6 +66,20 @@ export const configSchema = z
     LOCK_RETRY_DELAY_MS: positiveInt(10),
     /** MySQL connections per process. */
     MYSQL_POOL_SIZE: positiveInt(20),
+    /**
+     * leased-stock: the most places a server process takes from a coupon's count at once, then
+     * sells one by one without asking MySQL for the count (docs/strategies.md says how it was chosen).
+     */
+    LEASE_BLOCK: positiveInt(100),
+    /**
+     * leased-stock: how long a block is its process's. Past it, MySQL refuses every write under the
+     * block (by MySQL's clock), and any process may give its unsold places back to the coupon.
+     */
+    LEASE_TTL_MS: positiveInt(2_000),
+    /** leased-stock: how often a process that leased a block gives back the blocks whose lease ran out, whoever held them. */
+    LEASE_RECLAIM_MS: positiveInt(1_000),
+    /** skip-locked: how many rows of units are created at once, when a claim finds none left to take. */
+    UNIT_BATCH: positiveInt(1_000),
     /** Work done inside the critical section, standing for business logic; widens race windows. */
     THINK_MS: nonNegativeInt(0),
     /** Run migrations when a server or consumer starts. */

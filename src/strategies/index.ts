@@ -1,6 +1,7 @@
 import { createAtomicUpdate } from './atomic-update.js';
 import { createFencedLock } from './fenced-lock.js';
 import type { IssueStrategy, StrategyDeps, StrategyFactory } from './issue-strategy.js';
+import { createLeasedStock } from './leased-stock.js';
 import { createLua } from './lua.js';
 import { createMutex } from './mutex.js';
 import { createMutexInTx } from './mutex-in-tx.js';
@@ -35,6 +36,7 @@ const registry = {
   'record-lock': createRecordLock,
   'atomic-update': createAtomicUpdate,
   lua: createLua,
+  'leased-stock': createLeasedStock,
 } satisfies Record<StrategyName, StrategyFactory>;
 
 export type Strategies = Readonly<Record<StrategyName, IssueStrategy>>;

@@ -17,6 +17,7 @@ export const STRATEGY_NAMES = [
   'record-lock',
   'atomic-update',
   'lua',
+  'leased-stock',
 ] as const;
 
 export type StrategyName = (typeof STRATEGY_NAMES)[number];

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { Refusal } from '../../core/coupon.js';
+import { grantLease, settleLeases, type LeaseSelection } from '../../core/stock-leases.js';
+import type { StrategyDeps } from '../issue-strategy.js';
+
+/**
+ * Of a block's lease, the last part in which this process no longer hands out its places: a row
+ * sent then might reach MySQL after the lease, be refused, and have to be sent again.
+ */
+const UNUSED_END_OF_LEASE = 0.1;
+
+/** A block as its process sees it: the places it has not handed out, the requests writing under it. */
+export class Block {
+  left: number;
+  writing = 0;
+  ended = false;
+
+  constructor(
+    readonly id: number,
+    granted: number,
+    /** performance.now() after which no place is handed out: the lease counted from before it was asked for. */
+    readonly usableUntil: number,
+  ) {
+    this.left = granted;
+  }
+
+  usable(): boolean {
+    return !this.ended && this.left > 0 && performance.now() < this.usableUntil;
+  }
+}
+
+/**
+ * A process's blocks: one current block per coupon, whose places its requests take one at a time
+ * with no round trip; one grant at a time per coupon, which the requests that find the block
+ * empty wait for together. MySQL, not this count, keeps the coupon exact: the count only stops
+ * the process from sending more rows than its block holds, and the fence (sellUnderLease)
+ * refuses every row once the block has ended.
+ */
+export class LeasedBlocks {
+  /** host:pid:random, on every block this process takes. */
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  readonly #current = new Map<number, Block>();
+  readonly #granting = new Map<number, Promise<Refusal | undefined>>();
+  #reclaimer: NodeJS.Timeout | undefined;
+  #reclaiming: Promise<unknown> | undefined;
+
+  constructor(private readonly deps: Pick<StrategyDeps, 'db' | 'config' | 'log'>) {}
+
+  /** A place of the coupon's current block, taken for one request; or why there is none. */
+  async take(couponId: number): Promise<Block | Refusal> {
+    for (;;) {
+      const block = this.#current.get(couponId);
+      if (block?.usable()) {
+        block.left--;
+        block.writing++;
+        return block;
+      }
+      if (block) this.end(couponId, block);
+      const refusal = await this.#grantOnce(couponId);
+      if (refusal) return refusal;
+    }
+  }
+
+  /** The request is done with its place; `written` false gives it back to the block (no row was written). */
+  done(block: Block, written: boolean): void {
+    block.writing--;
+    if (!written) block.left++;
+    if (block.ended) this.#settleWhenIdle(block);
+  }
+
+  /** Hands out nothing more from the block; once its writes are done, gives what it did not sell back to the coupon. */
+  end(couponId: number, block: Block): void {
+    if (this.#current.get(couponId) === block) this.#current.delete(couponId);
+    if (block.ended) return;
+    block.ended = true;
+    this.#settleWhenIdle(block);
+  }
+
+  #settleWhenIdle(block: Block): void {
+    if (block.writing > 0) return;
+    void this.#settle({ ids: [block.id] }, 'could not give back an ended block; the reclaimer will, once its lease runs out');
+  }
+
+  #grantOnce(couponId: number): Promise<Refusal | undefined> {
+    let granting = this.#granting.get(couponId);
+    if (!granting) {
+      granting = this.#grant(couponId).finally(() => this.#granting.delete(couponId));
+      this.#granting.set(couponId, granting);
+    }
+    return granting;
+  }
+
+  /**
+   * A new block. When the coupon's count is empty, every open block of the coupon is taken back
+   * first (a dead process's, a paused one's, the unsold places of a live one's) and half of what
+   * comes back is taken: the coupon is sold out only once no block holds a place either.
+   */
+  async #grant(couponId: number): Promise<Refusal | undefined> {
+    const { LEASE_BLOCK: block, LEASE_TTL_MS: ttlMs } = this.deps.config;
+    for (let half = false; ; half = true) {
+      const askedAt = performance.now();
+      const grant = await grantLease(this.deps.db, couponId, { owner: this.owner, block, half, ttlMs, now: new Date() });
+      if ('lease' in grant) {
+        this.#current.set(couponId, new Block(grant.lease.id, grant.lease.granted, askedAt + ttlMs * (1 - UNUSED_END_OF_LEASE)));
+        this.#startReclaimer();
+        return undefined;
+      }
+      if (grant.refused !== 'COUPON_SOLD_OUT' || grant.blocksOpen === 0) return grant.refused;
+      await settleLeases(this.deps.db, { couponId });
+    }
+  }
+
+  /**
+   * Every LEASE_RECLAIM_MS, once this process has leased a block: gives back the blocks whose
+   * lease ran out by MySQL's clock, whoever held them (a process that died or stopped).
+   */
+  #startReclaimer(): void {
+    this.#reclaimer ??= setInterval(() => {
+      this.#reclaiming ??= this.#settle({ expired: true }, 'reclaiming expired blocks failed; trying again', { skipLocked: true }).finally(() => {
+        this.#reclaiming = undefined;
+      });
+    }, this.deps.config.LEASE_RECLAIM_MS).unref();
+  }
+
+  #settle(which: LeaseSelection, failure: string, options?: { skipLocked: boolean }): Promise<unknown> {
+    return settleLeases(this.deps.db, which, options).catch((error: unknown) => this.deps.log.warn({ which, error }, `leased-stock: ${failure}`));
+  }
+
+  /** Stops reclaiming and gives back every block of this process: its places are on sale again at once. */
+  async close(): Promise<void> {
+    clearInterval(this.#reclaimer);
+    await Promise.allSettled([...this.#granting.values(), this.#reclaiming]);
+    this.#current.clear();
+    await this.#settle({ owner: this.owner }, 'could not give back its blocks at stop; the reclaimer of another process will, once they expire');
+  }
+}

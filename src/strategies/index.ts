@@ -12,6 +12,7 @@ import { createOptimistic } from './optimistic.js';
 import { createPubsubLock } from './pubsub-lock.js';
 import { createRecordLock } from './record-lock.js';
 import { createRedisLock } from './redis-lock.js';
+import { createSkipLocked } from './skip-locked.js';
 import { createSpinLock } from './spin-lock.js';
 import { createUnsafe } from './unsafe.js';
 
@@ -37,6 +38,7 @@ const registry = {
   'atomic-update': createAtomicUpdate,
   lua: createLua,
   'leased-stock': createLeasedStock,
+  'skip-locked': createSkipLocked,
 } satisfies Record<StrategyName, StrategyFactory>;
 
 export type Strategies = Readonly<Record<StrategyName, IssueStrategy>>;

@@ -18,6 +18,7 @@ export const STRATEGY_NAMES = [
   'atomic-update',
   'lua',
   'leased-stock',
+  'skip-locked',
 ] as const;
 
 export type StrategyName = (typeof STRATEGY_NAMES)[number];

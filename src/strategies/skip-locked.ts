@@ -1,0 +1,77 @@
+import { findVersionedCoupon } from '../core/coupon-repository.js';
+import { deleteUnit, insertIssueAtVersion, lockUnit, unitsLeft, withdrawStaleUnits } from '../core/coupon-units.js';
+import { LockTimeoutError } from '../core/errors.js';
+import { ISSUED, refused, type IssueResult, type StrategyDeps, type StrategyFactory } from './issue-strategy.js';
+import { inTransaction } from './issue-transaction.js';
+import { UnitBatches } from './skip-locked/unit-batches.js';
+
+/** Claims a request may make (a batch made, or stale units given back, between two) before LOCK_TIMEOUT. */
+const ATTEMPTS = 5;
+
+/** What one claim found: a sale or a refusal; no unit to take; or a unit of terms the coupon has since changed. */
+type Claim = IssueResult | 'none' | 'stale';
+
+/**
+ * One row per unsold place (coupon_units), each request taking one with `SELECT … FOR UPDATE SKIP
+ * LOCKED`: no row that every request locks, only its own unit, passing over those other requests
+ * hold. A primary-key scan from a random point of the latest batch, under READ COMMITTED (no gap
+ * locks, so making the next batch never waits for a scan). Units are made a batch at a time
+ * (UNIT_BATCH) when a request finds none, so a coupon of ten million places is never ten million
+ * rows at once. The coupon's row is written only by a batch; `issuedQuantity` is its count less
+ * the units left (see held-stock.ts).
+ *
+ * Sold out only once the coupon's count is empty and no unit is left, waiting for the units other
+ * requests hold (one of them may roll back): never while a unit remains.
+ */
+export const createSkipLocked: StrategyFactory = (deps) => {
+  const batches = new UnitBatches(deps);
+  const claim = (couponId: number, userId: number, from: number, skipLocked: boolean) =>
+    inTransaction(deps, 'skip-locked', (trx) => sellUnit(trx, couponId, userId, from, skipLocked), { isolationLevel: 'read committed' });
+
+  /** No unit found: make a batch; or, with the count empty, wait for the units others hold before saying sold out. */
+  async function whenNone(couponId: number, userId: number): Promise<Claim | 'created'> {
+    const made = await batches.create(couponId);
+    if (made !== 'COUPON_SOLD_OUT') return made === 'created' ? made : refused(made);
+    if (!(await unitsLeft(deps.db, couponId))) return refused('COUPON_SOLD_OUT');
+    const last = await claim(couponId, userId, 0, false);
+    return last === 'none' ? refused('COUPON_SOLD_OUT') : last;
+  }
+
+  return {
+    name: 'skip-locked',
+    protection: 'global',
+    uses: ['mysql'],
+    lockWaits: 'none',
+    asynchronous: false,
+    async issue({ couponId, userId }) {
+      const startedAt = Date.now();
+      for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        let outcome: Claim | 'created' = await claim(couponId, userId, batches.startAt(couponId), true);
+        if (outcome === 'none') outcome = await whenNone(couponId, userId);
+        if (outcome === 'stale') {
+          const found = await findVersionedCoupon(deps.db, couponId);
+          if (found) await withdrawStaleUnits(deps.db, couponId, found.version);
+        }
+        if (typeof outcome === 'object') return outcome;
+        deps.observer.retried('skip-locked');
+      }
+      throw new LockTimeoutError('skip-locked', Date.now() - startedAt);
+    },
+  };
+};
+
+/**
+ * Takes a unit and sells it: the row is inserted if the coupon is still at the unit's version and
+ * in its window, then the unit is deleted, in one transaction. A duplicate user fails the insert
+ * and rolls it all back (inTransaction answers ALREADY_ISSUED).
+ */
+async function sellUnit(trx: StrategyDeps['db'], couponId: number, userId: number, from: number, skipLocked: boolean): Promise<Claim> {
+  const unit = await lockUnit(trx, couponId, from, { skipLocked });
+  if (!unit) return 'none';
+  if (await insertIssueAtVersion(trx, couponId, userId, unit.couponVersion, new Date())) {
+    await deleteUnit(trx, couponId, unit.unitNo);
+    return ISSUED;
+  }
+  const found = await findVersionedCoupon(trx, couponId);
+  return found && found.version !== unit.couponVersion ? 'stale' : refused('COUPON_NOT_IN_ISSUE_WINDOW');
+}

@@ -3,6 +3,7 @@ import { createCoupon } from '../src/core/coupon-service.js';
 import type { StrategyName } from '../src/strategies/index.js';
 import { describeUndrained, streamBacklog, waitForDrain, type DrainOptions, type DrainOutcome } from '../lab-client/drain.js';
 import { startConsumer } from '../src/consumer/start-consumer.js';
+import { soldOutWhileAvailable } from '../lab-client/sold-out.js';
 import { verifyCoupon } from '../lab-client/verdict.js';
 import { ms } from './output/format.js';
 import type { LoadResult } from './load.js';
@@ -41,6 +42,7 @@ export async function runOne(
     sent: result.sent,
     answers: result.answers,
     ...verification,
+    soldOutWhileAvailable: await soldOutWhileAvailable(lab.db, coupon.id, quantity, result.soldOutAt),
     throughput: result.throughput,
     latency: result.latency,
     elapsedMs: result.elapsedMs,

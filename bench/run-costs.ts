@@ -1,3 +1,4 @@
+import type { Db } from '../src/core/db.js';
 import type { Lab } from '../src/lab.js';
 import { METRIC_NAMES } from '../src/core/metrics.js';
 import type { Redis } from '../src/core/redis.js';
@@ -5,6 +6,7 @@ import type { Redis } from '../src/core/redis.js';
 /** Counters read just before and just after a run's crowd; the differences are what the run cost. */
 export interface RunCosts {
   redisCommands: number;
+  mysqlQueries: number;
   retries: number;
 }
 
@@ -26,12 +28,23 @@ export function retriesOnMetrics(metricsUrl: string): RetriesCounter {
 
 /** Runs `load`, and returns what it cost in Redis commands and retries besides what it returns. */
 export async function withCosts<T>(lab: Lab, retries: RetriesCounter, strategy: string, load: () => Promise<T>): Promise<[T, RunCosts]> {
-  const [commandsBefore, retriesBefore] = await Promise.all([commandsProcessed(lab.redis), retries(strategy)]);
+  const [commandsBefore, queriesBefore, retriesBefore] = await Promise.all([commandsProcessed(lab.redis), questions(lab.db), retries(strategy)]);
   const result = await load();
-  const [commandsAfter, retriesAfter] = await Promise.all([commandsProcessed(lab.redis), retries(strategy)]);
+  const [commandsAfter, queriesAfter, retriesAfter] = await Promise.all([commandsProcessed(lab.redis), questions(lab.db), retries(strategy)]);
   // The INFO read before the load is counted by the one after it: one per server.
   const redisCommands = commandsAfter.total - commandsBefore.total - commandsBefore.servers;
-  return [result, { redisCommands, retries: retriesAfter - retriesBefore }];
+  // MySQL counts a SHOW STATUS in the value it shows: the one after the load counts itself.
+  const mysqlQueries = queriesAfter - queriesBefore - 1;
+  return [result, { redisCommands, mysqlQueries, retries: retriesAfter - retriesBefore }];
+}
+
+/**
+ * Statements the MySQL server ran for its clients (Questions: every statement a client sent,
+ * BEGIN and COMMIT included), from every client of the server.
+ */
+async function questions(db: Db): Promise<number> {
+  const [rows] = (await db.raw("SHOW GLOBAL STATUS LIKE 'Questions'")) as [{ Value: string }[]];
+  return Number(rows[0]?.Value ?? NaN);
 }
 
 /** total_commands_processed, summed over a cluster's masters; `servers`: how many were asked. */

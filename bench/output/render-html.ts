@@ -95,11 +95,13 @@ function verdictTable(report: BenchReport): string {
     'rows',
     'over',
     'lost',
+    'sold out early',
     'req/s',
     '× /hello',
     'p99 ms',
     'drain ms',
     'redis/req',
+    'mysql/req',
     'retries/ok',
   ];
   const ratio = (n: number | undefined) => (n === undefined ? '-' : `${n.toFixed(2)}×`);
@@ -112,11 +114,13 @@ function verdictTable(report: BenchReport): string {
       numberCell(shown?.rows, int),
       numberCell(shown?.overIssued, int),
       numberCell(shown?.lost, int),
+      numberCell(r.soldOutWhileAvailable, int, 'soldOutWhileAvailable'),
       numberCell(r.throughput, int, 'throughput'),
       numberCell(r.helloRatio, ratio, 'helloRatio'),
       numberCell(r.latency.p99, ms, 'p99'),
       numberCell(r.drainMs, ms, 'drainMs'),
       numberCell(r.redisCommandsPerRequest, perRequest, 'redisCommandsPerRequest'),
+      numberCell(r.mysqlQueriesPerRequest, perRequest, 'mysqlQueriesPerRequest'),
       numberCell(r.retriesPerSuccess, perRequest, 'retriesPerSuccess'),
     ];
     return `<tr data-strategy="${escape(r.strategy)}" data-instances="${r.instances}">${cells.join('')}</tr>`;

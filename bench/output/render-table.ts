@@ -18,6 +18,7 @@ const COLUMNS: Column<StrategyResult>[] = [
   { title: 'over', cell: (r) => int(worstRun(r.runs)?.overIssued) },
   { title: 'dup', cell: (r) => int(worstRun(r.runs)?.duplicated) },
   { title: 'lost', cell: (r) => int(worstRun(r.runs)?.lost) },
+  { title: 'sold out early', cell: (r) => int(r.soldOutWhileAvailable) },
   { title: 'req/s', cell: (r) => int(r.throughput) },
   { title: '/hello', cell: (r) => ratio(r.helloRatio) },
   { title: 'p50 ms', cell: (r) => ms(r.latency.p50) },
@@ -26,6 +27,7 @@ const COLUMNS: Column<StrategyResult>[] = [
   { title: 'max ms', cell: (r) => ms(r.latency.max) },
   { title: 'drain ms', cell: (r) => ms(r.drainMs) },
   { title: 'redis/req', cell: (r) => perRequest(r.redisCommandsPerRequest) },
+  { title: 'mysql/req', cell: (r) => perRequest(r.mysqlQueriesPerRequest) },
   { title: 'retries/ok', cell: (r) => perRequest(r.retriesPerSuccess) },
 ];
 

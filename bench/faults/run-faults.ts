@@ -8,6 +8,7 @@ import type { IssueStrategy, StrategyName } from '../../src/strategies/index.js'
 import { describeUndrained, streamBacklog, waitForDrain, type DrainOptions } from '../../lab-client/drain.js';
 import { issuePath } from '../../lab-client/http.js';
 import { describeHost, describeMachine } from '../machine.js';
+import { soldOutWhileAvailable } from '../../lab-client/sold-out.js';
 import { verifyCoupon } from '../../lab-client/verdict.js';
 import { FaultCrowd } from './crowd.js';
 import { Fleet } from './fleet.js';
@@ -202,6 +203,8 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
     duplicated: found.duplicated,
     lost: found.lost,
     revoked: found.revoked,
+    soldOutWhileAvailable: await soldOutWhileAvailable(lab.db, coupon.id, quantity, crowd.tally.soldOutAt),
+    ...(window?.stranded ? { stranded: window.stranded } : {}),
     ...(window ? { faultMs: window, sentDuringFault: crowd.answers.filter((a) => a.startedMs >= window.fromMs && a.startedMs < window.toMs).length } : {}),
     ...(firstSuccess === undefined || !window ? {} : { recoverMs: firstSuccess - window.toMs }),
     ...(strategy.asynchronous ? { drainMs: drain.waitedMs } : {}),

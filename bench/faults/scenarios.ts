@@ -1,8 +1,10 @@
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env } from '../../src/core/config.js';
+import { openBlocksOf } from '../../src/core/stock-leases.js';
 import type { Lab } from '../../src/lab.js';
 import { streamBacklog, waitForDrain } from '../../lab-client/drain.js';
-import { always, leaseOutrun, redisLoss, type Scenario } from './scenario.js';
+import { always, leaseOutrun, redisLoss, type Scenario, type Stranded } from './scenario.js';
 
 /** Paced, so that a fault lands while places are still being handed out and the crowd goes on past it. */
 const CROWD = { users: 1_200, quantity: 300, rate: 400, concurrency: 64 };
@@ -12,6 +14,8 @@ const SLOW_SETTINGS: Env = { LOCK_LEASE_MS: '320', THINK_MS: '100' };
 const REDIS_DOWN_MS = 500;
 const MYSQL_DOWN_MS = 2_000;
 const PAUSE_MS = 1_000;
+/** leased-stock's blocks leased for less than the pause, and more than a commit takes, so that the pause outlasts them. */
+const PAUSE_SETTINGS: Env = { ...SLOW_SETTINGS, LEASE_TTL_MS: '800' };
 
 function redisRestart(persistence: 'none' | 'everysec' | 'always'): Scenario {
   return {
@@ -86,11 +90,11 @@ const slowCommit: Scenario = {
 
 const processPause: Scenario = {
   fault: 'process-pause',
-  what: `as slow-commit, and the server holding the lock is stopped (SIGSTOP) while it commits the last place, for ${PAUSE_MS / 1000} s, then continued: a GC pause or a frozen VM at the worst moment`,
+  what: `as slow-commit, and the server holding the lock (or leased-stock's block) is stopped (SIGSTOP) while it commits the last place, for ${PAUSE_MS / 1000} s, past a ${PAUSE_SETTINGS.LEASE_TTL_MS} ms lease of leased-stock's blocks, then continued: a GC pause or a frozen VM at the worst moment`,
   reaches: 'every',
   redis: 'none',
   slowCommitUsec: SLOW_COMMIT_USEC,
-  settings: SLOW_SETTINGS,
+  settings: PAUSE_SETTINGS,
   // Paced slowly enough to last past the pause, and never short of connections: requests keep
   // reaching the other server while the paused one holds those sent to it.
   crowd: { users: 50, quantity: 5, rate: 10, concurrency: 50 },
@@ -120,20 +124,42 @@ const processPause: Scenario = {
 
 const serverKill: Scenario = {
   fault: 'server-kill',
-  what: 'one of the two servers killed with SIGKILL after a third of the places; requests go to the other from then on',
+  what: "one of the two servers killed with SIGKILL after a third of the places; requests go to the other from then on (for leased-stock: the places left in the killed server's blocks, and how long until they were back on sale)",
   reaches: 'every',
   redis: 'none',
   crowd: CROWD,
-  async inject({ crowd, fleet, quantity }) {
+  async inject({ crowd, fleet, lab, couponId, quantity }) {
     await crowd.whenSuccesses(quantity / 3);
     const [killed, other] = fleet.servers;
     crowd.sendTo([other!.url]);
     const fromMs = crowd.now();
     killed!.child.kill('SIGKILL');
-    return { fromMs, toMs: crowd.now() };
+    const toMs = crowd.now();
+    const stranded = await strandedBy(lab, couponId, killed!.child.pid!);
+    return { fromMs, toMs, ...(stranded ? { stranded } : {}) };
   },
   allows: always,
 };
+
+/** How long a fault bench waits for a killed process's blocks to be given back before it says it did not see it. */
+const STRANDED_WAIT_MS = 15_000;
+
+/**
+ * The places a killed process held unsold in its blocks of the coupon (leased-stock), and how
+ * long, from now, until every one of those blocks was given back to the coupon's count: by a
+ * process that found the count empty, or by a reclaimer once its lease ran out. Undefined if it
+ * held none.
+ */
+async function strandedBy({ db }: Lab, couponId: number, pid: number): Promise<Stranded | undefined> {
+  const killedAt = performance.now();
+  const held = await openBlocksOf(db, couponId, pid);
+  if (held.ids.length === 0) return undefined;
+  while (performance.now() - killedAt < STRANDED_WAIT_MS) {
+    if ((await openBlocksOf(db, couponId, pid)).ids.length === 0) return { places: held.unsold, forMs: performance.now() - killedAt };
+    await sleep(10);
+  }
+  return { places: held.unsold };
+}
 
 const consumerKill: Scenario = {
   fault: 'consumer-kill',

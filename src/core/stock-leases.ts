@@ -162,3 +162,16 @@ function selected(leases: Knex.QueryBuilder, which: LeaseSelection): Knex.QueryB
   if ('ids' in which) return leases.whereIn('id', which.ids);
   return leases.whereRaw('expires_at <= NOW(3)');
 }
+
+/** A process's open blocks of a coupon (by the pid in their `owner`), and the places of them not sold yet. */
+export async function openBlocksOf(db: Knex, couponId: number, pid: number): Promise<{ ids: number[]; unsold: number }> {
+  const blocks = await db('coupon_stock_leases as l')
+    .where('l.coupon_id', couponId)
+    .whereNull('l.settled_at')
+    .andWhere('l.owner', 'like', `%:${pid}:%`)
+    .select<{ id: number; unsold: number | string }[]>(
+      'l.id',
+      db.raw('CAST(l.granted AS SIGNED) - (SELECT COUNT(*) FROM coupon_issues i WHERE i.lease_id = l.id) AS unsold'),
+    );
+  return { ids: blocks.map((block) => Number(block.id)), unsold: blocks.reduce((sum, block) => sum + Number(block.unsold), 0) };
+}

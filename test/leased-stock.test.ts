@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kill, spawnServer, type ServerProcess } from '../harness/server-process.js';
 import type { Env } from '../src/core/config.js';
 import { createCoupon } from '../src/core/coupon-service.js';
+import { settleLeases } from '../src/core/stock-leases.js';
 import { createLab, type Lab } from '../src/lab.js';
 import { countRows } from '../lab-client/rows.js';
 import { testConfig } from './support/config.js';
@@ -118,6 +119,22 @@ describe('leased-stock with real server processes', () => {
     expect(await delayed).toEqual({ COUPON_SOLD_OUT: 3 });
     expect(await countRows(lab.db, couponId)).toEqual({ rows: 20, users: 20, issuedQuantity: 20 });
     expect((await leasesOf(couponId))[0]).toMatchObject({ id: block!.id, sold: 4 });
+  });
+
+  it('a block that sold more than it was granted (a miscounting process) is ended all the same, the excess kept in the count', async () => {
+    const couponId = await newCoupon(10);
+    await lab.db('coupons').where({ id: couponId }).update({ issued_quantity: 2 });
+    const [leaseId] = (await lab.db('coupon_stock_leases').insert({
+      coupon_id: couponId,
+      owner: 'test:0:miscounting',
+      granted: 2,
+      coupon_version: 1,
+      expires_at: lab.db.raw('NOW(3) - INTERVAL 1 SECOND'),
+    })) as [number];
+    await lab.db('coupon_issues').insert(users(1, 3).map((userId) => ({ coupon_id: couponId, user_id: userId, issued_at: new Date(), lease_id: leaseId })));
+    expect(await settleLeases(lab.db, { ids: [leaseId] })).toBe(-1);
+    expect(await lab.db('coupon_stock_leases').where({ id: leaseId }).first('sold')).toEqual({ sold: 3 });
+    expect(await countRows(lab.db, couponId)).toEqual({ rows: 3, users: 3, issuedQuantity: 3 });
   });
 
   /** Sales under a block running in MySQL now (here: waiting for the lock on their block's row). */

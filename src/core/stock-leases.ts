@@ -151,8 +151,10 @@ async function settle(trx: Knex.Transaction, found: readonly number[], skipLocke
     .whereIn('id', ids)
     .groupBy('coupon_id')
     .orderBy('coupon_id')
-    .select<{ coupon_id: number; unsold: number | string }[]>('coupon_id', trx.raw('SUM(CAST(granted AS SIGNED) - sold) AS unsold'));
-  for (const { coupon_id, unsold: places } of unsold) if (Number(places) > 0) await addIssued(trx, Number(coupon_id), -Number(places));
+    .select<{ coupon_id: number; unsold: number | string }[]>('coupon_id', trx.raw('SUM(CAST(granted AS SIGNED) - CAST(sold AS SIGNED)) AS unsold'));
+  // Negative if a block sold more than it was granted (a process that miscounted): the count then
+  // grows by the excess, so that it stays what was taken, and the excess shows as over-issued.
+  for (const { coupon_id, unsold: places } of unsold) if (Number(places) !== 0) await addIssued(trx, Number(coupon_id), -Number(places));
   return unsold.reduce((sum, row) => sum + Number(row.unsold), 0);
 }
 

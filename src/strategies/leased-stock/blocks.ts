@@ -19,7 +19,7 @@ export class Block {
 
   constructor(
     readonly id: number,
-    granted: number,
+    readonly granted: number,
     /** performance.now() after which no place is handed out: the lease counted from before it was asked for. */
     readonly usableUntil: number,
   ) {
@@ -31,36 +31,62 @@ export class Block {
   }
 }
 
+/** Left in the current block when the next is asked for, as a share of the block: its requests need not wait for it. */
+const ASK_AHEAD_AT = 0.25;
+
+/** A grant under way for a coupon: one asked ahead of need (which takes nothing back), or one requests wait for. */
+interface Granting {
+  done: Promise<Refusal | undefined>;
+  ahead: boolean;
+}
+
 /**
- * A process's blocks: one current block per coupon, whose places its requests take one at a time
- * with no round trip; one grant at a time per coupon, which the requests that find the block
- * empty wait for together. MySQL, not this count, keeps the coupon exact: the count only stops
- * the process from sending more rows than its block holds, and the fence (sellUnderLease)
- * refuses every row once the block has ended.
+ * A process's blocks: per coupon a current block, whose places its requests take one at a time
+ * with no round trip, and the next, asked for once the current runs low; one grant at a time per
+ * coupon, which the requests that find no block wait for together. MySQL, not this count, keeps
+ * the coupon exact: the count only stops the process from sending more rows than its block
+ * holds, and the fence (sellUnderLease) refuses every row once the block has ended.
  */
 export class LeasedBlocks {
   /** host:pid:random, on every block this process takes. */
   readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   readonly #current = new Map<number, Block>();
-  readonly #granting = new Map<number, Promise<Refusal | undefined>>();
+  readonly #next = new Map<number, Block>();
+  readonly #granting = new Map<number, Granting>();
   #reclaimer: NodeJS.Timeout | undefined;
   #reclaiming: Promise<unknown> | undefined;
 
   constructor(private readonly deps: Pick<StrategyDeps, 'db' | 'config' | 'log'>) {}
 
-  /** A place of the coupon's current block, taken for one request; or why there is none. */
+  /** A place of the coupon's blocks, taken for one request; or why there is none. */
   async take(couponId: number): Promise<Block | Refusal> {
     for (;;) {
-      const block = this.#current.get(couponId);
-      if (block?.usable()) {
+      const block = this.#usable(couponId);
+      if (block) {
         block.left--;
         block.writing++;
+        if (block.left <= block.granted * ASK_AHEAD_AT) this.#askAhead(couponId);
         return block;
       }
-      if (block) this.end(couponId, block);
-      const refusal = await this.#grantOnce(couponId);
+      const granting = this.#granting.get(couponId);
+      const refusal = await (granting?.ahead ? granting.done.then(() => undefined) : this.#grantOnce(couponId, false));
       if (refusal) return refusal;
     }
+  }
+
+  /** The current block if it can still hand out a place; else the next, which becomes current. */
+  #usable(couponId: number): Block | undefined {
+    for (const blocks of [this.#current, this.#next]) {
+      const block = blocks.get(couponId);
+      if (!block) continue;
+      if (block.usable()) {
+        this.#next.delete(couponId);
+        this.#current.set(couponId, block);
+        return block;
+      }
+      this.end(couponId, block);
+    }
+    return undefined;
   }
 
   /** The request is done with its place; `written` false gives it back to the block (no row was written). */
@@ -72,7 +98,7 @@ export class LeasedBlocks {
 
   /** Hands out nothing more from the block; once its writes are done, gives what it did not sell back to the coupon. */
   end(couponId: number, block: Block): void {
-    if (this.#current.get(couponId) === block) this.#current.delete(couponId);
+    for (const blocks of [this.#current, this.#next]) if (blocks.get(couponId) === block) blocks.delete(couponId);
     if (block.ended) return;
     block.ended = true;
     this.#settleWhenIdle(block);
@@ -83,31 +109,40 @@ export class LeasedBlocks {
     void this.#settle({ ids: [block.id] }, 'could not give back an ended block; the reclaimer will, once its lease runs out');
   }
 
-  #grantOnce(couponId: number): Promise<Refusal | undefined> {
+  /** The next block, asked for while the current still has places; a refusal is left to the request that needs one. */
+  #askAhead(couponId: number): void {
+    if (this.#next.has(couponId) || this.#granting.has(couponId)) return;
+    this.#grantOnce(couponId, true).catch((error: unknown) => this.deps.log.warn({ couponId, error }, 'leased-stock: asking ahead for a block failed'));
+  }
+
+  #grantOnce(couponId: number, ahead: boolean): Promise<Refusal | undefined> {
     let granting = this.#granting.get(couponId);
     if (!granting) {
-      granting = this.#grant(couponId).finally(() => this.#granting.delete(couponId));
+      const done = this.#grant(couponId, ahead).finally(() => this.#granting.delete(couponId));
+      granting = { done, ahead };
       this.#granting.set(couponId, granting);
     }
-    return granting;
+    return granting.done;
   }
 
   /**
    * A new block. When the coupon's count is empty, every open block of the coupon is taken back
    * first (a dead process's, a paused one's, the unsold places of a live one's) and half of what
-   * comes back is taken: the coupon is sold out only once no block holds a place either.
+   * comes back is taken: the coupon is sold out only once no block holds a place either. A grant
+   * asked ahead takes nothing back: this process still has places.
    */
-  async #grant(couponId: number): Promise<Refusal | undefined> {
+  async #grant(couponId: number, ahead: boolean): Promise<Refusal | undefined> {
     const { LEASE_BLOCK: block, LEASE_TTL_MS: ttlMs } = this.deps.config;
     for (let half = false; ; half = true) {
       const askedAt = performance.now();
       const grant = await grantLease(this.deps.db, couponId, { owner: this.owner, block, half, ttlMs, now: new Date() });
       if ('lease' in grant) {
-        this.#current.set(couponId, new Block(grant.lease.id, grant.lease.granted, askedAt + ttlMs * (1 - UNUSED_END_OF_LEASE)));
+        const granted = new Block(grant.lease.id, grant.lease.granted, askedAt + ttlMs * (1 - UNUSED_END_OF_LEASE));
+        (this.#current.get(couponId)?.usable() ? this.#next : this.#current).set(couponId, granted);
         this.#startReclaimer();
         return undefined;
       }
-      if (grant.refused !== 'COUPON_SOLD_OUT' || grant.blocksOpen === 0) return grant.refused;
+      if (ahead || grant.refused !== 'COUPON_SOLD_OUT' || grant.blocksOpen === 0) return grant.refused;
       await settleLeases(this.deps.db, { couponId });
     }
   }
@@ -131,8 +166,9 @@ export class LeasedBlocks {
   /** Stops reclaiming and gives back every block of this process: its places are on sale again at once. */
   async close(): Promise<void> {
     clearInterval(this.#reclaimer);
-    await Promise.allSettled([...this.#granting.values(), this.#reclaiming]);
+    await Promise.allSettled([...[...this.#granting.values()].map((granting) => granting.done), this.#reclaiming]);
     this.#current.clear();
+    this.#next.clear();
     await this.#settle({ owner: this.owner }, 'could not give back its blocks at stop; the reclaimer of another process will, once they expire');
   }
 }

@@ -22,23 +22,35 @@ export interface Unit {
   couponVersion: number;
 }
 
+/** Where a request looks for a unit: from `from` up, then from `wrapFrom` up to `from`. */
+export interface UnitSearch {
+  from: number;
+  wrapFrom: number;
+}
+
 /**
- * The coupon's first unit at or after `from`, else its first before it, locked until the
+ * The coupon's first unit at or after `from`, else its first from `wrapFrom` on, locked until the
  * transaction ends. With `skipLocked`, units other sales hold are passed over (no waiting);
  * without, it waits for them, and finds whichever they leave.
  */
-export async function lockUnit(trx: Runner, couponId: number, from: number, { skipLocked }: { skipLocked: boolean }): Promise<Unit | undefined> {
-  const first = async (operator: '>=' | '<') => {
+export async function lockUnit(
+  trx: Runner,
+  couponId: number,
+  { from, wrapFrom }: UnitSearch,
+  { skipLocked }: { skipLocked: boolean },
+): Promise<Unit | undefined> {
+  const first = async (range: [number, number]) => {
     const query = trx('coupon_units')
       .where({ coupon_id: couponId })
-      .andWhere('unit_no', operator, from)
+      .andWhere('unit_no', '>=', range[0])
+      .andWhere('unit_no', '<', range[1])
       .orderBy('unit_no')
       .first('unit_no', 'coupon_version')
       .forUpdate();
     const row = (await (skipLocked ? query.skipLocked() : query)) as { unit_no: number; coupon_version: number } | undefined;
     return row && { unitNo: Number(row.unit_no), couponVersion: row.coupon_version };
   };
-  return (await first('>=')) ?? (from > 0 ? first('<') : undefined);
+  return (await first([from, Number.MAX_SAFE_INTEGER])) ?? (wrapFrom < from ? first([wrapFrom, from]) : undefined);
 }
 
 /**
@@ -67,8 +79,11 @@ export interface UnitRange {
   to: number;
 }
 
-/** A batch, why none (the coupon's rules; COUPON_SOLD_OUT: its count is empty), or `raced`: another batch was made first. */
-export type Creation = { created: UnitRange } | { refused: Refusal } | { raced: true };
+/**
+ * A batch; why none (the coupon's rules; COUPON_SOLD_OUT: its count is empty), with the version of
+ * the coupon that said so; or `raced`: another batch was made first.
+ */
+export type Creation = { created: UnitRange } | { refused: Refusal; version?: number } | { raced: true };
 
 /** Rows of one INSERT statement, well below MySQL's limit of placeholders. */
 const INSERT_CHUNK = 1_000;
@@ -82,8 +97,9 @@ const INSERT_CHUNK = 1_000;
 export async function createUnits(db: Knex, couponId: number, batch: number, now: Date): Promise<Creation> {
   const found = await findVersionedCoupon(db, couponId);
   const refusal = checkCoupon(found?.coupon, found?.coupon.issuedQuantity ?? 0, now);
-  if (refusal || !found) return { refused: refusal ?? 'COUPON_NOT_FOUND' };
+  if (!found) return { refused: 'COUPON_NOT_FOUND' };
   const { coupon, version } = found;
+  if (refusal) return { refused: refusal, version };
   const count = Math.min(batch, coupon.totalQuantity - coupon.issuedQuantity);
   const from = await unitsCreated(db, couponId);
   const rows = Array.from({ length: count }, (_, i) => ({ coupon_id: couponId, unit_no: from + i, coupon_version: version }));

@@ -1,5 +1,5 @@
 import { findVersionedCoupon } from '../core/coupon-repository.js';
-import { deleteUnit, insertIssueAtVersion, lockUnit, unitsLeft, withdrawStaleUnits } from '../core/coupon-units.js';
+import { deleteUnit, insertIssueAtVersion, lockUnit, unitsLeft, withdrawStaleUnits, type UnitSearch } from '../core/coupon-units.js';
 import { LockTimeoutError } from '../core/errors.js';
 import { ISSUED, refused, type IssueResult, type StrategyDeps, type StrategyFactory } from './issue-strategy.js';
 import { inTransaction } from './issue-transaction.js';
@@ -21,20 +21,22 @@ type Claim = IssueResult | 'none' | 'stale';
  * the units left (see held-stock.ts).
  *
  * Sold out only once the coupon's count is empty and no unit is left, waiting for the units other
- * requests hold (one of them may roll back): never while a unit remains.
+ * requests hold (one of them may roll back): never while a unit remains. Found so, it stays so
+ * until the coupon changes: later requests read the coupon's version and nothing else.
  */
 export const createSkipLocked: StrategyFactory = (deps) => {
   const batches = new UnitBatches(deps);
-  const claim = (couponId: number, userId: number, from: number, skipLocked: boolean) =>
-    inTransaction(deps, 'skip-locked', (trx) => sellUnit(trx, couponId, userId, from, skipLocked), { isolationLevel: 'read committed' });
+  const claim = (couponId: number, userId: number, search: UnitSearch, skipLocked: boolean) =>
+    inTransaction(deps, 'skip-locked', (trx) => sellUnit(trx, couponId, userId, search, skipLocked), { isolationLevel: 'read committed' });
 
-  /** No unit found: make a batch; or, with the count empty, wait for the units others hold before saying sold out. */
+  /** No unit found: make a batch; or, with the count empty, wait for the units others hold (from the first) before saying sold out. */
   async function whenNone(couponId: number, userId: number): Promise<Claim | 'created'> {
     const made = await batches.create(couponId);
     if (made !== 'COUPON_SOLD_OUT') return made === 'created' ? made : refused(made);
-    if (!(await unitsLeft(deps.db, couponId))) return refused('COUPON_SOLD_OUT');
-    const last = await claim(couponId, userId, 0, false);
-    return last === 'none' ? refused('COUPON_SOLD_OUT') : last;
+    const last = (await unitsLeft(deps.db, couponId)) ? await claim(couponId, userId, { from: 0, wrapFrom: 0 }, false) : 'none';
+    if (last !== 'none') return last;
+    batches.soldOut(couponId);
+    return refused('COUPON_SOLD_OUT');
   }
 
   return {
@@ -44,9 +46,11 @@ export const createSkipLocked: StrategyFactory = (deps) => {
     lockWaits: 'none',
     asynchronous: false,
     async issue({ couponId, userId }) {
+      const soldOut = await batches.refusalIfSoldOut(couponId);
+      if (soldOut) return refused(soldOut);
       const startedAt = Date.now();
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        let outcome: Claim | 'created' = await claim(couponId, userId, batches.startAt(couponId), true);
+        let outcome: Claim | 'created' = await claim(couponId, userId, batches.search(couponId), true);
         if (outcome === 'none') outcome = await whenNone(couponId, userId);
         if (outcome === 'stale') {
           const found = await findVersionedCoupon(deps.db, couponId);
@@ -65,8 +69,8 @@ export const createSkipLocked: StrategyFactory = (deps) => {
  * in its window, then the unit is deleted, in one transaction. A duplicate user fails the insert
  * and rolls it all back (inTransaction answers ALREADY_ISSUED).
  */
-async function sellUnit(trx: StrategyDeps['db'], couponId: number, userId: number, from: number, skipLocked: boolean): Promise<Claim> {
-  const unit = await lockUnit(trx, couponId, from, { skipLocked });
+async function sellUnit(trx: StrategyDeps['db'], couponId: number, userId: number, search: UnitSearch, skipLocked: boolean): Promise<Claim> {
+  const unit = await lockUnit(trx, couponId, search, { skipLocked });
   if (!unit) return 'none';
   if (await insertIssueAtVersion(trx, couponId, userId, unit.couponVersion, new Date())) {
     await deleteUnit(trx, couponId, unit.unitNo);

@@ -8,29 +8,26 @@ import { ISSUED, refused, type IssueResult, type StrategyDeps } from './issue-st
 
 const LOST_RACE_TRIES = 3;
 
-/** How a transaction is run: on a connection already taken from the pool (named-lock's, which holds its lock), at an isolation level of its own. */
-export interface TransactionOptions {
-  connection?: unknown;
-  isolationLevel?: 'read committed';
-}
-
 /**
  * Runs one issue in a transaction, with what every synchronous strategy answers the same way:
  * the unique key is the last word on "one per user" (a second insert for a user fails, the
  * transaction rolls back, the answer is ALREADY_ISSUED); a race MySQL refused (a deadlock, a
  * stale snapshot's write) is run again; contention MySQL gave up on, or a race lost every time,
  * is LOCK_TIMEOUT, which the client may try again.
+ *
+ * `connection`: one already taken from the pool to run the transaction on (named-lock's, which
+ * holds its lock).
  */
 export async function inTransaction<T>(
   deps: Pick<StrategyDeps, 'db'>,
   strategy: string,
   work: (trx: StrategyDeps['db']) => Promise<T>,
-  options: TransactionOptions = {},
+  connection?: unknown,
 ): Promise<T | IssueResult> {
   const startedAt = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
-      return await deps.db.transaction(work, options);
+      return await deps.db.transaction(work, { connection });
     } catch (error) {
       if (mysqlErrno(error) === MYSQL_ERRNO.DUPLICATE_ENTRY) return refused('ALREADY_ISSUED');
       if (isMysqlLostRace(error) && attempt < LOST_RACE_TRIES) continue;
@@ -76,7 +73,7 @@ export function transactionalIssue(deps: StrategyDeps, request: IssueRequest, op
       await options.enter?.(trx);
       return readDecideWrite(trx, deps, request, options);
     },
-    { connection: options.connection },
+    options.connection,
   );
 }
 

@@ -14,8 +14,11 @@ type Claim = IssueResult | 'none' | 'stale';
 /**
  * One row per unsold place (coupon_units), each request taking one with `SELECT … FOR UPDATE SKIP
  * LOCKED`: no row that every request locks, only its own unit, passing over those other requests
- * hold. A primary-key scan from a random point of the latest batch, under READ COMMITTED (no gap
- * locks, so making the next batch never waits for a scan). Units are made a batch at a time
+ * hold. A primary-key scan from a random point of the latest batch, in MySQL's default REPEATABLE
+ * READ: READ COMMITTED would spare the gap locks, but costs a statement more a request (SET
+ * TRANSACTION), and none of those gap locks is in a sale's way: units are only ever added after the
+ * coupon's last, and the scan that locks that gap, having found nothing, ends its transaction at
+ * once (docs/strategies.md has the measurement). Units are made a batch at a time
  * (UNIT_BATCH) when a request finds none, so a coupon of ten million places is never ten million
  * rows at once. The coupon's row is written only by a batch; `issuedQuantity` is its count less
  * the units left (see held-stock.ts).
@@ -27,7 +30,7 @@ type Claim = IssueResult | 'none' | 'stale';
 export const createSkipLocked: StrategyFactory = (deps) => {
   const batches = new UnitBatches(deps);
   const claim = (couponId: number, userId: number, search: UnitSearch, skipLocked: boolean) =>
-    inTransaction(deps, 'skip-locked', (trx) => sellUnit(trx, couponId, userId, search, skipLocked), { isolationLevel: 'read committed' });
+    inTransaction(deps, 'skip-locked', (trx) => sellUnit(trx, couponId, userId, search, skipLocked));
 
   /** No unit found: make a batch; or, with the count empty, wait for the units others hold (from the first) before saying sold out. */
   async function whenNone(couponId: number, userId: number): Promise<Claim | 'created'> {

@@ -2,7 +2,8 @@ import { BlockEndedError } from '../core/errors.js';
 import { isMysqlLostRace, MYSQL_ERRNO, mysqlErrno } from '../core/mysql-errors.js';
 import { leaseLive, sellUnderLease } from '../core/stock-leases.js';
 import { ISSUED, refused, type IssueResult, type StrategyFactory } from './issue-strategy.js';
-import { LeasedBlocks, type Block } from './leased-stock/blocks.js';
+import type { Block } from './leased-stock/block.js';
+import { LeasedBlocks } from './leased-stock/blocks.js';
 
 /** Blocks a request may find ended under it before it answers LEASE_EXPIRED. */
 const ATTEMPTS = 5;

@@ -4,32 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Refusal } from '../../core/coupon.js';
 import { grantLease, settleLeases, type LeaseSelection } from '../../core/stock-leases.js';
 import type { StrategyDeps } from '../issue-strategy.js';
-
-/**
- * Of a block's lease, the last part in which this process no longer hands out its places: a row
- * sent then might reach MySQL after the lease, be refused, and have to be sent again.
- */
-const UNUSED_END_OF_LEASE = 0.1;
-
-/** A block as its process sees it: the places it has not handed out, the requests writing under it. */
-export class Block {
-  left: number;
-  writing = 0;
-  ended = false;
-
-  constructor(
-    readonly id: number,
-    readonly granted: number,
-    /** performance.now() after which no place is handed out: the lease counted from before it was asked for. */
-    readonly usableUntil: number,
-  ) {
-    this.left = granted;
-  }
-
-  usable(): boolean {
-    return !this.ended && this.left > 0 && performance.now() < this.usableUntil;
-  }
-}
+import { Block, UNUSED_END_OF_LEASE } from './block.js';
 
 /** Left in the current block when the next is asked for, as a share of the block: its requests need not wait for it. */
 const ASK_AHEAD_AT = 0.25;
@@ -137,14 +112,24 @@ export class LeasedBlocks {
       const askedAt = performance.now();
       const grant = await grantLease(this.deps.db, couponId, { owner: this.owner, block, half, ttlMs, now: new Date() });
       if ('lease' in grant) {
-        const granted = new Block(grant.lease.id, grant.lease.granted, askedAt + ttlMs * (1 - UNUSED_END_OF_LEASE));
-        (this.#current.get(couponId)?.usable() ? this.#next : this.#current).set(couponId, granted);
+        this.#place(couponId, new Block(grant.lease.id, grant.lease.granted, askedAt + ttlMs * (1 - UNUSED_END_OF_LEASE)));
         this.#startReclaimer();
         return undefined;
       }
       if (ahead || grant.refused !== 'COUPON_SOLD_OUT' || grant.blocksOpen === 0) return grant.refused;
       await settleLeases(this.deps.db, { couponId });
     }
+  }
+
+  /** A new block is the next one while the current can still hand out places; else it replaces the current, which ends. */
+  #place(couponId: number, block: Block): void {
+    const current = this.#current.get(couponId);
+    if (current?.usable()) {
+      this.#next.set(couponId, block);
+      return;
+    }
+    if (current) this.end(couponId, current);
+    this.#current.set(couponId, block);
   }
 
   /**

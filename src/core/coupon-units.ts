@@ -96,9 +96,9 @@ const INSERT_CHUNK = 1_000;
  */
 export async function createUnits(db: Knex, couponId: number, batch: number, now: Date): Promise<Creation> {
   const found = await findVersionedCoupon(db, couponId);
-  const refusal = checkCoupon(found?.coupon, found?.coupon.issuedQuantity ?? 0, now);
   if (!found) return { refused: 'COUPON_NOT_FOUND' };
   const { coupon, version } = found;
+  const refusal = checkCoupon(coupon, coupon.issuedQuantity, now);
   if (refusal) return { refused: refusal, version };
   const count = Math.min(batch, coupon.totalQuantity - coupon.issuedQuantity);
   const from = await unitsCreated(db, couponId);

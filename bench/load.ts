@@ -35,6 +35,8 @@ export interface LoadResult {
   answers: Answers;
   /** Users answered 201/202: each must end up holding exactly one row. */
   successfulUsers: number[];
+  /** When each COUPON_SOLD_OUT was received, ms since the epoch. */
+  soldOutAt: number[];
   latency: Latency;
   elapsedMs: number;
   throughput: number;

@@ -4,6 +4,7 @@ import type { StrategyName } from '../src/strategies/index.js';
 import { describeUndrained, streamBacklog, waitForDrain, type DrainOptions, type DrainOutcome } from '../lab-client/drain.js';
 import { startConsumer, startQueueConsumer } from '../src/consumer/start-consumer.js';
 import { usesBroker } from '../src/strategies/names.js';
+import { soldOutWhileAvailable } from '../lab-client/sold-out.js';
 import { verifyCoupon } from '../lab-client/verdict.js';
 import { ms } from './output/format.js';
 import { Tally } from '../lab-client/tally.js';
@@ -72,6 +73,7 @@ export async function runOne(
     sent: result.sent,
     answers: result.answers,
     ...verification,
+    soldOutWhileAvailable: await soldOutWhileAvailable(lab.db, coupon.id, quantity, result.soldOutAt),
     throughput: result.throughput,
     latency: result.latency,
     elapsedMs: result.elapsedMs,

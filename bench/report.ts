@@ -132,6 +132,18 @@ export interface RunResult extends Verification {
    * Redis would count too.
    */
   redisCommands: number;
+  /**
+   * Statements MySQL ran while the crowd ran (its Questions: BEGIN and COMMIT count, as each is a
+   * round trip): the strategy's, and what a consumer wrote meanwhile. Counted by the server, so
+   * another client of the same MySQL server counts too.
+   */
+  mysqlQueries: number;
+  /**
+   * COUPON_SOLD_OUT answers given while places remained, at least (lab-client/sold-out.ts): all of
+   * them if the coupon ended below its quantity, else those received before the last place's row
+   * was stamped.
+   */
+  soldOutWhileAvailable: number;
   /** Issue attempts made again after losing a race while the crowd ran (coupon_lab_issue_retries_total). */
   retries: number;
   /** Each master's part of the run's Redis work, on a Redis Cluster. */
@@ -164,6 +176,10 @@ export interface StrategyResult {
   drainMs?: number;
   /** Median over the runs of Redis commands per request sent. */
   redisCommandsPerRequest: number;
+  /** Median over the runs of MySQL statements per request sent. */
+  mysqlQueriesPerRequest: number;
+  /** The most COUPON_SOLD_OUT answers given while places remained in any run: 0 for a strategy that never says so early. */
+  soldOutWhileAvailable: number;
   /** Median over the runs of retries per request answered 201/202. */
   retriesPerSuccess: number;
   /** On a Redis Cluster: the masters by rank, busiest first (`master` is `busiest`, `2nd`, …), medians over the runs of each rank's part. */

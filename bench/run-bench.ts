@@ -286,6 +286,8 @@ function summarise(lab: Lab, strategy: StrategyName, instances: number, runs: Ru
     latency: medianLatency(runs.map((run) => run.latency)),
     ...(asynchronous ? { drainMs: median(runs.map((run) => run.drainMs ?? 0)) } : {}),
     redisCommandsPerRequest: median(runs.map((run) => run.redisCommands / Math.max(1, run.sent))),
+    mysqlQueriesPerRequest: median(runs.map((run) => run.mysqlQueries / Math.max(1, run.sent))),
+    soldOutWhileAvailable: Math.max(...runs.map((run) => run.soldOutWhileAvailable)),
     retriesPerSuccess: median(runs.map((run) => run.retries / Math.max(1, run.answers.success))),
     ...masterSplit(runs),
     ...(serverCpuUsPerRequest === undefined ? {} : { serverCpuUsPerRequest }),

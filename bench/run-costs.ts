@@ -1,3 +1,4 @@
+import type { Db } from '../src/core/db.js';
 import type { Lab } from '../src/lab.js';
 import { METRIC_NAMES } from '../src/core/metrics.js';
 import type { Redis } from '../src/core/redis.js';
@@ -8,6 +9,7 @@ import { cpuMsBetween, readCpu } from './server-cpu.js';
 /** Counters read just before and just after a run; the differences are what the run cost. */
 export interface RunCosts {
   redisCommands: number;
+  mysqlQueries: number;
   retries: number;
   /** On a Redis Cluster, each master's part. */
   masters?: MasterShare[];
@@ -41,7 +43,7 @@ export function retriesOnMetrics(metricsUrl: string): RetriesCounter {
 
 /**
  * Runs `load`, then `settle` (the drain), and returns what they return and what the run cost:
- * Redis commands while the load ran (and, on a cluster, each master's part); retries; the
+ * Redis commands and MySQL statements while the load ran (and, on a cluster, each master's part); retries; the
  * server's CPU over both, as the consumer's writing of the run's rows is part of what its requests
  * cost. The /metrics scrapes that count retries cost the server CPU themselves: they are made
  * outside the CPU reading.
@@ -53,22 +55,38 @@ export async function withCosts<T, U>(
   settle: () => Promise<U>,
 ): Promise<[T, U, RunCosts]> {
   const cluster = lab.config.REDIS_CLUSTER;
-  const [commandsBefore, retriesBefore, mastersBefore] = await Promise.all([
+  const [commandsBefore, queriesBefore, retriesBefore, mastersBefore] = await Promise.all([
     commandsProcessed(lab.redis),
+    questions(lab.db),
     retries(strategy),
     cluster ? masterCounters(lab.redis) : [],
   ]);
   const cpuBefore = readCpu(serverPid);
   const loaded = await load();
-  const [commandsAfter, mastersAfter] = await Promise.all([commandsProcessed(lab.redis), cluster ? masterCounters(lab.redis) : []]);
+  const [commandsAfter, queriesAfter, mastersAfter] = await Promise.all([
+    commandsProcessed(lab.redis),
+    questions(lab.db),
+    cluster ? masterCounters(lab.redis) : [],
+  ]);
   const settled = await settle();
   const serverCpuMs = cpuMsBetween(cpuBefore, readCpu(serverPid));
   const retriesAfter = await retries(strategy);
   // The INFO reads before the load are counted by those after it: two per server on a cluster, one on one Redis.
   const redisCommands = commandsAfter.total - commandsBefore.total - commandsBefore.servers * (cluster ? 2 : 1);
+  // MySQL counts a SHOW STATUS in the value it shows: the one after the load counts itself.
+  const mysqlQueries = queriesAfter - queriesBefore - 1;
   const masters = cluster ? { masters: masterShares(mastersBefore, mastersAfter) } : {};
   const cpu = serverCpuMs === undefined ? {} : { serverCpuMs };
-  return [loaded, settled, { redisCommands, retries: retriesAfter - retriesBefore, ...masters, ...cpu }];
+  return [loaded, settled, { redisCommands, mysqlQueries, retries: retriesAfter - retriesBefore, ...masters, ...cpu }];
+}
+
+/**
+ * Statements the MySQL server ran for its clients (Questions: every statement a client sent,
+ * BEGIN and COMMIT included), from every client of the server.
+ */
+async function questions(db: Db): Promise<number> {
+  const [rows] = (await db.raw("SHOW GLOBAL STATUS LIKE 'Questions'")) as [{ Value: string }[]];
+  return Number(rows[0]?.Value ?? NaN);
 }
 
 /** total_commands_processed, summed over a cluster's masters; `servers`: how many were asked. */

@@ -117,6 +117,22 @@ describe('npm run bench', () => {
     expect(await readFile(existing, 'utf8')).toBe(before);
   });
 
+  it("counts each run's MySQL statements: record-lock's every request is a transaction of three at least (BEGIN, SELECT … FOR UPDATE, COMMIT or ROLLBACK)", () => {
+    const printed = JSON.parse(stdout) as BenchReport;
+    for (const result of printed.results.filter((r) => r.strategy === 'record-lock')) expect(result.mysqlQueriesPerRequest).toBeGreaterThanOrEqual(3);
+  });
+
+  it('says how many were told sold out while places remained: none, for two exact strategies', () => {
+    const printed = JSON.parse(stdout) as BenchReport;
+    expect(printed.results.map((r) => [r.strategy, r.instances, r.soldOutWhileAvailable])).toEqual([
+      ['record-lock', 1, 0],
+      ['lua', 1, 0],
+      ['record-lock', 2, 0],
+      ['lua', 2, 0],
+    ]);
+    expect(printed.results.every((r) => r.runs.every((run) => run.answers.soldOut === 360))).toBe(true);
+  });
+
   it('worked in a database and Redis keys of its own, and removed both at the end', async () => {
     expect(await benchDatabases(config)).toEqual([]);
     expect(await lab.redis.keys(`${config.REDIS_KEY_PREFIX}bench:*`)).toEqual([]);
@@ -177,6 +193,10 @@ describe('npm run bench', () => {
       expect(cpu.map(({ row, value, text }) => [row, value, text])).toEqual(
         report.results.map((r) => [r.strategy, r.serverCpuUsPerRequest, micros(r.serverCpuUsPerRequest)]),
       );
+      const perRequest = (key: 'mysqlQueriesPerRequest' | 'soldOutWhileAvailable') =>
+        verdicts.filter((cell) => cell.key === key).map(({ row, value }) => [row, value]);
+      expect(perRequest('mysqlQueriesPerRequest')).toEqual(report.results.map((r) => [r.strategy, r.mysqlQueriesPerRequest]));
+      expect(perRequest('soldOutWhileAvailable')).toEqual(report.results.map((r) => [r.strategy, r.soldOutWhileAvailable]));
     });
   });
 

@@ -55,7 +55,9 @@ describe('npm run faults -- --fault slow-commit,process-pause --strategy redis-l
 
   it('writes with --out the report it prints, and says on stderr where it wrote each file', async () => {
     expect(JSON.parse(await readFile(join(dir, 'faults.json'), 'utf8'))).toEqual(report);
-    expect(stderr).toMatch(new RegExp(`^wrote ${join(dir, 'faults.json')}\nwrote ${join(dir, 'faults.html')}\nwrote ${join(dir, 'results', 'faults.md')}\n$`, 'm'));
+    expect(stderr).toMatch(
+      new RegExp(`^wrote ${join(dir, 'faults.json')}\nwrote ${join(dir, 'faults.html')}\nwrote ${join(dir, 'results', 'faults.md')}\n$`, 'm'),
+    );
   });
 
   it('writes with --markdown a results record: date, machine, the command, the commit, and the matrix of the JSON', async () => {
@@ -123,6 +125,6 @@ describe('npm run faults -- --fault cluster-failover,server-kill-in-fallback --s
   it('kills a server while places move between buckets, and the coupon still sells exactly its quantity', () => {
     const [killed] = report.runs.filter((r) => r.fault === 'server-kill-in-fallback');
     expect(killed).toMatchObject({ strategy: 'lua-buckets', verdict: 'EXACT', ok: true, internalErrors: 0, rows: 300 });
-    expect(killed!.notes.at(-1)).toBe('once the crowd had finished: 0 transfers (0 places)');
+    expect(killed!.notes).toContain('once the crowd had finished: 0 transfers (0 places)');
   });
 });

@@ -21,12 +21,19 @@ const COLUMNS: Column<FaultRun>[] = [
   { title: 'dup', cell: (r) => int(r.duplicated) },
   { title: 'lost', cell: (r) => int(r.lost) },
   { title: 'revoked', cell: (r) => int(r.revoked) },
+  { title: 'sold out early', cell: (r) => int(r.soldOutWhileAvailable) },
+  {
+    title: 'stranded',
+    cell: (r) => (r.stranded ? `${int(r.stranded.places)} for ${r.stranded.forMs === undefined ? '?' : `${int(r.stranded.forMs)} ms`}` : '-'),
+  },
   { title: 'recover ms', cell: (r) => ms(r.recoverMs) },
   { title: 'drain ms', cell: (r) => ms(r.drainMs) },
 ];
 
-const LEGEND =
-  '503: SERVICE_UNAVAILABLE, LOCK_TIMEOUT or LEASE_EXPIRED; no answer: connection cut or refused, or none in 20 s; recover: from the end of the fault to the first success sent after it';
+const LEGEND = [
+  '503: SERVICE_UNAVAILABLE, LOCK_TIMEOUT or LEASE_EXPIRED; no answer: connection cut or refused, or none in 20 s; recover: from the end of the fault to the first success sent after it',
+  'sold out early: COUPON_SOLD_OUT while places remained, at least; stranded: places the killed server held unsold in its blocks, and from the kill until they were back on sale',
+].join('\n');
 
 /** The report as text: one line per fault and strategy, the matrix, then what failed. */
 export function renderFaultTable(report: FaultReport): string {

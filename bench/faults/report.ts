@@ -50,6 +50,10 @@ export interface FaultRun {
   lostRate: number;
   /** Told yes, then revoked by the consumer, visibly. */
   revoked: number;
+  /** COUPON_SOLD_OUT answers given while places remained, at least (lab-client/sold-out.ts). */
+  soldOutWhileAvailable: number;
+  /** Places the killed process held unsold in its blocks (leased-stock), and how long until they were back. */
+  stranded?: { places: number; forMs?: number };
   /** When the fault began and ended, ms into the crowd. */
   faultMs?: { fromMs: number; toMs: number };
   /** Requests sent while the fault lasted. */

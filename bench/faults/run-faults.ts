@@ -11,6 +11,7 @@ import { usesBroker } from '../../src/strategies/names.js';
 import { describeUndrained, streamBacklog, waitForDrain, type DrainOptions } from '../../lab-client/drain.js';
 import { issuePath } from '../../lab-client/http.js';
 import { describeCommit, describeHost, describeMachine, withCommit } from '../machine.js';
+import { soldOutWhileAvailable } from '../../lab-client/sold-out.js';
 import { verifyCoupon } from '../../lab-client/verdict.js';
 import type { Answers } from '../../lab-client/tally.js';
 import { reportingAnswers } from '../events.js';
@@ -276,6 +277,8 @@ async function runOne(scenario: Scenario, strategy: IssueStrategy, variant: stri
     lost: found.lost,
     lostRate: crowd.tally.answers.success ? found.lost / crowd.tally.answers.success : 0,
     revoked: found.revoked,
+    soldOutWhileAvailable: await soldOutWhileAvailable(lab.db, coupon.id, quantity, crowd.tally.soldOutAt),
+    ...(window?.stranded ? { stranded: window.stranded } : {}),
     ...(window ? { faultMs: window, sentDuringFault: crowd.answers.filter((a) => a.startedMs >= window.fromMs && a.startedMs < window.toMs).length } : {}),
     ...(firstSuccess === undefined || !window ? {} : { recoverMs: firstSuccess - window.toMs }),
     ...(strategy.asynchronous ? { drainMs: drain.waitedMs } : {}),

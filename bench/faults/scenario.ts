@@ -18,10 +18,18 @@ export interface FaultEnvironment {
   cluster?: PrivateRedisCluster;
 }
 
-/** When a fault began and ended, ms into the crowd. */
+/** When a fault began and ended, ms into the crowd, and what it left stranded if anything. */
 export interface FaultWindow {
   fromMs: number;
   toMs: number;
+  stranded?: Stranded;
+}
+
+/** Places a killed process held unsold (leased-stock's blocks), and how long until they were back in the coupon's count. */
+export interface Stranded {
+  places: number;
+  /** From the kill until the last of its blocks was given back; absent if that did not happen within the wait. */
+  forMs?: number;
 }
 
 /** What an injection sees and may act on. */

@@ -1,9 +1,11 @@
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env } from '../../src/core/config.js';
 import type { FaultWindow, RunContext } from './scenario.js';
+import { openBlocksOf } from '../../src/core/stock-leases.js';
 import type { Lab } from '../../src/lab.js';
 import { streamBacklog, waitForDrain } from '../../lab-client/drain.js';
-import { always, handOffGap, leaseOutrun, redisLoss, type Scenario } from './scenario.js';
+import { always, handOffGap, leaseOutrun, redisLoss, type Scenario, type Stranded } from './scenario.js';
 import { hostname } from 'node:os';
 import type { ServerProcess } from '../../harness/server-process.js';
 import type { FaultCrowd } from './crowd.js';
@@ -20,6 +22,8 @@ const PUBLISH_DELAY_MS = 300;
 const BROKER_PAUSE_MS = 6_000;
 const MYSQL_DOWN_MS = 2_000;
 const PAUSE_MS = 1_000;
+/** leased-stock's blocks leased for less than the pause, and more than a commit takes, so that the pause outlasts them. */
+const PAUSE_SETTINGS: Env = { ...SLOW_SETTINGS, LEASE_TTL_MS: '800' };
 
 function redisRestart(persistence: 'none' | 'everysec' | 'always'): Scenario {
   return {
@@ -94,11 +98,11 @@ const slowCommit: Scenario = {
 
 const processPause: Scenario = {
   fault: 'process-pause',
-  what: `as slow-commit, and the server holding the lock is stopped (SIGSTOP) while it commits the last place, for ${PAUSE_MS / 1000} s, then continued: a GC pause or a frozen VM at the worst moment`,
+  what: `as slow-commit, and the server holding the lock (or leased-stock's block) is stopped (SIGSTOP) while it commits the last place, for ${PAUSE_MS / 1000} s, past a ${PAUSE_SETTINGS.LEASE_TTL_MS} ms lease of leased-stock's blocks, then continued: a GC pause or a frozen VM at the worst moment`,
   reaches: 'every',
   redis: 'none',
   slowCommitUsec: SLOW_COMMIT_USEC,
-  settings: SLOW_SETTINGS,
+  settings: PAUSE_SETTINGS,
   // Paced slowly enough to last past the pause, and never short of connections: requests keep
   // reaching the other server while the paused one holds those sent to it.
   crowd: { users: 50, quantity: 5, rate: 10, concurrency: 50 },
@@ -127,18 +131,20 @@ const processPause: Scenario = {
 };
 
 /** One of the two servers killed after a third of the places; the crowd goes on with the other. */
-async function killAServer({ crowd, fleet, quantity }: RunContext): Promise<FaultWindow> {
+async function killAServer({ crowd, fleet, lab, couponId, quantity }: RunContext): Promise<FaultWindow> {
   await crowd.whenSuccesses(quantity / 3);
   const [killed, other] = fleet.servers;
   crowd.sendTo([other!.url]);
   const fromMs = crowd.now();
   killed!.child.kill('SIGKILL');
-  return { fromMs, toMs: crowd.now() };
+  const toMs = crowd.now();
+  const stranded = await strandedBy(lab, couponId, killed!.child.pid!);
+  return { fromMs, toMs, ...(stranded ? { stranded } : {}) };
 }
 
 const serverKill: Scenario = {
   fault: 'server-kill',
-  what: 'one of the two servers killed with SIGKILL after a third of the places; requests go to the other from then on',
+  what: "one of the two servers killed with SIGKILL after a third of the places; requests go to the other from then on (for leased-stock: the places left in the killed server's blocks, and how long until they were back on sale)",
   reaches: 'every',
   redis: 'none',
   crowd: CROWD,
@@ -189,6 +195,26 @@ const brokerPause: Scenario = {
   },
   allows: handOffGap,
 };
+
+/** How long a fault bench waits for a killed process's blocks to be given back before it says it did not see it. */
+const STRANDED_WAIT_MS = 15_000;
+
+/**
+ * The places a killed process held unsold in its blocks of the coupon (leased-stock), and how
+ * long, from now, until every one of those blocks was given back to the coupon's count: by a
+ * process that found the count empty, or by a reclaimer once its lease ran out. Undefined if it
+ * held none.
+ */
+async function strandedBy({ db }: Lab, couponId: number, pid: number): Promise<Stranded | undefined> {
+  const killedAt = performance.now();
+  const held = await openBlocksOf(db, couponId, pid);
+  if (held.ids.length === 0) return undefined;
+  while (performance.now() - killedAt < STRANDED_WAIT_MS) {
+    if ((await openBlocksOf(db, couponId, pid)).ids.length === 0) return { places: held.unsold, forMs: performance.now() - killedAt };
+    await sleep(10);
+  }
+  return { places: held.unsold };
+}
 
 const consumerKill: Scenario = {
   fault: 'consumer-kill',

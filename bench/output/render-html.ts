@@ -103,6 +103,7 @@ function verdictTable(report: BenchReport): string {
     'rows',
     'over',
     'lost',
+    'sold out early',
     'req/s',
     '× /hello',
     'CPU µs/req',
@@ -110,6 +111,7 @@ function verdictTable(report: BenchReport): string {
     'p99 ms',
     'drain ms',
     'redis/req',
+    'mysql/req',
     'retries/ok',
   ];
   const rows = report.results.map((r) => {
@@ -121,6 +123,7 @@ function verdictTable(report: BenchReport): string {
       numberCell(shown?.rows, int),
       numberCell(shown?.overIssued, int),
       numberCell(shown?.lost, int),
+      numberCell(r.soldOutWhileAvailable, int, 'soldOutWhileAvailable'),
       numberCell(r.throughput, int, 'throughput'),
       numberCell(r.helloRatio, times, 'helloRatio'),
       numberCell(r.serverCpuUsPerRequest, micros, 'serverCpuUsPerRequest'),
@@ -128,6 +131,7 @@ function verdictTable(report: BenchReport): string {
       numberCell(r.latency.p99, ms, 'p99'),
       numberCell(r.drainMs, ms, 'drainMs'),
       numberCell(r.redisCommandsPerRequest, perRequest, 'redisCommandsPerRequest'),
+      numberCell(r.mysqlQueriesPerRequest, perRequest, 'mysqlQueriesPerRequest'),
       numberCell(r.retriesPerSuccess, perRequest, 'retriesPerSuccess'),
     ];
     return `<tr data-strategy="${escape(r.strategy)}" data-instances="${r.instances}">${cells.join('')}</tr>`;

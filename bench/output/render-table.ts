@@ -17,6 +17,7 @@ export const COLUMNS: Column<StrategyResult>[] = [
   { title: 'over', cell: (r) => int(worstRun(r.runs)?.overIssued) },
   { title: 'dup', cell: (r) => int(worstRun(r.runs)?.duplicated) },
   { title: 'lost', cell: (r) => int(worstRun(r.runs)?.lost) },
+  { title: 'sold out early', cell: (r) => int(r.soldOutWhileAvailable) },
   { title: 'req/s', cell: (r) => int(r.throughput) },
   { title: '/hello', cell: (r) => times(r.helloRatio) },
   { title: 'cpu µs/req', cell: (r) => micros(r.serverCpuUsPerRequest) },
@@ -27,6 +28,7 @@ export const COLUMNS: Column<StrategyResult>[] = [
   { title: 'max ms', cell: (r) => ms(r.latency.max) },
   { title: 'drain ms', cell: (r) => ms(r.drainMs) },
   { title: 'redis/req', cell: (r) => perRequest(r.redisCommandsPerRequest) },
+  { title: 'mysql/req', cell: (r) => perRequest(r.mysqlQueriesPerRequest) },
   { title: 'retries/ok', cell: (r) => perRequest(r.retriesPerSuccess) },
 ];
 

@@ -99,6 +99,20 @@ export const configSchema = z
     LOCK_RETRY_DELAY_MS: wholeNumber(1).default(DEFAULTS.LOCK_RETRY_DELAY_MS),
     /** MySQL connections per process. */
     MYSQL_POOL_SIZE: wholeNumber(1).default(DEFAULTS.MYSQL_POOL_SIZE),
+    /**
+     * leased-stock: the most places a server process takes from a coupon's count at once, then
+     * sells one by one without asking MySQL for the count (docs/strategies.md says how it was chosen).
+     */
+    LEASE_BLOCK: wholeNumber(1).default(DEFAULTS.LEASE_BLOCK),
+    /**
+     * leased-stock: how long a block is its process's. Past it, MySQL refuses every write under the
+     * block (by MySQL's clock), and any process may give its unsold places back to the coupon.
+     */
+    LEASE_TTL_MS: wholeNumber(1).default(DEFAULTS.LEASE_TTL_MS),
+    /** leased-stock: how often a process that leased a block gives back the blocks whose lease ran out, whoever held them. */
+    LEASE_RECLAIM_MS: wholeNumber(1).default(DEFAULTS.LEASE_RECLAIM_MS),
+    /** skip-locked: how many rows of units are created at once, when a claim finds none left to take. */
+    UNIT_BATCH: wholeNumber(1).default(DEFAULTS.UNIT_BATCH),
     /** Work done inside the critical section, standing for business logic; widens race windows. */
     THINK_MS: wholeNumber(0).default(DEFAULTS.THINK_MS),
     /**

@@ -2,8 +2,13 @@ import { isValidWindow, type Coupon, type CouponChange, type NewCoupon } from '.
 import { findCoupon, findVersionedCoupon, insertCoupon, updateCoupon, type VersionedCoupon } from './coupon-repository.js';
 import type { Db } from './db.js';
 import { ChangeNotPropagatedError, InvalidRequestError } from './errors.js';
+import { soldQuantity } from './held-stock.js';
 import type { Log } from './log.js';
 
+/**
+ * A coupon as clients see it: `issuedQuantity` counts the places sold, not those its count gave
+ * out in blocks that are not sold yet (see held-stock.ts).
+ */
 export interface CouponView extends Coupon {
   /** Requests accepted and not yet written (the lua path's, by its hooks). */
   pendingQuantity: number;
@@ -84,6 +89,7 @@ async function applyChange(trx: Db, id: number, change: CouponChange): Promise<V
   return findVersionedCoupon(trx, id);
 }
 
-async function withPending({ couponHooks }: CouponServiceDeps, coupon: Coupon): Promise<CouponView> {
-  return { ...coupon, pendingQuantity: await couponHooks.pending(coupon.id) };
+async function withPending({ db, couponHooks }: CouponServiceDeps, coupon: Coupon): Promise<CouponView> {
+  const [sold, pendingQuantity] = await Promise.all([soldQuantity(db, coupon.id), couponHooks.pending(coupon.id)]);
+  return { ...coupon, issuedQuantity: sold ?? coupon.issuedQuantity, pendingQuantity };
 }

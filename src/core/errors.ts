@@ -70,6 +70,20 @@ export class LeaseExpiredError extends LabError {
 }
 
 /**
+ * Every block of places the request was given (leased-stock) had ended by the time its row
+ * reached MySQL (taken back, expired, or the coupon changed), and MySQL refused the row each time.
+ */
+export class BlockEndedError extends LabError {
+  override readonly name = 'BlockEndedError';
+  constructor(
+    readonly strategy: string,
+    readonly attempts: number,
+  ) {
+    super('LEASE_EXPIRED', `${strategy}: the block of places was taken back before the row was written, ${attempts} times; nothing was written, try again`);
+  }
+}
+
+/**
  * MySQL refused a fencing token older than the newest it took: another holder took the lock
  * after this one's lease ran out, and wrote first. Rolled back, nothing written.
  */

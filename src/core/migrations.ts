@@ -100,6 +100,70 @@ const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '005_stock_leases',
+    async up(db) {
+      // leased-stock: places a server process took from a coupon's count (issued_quantity) in one
+      // block, to sell without asking for the count again. Every row sold under a block names it
+      // (coupon_issues.lease_id), so what a block sold is counted, not remembered by its process.
+      await db.schema.createTable('coupon_stock_leases', (table) => {
+        table.bigIncrements('id');
+        table.bigInteger('coupon_id').unsigned().notNullable().references('id').inTable('coupons');
+        // host:pid:random of the process that took it, for the operator (and the fault bench) to find.
+        table.string('owner', 128).notNullable();
+        table.integer('granted').unsigned().notNullable();
+        // The coupon's version when the block was granted: a change of the coupon ends every block.
+        table.integer('coupon_version').unsigned().notNullable();
+        table.datetime('granted_at', { precision: 3 }).notNullable().defaultTo(db.raw('CURRENT_TIMESTAMP(3)'));
+        // By MySQL's clock, as every check of it is: no process's clock decides.
+        table.datetime('expires_at', { precision: 3 }).notNullable();
+        // Set once, when the block ends and its unsold places go back to the coupon's count.
+        table.datetime('settled_at', { precision: 3 }).nullable();
+        table.integer('sold').unsigned().nullable();
+        // settled_at first in both: an index that began with coupon_id would be the one behind the
+        // foreign key, and ending a block (setting settled_at) would then check the key again, with
+        // a shared lock on the coupon's row just before the block's ending writes to that row.
+        table.index(['settled_at', 'coupon_id'], 'ix_coupon_stock_leases_open_coupon');
+        table.index(['settled_at', 'expires_at'], 'ix_coupon_stock_leases_open_expiry');
+      });
+      await db.schema.alterTable('coupon_issues', (table) => {
+        table.bigInteger('lease_id').unsigned().nullable().references('id').inTable('coupon_stock_leases');
+      });
+    },
+    async down(db) {
+      await db.schema.alterTable('coupon_issues', (table) => {
+        table.dropForeign(['lease_id']);
+        table.dropColumn('lease_id');
+      });
+      await db.schema.dropTable('coupon_stock_leases');
+    },
+  },
+  {
+    name: '006_coupon_units',
+    async up(db) {
+      // skip-locked: one row per place not yet sold, created a batch at a time as they run out
+      // (never all of a large coupon at once), deleted by the request that sells it. Numbered in
+      // the order they were created, never reused, so each batch is a range of the primary key.
+      // No foreign key: its check would lock the coupon row as a batch is inserted.
+      await db.schema.createTable('coupon_units', (table) => {
+        table.bigInteger('coupon_id').unsigned().notNullable();
+        table.bigInteger('unit_no').unsigned().notNullable();
+        // The coupon's version when the unit was created: a unit of older terms is never sold.
+        table.integer('coupon_version').unsigned().notNullable();
+        table.primary(['coupon_id', 'unit_no']);
+      });
+      await db.schema.alterTable('coupons', (table) => {
+        // Units ever created for the coupon: the next batch starts at this number.
+        table.bigInteger('units_created').unsigned().notNullable().defaultTo(0);
+      });
+    },
+    async down(db) {
+      await db.schema.alterTable('coupons', (table) => {
+        table.dropColumn('units_created');
+      });
+      await db.schema.dropTable('coupon_units');
+    },
+  },
 ];
 
 export const migrationSource: Knex.MigrationSource<Migration> = {

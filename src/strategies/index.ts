@@ -3,6 +3,7 @@ import { createFencedLock } from './fenced-lock.js';
 import { createIncrBroker } from './incr-broker.js';
 import { createIncrBrokerConfirm } from './incr-broker-confirm.js';
 import type { IssueStrategy, StrategyDeps, StrategyFactory } from './issue-strategy.js';
+import { createLeasedStock } from './leased-stock.js';
 import { createLua } from './lua.js';
 import { createLuaBuckets } from './lua-buckets.js';
 import { createMutex } from './mutex.js';
@@ -14,6 +15,7 @@ import { createOptimistic } from './optimistic.js';
 import { createPubsubLock } from './pubsub-lock.js';
 import { createRecordLock } from './record-lock.js';
 import { createRedisLock } from './redis-lock.js';
+import { createSkipLocked } from './skip-locked.js';
 import { createSpinLock } from './spin-lock.js';
 import { createUnsafe } from './unsafe.js';
 
@@ -37,6 +39,8 @@ const registry = {
   optimistic: createOptimistic,
   'record-lock': createRecordLock,
   'atomic-update': createAtomicUpdate,
+  'skip-locked': createSkipLocked,
+  'leased-stock': createLeasedStock,
   lua: createLua,
   'lua-buckets': createLuaBuckets,
   'incr-broker': createIncrBroker,

@@ -16,6 +16,8 @@ export const STRATEGY_NAMES = [
   'optimistic',
   'record-lock',
   'atomic-update',
+  'skip-locked',
+  'leased-stock',
   'lua',
   'lua-buckets',
   'incr-broker',

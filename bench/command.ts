@@ -102,6 +102,11 @@ export function createBenchCommand(): Command {
 /** The bench itself, on `clusterUrl` if a private cluster was started for it. */
 async function benchWith(flags: Flags, command: Command, clusterUrl: string | undefined): Promise<void> {
   const { loadConfigOrExit, requireServices, servicesFor } = await import('../src/cli-runtime.js');
+  const config = loadConfigOrExit(command, clusterUrl ? { REDIS_URL: clusterUrl, REDIS_CLUSTER: 'true' } : {});
+  // The first servers start now, while the rest of the bench loads and the services are asked: a
+  // server takes as long to start. A check that fails below ends the command, and them with it.
+  const { startRun } = await import('./run-start.js');
+  const start = startRun({ mode: flags.mode, instances: flags.instances }, config);
   const { runBench } = await import('./run-bench.js');
   const { renderTable } = await import('./output/render-table.js');
   const { renderHtml } = await import('./output/render-html.js');
@@ -110,7 +115,6 @@ async function benchWith(flags: Flags, command: Command, clusterUrl: string | un
   const { prepareOutputFiles, writeOutputFiles } = await import('./output/output-file.js');
   const { progressOn } = await import('./output/progress.js');
   const { noteOtherBenches } = await import('./store.js');
-  const config = loadConfigOrExit(command, clusterUrl ? { REDIS_URL: clusterUrl, REDIS_CLUSTER: 'true' } : {});
   await requireServices(command, config, servicesFor(flags.strategy));
   await prepareOutputFiles(command, [flags.out, flags.report], [flags.markdown]);
   if (flags.progress) await noteOtherBenches('bench', config);
@@ -126,7 +130,7 @@ async function benchWith(flags: Flags, command: Command, clusterUrl: string | un
     repeat: flags.repeat,
   };
   const settings = { ...benchSettings(race, config), ...(flags.crowd === 'skewed' ? { crowd: flags.crowd } : {}) };
-  const report = await runBench({ settings, config, floors: flags.floors === true, progress: progressOn(flags.progress ? process.stderr : undefined) });
+  const report = await runBench({ settings, config, floors: flags.floors === true, progress: progressOn(flags.progress ? process.stderr : undefined), start });
   process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderTable(report)}\n`);
   const written = await writeOutputFiles([
     { path: flags.out, text: `${JSON.stringify(report, null, 2)}\n` },

@@ -16,8 +16,9 @@ import { progressOn, type Progress } from './output/progress.js';
 import { RunCounter } from './output/run-counter.js';
 import type { Baseline, BenchReport, BenchSettings, RunResult, StrategyResult } from './report.js';
 import { retriesInProcess, retriesOnMetrics } from './run-costs.js';
-import { kill, spawnServer, type ServerProcess } from '../harness/server-process.js';
-import { nameBenchStore } from './store.js';
+import { kill, type ServerProcess } from '../harness/server-process.js';
+import { benchStore } from './store.js';
+import { startRun, startServers, type RunStart } from './run-start.js';
 import { helloWithCpu } from './server-cpu.js';
 import { median, medianLatency, medianOfAll, summariseHellos } from './stats.js';
 import { crowdUserIds } from './crowd-users.js';
@@ -34,6 +35,8 @@ export interface BenchOptions {
   onEvent?: OnBenchEvent;
   /** Stops the bench: the crowd running now ends at once, and runBench rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** What the caller started already (run-start.ts); started here otherwise. */
+  start?: RunStart;
 }
 
 /** What every step of one bench works with. */
@@ -59,13 +62,13 @@ export async function runBench({
   progress = progressOn(undefined),
   onEvent = () => {},
   signal,
+  start = startRun(settings, labConfig),
 }: BenchOptions): Promise<BenchReport> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const commit = describeCommit();
-  const store = nameBenchStore(labConfig);
-  const firstServer = settings.mode === 'http' ? startServers(store.config, settings.instances[0]!) : undefined;
-  firstServer?.catch(() => undefined); // awaited, and its failure thrown, where the first setting runs
+  const store = benchStore(start.config);
+  const { firstServer } = start;
   try {
     await store.prepare();
     const lab = createLab(store.config);
@@ -95,11 +98,6 @@ export async function runBench({
     await firstServer?.then((server) => kill(server, 'SIGTERM')).catch(() => undefined);
     await store.remove({ broker: settings.strategies.some(usesBroker) });
   }
-}
-
-/** Server processes (as many as `instances`) behind one port, on the run's store. */
-function startServers(config: Config, instances: number): Promise<ServerProcess> {
-  return spawnServer({ ...config, PORT: 0, MIGRATE_ON_START: false }, { instances });
 }
 
 interface Measured {

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import knex, { type Knex } from 'knex';
 import type { Config } from '../src/core/config.js';
 import { parseMysqlUrl, prepareDatabase } from '../src/core/db.js';
 import { deleteIssueQueues, issueQueues } from '../src/core/issue-queue/queues.js';
 import { silentLog } from '../src/core/log.js';
+import { benchStoreConfig } from './run-start.js';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 
 /**
@@ -21,28 +21,18 @@ export interface BenchStore {
   remove(options?: { broker: boolean }): Promise<void>;
 }
 
-/** MySQL's longest database name. */
-const MAX_NAME = 64;
-
 export async function openBenchStore(config: Config): Promise<BenchStore> {
-  const store = nameBenchStore(config);
+  const store = benchStore(benchStoreConfig(config));
   await store.prepare();
   return store;
 }
 
 /**
- * The run's store named, its database not yet created: `prepare()` creates and migrates it. A
- * server may be started on `config` meanwhile, as long as nothing asks it anything before.
+ * The run's store, as `benchStoreConfig` named it, its database not yet created: `prepare()`
+ * creates and migrates it. A server may be started on `config` meanwhile, as long as nothing asks
+ * it anything before.
  */
-export function nameBenchStore(config: Config): BenchStore & { prepare(): Promise<void> } {
-  const runId = randomBytes(4).toString('hex');
-  const url = new URL(config.MYSQL_URL);
-  url.pathname = `${url.pathname}_bench_${runId}`;
-  const { database } = parseMysqlUrl(url.toString());
-  if (database.length > MAX_NAME) {
-    throw new Error(`the bench's database name ${database} is longer than MySQL's ${MAX_NAME} characters: name a shorter database in MYSQL_URL`);
-  }
-  const own = Object.freeze({ ...config, MYSQL_URL: url.toString(), REDIS_KEY_PREFIX: `${config.REDIS_KEY_PREFIX}bench:${runId}:` });
+export function benchStore(own: Config): BenchStore & { prepare(): Promise<void> } {
   return { config: own, prepare: () => prepareDatabase(own.MYSQL_URL), remove: ({ broker } = { broker: false }) => removeStore(own, broker) };
 }
 

@@ -1,34 +1,13 @@
 import knex, { type Knex } from 'knex';
-import { DATABASE_NAME, MYSQL_URL_FORM } from './config-defaults.js';
 import { silentLog, type Log } from './log.js';
 import { PingError } from './ping-error.js';
 import mysql from 'mysql2/promise';
 import { migrationSource } from './migrations.js';
+import { parseMysqlUrl } from './mysql-url.js';
+
+export { parseMysqlUrl } from './mysql-url.js';
 
 export type Db = Knex;
-
-interface MysqlTarget {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  database: string;
-}
-
-export function parseMysqlUrl(url: string): MysqlTarget {
-  const parsed = new URL(url);
-  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
-  if (!DATABASE_NAME.test(database)) {
-    throw new Error(`MYSQL_URL must name a database of letters, digits and _: ${MYSQL_URL_FORM} (got "${database}")`);
-  }
-  return {
-    host: parsed.hostname,
-    port: Number(parsed.port || 3306),
-    user: decodeURIComponent(parsed.username || 'root'),
-    password: decodeURIComponent(parsed.password),
-    database,
-  };
-}
 
 export function createDb(mysqlUrl: string, poolSize: number, log: Log): Db {
   return knex({

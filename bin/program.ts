@@ -43,7 +43,7 @@ Exit status:
   0  done (bench, faults, load-*: every verdict one its strategy may show)
   1  a run found what it should not, or failed
   2  a usage error: a bad argument or setting, a file that cannot be written,
-     MySQL or Redis not answering`;
+     MySQL, Redis or (for the broker strategies) RabbitMQ not answering`;
 
 /** Commander's errors for a command line it cannot take. */
 const USAGE_ERRORS = new Set([

@@ -8,8 +8,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
  * prototypes on every request as it arrives (Object.setPrototypeOf); on objects born with them
  * the call has nothing to do. Changing an object's prototype is what V8 handles worst: a new
  * hidden class for each object, then inline caches missed through the rest of the request, in
- * Node's HTTP code as much as in Express's: the largest item in the server's CPU for every answer
- * (the bench's results records in docs/results/ say how large).
+ * Node's HTTP code as much as in Express's: the largest item in the server's CPU for every answer.
  */
 export function adoptHttpClasses(app: express.Express): { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse } {
   const Request = classWith(IncomingMessage, app.request);

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../src/core/config.js';
-import { startConsumer } from '../src/consumer/start-consumer.js';
+import { startConsumer, startQueueConsumerWhenUsed } from '../src/consumer/start-consumer.js';
 import { createLab, type Lab } from '../src/lab.js';
 import type { StrategyName } from '../src/strategies/index.js';
 import { usesBroker } from '../src/strategies/names.js';
@@ -105,11 +105,12 @@ interface Measured {
   baselines: Baseline[];
 }
 
-/** Each strategy called in this process, with the consumer running here too: no HTTP, no baseline. */
+/** Each strategy called in this process, with the consumers running here too: no HTTP, no baseline. */
 async function runDirect(bench: Bench): Promise<Measured> {
   const { lab, settings } = bench;
   const results: StrategyResult[] = [];
-  const consumer = lab.config.CONSUMER_IN_PROCESS ? startConsumer(lab) : undefined;
+  // The consumers a server runs inside it: the stream's, and the broker's once a broker strategy publishes.
+  const consumers = lab.config.CONSUMER_IN_PROCESS ? [startConsumer(lab), startQueueConsumerWhenUsed(lab)] : [];
   try {
     for (const strategy of settings.strategies) {
       const runs = await repeatOnLines(bench, `bench: ${strategy}, direct`, (line, run) =>
@@ -124,7 +125,7 @@ async function runDirect(bench: Bench): Promise<Measured> {
       results.push(ended(bench, summarise(lab, strategy, 1, runs, settings)));
     }
   } finally {
-    await consumer?.stop();
+    await Promise.all(consumers.map((consumer) => consumer.stop()));
   }
   return { results, baselines: [] };
 }

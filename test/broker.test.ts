@@ -119,6 +119,26 @@ describe('a consumer that dies', () => {
   });
 });
 
+describe('what the broker strategies leave in Redis', () => {
+  it('their coupon terms, and no stream of the lua path for the stream consumer to read', async () => {
+    const couponId = await server.createCoupon({ totalQuantity: 10 });
+    for (const strategy of BROKER_STRATEGY_NAMES) {
+      expect(await server.lab.strategies[strategy].issue({ couponId, userId: strategy === 'incr-broker' ? 1 : 2 })).toMatchObject({ outcome: 'accepted' });
+    }
+    const { redis, keys } = server.lab;
+    expect(await redis.exists(keys.couponTerms(couponId))).toBe(1);
+    // A registered stream is named in every read of every stream consumer until it is pruned,
+    // and one that no request will ever fill is never pruned.
+    expect(await redis.smembers(keys.streamRegistry)).not.toContain(String(couponId));
+    expect(await redis.exists(keys.couponStream(couponId), keys.couponRequests(couponId))).toBe(0);
+    // Their messages written, by the broker's consumer, so that the queue is empty for the next test.
+    const consumer = startQueueConsumer(server.lab, 'leaves');
+    await waitFor(async () => consumer.acknowledged === BROKER_STRATEGY_NAMES.length, 'both messages written');
+    await consumer.stop();
+    expect(await server.rows(couponId)).toEqual({ rows: 2, users: 2, issuedQuantity: 2 });
+  });
+});
+
 describe('GET /health with a broker strategy as ISSUE_STRATEGY', () => {
   it('answers 200 while RabbitMQ answers', async () => {
     expect((await server.get('/health')).status).toBe(200);

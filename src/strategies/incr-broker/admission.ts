@@ -18,7 +18,7 @@ export type CountAdmission = { outcome: 'counted'; fields: string[] } | IssueRes
  * by every change of the coupon.
  */
 export function countAdmission(deps: AdmissionDeps) {
-  const loadOnce = termsLoader(deps);
+  const loadOnce = termsLoader(deps, 'terms-only');
 
   async function terms(couponId: number): Promise<IssueTerms | undefined> {
     const read = await readTerms(deps, couponId);

@@ -13,6 +13,14 @@ const REBUILD_ATTEMPTS = 3;
 type TermsDeps = Pick<StrategyDeps, 'db' | 'redis' | 'keys'>;
 
 /**
+ * Whose terms are loaded: the lua path's (the coupon's stream made with the consumers' group, its
+ * requests set rebuilt, the stream registered for the consumers), or the broker strategies' (the
+ * terms alone: they admit by a count of their own, and a stream registered for them would be read
+ * by every stream consumer, empty, and never pruned).
+ */
+export type TermsFor = 'stream' | 'terms-only';
+
+/**
  * Copies what the lua path needs about a coupon from MySQL into Redis, so that later requests
  * never read MySQL, and rebuilds its requests set: the first time a coupon is asked for, and
  * again whenever issue.lua finds the Redis server is not the one the set was rebuilt on (it
@@ -20,11 +28,11 @@ type TermsDeps = Pick<StrategyDeps, 'db' | 'redis' | 'keys'>;
  * from two processes at once: every step only adds users who hold a place, and terms only
  * ever replace older terms. Returns false if the coupon does not exist.
  */
-export async function loadTerms(deps: TermsDeps, couponId: number): Promise<boolean> {
+export async function loadTerms(deps: TermsDeps, couponId: number, terms: TermsFor = 'stream'): Promise<boolean> {
   for (let attempt = 1; attempt <= REBUILD_ATTEMPTS; attempt++) {
     const read = await findVersionedCoupon(deps.db, couponId);
     if (!read) return false;
-    if (await rebuild(deps, couponId, read)) return true;
+    if (await rebuild(deps, couponId, read, terms)) return true;
   }
   throw new ServiceUnavailableError('redis', new Error(`Redis restarted ${REBUILD_ATTEMPTS} times while coupon ${couponId} was loaded`));
 }
@@ -33,12 +41,12 @@ export async function loadTerms(deps: TermsDeps, couponId: number): Promise<bool
  * loadTerms, shared by the requests that find a coupon's terms missing at the same moment (the first
  * requests for a coupon all do): one load per coupon at a time, not one per request.
  */
-export function termsLoader(deps: TermsDeps): (couponId: number) => Promise<boolean> {
+export function termsLoader(deps: TermsDeps, terms: TermsFor = 'stream'): (couponId: number) => Promise<boolean> {
   const loading = new Map<number, Promise<boolean>>();
   return (couponId) => {
     let pending = loading.get(couponId);
     if (!pending) {
-      pending = loadTerms(deps, couponId).finally(() => loading.delete(couponId));
+      pending = loadTerms(deps, couponId, terms).finally(() => loading.delete(couponId));
       loading.set(couponId, pending);
     }
     return pending;
@@ -46,8 +54,14 @@ export function termsLoader(deps: TermsDeps): (couponId: number) => Promise<bool
 }
 
 /** One attempt: false if Redis restarted or failed over meanwhile, so that its work may be lost. */
-async function rebuild(deps: TermsDeps, couponId: number, read: VersionedCoupon): Promise<boolean> {
+async function rebuild(deps: TermsDeps, couponId: number, read: VersionedCoupon, terms: TermsFor): Promise<boolean> {
   const { db, redis, keys } = deps;
+  if (terms === 'terms-only') {
+    // No stream, nothing to add: the script only says which server the coupon's keys live on
+    // (its run id, read where the keys' slot is, a cluster's master included), as the write needs.
+    const run = await addWaitingUsers(redis, keys.couponStream(couponId), keys.couponRequests(couponId));
+    return writeUntilCurrent(deps, couponId, read, run, terms);
+  }
   // The group must exist before the first XADD, or the consumer would not see that entry.
   await ensureConsumerGroup(redis, keys.couponStream(couponId));
   // Every admitted user is waiting in the stream or holds a row, and is read in this order:
@@ -61,7 +75,7 @@ async function rebuild(deps: TermsDeps, couponId: number, read: VersionedCoupon)
   }
   // Written last, and only on the server the rebuild began on: the terms, marked as rebuilt
   // there, are what lets the script admit.
-  return writeUntilCurrent(deps, couponId, read, run);
+  return writeUntilCurrent(deps, couponId, read, run, terms);
 }
 
 /**
@@ -89,10 +103,10 @@ export async function addWaitingUsers(redis: Redis, stream: string, requests: st
  * before our re-read, so the re-read sees it and the next write carries it. False if the
  * server is no longer the one the rebuild began on.
  */
-async function writeUntilCurrent(deps: TermsDeps, couponId: number, read: VersionedCoupon, run: string): Promise<boolean> {
+async function writeUntilCurrent(deps: TermsDeps, couponId: number, read: VersionedCoupon, run: string, terms: TermsFor): Promise<boolean> {
   let written = read;
   for (;;) {
-    if ((await writeTerms(deps, couponId, written, { mode: 'load', run })) === TermsWrite.RESTARTED) return false;
+    if ((await writeTerms(deps, couponId, written, { mode: 'load', run, terms })) === TermsWrite.RESTARTED) return false;
     const latest = await findVersionedCoupon(deps.db, couponId);
     if (!latest || latest.version === written.version) return true;
     written = latest;
@@ -108,7 +122,7 @@ export async function refreshTerms(deps: TermsDeps, couponId: number, changed: V
 }
 
 /** 'load': after a rebuild that began on the server of run id `run`; 'refresh': after a change. */
-type TermsWriteOf = { mode: 'load'; run: string } | { mode: 'refresh' };
+type TermsWriteOf = { mode: 'load'; run: string; terms: TermsFor } | { mode: 'refresh' };
 
 async function writeTerms({ redis, keys }: TermsDeps, couponId: number, { coupon, version }: VersionedCoupon, how: TermsWriteOf): Promise<TermsWrite> {
   const outcome = await redis.writeTerms(
@@ -124,6 +138,6 @@ async function writeTerms({ redis, keys }: TermsDeps, couponId: number, { coupon
   // a coupon's stream once it is sold out or its window has ended: new terms may undo either.
   // Registered after the write, so a prune that removed it meanwhile sees these terms when it
   // checks again, and registers it back itself.
-  if (outcome === TermsWrite.WRITTEN) await registerStream(redis, keys, couponId);
+  if (outcome === TermsWrite.WRITTEN && !(how.mode === 'load' && how.terms === 'terms-only')) await registerStream(redis, keys, couponId);
   return outcome;
 }

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env } from '../../src/core/config.js';
 import type { FaultWindow, RunContext } from './scenario.js';
 import { openBlocksOf } from '../../src/core/stock-leases.js';
+import { CONSUMER_GROUP } from '../../src/core/issue-stream/registry.js';
 import type { Lab } from '../../src/lab.js';
 import { streamBacklog, waitForDrain } from '../../lab-client/drain.js';
 import { always, handOffGap, leaseOutrun, redisLoss, type Scenario, type Stranded } from './scenario.js';
@@ -375,7 +376,7 @@ async function storedLayout(lab: Lab, couponId: number) {
 /** Entries read by a consumer and not yet acknowledged, over the coupon's streams. */
 async function pendingEntries(lab: Lab, couponId: number): Promise<number> {
   const counts = await Promise.all(
-    (await couponStreams(lab, couponId)).map(async (stream) => ((await lab.redis.xpending(stream, 'coupon-writers')) as [number])[0]),
+    (await couponStreams(lab, couponId)).map(async (stream) => ((await lab.redis.xpending(stream, CONSUMER_GROUP)) as [number])[0]),
   );
   return counts.reduce((sum, n) => sum + n, 0);
 }

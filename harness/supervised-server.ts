@@ -180,7 +180,7 @@ async function startFailure(spec: ServerSpec, what: string): Promise<Error> {
 }
 
 /** The last lines of a log, for an error message. */
-export async function logTail(path: string, lines = 15): Promise<string> {
+async function logTail(path: string, lines = 15): Promise<string> {
   const text = await readFile(path, 'utf8').catch((error: Error) => `(unreadable: ${error.message})`);
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }

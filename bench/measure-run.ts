@@ -24,7 +24,7 @@ export function warmUpCrowd({ concurrency }: Pick<BenchSettings, 'concurrency'>)
 }
 
 /** A coupon no sustained run can sell out. */
-export const UNLIMITED = 1_000_000_000;
+const UNLIMITED = 1_000_000_000;
 
 /**
  * How long the consumer may take to write a run's accepted requests: what is unwritten after that

@@ -51,9 +51,10 @@ interface Bench {
 }
 
 /**
- * Runs every strategy in every setting asked for and returns what it found. Prints nothing. The
- * first server starts while the run's database is created and migrated: it asks MySQL nothing
- * until it is asked something, and a server takes as long to start as the rest of the setting up.
+ * Runs every strategy in every setting asked for and returns what it found. Prints nothing, but a
+ * line on stderr for any of its store it could not remove at the end (store.ts). The first server
+ * starts while the run's database is created and migrated: it asks MySQL nothing until it is asked
+ * something, and a server takes as long to start as the rest of the setting up.
  */
 export async function runBench({
   settings,

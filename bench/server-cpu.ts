@@ -59,7 +59,7 @@ export function cpuMsBetween(before: CpuReading | undefined, after: CpuReading |
 }
 
 /** Runs `work`, and returns with what it returns the CPU ms the server `pid` used meanwhile, if /proc says. */
-export async function withServerCpu<T>(pid: number | undefined, work: () => Promise<T>): Promise<[T, number | undefined]> {
+async function withServerCpu<T>(pid: number | undefined, work: () => Promise<T>): Promise<[T, number | undefined]> {
   const before = readCpu(pid);
   const value = await work();
   return [value, cpuMsBetween(before, readCpu(pid))];

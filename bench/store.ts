@@ -3,6 +3,7 @@ import type { Config } from '../src/core/config.js';
 import { parseMysqlUrl, prepareDatabase } from '../src/core/db.js';
 import { deleteIssueQueues, issueQueues } from '../src/core/issue-queue/queues.js';
 import { silentLog } from '../src/core/log.js';
+import { reasonOf } from '../src/core/ping-error.js';
 import { benchStoreConfig } from './run-start.js';
 import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 
@@ -17,8 +18,13 @@ import { createRedis, deleteKeysWithPrefix } from '../src/core/redis.js';
 export interface BenchStore {
   /** The lab's configuration, pointed at the run's database and key prefix. */
   config: Config;
-  /** Drops the run's database and deletes its Redis keys, and its RabbitMQ queues if `broker` (a broker strategy ran). */
-  remove(options?: { broker: boolean }): Promise<void>;
+  /**
+   * Drops the run's database and deletes its Redis keys, and its RabbitMQ queues if `broker` (a
+   * broker strategy ran). Each is tried whatever became of the others, and never rejects: it runs
+   * once a run has ended, however it ended, and a failure here must not take the place of the run's
+   * own. What it could not remove, and why, it says on `say` (a line on stderr by default).
+   */
+  remove(options?: { broker?: boolean; say?: (line: string) => void }): Promise<void>;
 }
 
 export async function openBenchStore(config: Config): Promise<BenchStore> {
@@ -33,13 +39,30 @@ export async function openBenchStore(config: Config): Promise<BenchStore> {
  * it anything before.
  */
 export function benchStore(own: Config): BenchStore & { prepare(): Promise<void> } {
-  return { config: own, prepare: () => prepareDatabase(own.MYSQL_URL), remove: ({ broker } = { broker: false }) => removeStore(own, broker) };
+  return {
+    config: own,
+    prepare: () => prepareDatabase(own.MYSQL_URL),
+    remove: ({ broker = false, say = (line: string) => process.stderr.write(`${line}\n`) } = {}) => removeStore(own, broker, say),
+  };
 }
 
-async function removeStore(config: Config, broker: boolean): Promise<void> {
-  if (broker) await deleteIssueQueues(config.AMQP_URL, issueQueues(config.REDIS_KEY_PREFIX));
+async function removeStore(config: Config, broker: boolean, say: (line: string) => void): Promise<void> {
   const { database } = parseMysqlUrl(config.MYSQL_URL);
-  await withServer(config, (admin) => admin.raw(`DROP DATABASE IF EXISTS \`${database}\``));
+  const queues = issueQueues(config.REDIS_KEY_PREFIX);
+  const removals = [
+    { left: `database ${database} was not dropped`, remove: () => withServer(config, (admin) => admin.raw(`DROP DATABASE IF EXISTS \`${database}\``)) },
+    { left: `Redis keys under ${config.REDIS_KEY_PREFIX} were not deleted`, remove: () => deleteRedisKeys(config) },
+    ...(broker
+      ? [{ left: `RabbitMQ queues ${queues.work} and ${queues.dead} were not deleted`, remove: () => deleteIssueQueues(config.AMQP_URL, queues) }]
+      : []),
+  ];
+  const results = await Promise.allSettled(removals.map(({ remove }) => remove()));
+  results.forEach((result, i) => {
+    if (result.status === 'rejected') say(`the bench run's ${removals[i]!.left}: ${reasonOf(result.reason)}`);
+  });
+}
+
+async function deleteRedisKeys(config: Config): Promise<void> {
   const redis = createRedis(config.REDIS_URL, { autoPipelining: false, log: silentLog, cluster: config.REDIS_CLUSTER });
   try {
     await deleteKeysWithPrefix(redis, config.REDIS_KEY_PREFIX);

@@ -86,5 +86,5 @@ export function summary({ id, stored }: StoredRun): SavedRun {
 }
 
 export const faultLabel = (run: FaultRun): string => (run.variant ? `${run.fault} (${run.variant})` : run.fault);
-export const faultRunLabel = (run: FaultRun): string => `${run.strategy}${run.setting ? ` (${run.setting})` : ''} under ${faultLabel(run)}`;
+const faultRunLabel = (run: FaultRun): string => `${run.strategy}${run.setting ? ` (${run.setting})` : ''} under ${faultLabel(run)}`;
 const n = (value: number) => value.toLocaleString('en-US');

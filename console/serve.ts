@@ -13,7 +13,7 @@ import { Runner } from './runner.js';
 import { RunsStore } from './runs-store.js';
 
 /** Where `npm run build` puts the page (scripts/build.js). */
-export const UI_FOLDER = join(PROJECT_ROOT, 'dist', 'console-ui');
+const UI_FOLDER = join(PROJECT_ROOT, 'dist', 'console-ui');
 
 export interface ConsoleOptions {
   /** The lab's configuration: what the measured servers run with; ADMIN_TOKEN guards the console. */

@@ -133,15 +133,19 @@ async function spawnServer(spec: ServerSpec, dir: GuardedDir): Promise<Running> 
   const { binary, args, env } = spec.command();
   const log = await open(spec.logPath, 'a');
   let child: ChildProcess;
+  let failed: Promise<unknown[]> | undefined;
   try {
     // detached: the server leads a process group of its own, so Ctrl-C on the terminal does not
     // reach it, and a signal to the group reaches any child it forks too (Redis's BGSAVE).
     child = spawn(binary, args, { stdio: ['ignore', log.fd, log.fd], detached: true, env: { ...process.env, ...env } });
+    // No pid: the spawn failed (ENOENT, EACCES), and says why in an 'error' event on the next tick,
+    // before the log is closed. Listened for now: an 'error' nobody listens to ends the process.
+    if (child.pid === undefined) failed = once(child, 'error');
   } finally {
     await log.close();
   }
-  if (child.pid === undefined) {
-    const [error] = (await once(child, 'error')) as [Error];
+  if (failed) {
+    const [error] = (await failed) as [Error];
     throw new Error(`${spec.name} could not be started: ${error.message}`);
   }
   child.unref();
@@ -180,7 +184,7 @@ async function startFailure(spec: ServerSpec, what: string): Promise<Error> {
 }
 
 /** The last lines of a log, for an error message. */
-export async function logTail(path: string, lines = 15): Promise<string> {
+async function logTail(path: string, lines = 15): Promise<string> {
   const text = await readFile(path, 'utf8').catch((error: Error) => `(unreadable: ${error.message})`);
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const PROJECT_ROOT = findRoot();
 
 /** The compiled CLI, package.json's `coupon-lab` bin, that `npm run build` writes. */
-export const CLI_PATH = join(PROJECT_ROOT, 'dist', 'bin', 'coupon-lab.js');
+const CLI_PATH = join(PROJECT_ROOT, 'dist', 'bin', 'coupon-lab.js');
 
 /**
  * The command line that runs the CLI with `args` in a process of its own, as `npm start` does:

@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requireBinary } from '../harness/binaries.js';
+import { guardedDir } from '../harness/guarded-dir.js';
+import { superviseServer } from '../harness/supervised-server.js';
 import { groupMembers } from '../harness/processes.js';
 import { connect, type Channel } from 'amqplib';
 import { MissingBinaryError, startMariadb, startRabbitmq, startRedis, stopAllInstances, type RedisPersistence } from '../harness/instances.js';
@@ -309,4 +312,17 @@ it('a missing server binary names the Debian package and how to install it', asy
   const error = await requireBinary('redis-server', 'redis-server', '/nonexistent').catch((e: unknown) => e);
   expect(error).toBeInstanceOf(MissingBinaryError);
   expect((error as Error).message).toMatch(/redis-server is not installed.*apt-get install -y redis-server/);
+});
+
+it('a server binary that cannot be run fails the start, saying why, rather than the process', async () => {
+  const dir = await guardedDir('test-unrunnable');
+  const server = superviseServer(dir, {
+    name: 'unrunnable server',
+    command: () => ({ binary: join(dir.path, 'no-such-program'), args: [] }),
+    logPath: join(dir.path, 'server.log'),
+    probe: async () => {},
+  });
+  await expect(server.start()).rejects.toThrow(/^unrunnable server could not be started: spawn \S+ ENOENT$/);
+  await server.stop();
+  expect(await exists(dir.path)).toBe(false);
 });

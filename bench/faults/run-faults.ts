@@ -127,9 +127,19 @@ interface Shared {
   broker: Broker;
 }
 
+/**
+ * The instance started and its database migrated. One that fails to migrate is stopped here: what
+ * Databases keeps is then a rejected promise, which its stop() cannot reach the instance through.
+ */
 async function prepared(starting: Promise<PrivateMariadb>): Promise<PrivateMariadb> {
   const mysql = await starting;
-  await prepareDatabase(mysql.url);
+  try {
+    await prepareDatabase(mysql.url);
+  } catch (error) {
+    // The migration's failure is the news, not a failure to stop.
+    await mysql.stop().catch(() => undefined);
+    throw error;
+  }
   return mysql;
 }
 

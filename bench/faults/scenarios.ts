@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env } from '../../src/core/config.js';
 import type { FaultWindow, RunContext } from './scenario.js';
 import { openBlocksOf } from '../../src/core/stock-leases.js';
+import { CONSUMER_GROUP } from '../../src/core/issue-stream/registry.js';
 import type { Lab } from '../../src/lab.js';
 import { streamBacklog, waitForDrain } from '../../lab-client/drain.js';
 import { always, handOffGap, leaseOutrun, redisLoss, type Scenario, type Stranded } from './scenario.js';
@@ -350,12 +351,16 @@ export const SCENARIOS: readonly Scenario[] = [
 
 export const FAULT_NAMES = [...new Set(SCENARIOS.map((scenario) => scenario.fault))];
 
+/** Between two looks at what MySQL runs: back to back, the looks would load the server they watch. */
+const COMMIT_POLL_MS = 5;
+
 /** True as soon as MySQL is running a COMMIT, false if it has not within a second. */
 async function commitInFlight({ db }: Lab): Promise<boolean> {
   const deadline = Date.now() + 1_000;
   while (Date.now() < deadline) {
     const [[{ n }]] = (await db.raw("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE 'COMMIT%'")) as [[{ n: number }]];
     if (Number(n) > 0) return true;
+    await sleep(COMMIT_POLL_MS);
   }
   return false;
 }
@@ -375,7 +380,7 @@ async function storedLayout(lab: Lab, couponId: number) {
 /** Entries read by a consumer and not yet acknowledged, over the coupon's streams. */
 async function pendingEntries(lab: Lab, couponId: number): Promise<number> {
   const counts = await Promise.all(
-    (await couponStreams(lab, couponId)).map(async (stream) => ((await lab.redis.xpending(stream, 'coupon-writers')) as [number])[0]),
+    (await couponStreams(lab, couponId)).map(async (stream) => ((await lab.redis.xpending(stream, CONSUMER_GROUP)) as [number])[0]),
   );
   return counts.reduce((sum, n) => sum + n, 0);
 }

@@ -27,7 +27,8 @@ export interface MicroResult {
  * The uncontended cost of one issue per strategy, one call at a time, next to the raw floor of
  * each layer beneath it (the script through ioredis, the FOR UPDATE transaction through mysql2,
  * a Redlock round trip): what a strategy adds is the difference. Runs in a database and Redis
- * keys of its own (store.ts), removed afterwards. Returns data; prints nothing.
+ * keys of its own (store.ts), removed afterwards. Returns data; prints nothing, but a line on stderr
+ * for any of its store it could not remove.
  */
 export async function runMicro(labConfig: Config, timeMs: number): Promise<MicroResult[]> {
   const store = await openBenchStore(labConfig);

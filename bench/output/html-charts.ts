@@ -117,7 +117,7 @@ const SHAPES = ['circle', 'square', 'triangle', 'diamond'] as const;
  * the marker turns with both, so two lines of one colour differ in dash and in marker. Distinct
  * for 32 lines, enough for every strategy the lab has or plans.
  */
-export function lineStyle(i: number): { color: string; dash: string; shape: (typeof SHAPES)[number] } {
+function lineStyle(i: number): { color: string; dash: string; shape: (typeof SHAPES)[number] } {
   const round = Math.floor(i / COLOURS.length);
   return { color: COLOURS[i % COLOURS.length]!, dash: DASHES[round % DASHES.length]!, shape: SHAPES[(i + round) % SHAPES.length]! };
 }

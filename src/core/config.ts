@@ -86,7 +86,11 @@ export const configSchema = z
      * two labs can share one Redis and one RabbitMQ.
      */
     REDIS_KEY_PREFIX: z.string().max(64, { error: 'must be at most 64 characters' }).default(DEFAULTS.REDIS_KEY_PREFIX),
-    /** How long a request may wait for a lock (mutex, redis-lock) before LOCK_TIMEOUT. */
+    /**
+     * How long a request may wait for a lock before LOCK_TIMEOUT (mutex, mutex-in-tx, spin-lock,
+     * pubsub-lock, redis-lock, fenced-lock, named-lock), or go on trying before CONTENDED
+     * (optimistic's lost races, lua-buckets' search for a place in another bucket).
+     */
     LOCK_WAIT_MS: wholeNumber(1).default(DEFAULTS.LOCK_WAIT_MS),
     /** Lease of the Redis lock: it expires on its own after this long if its holder dies. */
     LOCK_LEASE_MS: wholeNumber(1).default(DEFAULTS.LOCK_LEASE_MS),

@@ -3,26 +3,23 @@
  * values, not exceptions (`Refusal` in coupon.ts, the first four); the classes below are for
  * failures. The server gives each code its HTTP status (src/server/errors.ts).
  */
-export const ERROR_CODES = [
-  'COUPON_NOT_FOUND',
-  'COUPON_NOT_IN_ISSUE_WINDOW',
-  'COUPON_SOLD_OUT',
-  'ALREADY_ISSUED',
-  'INVALID_REQUEST',
-  'UNAUTHORIZED',
-  'FORBIDDEN',
-  'ROUTE_NOT_FOUND',
-  'METHOD_NOT_ALLOWED',
-  'PAYLOAD_TOO_LARGE',
-  'UNSUPPORTED_MEDIA_TYPE',
-  'INTERNAL_ERROR',
-  'LOCK_TIMEOUT',
-  'LEASE_EXPIRED',
-  'CONTENDED',
-  'SERVICE_UNAVAILABLE',
-] as const;
-
-export type ErrorCode = (typeof ERROR_CODES)[number];
+export type ErrorCode =
+  | 'COUPON_NOT_FOUND'
+  | 'COUPON_NOT_IN_ISSUE_WINDOW'
+  | 'COUPON_SOLD_OUT'
+  | 'ALREADY_ISSUED'
+  | 'INVALID_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'ROUTE_NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'INTERNAL_ERROR'
+  | 'LOCK_TIMEOUT'
+  | 'LEASE_EXPIRED'
+  | 'CONTENDED'
+  | 'SERVICE_UNAVAILABLE';
 
 export class LabError extends Error {
   override readonly name: string = 'LabError';

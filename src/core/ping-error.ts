@@ -16,7 +16,7 @@ export class PingError extends Error {
 }
 
 /** A driver's error in a few words. A host name with several addresses fails with one error per address. */
-function reasonOf(error: unknown): string {
+export function reasonOf(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length) return [...new Set(error.errors.map(reasonOf))].join('; ');
   if (error instanceof Error) {
     const { code } = error as { code?: unknown };

@@ -73,7 +73,7 @@ export function createRedis(url: string, options: RedisOptions): Redis {
 }
 
 /** The URLs of REDIS_URL: one, or a Redis Cluster's seed nodes. */
-export function redisSeeds(url: string): string[] {
+function redisSeeds(url: string): string[] {
   return url.split(',').map((seed) => seed.trim());
 }
 

@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type RequestHandler } from 'e
 import { LabError } from '../core/errors.js';
 import { BODY_LIMIT_BYTES, bodyError } from './errors.js';
 
-export const NOT_JSON_MESSAGE = 'body: send it as JSON, with Content-Type: application/json';
+const NOT_JSON_MESSAGE = 'body: send it as JSON, with Content-Type: application/json';
 
 /**
  * How the body of the one request a crowd sends by the thousand a second arrives: JSON in UTF-8,

@@ -16,7 +16,7 @@ export const COMMIT_MARGIN_MS = 100;
  * lands, so the transaction is rolled back with LEASE_EXPIRED. Not a fence: a commit slower
  * than the margin, or a pause after the check, still lets a second holder in.
  */
-export function leaseCheck(strategy: string, takenAt: number, leaseMs: number): () => void {
+function leaseCheck(strategy: string, takenAt: number, leaseMs: number): () => void {
   return () => {
     if (performance.now() > takenAt + leaseMs - COMMIT_MARGIN_MS) throw new LeaseExpiredError(strategy, leaseMs);
   };

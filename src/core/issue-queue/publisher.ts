@@ -20,8 +20,11 @@ export interface PublisherOptions {
  * resolves once RabbitMQ has the message durably (a quorum queue confirms once a majority wrote it),
  * and fails if it was refused or the connection went before the confirm came (the message may or may
  * not be there: nobody can tell). The connection is opened at the first publish, so that a lab that
- * never uses the broker never connects, and opened again by the publish after one it lost: while
- * RabbitMQ is down, each publish fails at once rather than waiting for it.
+ * never uses the broker never connects, and opened again by the publish after one it lost (or after
+ * its channel closed on its own), so no publish waits for RabbitMQ to come back. While nothing
+ * listens at AMQP_URL, each publish fails at once. While the broker is there but does not answer
+ * (paused, cut off), a publish waits until connecting times out, or, on a connection opened before,
+ * until the heartbeats call it dead (broker.ts), and then fails.
  */
 export class IssuePublisher {
   /** Resolves at the first publish: an in-process consumer starts then (see start-consumer.ts). */
@@ -87,8 +90,18 @@ export class IssuePublisher {
       channel.on('error', (error: Error) => log.warn({ error }, 'rabbitmq: the publishing channel failed'));
       await assertIssueQueues(channel, queues);
       const current = this.#channel;
-      connection.once('close', (error?: Error) => {
+      const forget = () => {
         if (this.#channel === current) this.#channel = undefined;
+      };
+      // A channel can close without its connection (a channel error): every later publish on it
+      // would fail. The next one opens both again, so this connection goes too.
+      channel.once('error', forget);
+      channel.once('close', () => {
+        forget();
+        void closeBroker(connection);
+      });
+      connection.once('close', (error?: Error) => {
+        forget();
         if (error) this.#report(error);
       });
       this.#connection = connection;

@@ -5,13 +5,13 @@ import type { StrategyDeps } from '../issue-strategy.js';
 import { bucketLayout, type Layout } from './layout.js';
 import { split } from './split.js';
 
-/** What lua-buckets does as coupons are created and changed: it keeps their buckets in Redis. */
 /** The coupon's buckets, if lua-buckets ever split it. */
 export async function storedLayout({ redis, keys }: Pick<StrategyDeps, 'redis' | 'keys'>, couponId: number): Promise<Layout | undefined> {
   const count = Number(await redis.hget(keys.couponBuckets(couponId), 'count'));
   return count > 0 ? bucketLayout(keys, couponId, count) : undefined;
 }
 
+/** What lua-buckets does as coupons are created and changed: it keeps their buckets in Redis. */
 export function bucketCouponHooks(deps: Pick<StrategyDeps, 'db' | 'redis' | 'keys' | 'config'>): CouponHooks {
   const { redis, keys } = deps;
   const layoutOf = (couponId: number) => storedLayout(deps, couponId);

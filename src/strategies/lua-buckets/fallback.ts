@@ -25,7 +25,7 @@ import type { Bucket, Layout } from './layout.js';
 export const TRANSFER_GRACE_MS = 500;
 
 /** What a transfer's id starts with: the process that sent it, so that one left behind says whose it was. */
-export const SENDER = `${hostname()}:${process.pid}:`;
+const SENDER = `${hostname()}:${process.pid}:`;
 
 /** Places sent from one bucket to another, in one generation. */
 export interface Transfer {

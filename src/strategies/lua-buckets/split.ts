@@ -100,7 +100,7 @@ async function creditAll(redis: Redis, layout: Layout, generation: number, owner
 }
 
 /** `total` in `count` parts that differ by one at most. */
-export function evenParts(total: number, count: number): number[] {
+function evenParts(total: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => Math.floor(total / count) + (i < total % count ? 1 : 0));
 }
 

@@ -11,7 +11,7 @@ import type { Guard } from './auth.js';
 import type { Catalog } from './contract.js';
 import { decisionTable } from './decision.js';
 import { ConsoleError, consoleErrorHandler } from './errors.js';
-import { answerOnlyAsThisMachine } from './other-sites.js';
+import { answerOnlyAsThisMachine, takeChangesOnlyFromThisPage } from './other-sites.js';
 import { parseFaultRequest, parseRaceRequest } from './requests.js';
 import type { Runner } from './runner.js';
 import type { RunsStore } from './runs-store.js';
@@ -36,7 +36,7 @@ export function createConsoleApp({ catalog, runner, store, guard, host, uiFolder
   const app = express();
   app.disable('x-powered-by');
   // Before anything is read or done, the page included: without ADMIN_TOKEN nothing else stands in a page of another site's way.
-  app.use(answerOnlyAsThisMachine(host));
+  app.use(answerOnlyAsThisMachine(host), takeChangesOnlyFromThisPage);
   const json = express.json({ limit: '16kb' });
   const api = express.Router();
   api.use(guard.require);

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { RequestHandler } from 'express';
+import { LabError } from '../src/core/errors.js';
 import { ConsoleError } from './errors.js';
 
 /** This machine's own names: no other site's page can be served under them. */
@@ -38,3 +39,28 @@ export function answerOnlyAsThisMachine(listensOn: string): RequestHandler {
 }
 
 const unbracketed = (name: string) => name.replace(/^\[|\]$/g, '');
+
+/** Methods that change nothing: a page of another site may send them, but cannot read their answers. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A request that changes something (any method but GET, HEAD and OPTIONS; the console's are POSTs)
+ * is taken in JSON only, and from the console's own page. A form of another site can send only
+ * urlencoded, multipart or plain text, and a script of another site that sends JSON is first asked
+ * about in a preflight the console answers with no CORS header, so the browser never sends it: the
+ * content type holds where no Origin is sent (curl, an older browser posting a form). The Origin,
+ * which browsers now send with every POST, must be the page's own too: for a page of another site
+ * that gets JSON through without a preflight, as browser bugs have let happen.
+ */
+export const takeChangesOnlyFromThisPage: RequestHandler = (req, _res, next) => {
+  if (SAFE_METHODS.has(req.method)) return next();
+  const type = req.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new LabError('UNSUPPORTED_MEDIA_TYPE', `${req.method} ${req.path} takes Content-Type: application/json only, which no form of another site can send`);
+  }
+  const origin = req.get('origin');
+  if (origin !== undefined && origin.toLowerCase() !== `${req.protocol}://${req.get('host')?.toLowerCase()}`) {
+    throw new ConsoleError('CROSS_ORIGIN', `${req.method} ${req.path} is taken from the console's own page only, not from ${origin}`);
+  }
+  next();
+};

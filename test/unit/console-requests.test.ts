@@ -201,6 +201,27 @@ describe('the console refuses what other sites send it', () => {
     expect(json(await send(everywhere.port, 'GET', '/api/runs', { host: 'evil.example:8090' }))).toMatchObject({ status: 403, code: 'HOST_NOT_ALLOWED' });
   });
 
+  it('refuses a POST a form of another site can send: urlencoded, multipart, plain text, or no body at all', async () => {
+    const host = `127.0.0.1:${port}`;
+    for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/plain', 'text/plain; application/json', undefined]) {
+      const answer = await send(port, 'POST', '/api/stop', { host, ...(type ? { 'content-type': type } : {}) }, type ? '{}' : undefined);
+      expect({ type, ...json(answer) }).toMatchObject({ type, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+    }
+    expect(json(await send(port, 'POST', '/api/races', { host, 'content-type': 'text/plain' }, JSON.stringify(race)))).toMatchObject({
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: 'POST /api/races takes Content-Type: application/json only, which no form of another site can send',
+    });
+  });
+
+  it('refuses a POST from a page of another site, JSON or not', async () => {
+    const host = `127.0.0.1:${port}`;
+    for (const origin of ['http://evil.example', `http://localhost:${port}`, 'null']) {
+      const answer = await send(port, 'POST', '/api/stop', { host, origin, 'content-type': 'application/json' });
+      expect({ origin, ...json(answer) }).toMatchObject({ origin, status: 403, code: 'CROSS_ORIGIN' });
+    }
+  });
+
   it("takes the page's own requests: its GETs, and its POSTs in JSON from its own origin", async () => {
     const host = `localhost:${port}`;
     expect((await send(port, 'GET', '/api/catalog', fromPage(host, 'GET'))).status).toBe(200);

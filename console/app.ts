@@ -11,6 +11,7 @@ import type { Guard } from './auth.js';
 import type { Catalog } from './contract.js';
 import { decisionTable } from './decision.js';
 import { ConsoleError, consoleErrorHandler } from './errors.js';
+import { answerOnlyAsThisMachine, takeChangesOnlyFromThisPage } from './other-sites.js';
 import { parseFaultRequest, parseRaceRequest } from './requests.js';
 import type { Runner } from './runner.js';
 import type { RunsStore } from './runs-store.js';
@@ -20,6 +21,8 @@ export interface ConsoleParts {
   runner: Runner;
   store: RunsStore;
   guard: Guard;
+  /** The address it listens on (`--host`): a name it answers as, beside this machine's own. */
+  host: string;
   /** The page, as Vite built it. */
   uiFolder: string;
   log: Log;
@@ -29,9 +32,11 @@ export interface ConsoleParts {
 const KEEP_ALIVE_MS = 15_000;
 
 /** Thin routes: the page's requests are checked, handed to the runner or the store, and answered. */
-export function createConsoleApp({ catalog, runner, store, guard, uiFolder, log }: ConsoleParts): express.Express {
+export function createConsoleApp({ catalog, runner, store, guard, host, uiFolder, log }: ConsoleParts): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Before anything is read or done, the page included: without ADMIN_TOKEN nothing else stands in a page of another site's way.
+  app.use(answerOnlyAsThisMachine(host), takeChangesOnlyFromThisPage);
   const json = express.json({ limit: '16kb' });
   const api = express.Router();
   api.use(guard.require);

@@ -7,6 +7,9 @@ import { sendJson } from '../src/server/send-json.js';
 /** What the console answers besides the API server's codes (src/core/errors.ts). */
 const CONSOLE_STATUS = {
   INVALID_REQUEST: 400,
+  /** A Host that is not the console's own name, and a POST from another site's page (other-sites.ts). */
+  HOST_NOT_ALLOWED: 403,
+  CROSS_ORIGIN: 403,
   NOT_FOUND: 404,
   /** One run at a time: the console drives real server processes on the same cores. */
   RUN_IN_PROGRESS: 409,

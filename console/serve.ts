@@ -44,7 +44,7 @@ export async function startConsole({ config, host, port, runsFolder, log }: Cons
   const store = new RunsStore(runsFolder);
   const runner = new Runner(config, store, log);
   const catalog = await readCatalog(config, runsFolder);
-  const app = createConsoleApp({ catalog, runner, store, guard: consoleGuard(config.ADMIN_TOKEN), uiFolder: UI_FOLDER, log });
+  const app = createConsoleApp({ catalog, runner, store, guard: consoleGuard(config.ADMIN_TOKEN), host, uiFolder: UI_FOLDER, log });
   const server = createServer(app).listen(port, host);
   await once(server, 'listening');
   const { port: bound } = server.address() as AddressInfo;

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
+import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
@@ -267,6 +269,22 @@ describe('the console in Chromium', () => {
     },
     60_000,
   );
+});
+
+describe('the console and pages of other sites', () => {
+  it('refuses a plain form of another page posting to stop, and a request under a name that is not its own', async () => {
+    const page = await browser.newPage({ viewport: DESKTOP });
+    await page.setContent(`<form method="post" action="${consoleApp.url}api/stop"><button>Stop their run</button></form>`);
+    const [stop] = await Promise.all([page.waitForResponse(`${consoleApp.url}api/stop`), page.getByRole('button').click()]);
+    expect(stop.status()).toBe(415);
+    await page.close();
+    // What a page whose name was pointed at 127.0.0.1 sends: fetch would not let a test choose the Host.
+    const { port } = new URL(consoleApp.url);
+    const rebound = request({ host: '127.0.0.1', port, path: '/api/runs', headers: { host: `evil.example:${port}` } }).end();
+    const [response] = (await once(rebound, 'response')) as [IncomingMessage];
+    response.resume();
+    expect(response.statusCode).toBe(403);
+  });
 });
 
 describe('coupon-lab console beyond this machine', () => {

@@ -14,7 +14,8 @@ export class ApiError extends Error {
 async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
   const response = await fetch(path, {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    // Every POST says JSON, with a body or without (stop): the console takes no other, as no form of another site can send it.
+    headers: { ...(method === 'POST' ? { 'content-type': 'application/json' } : {}), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: 'same-origin',
   });

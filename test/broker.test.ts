@@ -120,13 +120,15 @@ describe('a consumer that dies', () => {
 });
 
 describe('what the broker strategies leave in Redis', () => {
-  it('their coupon terms, and no stream of the lua path for the stream consumer to read', async () => {
+  it('their coupon terms, and no stream of the lua path for the stream consumer to read, changed or not', async () => {
     const couponId = await server.createCoupon({ totalQuantity: 10 });
     for (const strategy of BROKER_STRATEGY_NAMES) {
       expect(await server.lab.strategies[strategy].issue({ couponId, userId: strategy === 'incr-broker' ? 1 : 2 })).toMatchObject({ outcome: 'accepted' });
     }
     const { redis, keys } = server.lab;
-    expect(await redis.exists(keys.couponTerms(couponId))).toBe(1);
+    // A change of the coupon brings its terms up to date.
+    expect((await server.request('PATCH', `/v1/coupons/${couponId}`, { body: { totalQuantity: 20 } })).status).toBe(200);
+    expect(await redis.hget(keys.couponTerms(couponId), 'total')).toBe('20');
     // A registered stream is named in every read of every stream consumer until it is pruned,
     // and one that no request will ever fill is never pruned.
     expect(await redis.smembers(keys.streamRegistry)).not.toContain(String(couponId));

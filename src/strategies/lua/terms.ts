@@ -124,6 +124,12 @@ export async function refreshTerms(deps: TermsDeps, couponId: number, changed: V
 /** 'load': after a rebuild that began on the server of run id `run`; 'refresh': after a change. */
 type TermsWriteOf = { mode: 'load'; run: string; terms: TermsFor } | { mode: 'refresh' };
 
+/** Whether the coupon's requests go to its stream: a load says whose terms it writes; a refresh finds the stream its load made, or none. */
+async function admitsToStream(redis: Redis, keys: TermsDeps['keys'], couponId: number, how: TermsWriteOf): Promise<boolean> {
+  if (how.mode === 'load') return how.terms === 'stream';
+  return (await redis.exists(keys.couponStream(couponId))) === 1;
+}
+
 async function writeTerms({ redis, keys }: TermsDeps, couponId: number, { coupon, version }: VersionedCoupon, how: TermsWriteOf): Promise<TermsWrite> {
   const outcome = await redis.writeTerms(
     keys.couponTerms(couponId),
@@ -137,7 +143,8 @@ async function writeTerms({ redis, keys }: TermsDeps, couponId: number, { coupon
   // Terms that admit requests need a consumer reading the stream, and the consumer stops reading
   // a coupon's stream once it is sold out or its window has ended: new terms may undo either.
   // Registered after the write, so a prune that removed it meanwhile sees these terms when it
-  // checks again, and registers it back itself.
-  if (outcome === TermsWrite.WRITTEN && !(how.mode === 'load' && how.terms === 'terms-only')) await registerStream(redis, keys, couponId);
+  // checks again, and registers it back itself. Only the lua path's: its load made the stream,
+  // with the consumers' group, before any terms; the broker strategies' terms have none.
+  if (outcome === TermsWrite.WRITTEN && (await admitsToStream(redis, keys, couponId, how))) await registerStream(redis, keys, couponId);
   return outcome;
 }

@@ -22,7 +22,7 @@ export function createConsoleCommand(): Command {
     .option('--host <address>', 'address to listen on; beyond this machine it needs ADMIN_TOKEN, which the page then asks for', '127.0.0.1')
     .option('--runs <folder>', 'where runs are saved and read, as JSON reports (default: bench-results/ in the project)')
     .action(async (flags: Flags, command: Command) => {
-      const { loadConfigOrExit, requireServices, stopOnSignals } = await import('../src/cli-runtime.js');
+      const { exitOnListenError, loadConfigOrExit, requireServices, stopOnSignals } = await import('../src/cli-runtime.js');
       const { createLog } = await import('../src/core/log.js');
       const { PROJECT_ROOT } = await import('../src/project-paths.js');
       const { PageNotBuiltError, startConsole } = await import('./serve.js');
@@ -41,7 +41,7 @@ export function createConsoleCommand(): Command {
       const started = await startConsole({ config, host: flags.host, port: flags.port, runsFolder, log }).catch((error: unknown) => {
         if (error instanceof PageNotBuiltError) command.error(error.message, { exitCode: 2 });
         const { code } = error as { code?: string };
-        if (code === 'EADDRINUSE') command.error(`port ${flags.port} is already in use; choose another with --port`, { exitCode: 2 });
+        exitOnListenError(command, error, flags.port, '--port');
         if (code === 'EADDRNOTAVAIL') command.error(`--host ${flags.host} is not an address of this machine`, { exitCode: 2 });
         throw error;
       });

@@ -110,6 +110,17 @@ function requireRedisKind(command: Command, config: Config, pinged: PromiseSettl
 }
 
 /**
+ * Ends the command with one line (exit status 2) if `error` is a listen error another port cures:
+ * the port taken, or one this process may not open (below 1024 without privileges). `choose` says
+ * how to choose another (`--port or PORT`). Returns if it is another error, for the caller to throw.
+ */
+export function exitOnListenError(command: Command, error: unknown, port: number | undefined, choose: string): void {
+  const { code } = error as { code?: string };
+  if (code === 'EADDRINUSE') command.error(`port ${port} is already in use; choose another with ${choose}`, { exitCode: 2 });
+  if (code === 'EACCES') command.error(`port ${port} needs privileges this process lacks; choose another with ${choose}`, { exitCode: 2 });
+}
+
+/**
  * Stops the program once on SIGTERM or SIGINT. A second signal (the terminal signals a whole
  * process group, and a cluster's primary passes it on) waits for the first stop instead of
  * starting another; a stop that fails is logged and sets the exit status, never left unhandled.

@@ -45,6 +45,35 @@ function finished(args: string[], extraEnv: Record<string, string>): Promise<{ c
   });
 }
 
+describe('a port the process may not listen on', () => {
+  // Below 1024 only a privileged process may listen: the tests, when they run as root, run the
+  // command as nobody (setpriv, util-linux).
+  function asUnprivileged(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+    const [file, fileArgs] = cliCommandLine(args);
+    const [command, commandArgs] =
+      process.getuid?.() === 0 ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', file, ...fileArgs]] : [file, fileArgs];
+    return new Promise((resolve) => {
+      execFile(command, commandArgs, { env: { ...env, ...extraEnv }, timeout: 30_000 }, (error, _stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr }),
+      );
+    });
+  }
+
+  it.concurrent.for([
+    ['start with PORT=1', ['start'], { PORT: '1' }, 'port 1 needs privileges this process lacks; choose another with --port or PORT'],
+    [
+      'consumer --metrics-port 1',
+      ['consumer', '--metrics-port', '1'],
+      {},
+      'port 1 needs privileges this process lacks; choose another with --metrics-port or METRICS_PORT',
+    ],
+    ['console --port 1', ['console', '--port', '1'], {}, 'port 1 needs privileges this process lacks; choose another with --port'],
+  ] as const)('%s: one line naming the option, exit status 2', async ([, args, extraEnv, line], { expect }) => {
+    const { code, stderr } = await asUnprivileged([...args], extraEnv);
+    expect({ code, stderr: stderr.trimEnd().split('\n') }).toEqual({ code: 2, stderr: [line] });
+  });
+});
+
 describe("the commands' help and messages", () => {
   it.concurrent.for([['bench'], ['faults']] as const)('%s --help shows a list default as "all", not as an array', async ([command], { expect }) => {
     const { stdout } = await labCommand([command, '--help']);

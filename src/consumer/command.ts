@@ -51,7 +51,7 @@ function consumerCommand(kind: ConsumerKind): Command {
     .addOption(redisClusterOption());
   if (kind.services.includes('broker')) definition.addOption(amqpUrlOption());
   return definition.action(async (_flags: object, command: Command) => {
-    const { loadConfigOrExit, requireServices, stopOnSignals } = await import('../cli-runtime.js');
+    const { exitOnListenError, loadConfigOrExit, requireServices, stopOnSignals } = await import('../cli-runtime.js');
     const { prepareDatabase } = await import('../core/db.js');
     const { serveMetrics } = await import('../core/metrics-server.js');
     const { createLab } = await import('../lab.js');
@@ -63,9 +63,7 @@ function consumerCommand(kind: ConsumerKind): Command {
     const metricsPort = config.METRICS_PORT ?? DEFAULT_METRICS_PORT;
     const metrics = await serveMetrics(lab.metrics.registry, metricsPort).catch(async (error: unknown) => {
       await lab.close();
-      if ((error as { code?: string }).code === 'EADDRINUSE') {
-        command.error(`port ${metricsPort} is already in use; choose another with --metrics-port or METRICS_PORT`, { exitCode: 2 });
-      }
+      exitOnListenError(command, error, metricsPort, '--metrics-port or METRICS_PORT');
       throw error;
     });
     const consumer = await kind.start(lab);

@@ -21,7 +21,7 @@ export function createServerCommand(): Command {
     .addOption(redisClusterOption())
     .addOption(amqpUrlOption())
     .action(async (flags: Flags, command: Command) => {
-      const { loadConfigOrExit, requireServices, servicesFor, stopOnSignals } = await import('../cli-runtime.js');
+      const { exitOnListenError, loadConfigOrExit, requireServices, servicesFor, stopOnSignals } = await import('../cli-runtime.js');
       const { createLog } = await import('../core/log.js');
       const { redactUrl } = await import('../core/redis.js');
       const { startCluster, WorkerExitedError } = await import('./cluster.js');
@@ -32,11 +32,10 @@ export function createServerCommand(): Command {
       // node:cluster workers run this same command again and land in the second branch.
       const server = await (cluster.isPrimary && flags.instances > 1 ? startCluster(config, flags.instances, log) : startServer(config, { log })).catch(
         (error: unknown) => {
-          const { code, port } = error as { code?: string; port?: number };
+          const { port } = error as { port?: number };
           // The API's port or METRICS_PORT: a listen error names the one it failed on.
           const which = port !== undefined && port === config.METRICS_PORT ? 'METRICS_PORT' : '--port or PORT';
-          if (code === 'EADDRINUSE') command.error(`port ${port} is already in use; choose another with ${which}`, { exitCode: 2 });
-          if (code === 'EACCES') command.error(`port ${port} needs privileges this process lacks; choose another with ${which}`, { exitCode: 2 });
+          exitOnListenError(command, error, port, which);
           if (error instanceof WorkerExitedError) command.error(error.message, { exitCode: error.exitCode || 1 });
           throw error;
         },

@@ -102,7 +102,7 @@ function masterLines(report: BenchReport): string[] {
     ...split.map((r) => {
       const masters = r.masters!.map((m) => `${m.master} ${percent(m.commandShare)} / ${percent(m.usecShare)}`).join(', ');
       const ceiling = r.projectedCeiling ? `; projected ceiling ${int(r.projectedCeiling)} req/s (a projection: EVALSHA floor ÷ busiest share)` : '';
-      return `  ${r.strategy} (${r.instances} procs): ${masters}; busiest ${percent(r.busiestShare ?? 0)}${ceiling}`;
+      return `  ${r.strategy} (${plural(r.instances, 'process')}): ${masters}; busiest ${percent(r.busiestShare ?? 0)} of Redis CPU${ceiling}`;
     }),
   ];
 }

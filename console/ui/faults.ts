@@ -176,6 +176,7 @@ class Timeline {
     const figures = [
       `MySQL holds ${int(run.rows)} rows for ${int(run.quantity)} places`,
       `${int(run.unavailable)} answered 503`,
+      `${int(run.unanswered)} got no answer`,
       run.faultMs ? `fault ${int(run.faultMs.toMs - run.faultMs.fromMs)} ms` : 'no fault window',
       run.recoverMs === undefined ? 'no success after the fault' : `answered yes again ${ms(run.recoverMs)} ms after it`,
     ];

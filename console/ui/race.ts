@@ -104,6 +104,11 @@ export class RaceView {
     }
     fill(this.#lanes, ...lanes.map((lane) => lane.element));
     this.#controls.say(`Racing ${request.users.toLocaleString('en-US')} users for ${request.quantity.toLocaleString('en-US')} places…`);
+    // On a narrow screen the form fills it: bring the message and the lanes under it up, just below
+    // the sticky header, or the race runs out of sight.
+    const { top } = this.#controls.element.getBoundingClientRect();
+    const header = document.querySelector('.top')?.getBoundingClientRect().bottom ?? 0;
+    if (top > window.innerHeight / 2) window.scrollBy({ top: top - header - 8 });
   }
 
   #bench(event: BenchEvent): void {

@@ -1,7 +1,7 @@
 import type { BenchReport } from '../report.js';
 import { markdownRecord, markdownTable } from './markdown.js';
 import { describeRun } from './render-html.js';
-import { baselineLines, COLUMNS, floorsLine, summary, undrainedLines } from './render-table.js';
+import { baselineLines, COLUMNS, floorsLine, inFlightNote, summary, undrainedLines } from './render-table.js';
 
 const COLUMN_NOTE =
   "/hello: req/s over that of the same server's GET /hello run just before; cpu µs/req: CPU time of every server process per request sent, from just before the crowd until MySQL held its rows; cpu /hello: that over the same /hello run's.";
@@ -20,6 +20,7 @@ export function renderBenchMarkdown(report: BenchReport, command: string): strin
     markdownTable(COLUMNS, report.results),
     COLUMN_NOTE,
     ...(s.repeat > 1 ? ['Counts are from the run behind each verdict, the worst; req/s, latencies and CPU are medians of all runs.'] : []),
+    ...(s.durationS ? [`${inFlightNote(s)}.`] : []),
     ...undrainedLines(report),
     ...[floorsLine(report)].filter((line) => line !== undefined),
     summary(report),

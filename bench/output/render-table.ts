@@ -49,6 +49,11 @@ export function renderTable(report: BenchReport): string {
     ...textTable(COLUMNS, report.results),
   ];
   if (s.repeat > 1) lines.push('(counts are from the run behind each verdict, the worst; req/s and latencies are medians of all runs)');
+  if (s.durationS) {
+    lines.push(
+      `(when the time is up, up to ${int(s.concurrency)} requests are still in flight: sent counts them, the answer columns do not, and rows holds those that were written)`,
+    );
+  }
   lines.push(...undrainedLines(report), ...masterLines(report));
   const floors = floorsLine(report);
   if (floors) lines.push('', floors);
@@ -91,6 +96,11 @@ export function frameworkShare(report: BenchReport): { addedUs: number; ofUs: nu
 }
 
 const percent = (share: number) => `${Math.round(share * 100)}%`;
+
+/** A sustained run's last requests: why sent exceeds the answers, and rows may too. */
+export function inFlightNote(s: BenchReport['settings']): string {
+  return `When the time is up, up to ${int(s.concurrency)} requests are still in flight: sent counts them, the answer columns do not, and rows holds those that were written`;
+}
 
 /** On a Redis Cluster: how each strategy's Redis work fell over the masters. */
 function masterLines(report: BenchReport): string[] {

@@ -49,11 +49,7 @@ export function renderTable(report: BenchReport): string {
     ...textTable(COLUMNS, report.results),
   ];
   if (s.repeat > 1) lines.push('(counts are from the run behind each verdict, the worst; req/s and latencies are medians of all runs)');
-  if (s.durationS) {
-    lines.push(
-      `(when the time is up, up to ${int(s.concurrency)} requests are still in flight: sent counts them, the answer columns do not, and rows holds those that were written)`,
-    );
-  }
+  if (s.durationS) lines.push(`(${inFlightNote(s)})`);
   lines.push(...undrainedLines(report), ...masterLines(report));
   const floors = floorsLine(report);
   if (floors) lines.push('', floors);

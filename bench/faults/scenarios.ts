@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env } from '../../src/core/config.js';
-import type { FaultWindow, RunContext } from './scenario.js';
+import type { FaultEnvironment, FaultWindow, RunContext } from './scenario.js';
 import { openBlocksOf } from '../../src/core/stock-leases.js';
 import { CONSUMER_GROUP } from '../../src/core/issue-stream/registry.js';
 import type { Lab } from '../../src/lab.js';
@@ -34,15 +34,22 @@ function redisRestart(persistence: 'none' | 'everysec' | 'always'): Scenario {
     reaches: ['redis', 'lock-redis'],
     redis: persistence,
     crowd: CROWD,
-    async inject({ crowd, env, quantity }) {
-      await crowd.whenSuccesses(quantity / 3);
-      const fromMs = crowd.now();
+    inject: afterAThird(async (env) => {
       await env.redis.kill('SIGKILL');
       await sleep(REDIS_DOWN_MS);
       await env.redis.start();
-      return { fromMs, toMs: crowd.now() };
-    },
+    }),
     allows: persistence === 'always' ? always : redisLoss,
+  };
+}
+
+/** The common injection: once a third of the places are taken, `fault` runs; its start to its end is the fault window. */
+function afterAThird(fault: (env: FaultEnvironment) => Promise<void>): Scenario['inject'] {
+  return async ({ crowd, env, quantity }) => {
+    await crowd.whenSuccesses(quantity / 3);
+    const fromMs = crowd.now();
+    await fault(env);
+    return { fromMs, toMs: crowd.now() };
   };
 }
 
@@ -74,14 +81,11 @@ const mysqlRestart: Scenario = {
   redis: 'none',
   // Longer: the crowd goes on well past the restart and its crash recovery, to the last place.
   crowd: { ...CROWD, users: 2_400 },
-  async inject({ crowd, env, quantity }) {
-    await crowd.whenSuccesses(quantity / 3);
-    const fromMs = crowd.now();
+  inject: afterAThird(async (env) => {
     await env.mysql.kill('SIGKILL');
     await sleep(MYSQL_DOWN_MS);
     await env.mysql.start();
-    return { fromMs, toMs: crowd.now() };
-  },
+  }),
   allows: always,
 };
 
@@ -170,13 +174,10 @@ const brokerRestart: Scenario = {
   reaches: ['broker'],
   redis: 'none',
   crowd: { ...CROWD, users: 2_400 },
-  async inject({ crowd, env, quantity }) {
-    await crowd.whenSuccesses(quantity / 3);
-    const fromMs = crowd.now();
+  inject: afterAThird(async (env) => {
     await env.broker!.kill('SIGKILL');
     await env.broker!.start();
-    return { fromMs, toMs: crowd.now() };
-  },
+  }),
   allows: handOffGap,
 };
 
@@ -186,14 +187,11 @@ const brokerPause: Scenario = {
   reaches: ['broker'],
   redis: 'none',
   crowd: { ...CROWD, users: 2_400 },
-  async inject({ crowd, env, quantity }) {
-    await crowd.whenSuccesses(quantity / 3);
-    const fromMs = crowd.now();
+  inject: afterAThird(async (env) => {
     env.broker!.pause();
     await sleep(BROKER_PAUSE_MS);
     env.broker!.resume();
-    return { fromMs, toMs: crowd.now() };
-  },
+  }),
   allows: handOffGap,
 };
 
@@ -257,12 +255,9 @@ function lockNodeDown(down: 1 | 2): Scenario {
     redis: 'none',
     lockNodes: 3,
     crowd: CROWD,
-    async inject({ crowd, env, quantity }) {
-      await crowd.whenSuccesses(quantity / 3);
-      const fromMs = crowd.now();
+    inject: afterAThird(async (env) => {
       await Promise.all(env.lockNodes.slice(0, down).map((node) => node.kill('SIGKILL')));
-      return { fromMs, toMs: crowd.now() };
-    },
+    }),
     allows: always,
   };
 }

@@ -36,29 +36,25 @@ describe('npm run demo', () => {
   });
 });
 
-/** Runs a command to its end, whatever its exit status. */
-function finished(args: string[], extraEnv: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs a command to its end, whatever its exit status; `unprivileged`: as nobody, when the tests run as root. */
+function finished(
+  args: string[],
+  extraEnv: Record<string, string>,
+  { unprivileged = false } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [file, fileArgs] = cliCommandLine(args);
+  const [command, commandArgs] =
+    unprivileged && process.getuid?.() === 0 ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', file, ...fileArgs]] : [file, fileArgs];
   return new Promise((resolve) => {
-    execFile(...cliCommandLine(args), { env: { ...env, ...extraEnv }, timeout: 30_000 }, (error, stdout, stderr) =>
+    execFile(command, commandArgs, { env: { ...env, ...extraEnv }, timeout: 30_000 }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
     );
   });
 }
 
 describe('a port the process may not listen on', () => {
-  // Below 1024 only a privileged process may listen: the tests, when they run as root, run the
-  // command as nobody (setpriv, util-linux).
-  function asUnprivileged(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
-    const [file, fileArgs] = cliCommandLine(args);
-    const [command, commandArgs] =
-      process.getuid?.() === 0 ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', file, ...fileArgs]] : [file, fileArgs];
-    return new Promise((resolve) => {
-      execFile(command, commandArgs, { env: { ...env, ...extraEnv }, timeout: 30_000 }, (error, _stdout, stderr) =>
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr }),
-      );
-    });
-  }
-
+  // Below 1024 only a privileged process may listen: run as root, the tests run the command as
+  // nobody (setpriv, util-linux).
   it.concurrent.for([
     ['start with PORT=1', ['start'], { PORT: '1' }, 'port 1 needs privileges this process lacks; choose another with --port or PORT'],
     [
@@ -69,7 +65,7 @@ describe('a port the process may not listen on', () => {
     ],
     ['console --port 1', ['console', '--port', '1'], {}, 'port 1 needs privileges this process lacks; choose another with --port'],
   ] as const)('%s: one line naming the option, exit status 2', async ([, args, extraEnv, line], { expect }) => {
-    const { code, stderr } = await asUnprivileged([...args], extraEnv);
+    const { code, stderr } = await finished([...args], extraEnv, { unprivileged: true });
     expect({ code, stderr: stderr.trimEnd().split('\n') }).toEqual({ code: 2, stderr: [line] });
   });
 });

@@ -164,6 +164,25 @@ describe('the console in Chromium', () => {
     await page.close();
   }, 120_000);
 
+  it("at a phone's width, brings a race it starts into view: the message under the button and the first lane, below the header", async () => {
+    const page = await openPage('#race', PHONE);
+    await pickStrategies(page, '#race-form', ['record-lock']);
+    await page.getByLabel('Runs each').fill('5');
+    // The form fills the phone's screen: the button is within it, what the race shows is below.
+    await page.getByRole('button', { name: 'Run the race' }).click();
+    await page.waitForSelector('.lane[data-strategy=record-lock]');
+    const seen = await page.evaluate(() => {
+      const header = document.querySelector('.top')!.getBoundingClientRect().bottom;
+      const message = document.querySelector('#race-form .message')!.getBoundingClientRect();
+      const lane = document.querySelector('.lane')!.getBoundingClientRect();
+      return { message: message.top >= header && message.bottom <= innerHeight, lane: lane.top < innerHeight };
+    });
+    expect(seen).toEqual({ message: true, lane: true });
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => page.locator('#race-form .message').textContent(), { timeout: 60_000 }).toBe('Stopped: nothing was saved.');
+    await page.close();
+  }, 120_000);
+
   it('runs a short fault: the timeline shows when it was injected and lifted, the answers around it, and the verdict', async () => {
     const page = await openPage('#faults');
     await page.getByLabel('Fault', { exact: true }).selectOption('server-kill');

@@ -198,7 +198,10 @@ describe('the console in Chromium', () => {
     expect(run.verdict).toBe('EXACT');
     expect(Number(await timeline.getAttribute('data-fault-from-ms'))).toBe(Math.round(run.faultMs!.fromMs));
     expect(Number(await timeline.getAttribute('data-fault-to-ms'))).toBe(Math.round(run.faultMs!.toMs));
-    expect(await timeline.locator('.outcome').textContent()).toContain(`${run.unavailable} answered 503`);
+    const outcome = await timeline.locator('.outcome').textContent();
+    expect(outcome).toContain(`${run.unavailable} answered 503`);
+    // The requests in flight to the killed server: the card says so, as the report does.
+    expect(outcome).toContain(`${run.unanswered.toLocaleString('en-US')} got no answer`);
     await page.close();
   }, 240_000);
 
